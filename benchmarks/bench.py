@@ -1,0 +1,181 @@
+"""Benchmark inpaint_lib's training pipelines against their limits and the conventional way.
+
+    python -m benchmarks.bench [--quick] [--out results/bench] [--try-bf16] [--try-compile]
+
+Measures in one process, after warm-up, medians over repeats:
+ 1. CAE training (Part A baseline, batch 256): (a) `Trainer.train_epoch`, (b) the bare
+    model step on pre-made tensors, (c) a PIL Dataset + DataLoader(num_workers=2);
+ 2. ViT masks (N x 224 x 224, 300 squares of 12x12): `random_squares` vs a Python loop;
+ 3. ViT + perceptual-loss training step at the full and the quick profile's shapes:
+    images/s, FLOPs (FlopCounterMode) and achieved FLOP/s vs a large matmul;
+ 4. peak memory of each case; on CUDA, AMP vs fp32; optional bf16 / torch.compile.
+Writes results/bench/<device>.json and .md (atomically), and projects the full
+profile's wall time from the measured rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from inpaint_lib.io import atomic_write_json, atomic_write_text
+from inpaint_lib.train import default_device
+
+from . import cae, mask_bench, report, vit
+from .common import MemoryProbe, device_slug, q
+
+RANDOM_VGG_NOTE = ("The perceptual loss uses a RANDOMLY INITIALISED VGG-16 (PerceptualLoss('random')): "
+                   "pretrained weights are not available offline; FLOPs and timings are identical "
+                   "with pretrained weights.")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    cae: cae.CAESizes
+    masks: mask_bench.MaskSizes
+    vit_full_batch: int
+    vit_quick_batch: int | None  # None: the quick profile's own batch
+    vit_repeats: int
+    vit_eval_repeats: int
+    matmul: int
+    matmul_repeats: int
+
+
+def choose_sizes(quick: bool, device: torch.device) -> Sizes:
+    cuda = device.type == "cuda"
+    if quick:
+        return Sizes(cae.CAESizes(n_train=1024, n_val=256, repeats=2),
+                     mask_bench.MaskSizes(batch=16, repeats=3, loop_repeats=1),
+                     vit_full_batch=8 if cuda else 1, vit_quick_batch=8 if cuda else 4,
+                     vit_repeats=2 if cuda else 1, vit_eval_repeats=1,
+                     matmul=4096 if cuda else 1024, matmul_repeats=3)
+    if cuda:
+        return Sizes(cae.CAESizes(n_train=16_384, n_val=5_000, repeats=5),
+                     mask_bench.MaskSizes(batch=64, repeats=10, loop_repeats=3),
+                     vit_full_batch=64, vit_quick_batch=None, vit_repeats=10, vit_eval_repeats=5,
+                     matmul=8192, matmul_repeats=10)
+    return Sizes(cae.CAESizes(n_train=8192, n_val=2000, repeats=3),
+                 mask_bench.MaskSizes(batch=64, repeats=5, loop_repeats=3),
+                 vit_full_batch=8, vit_quick_batch=None, vit_repeats=2, vit_eval_repeats=2,
+                 matmul=2048, matmul_repeats=5)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (< 60 s on 2 CPU cores)")
+    p.add_argument("--out", type=Path, default=Path("results/bench"), help="output folder")
+    p.add_argument("--try-bf16", action="store_true", help="also time bf16 autocast")
+    p.add_argument("--try-compile", action="store_true", help="also time torch.compile'd models")
+    p.add_argument("--device", default=None, help="cpu / cuda (default: $INPAINT_DEVICE or cuda if present)")
+    p.add_argument("--cae-images", type=int, default=None, help="override the CAE training set size")
+    p.add_argument("--vit-batch", type=int, default=None, help="override the full-shape ViT batch")
+    return p.parse_args(argv)
+
+
+def _log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    device = torch.device(args.device) if args.device else default_device()
+    sizes = choose_sizes(args.quick, device)
+    if args.cae_images:
+        sizes = replace(sizes, cae=replace(sizes.cae, n_train=args.cae_images))
+    if args.vit_batch:
+        sizes = replace(sizes, vit_full_batch=args.vit_batch)
+    memory = MemoryProbe(device)
+    cuda = device.type == "cuda"
+    base = "fp16-amp" if cuda else "fp32"  # what Trainer uses (RunConfig.amp defaults to True)
+    precisions = [base] + (["fp32"] if cuda else []) + (["bf16"] if args.try_bf16 else [])
+    notes = [RANDOM_VGG_NOTE]
+
+    _log(f"device {device}; CAE ({sizes.cae.n_train} images) ...")
+    cae_results = cae.run(sizes.cae, device, memory, precisions[1:], args.try_compile,
+                          try_adam=not args.quick)
+    _log("masks ...")
+    mask_results = mask_bench.run(sizes.masks, device, memory)
+
+    _log("matmul reference ...")
+    matmul = {p: vit.matmul_flops_per_s(sizes.matmul, vit.MATMUL_DTYPES[p], device,
+                                        sizes.matmul_repeats) for p in precisions}
+    loss_fn = vit.build_loss(device)
+    quick_shape, quick_note = vit.quick_profile_shape()
+    if sizes.vit_quick_batch is not None:
+        quick_shape = replace(quick_shape, batch=sizes.vit_quick_batch)
+    full_shape = vit.ViTShape(batch=sizes.vit_full_batch)
+    notes.append(quick_note)
+    notes.append(f"ViT full shape timed at batch {full_shape.batch}"
+                 + ("" if full_shape.batch == 64 else " (the study uses 64; smaller here to keep "
+                    "the run short on this device)") + f"; quick shape at batch {quick_shape.batch}.")
+    variants = [vit.Variant(p, p) for p in precisions]
+    if args.try_compile:
+        variants.append(vit.Variant(f"{base}+compile", base, compile_model=True))
+    if not args.quick:
+        variants.append(vit.Variant(f"{base}+adam-fused", base, fused_adam=True, time_eval=False))
+    vit_results: dict[str, Any] = {"matmul": matmul}
+    for label, shape in (("full_shape", full_shape), ("quick_shape", quick_shape)):
+        section: dict[str, Any] = {"shape": shape.describe(), "variants": {}}
+        flops: tuple[float, float] | None = None
+        for v in variants:
+            _log(f"ViT {label} {v.name} (batch {shape.batch}) ...")
+            entry = vit.run_shape(shape, loss_fn, device, v, sizes.vit_repeats,
+                                  sizes.vit_eval_repeats, memory, f"vit_{label}_{v.name}", matmul,
+                                  flops)
+            if "error" not in entry and flops is None:
+                flops = (entry["flop_per_image"]["value"], entry["held_out"]["flop_per_image"]["value"])
+            section["variants"][v.name] = entry
+        base_entry = section["variants"][base]
+        for name, entry in section["variants"].items():
+            if name != base and "error" not in entry and "error" not in base_entry:
+                entry["speedup_vs_" + base] = q(
+                    entry["throughput"]["value"] / base_entry["throughput"]["value"], "x")
+        vit_results[label] = section
+
+    results: dict[str, Any] = {
+        "meta": {
+            "device": device_slug(device),
+            "device_name": torch.cuda.get_device_name(device) if cuda else platform.processor()
+            or platform.machine(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "quick": args.quick,
+            "threads": torch.get_num_threads(),
+            "cpu_count": __import__("os").cpu_count(),
+            "trainer_precision": base,
+            "options": {"try_bf16": args.try_bf16, "try_compile": args.try_compile},
+            "memory_method": memory.method,
+            "timing_method": "synchronised wall clock, after warm-up; median over repeats; "
+                             "CAE cases (a), (b), (c) timed round-robin",
+        },
+        "notes": notes,
+        "cae": cae_results,
+        "masks": mask_results,
+        "vit": vit_results,
+        "memory": memory.results,
+    }
+    results["ratios"] = report.ratios(results)
+    results["targets"] = report.targets(results["ratios"])
+    results["projection"] = report.projection(results, base)
+    if not cuda:
+        notes.append("CUDA projections need a CUDA run; CPU projection shown (expect days for Part B).")
+
+    out = args.out / results["meta"]["device"]
+    atomic_write_json(out.with_suffix(".json"), results)
+    atomic_write_text(out.with_suffix(".md"), report.markdown(results))
+    for t in results["targets"]:
+        _log(f"{'PASS' if t['pass'] else 'FAIL'} {t['name']}: {t['value']:.3g}x (goal {t['goal']})")
+    _log(f"wrote {out.with_suffix('.json')} and .md")
+    return results
+
+
+if __name__ == "__main__":
+    main()

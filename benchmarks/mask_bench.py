@@ -1,0 +1,101 @@
+"""Part B masks: a batch of ViT masks (N x 224 x 224, 300 squares of 12x12) drawn three ways.
+
+- library: `inpaint_lib.masks.random_squares` (draw corners, union by one batched matmul);
+- loop: the conventional nested Python loop over images and squares, corners from
+  `random.randint`, each square a slice assignment (built on the CPU, then moved);
+- candidate: the same corners as the library draws, unioned by a 2-D difference
+  array (+1/-1 at each square's four corners, two cumulative sums): O(N*H*W + N*K)
+  work instead of the matmul's O(N*H*W*K). Checked equal to `squares_union`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from inpaint_lib.config import MaskConfig
+from inpaint_lib.masks import _draw_squares, make_generator, random_squares, squares_union
+
+from .common import MemoryProbe, q, time_repeats, timing_entry
+
+
+def loop_masks(n: int, height: int, width: int, size: int, count: int,
+               device: torch.device) -> Tensor:
+    """The conventional way: (n, 1, H, W) float, 1 = missing, one slice per square."""
+    masks = torch.zeros(n, 1, height, width)
+    for i in range(n):
+        for _ in range(count):
+            top = random.randint(0, height - size)
+            left = random.randint(0, width - size)
+            masks[i, 0, top:top + size, left:left + size] = 1.0
+    return masks.to(device)
+
+
+def squares_union_cumsum(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int,
+                         width: int) -> Tensor:
+    """Drop-in for `squares_union` via a difference array.
+
+    tops, lefts, sizes: (N, K) int. Returns (N, 1, H, W) float32, 1 where covered.
+    """
+    n, k = tops.shape
+    diff = torch.zeros(n, height + 1, width + 1, dtype=torch.int32, device=tops.device)
+    image = torch.arange(n, device=tops.device)[:, None].expand(n, k)  # (N, K)
+    bottoms, rights = tops + sizes, lefts + sizes  # (N, K), exclusive ends
+    one = torch.ones(n, k, dtype=torch.int32, device=tops.device)
+    for rows, cols, sign in ((tops, lefts, one), (tops, rights, -one),
+                             (bottoms, lefts, -one), (bottoms, rights, one)):
+        diff.index_put_((image, rows, cols), sign, accumulate=True)
+    cover = diff.cumsum(1).cumsum(2)[:, :height, :width]  # (N, H, W) overlap count
+    return (cover > 0).float().unsqueeze(1)
+
+
+@dataclass(frozen=True)
+class MaskSizes:
+    batch: int
+    repeats: int
+    loop_repeats: int
+    image: int = 224
+    square: int = 12
+    count: int = 300
+
+
+def run(sizes: MaskSizes, device: torch.device, memory: MemoryProbe) -> dict[str, Any]:
+    """Time the three ways; returns the `masks` results section."""
+    cfg = MaskConfig(size=sizes.square, count=sizes.count)
+    n, hw = sizes.batch, sizes.image
+    g = make_generator(0, device)
+    random.seed(0)
+    with memory.probe("masks_library"):
+        random_squares(n, hw, hw, cfg, g)
+        library = time_repeats(lambda: random_squares(n, hw, hw, cfg, g), device, sizes.repeats, 1)
+    with memory.probe("masks_loop"):
+        loop = time_repeats(lambda: loop_masks(n, hw, hw, sizes.square, sizes.count, device),
+                            device, sizes.loop_repeats, 1)
+    tops, lefts, side = _draw_squares(n, hw, hw, cfg, g)  # (N, K) each
+    union_mm = time_repeats(lambda: squares_union(tops, lefts, side, hw, hw), device,
+                            sizes.repeats, 1)
+    union_cs = time_repeats(lambda: squares_union_cumsum(tops, lefts, side, hw, hw), device,
+                            sizes.repeats, 1)
+    equal = bool(torch.equal(squares_union(tops, lefts, side, hw, hw),
+                             squares_union_cumsum(tops, lefts, side, hw, hw)))
+    out: dict[str, Any] = {
+        "config": {"batch": q(n, "masks"), "image_size": q(hw, "px"),
+                   "squares_per_image": q(sizes.count, "squares"), "square_size": q(sizes.square, "px")},
+        "library_random_squares": timing_entry(library, n, "masks"),
+        "python_loop": timing_entry(loop, n, "masks"),
+        "union_only_library_bmm": timing_entry(union_mm, n, "masks"),
+        "union_only_candidate_cumsum": timing_entry(union_cs, n, "masks"),
+        "candidate_equals_library": equal,
+    }
+    lib_t = out["library_random_squares"]["time_per_call"]["value"]
+    draw_t = max(lib_t - out["union_only_library_bmm"]["time_per_call"]["value"], 0.0)
+    cand_t = draw_t + out["union_only_candidate_cumsum"]["time_per_call"]["value"]
+    out["candidate_random_squares_estimate"] = {
+        "time_per_call": q(cand_t, "s"),
+        "note": "library time - bmm union + cumsum union (same corner draws)",
+    }
+    return out

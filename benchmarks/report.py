@@ -1,0 +1,133 @@
+"""Ratios, targets, wall-time projections and the Markdown rendering of the results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import Quantity, q
+
+# Full-profile workload of the study (params/cae.yaml, Part B description).
+PART_A = {"epochs": 200, "train_images": 45_000, "held_out_images": 5_000, "runs": 10}
+PART_B = {"epochs": 400, "train_images": 5_880, "held_out_images": 1_470}
+
+
+def _tp(entry: dict[str, Any]) -> float:
+    return entry["throughput"]["value"]
+
+
+def ratios(results: dict[str, Any]) -> dict[str, Quantity]:
+    cae, masks = results["cae"], results["masks"]
+    a, b, c = cae["a_pipeline_trainer"], cae["b_bare_step"], cae["c_conventional_dataloader"]
+    lib = masks["library_random_squares"]["time_per_call"]["value"]
+    loop = masks["python_loop"]["time_per_call"]["value"]
+    cand = masks["candidate_random_squares_estimate"]["time_per_call"]["value"]
+    best = lambda e: e["best_throughput"]["value"]  # noqa: E731
+    return {
+        "cae_a_over_b": q(_tp(a) / _tp(b), "x (pipeline / bare step)"),
+        "cae_a_over_c": q(_tp(a) / _tp(c), "x (pipeline / conventional)"),
+        "cae_a_over_b_best_of": q(best(a) / best(b), "x (best-of repeats, for noisy machines)"),
+        "cae_a_over_c_best_of": q(best(a) / best(c), "x (best-of repeats, for noisy machines)"),
+        "cae_data_path_ours_over_conventional": q(
+            _tp(cae["data_path_only"]["ours"]) / _tp(cae["data_path_only"]["conventional"]),
+            "x (data path alone)"),
+        "masks_loop_over_library": q(loop / lib, "x (time loop / time library)"),
+        "masks_loop_over_candidate_cumsum": q(loop / cand, "x (time loop / time candidate)"),
+        "masks_union_bmm_over_cumsum": q(
+            masks["union_only_library_bmm"]["time_per_call"]["value"]
+            / masks["union_only_candidate_cumsum"]["time_per_call"]["value"],
+            "x (time bmm union / time cumsum union)"),
+    }
+
+
+def targets(r: dict[str, Quantity]) -> list[dict[str, Any]]:
+    rows = [("CAE pipeline / bare step (a/b)", "cae_a_over_b", 0.90),
+            ("CAE pipeline / conventional DataLoader (a/c)", "cae_a_over_c", 3.0),
+            ("ViT masks: Python loop time / random_squares time", "masks_loop_over_library", 50.0)]
+    return [{"name": name, "ratio": key, "value": r[key]["value"], "goal": f">= {goal:g}",
+             "pass": r[key]["value"] >= goal} for name, key, goal in rows]
+
+
+def _human(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def projection(results: dict[str, Any], vit_base: str) -> dict[str, Any]:
+    """Full-profile wall time from the measured rates (training + per-epoch held-out pass)."""
+    cae = results["cae"]
+    held_a = _tp(cae["held_out_pass"])
+    out: dict[str, Any] = {}
+    for name, key in (("pipeline", "a_pipeline_trainer"), ("conventional", "c_conventional_dataloader")):
+        epoch = PART_A["train_images"] / _tp(cae[key]) + PART_A["held_out_images"] / held_a
+        run = PART_A["epochs"] * epoch
+        out[f"part_a_{name}"] = {
+            "one_run": q(run, "s"), "one_run_human": _human(run),
+            "all_runs": q(run * PART_A["runs"], "s"), "all_runs_human": _human(run * PART_A["runs"]),
+            "assumes": (f"{PART_A['epochs']} epochs x ({PART_A['train_images']} train images at "
+                        f"the measured {name} rate + {PART_A['held_out_images']} held-out images); "
+                        f"{PART_A['runs']} runs"),
+        }
+    full = results["vit"]["full_shape"]
+    base_entry = full["variants"].get(vit_base, {})
+    for variant, entry in full["variants"].items():
+        if "error" in entry:
+            continue
+        held = entry.get("held_out") or base_entry.get("held_out")  # optimiser-only variants
+        if held is None:
+            continue
+        epoch = PART_B["train_images"] / _tp(entry) + PART_B["held_out_images"] / _tp(held)
+        total = PART_B["epochs"] * epoch
+        out[f"part_b_{variant}"] = {
+            "total": q(total, "s"), "total_human": _human(total),
+            "used_by_trainer": variant == vit_base,
+            "assumes": (f"{PART_B['epochs']} epochs x ({PART_B['train_images']} train + "
+                        f"{PART_B['held_out_images']} held-out images at 224x224), rates measured "
+                        f"at batch {full['shape']['batch']['value']:.0f}"),
+        }
+    return out
+
+
+# ------------------------------------------------------------------ markdown
+def _fmt(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e5 or abs(value) < 1e-2:
+        return f"{value:.3g}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _rows(prefix: str, node: Any) -> list[tuple[str, str, str]]:
+    if isinstance(node, dict) and set(node) == {"value", "unit"}:
+        return [(prefix, _fmt(node["value"]), node["unit"])]
+    if isinstance(node, dict):
+        rows: list[tuple[str, str, str]] = []
+        for k, v in node.items():
+            rows += _rows(f"{prefix}.{k}" if prefix else k, v)
+        return rows
+    if isinstance(node, list):
+        return [(prefix, "; ".join(str(x) for x in node), "")]
+    return [(prefix, str(node), "")]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    lines = [f"# inpaint_lib benchmark: {meta['device']}", "",
+             f"{meta['date']} | torch {meta['torch']} | {meta['device_name']} | "
+             f"{meta['threads']} threads | {'quick' if meta['quick'] else 'full'} mode", ""]
+    lines += ["## Targets", "", "| target | measured | goal | pass |", "| --- | ---: | --- | --- |"]
+    for t in results["targets"]:
+        lines.append(f"| {t['name']} | {t['value']:.3g}x | {t['goal']} | "
+                     f"{'PASS' if t['pass'] else 'FAIL'} |")
+    lines += ["", "## Notes", ""] + [f"- {n}" for n in results["notes"]]
+    for section in ("ratios", "cae", "masks", "vit", "memory", "projection"):
+        lines += ["", f"## {section}", "", "| quantity | value | unit |", "| --- | ---: | --- |"]
+        for path, value, unit in _rows("", results[section]):
+            lines.append(f"| {path} | {value} | {unit} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,120 @@
+"""Command line: ``python -m inpaint_lib {validate,train,report,unpack-shared} ...``.
+
+- ``validate PARAMS... [--profile P]``: check params files before any work;
+  one line naming file and field per bad file, exit 2.
+- ``train PARAMS... [--profile P] [--device D]``: train (or find cached) every
+  run the files declare, print their run directories. Same code as the notebooks.
+- ``report --profile P``: merge the executed notebooks into one HTML report.
+- ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
+  ``../shared/data`` into the data directory as image trees with LABEL files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import PROFILES, ParamsError, load_study
+
+
+def _validate(files: list[str], profile: str) -> int:
+    bad = 0
+    for f in files:
+        try:
+            load_study(f, profile)
+        except ParamsError as e:
+            print(f"invalid: {e}", file=sys.stderr)
+            bad += 1
+    if not bad:
+        print(f"ok: {len(files)} params file(s) valid for profile {profile}")
+    return 2 if bad else 0
+
+
+def _train(files: list[str], profile: str, device: str | None) -> int:
+    from .study import open_study
+
+    for f in files:
+        study = open_study(f, profile, device)
+        for name, seeded in study.runs().items():
+            for run in seeded:
+                print(f"{f} :: {name} (seed {run.config.seed}) -> {run.dir}", flush=True)
+    return 0
+
+
+SHARED_ARCHIVES = {  # archive -> (data-dir folder, label from shared/data/README.md)
+    "cifar10-jpeg.tar.gz": ("cifar10", "CIFAR-10 (JPEG copy)"),
+    "oxford-pet-subset.tar.gz": ("oxford-pet", "Oxford-IIIT Pet (2,890-image subset)"),
+    "boats.tar.gz": ("boats", "boat photos (1,089, web-scraped)"),
+}
+
+
+def _unpack_shared(src: str, dest: str | None) -> int:
+    import tarfile
+
+    from .data import data_dir
+
+    root = Path(dest) if dest else data_dir()
+    for archive, (folder, label) in SHARED_ARCHIVES.items():
+        path, target = Path(src) / archive, root / folder
+        if (target / "LABEL").exists():
+            print(f"{target}: already unpacked")
+            continue
+        if not path.exists():
+            print(f"{path}: missing, skipped", file=sys.stderr)
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(path) as tar:
+            members = tar.getmembers()
+            top = {m.name.split("/")[0] for m in members}
+            strip = len(top) == 1 and next(iter(top)) not in ("train", "test")
+            for m in members:
+                if strip:
+                    m.name = m.name.partition("/")[2]
+                if m.name:
+                    tar.extract(m, target, filter="data")
+        (target / "LABEL").write_text(label + "\n")
+        print(f"{target}: {label}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m inpaint_lib", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("validate", "train"):
+        p = sub.add_parser(name)
+        p.add_argument("params", nargs="+")
+        p.add_argument("--profile", default="quick", choices=PROFILES)
+        if name == "train":
+            p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if available)")
+    p = sub.add_parser("report")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--out", default=None)
+    p = sub.add_parser("unpack-shared")
+    p.add_argument("src")
+    p.add_argument("--dest", default=None)
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "validate":
+            return _validate(args.params, args.profile)
+        if args.cmd == "train":
+            return _train(args.params, args.profile, args.device)
+        if args.cmd == "unpack-shared":
+            return _unpack_shared(args.src, args.dest)
+        from .report import build_report
+
+        print(build_report(args.profile, args.out))
+        return 0
+    except ParamsError as e:
+        print(f"invalid: {e}", file=sys.stderr)
+        return 2
+    except (RuntimeError, FileNotFoundError) as e:
+        if type(e).__name__ in ("DataMissingError", "WeightsMissingError", "TrainingDiverged"):
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""Datasets as in-memory uint8 tensors, split with a fixed seed.
+
+Sources, resolved under the data directory ($INPAINT_DATA_DIR, default ./data):
+- ``cifar10``: torchvision's ``cifar-10-batches-py``, else an image tree
+  ``cifar10/`` (train/<class>/*, test/<class>/*), else a download when allowed.
+- ``oxford_pet``: torchvision's ``oxford-iiit-pet`` (trainval + test pooled),
+  else an image tree ``oxford-pet/``, else a download.
+- ``ships``: STL-10's ``ship`` class (``stl10_binary``), else an image tree
+  ``ships/`` or ``boats/``, else a download. ``cifar10_ship``: CIFAR-10's test ships.
+- ``folder``: any image tree at ``root`` (bring your own images).
+- ``synthetic``: generated shapes, for the smoke profile only (labelled as such).
+
+A tree may hold a one-line ``LABEL`` file naming the set for the report. Decoded
+trees are cached as one tensor file so later runs never decode JPEGs again.
+Missing data is a `DataMissingError` whose one line says where to put the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from .config import DataConfig
+from .io import atomic_torch_save
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CIFAR10_SHIP, STL10_SHIP = 8, 8
+
+
+class DataMissingError(RuntimeError):
+    """The dataset is not on disk and could not be downloaded."""
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: Tensor  # (N_train, 3, H, W) uint8
+    val: Tensor  # (N_val, 3, H, W) uint8, possibly empty
+    test: Tensor  # (N_test, 3, H, W) uint8
+    name: str  # how the report names the set, e.g. "CIFAR-10 (JPEG copy)"
+    source: str  # where it was read from
+    fingerprint: str  # identifies the exact images (part of every run's key)
+
+    @property
+    def image_size(self) -> int:
+        return int(self.test.shape[-1])
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("INPAINT_DATA_DIR", REPO_ROOT / "data")).expanduser()
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("INPAINT_CACHE_DIR", REPO_ROOT / "results" / "cache"))
+
+
+# ----------------------------------------------------------------- image trees
+def _tree_label(root: Path, default: str) -> str:
+    label = root / "LABEL"
+    return label.read_text().strip() if label.exists() else default
+
+
+def _list_images(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _decode(path: Path, size: int | None) -> np.ndarray:
+    with Image.open(path) as im:
+        if size is not None:
+            im.draft("RGB", (size, size))  # JPEG: decode at reduced scale when possible
+        im = im.convert("RGB")
+        if size is not None and im.size != (size, size):
+            im = im.resize((size, size), Image.BICUBIC, reducing_gap=2.0)
+        return np.asarray(im, dtype=np.uint8)
+
+
+def _decode_all(paths: list[Path], size: int | None) -> Tensor:
+    """paths -> (N, 3, H, W) uint8, decoded once and cached on disk."""
+    if not paths:
+        return torch.zeros(0, 3, size or 1, size or 1, dtype=torch.uint8)
+    digest = hashlib.sha256()
+    for p in paths:
+        st = p.stat()
+        digest.update(f"{p}|{st.st_size}|{int(st.st_mtime)}".encode())
+    digest.update(f"size={size}".encode())
+    cached = cache_dir() / f"images-{digest.hexdigest()[:16]}.pt"
+    if cached.exists():
+        return torch.load(cached, weights_only=True)
+    arrays = [_decode(p, size) for p in paths]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise DataMissingError(
+            f"images under {paths[0].parent.parent} differ in size {sorted(shapes)[:3]}: "
+            "set data.image_size to resize them"
+        )
+    images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+    atomic_torch_save(images, cached)
+    return images
+
+
+def read_tree(root: Path, size: int | None, classes: set[str] | None = None) -> tuple[Tensor, Tensor]:
+    """An image tree -> (train, test) uint8 tensors (either may be empty)."""
+    out = []
+    for split in ("train", "test"):
+        paths = _list_images(root / split)
+        if classes is not None:
+            paths = [p for p in paths if p.parent.name.lower() in classes]
+        out.append(_decode_all(paths, size))
+    return out[0], out[1]
+
+
+def _is_tree(root: Path) -> bool:
+    return (root / "train").is_dir() or (root / "test").is_dir()
+
+
+# ----------------------------------------------------------- torchvision sets
+def _try_download(what: str, fn):  # noqa: ANN001, ANN202 - thin wrapper
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(30)
+    try:
+        return fn()
+    except Exception as e:  # network errors vary widely: report them in one line
+        raise DataMissingError(
+            f"{what}: not found under {data_dir()} and the download failed "
+            f"({type(e).__name__}: {str(e)[:120]})"
+        ) from None
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+def _missing(what: str, hint: str) -> DataMissingError:
+    return DataMissingError(f"{what} not found: {hint} (INPAINT_DATA_DIR={data_dir()})")
+
+
+def _resize(images: Tensor, size: int | None) -> Tensor:
+    """images: (N, 3, H, W) uint8 -> (N, 3, size, size) uint8 (antialiased)."""
+    if size is None or images.shape[-1] == size:
+        return images
+    out = torch.nn.functional.interpolate(images.float(), size=(size, size), mode="bilinear",
+                                          antialias=True, align_corners=False)
+    return out.round().clamp(0, 255).to(torch.uint8)
+
+
+def _cifar10(cfg: DataConfig, ships_only: bool = False) -> tuple[Tensor, Tensor, str, str]:
+    from torchvision.datasets import CIFAR10
+
+    root = data_dir()
+    trees = _tree_candidates(root, "cifar10")
+    if trees and not (root / "cifar-10-batches-py").is_dir():
+        classes = {"ship"} if ships_only else None
+        train, test = read_tree(trees[0], cfg.image_size, classes)
+        return train, test, _tree_label(trees[0], "CIFAR-10 (image folder)"), f"image tree {trees[0]}"
+    if not (root / "cifar-10-batches-py").is_dir():
+        if not cfg.download:
+            raise _missing("CIFAR-10", "put torchvision's cifar-10-batches-py or an image "
+                           "tree cifar10/train/<class>/*.jpg in the data directory")
+        _try_download("CIFAR-10", lambda: CIFAR10(root, train=True, download=True))
+    tensors = []
+    for train in (True, False):
+        ds = CIFAR10(root, train=train, download=False)
+        x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
+        if ships_only:
+            x = x[torch.tensor(ds.targets) == CIFAR10_SHIP]
+        tensors.append(x)
+    return tensors[0], tensors[1], "CIFAR-10", f"torchvision CIFAR10 at {root}"
+
+
+def _tree_candidates(root: Path, *names: str) -> list[Path]:
+    cands = [root / n for n in names] + ([root] if names and names[0] == "cifar10" else [])
+    out = []
+    for c in cands:
+        if not _is_tree(c):
+            continue
+        if c == root and not (c / "train" / "airplane").is_dir():
+            continue  # INPAINT_DATA_DIR itself is a CIFAR-10 tree only if it looks like one
+        out.append(c)
+    return out
+
+
+def _oxford_pet(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
+    from torchvision.datasets import OxfordIIITPet
+
+    root = data_dir()
+    trees = _tree_candidates(root, "oxford-pet", "oxford_pet")
+    size = cfg.image_size or 224
+    if trees and not (root / "oxford-iiit-pet").is_dir():
+        train, test = read_tree(trees[0], size)
+        return train, test, _tree_label(trees[0], "Oxford-IIIT Pet (image folder)"), f"image tree {trees[0]}"
+    if not (root / "oxford-iiit-pet").is_dir():
+        if not cfg.download:
+            raise _missing("Oxford-IIIT Pet", "put torchvision's oxford-iiit-pet or an image tree "
+                           "oxford-pet/train/<breed>/*.jpg in the data directory")
+        _try_download("Oxford-IIIT Pet", lambda: [OxfordIIITPet(root, split=s, download=True)
+                                                  for s in ("trainval", "test")])
+    parts = []
+    for split in ("trainval", "test"):
+        ds = OxfordIIITPet(root, split=split, download=False)
+        parts.append(_decode_all([Path(p) for p in ds._images], size))
+    return parts[0], parts[1], "Oxford-IIIT Pet", f"torchvision OxfordIIITPet at {root}"
+
+
+def _ships(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
+    from torchvision.datasets import STL10
+
+    root = data_dir()
+    trees = _tree_candidates(root, "ships", "boats")
+    if trees and not (root / "stl10_binary").is_dir():
+        train, test = read_tree(trees[0], cfg.image_size)
+        return train, test, _tree_label(trees[0], "ship photos (image folder)"), f"image tree {trees[0]}"
+    if not (root / "stl10_binary").is_dir():
+        if not cfg.download:
+            raise _missing("STL-10", "put torchvision's stl10_binary, or an image tree "
+                           "ships/test/<kind>/*.jpg, in the data directory")
+        _try_download("STL-10", lambda: STL10(root, split="test", download=True))
+    ds = STL10(root, split="test", download=False)
+    ships = torch.from_numpy(ds.data[ds.labels == STL10_SHIP]).contiguous()
+    return ships[:0], _resize(ships, cfg.image_size), "STL-10 ship class (test split)", f"torchvision STL10 at {root}"
+
+
+def synthetic_images(n: int, size: int, seed: int) -> Tensor:
+    """(n, 3, size, size) uint8 of smooth gradients and random rectangles (smoke tests)."""
+    g = torch.Generator().manual_seed(seed)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing="ij")
+    c0, c1 = torch.rand(n, 3, 1, 1, generator=g), torch.rand(n, 3, 1, 1, generator=g)
+    angle = torch.rand(n, 1, 1, 1, generator=g) * 6.283
+    t = (torch.cos(angle) * xx + torch.sin(angle) * yy + 1.5) / 3
+    imgs = c0 * (1 - t) + c1 * t
+    for _ in range(3):
+        lo = torch.randint(0, size // 2, (n, 2), generator=g)
+        hi = lo + torch.randint(size // 6, size // 2 + 1, (n, 2), generator=g)
+        inside = ((yy >= lo[:, 0, None, None] / size) & (yy < hi[:, 0, None, None] / size)
+                  & (xx >= lo[:, 1, None, None] / size) & (xx < hi[:, 1, None, None] / size))
+        colour = torch.rand(n, 3, 1, 1, generator=g)
+        imgs = torch.where(inside[:, None], colour, imgs)
+    return (imgs * 255).round().to(torch.uint8)
+
+
+# ---------------------------------------------------------------------- splits
+def _take(x: Tensor, n: int | None) -> Tensor:
+    return x if n is None else x[:n]
+
+
+def split(train_pool: Tensor, test: Tensor, cfg: DataConfig) -> tuple[Tensor, Tensor, Tensor]:
+    """Seeded split: optional pool-and-resplit for test, then val carved from train."""
+    g = torch.Generator().manual_seed(cfg.split_seed)
+    if cfg.test_fraction is not None:
+        pool = torch.cat([train_pool, test])
+        perm = torch.randperm(len(pool), generator=g)
+        n_test = round(len(pool) * cfg.test_fraction)
+        test, train_pool = pool[perm[:n_test]], pool[perm[n_test:]]
+    perm = torch.randperm(len(train_pool), generator=g)
+    n_val = cfg.val_size if isinstance(cfg.val_size, int) else round(len(train_pool) * cfg.val_size)
+    val, train = train_pool[perm[:n_val]], train_pool[perm[n_val:]]
+    return (_take(train, cfg.subset.train), _take(val, cfg.subset.val), _take(test, cfg.subset.test))
+
+
+def load(cfg: DataConfig) -> Splits:
+    """Load and split a dataset as configured (real data unless dataset is synthetic)."""
+    if cfg.dataset == "cifar10":
+        train, test, name, source = _cifar10(cfg)
+    elif cfg.dataset == "cifar10_ship":
+        train, test, name, source = _cifar10(cfg, ships_only=True)
+        name += " ship class"
+    elif cfg.dataset == "oxford_pet":
+        train, test, name, source = _oxford_pet(cfg)
+    elif cfg.dataset == "ships":
+        train, test, name, source = _ships(cfg)
+    elif cfg.dataset == "folder":
+        root = Path(cfg.root or "").expanduser()
+        if not _is_tree(root):
+            raise _missing(f"image folder {root}", "expected train/<class>/* and test/<class>/* under it")
+        train, test = read_tree(root, cfg.image_size)
+        name, source = _tree_label(root, f"image folder {root.name}"), f"image tree {root}"
+    else:  # synthetic
+        size = cfg.image_size or 32
+        pool = synthetic_images(cfg.synthetic_count, size, seed=cfg.split_seed)
+        n_test = len(pool) // 5
+        train, test = pool[n_test:], pool[:n_test]
+        name, source = "synthetic shapes (smoke test, not real images)", "generated"
+    if cfg.image_size is not None:
+        train, test = _resize(train, cfg.image_size), _resize(test, cfg.image_size)
+    train, val, test = split(train, test, cfg)
+    if len(test) == 0:
+        raise DataMissingError(f"{name}: no test images found in {source}")
+    digest = hashlib.sha256(f"{name}|{cfg.model_dump_json()}".encode())
+    for t in (train, val, test):
+        digest.update(str(tuple(t.shape)).encode())
+        if len(t):
+            digest.update(t[:: max(1, len(t) // 64)].numpy().tobytes())
+    return Splits(train, val, test, name, source, digest.hexdigest()[:12])

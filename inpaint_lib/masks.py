@@ -1,0 +1,121 @@
+"""Seeded, vectorised occlusion masks: random squares, 1 = missing pixel.
+
+Every generator draws from a `torch.Generator` on the device the masks live on,
+and builds all squares of a batch at once: a square is the outer product of a
+row band and a column band, so the union of `count` squares per image is one
+batched matrix product (N, H, count) @ (N, count, W) > 0, with no Python loop
+over images or squares.
+
+Strategies of the study (Part A table 2.4, Part B phases):
+- one 10x10 square: ``MaskConfig(size=10, count=1)``;
+- random-size squares: ``size_range=(5, 15)``: one square whose side is drawn
+  per image uniformly in [5, 15] (mean area 110 px, close to the baseline's 100);
+- multiple: ``size=5, count=4, disjoint=True``: four 5x5 squares resampled until
+  they do not overlap, so every image has exactly 100 missing pixels;
+- ViT phases: ``size=k, count=N`` on 224x224 (overlaps allowed, counted once),
+  phase 7 draws k in [9, 12] and N in [175, 300] once per batch.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .config import MaskConfig
+
+MAX_RESAMPLES = 1000
+
+
+def _uniform_int(low: int, high: int, shape: tuple[int, ...], g: torch.Generator) -> Tensor:
+    """Integers uniform in [low, high] (inclusive), on the generator's device."""
+    return torch.randint(low, high + 1, shape, generator=g, device=g.device)
+
+
+def squares_union(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
+    """Union of squares as a mask.
+
+    tops, lefts, sizes: (N, K) int, each square's top-left corner and side.
+    Returns (N, 1, H, W) float32, 1 where at least one square covers the pixel.
+    """
+    device = tops.device
+    rows = torch.arange(height, device=device)
+    cols = torch.arange(width, device=device)
+    in_rows = (rows >= tops[..., None]) & (rows < (tops + sizes)[..., None])  # (N, K, H)
+    in_cols = (cols >= lefts[..., None]) & (cols < (lefts + sizes)[..., None])  # (N, K, W)
+    cover = torch.bmm(in_rows.transpose(1, 2).float(), in_cols.float())  # (N, H, W) overlap count
+    return (cover > 0).float().unsqueeze(1)
+
+
+def _draw_squares(n: int, height: int, width: int, cfg: MaskConfig,
+                  g: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+    """Corners and sides (N, K) of one batch's squares, fully inside the image."""
+    count = _uniform_int(*cfg.count_range, (1,), g).item() if cfg.count_range else cfg.count
+    if cfg.size_range is None:
+        sizes = torch.full((n, count), cfg.size, device=g.device)
+    elif cfg.draw == "per_batch":
+        sizes = _uniform_int(*cfg.size_range, (1, 1), g).expand(n, count)
+    else:
+        sizes = _uniform_int(*cfg.size_range, (n, count), g)
+    # Corner uniform over the in-bounds positions of each square's own size.
+    tops = (torch.rand((n, count), generator=g, device=g.device) * (height - sizes + 1)).long()
+    lefts = (torch.rand((n, count), generator=g, device=g.device) * (width - sizes + 1)).long()
+    return tops, lefts, sizes
+
+
+def random_squares(n: int, height: int, width: int, cfg: MaskConfig,
+                   generator: torch.Generator) -> Tensor:
+    """A batch of masks drawn as `cfg` says: (N, 1, H, W) float32 in {0, 1}, 1 = missing.
+
+    With ``cfg.disjoint`` the images whose squares overlap are redrawn (all at
+    once, as a batch) until none do, so the missing area is exactly count * size^2.
+    """
+    if cfg.max_size > min(height, width):
+        raise ValueError(f"mask size {cfg.max_size} does not fit a {height}x{width} image")
+    tops, lefts, sizes = _draw_squares(n, height, width, cfg, generator)
+    masks = squares_union(tops, lefts, sizes, height, width)
+    if not cfg.disjoint:
+        return masks
+    for _ in range(MAX_RESAMPLES):
+        overlapping = masks.sum(dim=(1, 2, 3)) != (sizes**2).sum(dim=1)  # (N,)
+        bad = overlapping.nonzero().squeeze(1)
+        if bad.numel() == 0:
+            return masks
+        t, lf, s = _draw_squares(bad.numel(), height, width, cfg, generator)
+        masks[bad] = squares_union(t, lf, s, height, width)
+        sizes[bad] = s
+    raise RuntimeError(f"could not place {cfg.count} disjoint {cfg.size}px squares in "
+                       f"{height}x{width} after {MAX_RESAMPLES} tries")
+
+
+def apply_masks(imgs: Tensor, masks: Tensor, fill: float) -> Tensor:
+    """Black out missing pixels.
+
+    imgs: (N, C, H, W); masks: (N, 1, H, W), 1 = missing; fill: value of black
+    on the images' scale (-1 for [-1, 1] images, 0 for [0, 1] images).
+    """
+    return imgs * (1 - masks) + fill * masks
+
+
+def occluded_fraction(masks: Tensor) -> Tensor:
+    """masks: (N, 1, H, W) -> (N,) fraction of missing pixels, overlaps counted once."""
+    return masks.mean(dim=(1, 2, 3))
+
+
+def naive_fraction(cfg: MaskConfig, height: int, width: int) -> tuple[float, float]:
+    """(low, high) of the study's naive count * size^2 / (H * W) estimate."""
+    sizes = cfg.size_range or (cfg.size, cfg.size)
+    counts = cfg.count_range or (cfg.count, cfg.count)
+    area = height * width
+    return counts[0] * sizes[0] ** 2 / area, counts[1] * sizes[1] ** 2 / area
+
+
+def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def fixed_masks(n: int, height: int, width: int, cfg: MaskConfig, seed: int,
+                device: torch.device | str = "cpu", batch: int = 4096) -> Tensor:
+    """Deterministic masks for an evaluation set: (N, 1, H, W), same for every model."""
+    g = make_generator(seed, device)
+    parts = [random_squares(min(batch, n - i), height, width, cfg, g) for i in range(0, n, batch)]
+    return torch.cat(parts) if parts else torch.zeros(0, 1, height, width, device=device)

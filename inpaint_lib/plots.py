@@ -1,0 +1,100 @@
+"""Figures in one style: loss curves, image grids, sweeps and heatmaps."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from torch import Tensor
+
+sns.set_theme(style="whitegrid", context="notebook", palette="deep")
+plt.rcParams.update({"figure.dpi": 96, "savefig.bbox": "tight", "axes.titleweight": "bold"})
+
+
+def _to_hwc(img: Tensor) -> np.ndarray:
+    """img: (3, H, W) in [0, 1] or uint8 -> (H, W, 3) float in [0, 1]."""
+    x = img.detach().cpu().float()
+    if img.dtype.is_floating_point is False:
+        x = x / 255
+    return x.clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def image_grid(rows: dict[str, Tensor], title: str, col_labels: list[str] | None = None,
+               size: float = 1.6) -> Figure:
+    """rows: {label: (N, 3, H, W) in [0, 1] or uint8}; one row of N images per label."""
+    n_rows, n_cols = len(rows), max(len(v) for v in rows.values())
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows + 0.4),
+                             squeeze=False)
+    for r, (label, imgs) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            if c < len(imgs):
+                ax.imshow(_to_hwc(imgs[c]), interpolation="nearest")
+            if c == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+            if r == 0 and col_labels:
+                ax.set_title(col_labels[c], fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(histories: dict[str, list[dict[str, float]]], title: str,
+                ylabel: str = "MSE loss", boundaries: list[tuple[int, str]] | None = None,
+                logy: bool = False) -> Figure:
+    """Train (solid) and held-out (dashed) loss per epoch for each named run."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    colours = sns.color_palette("deep", len(histories))
+    for colour, (name, hist) in zip(colours, histories.items()):
+        epochs = [h["epoch"] for h in hist]
+        held = next(k for k in hist[0] if k in ("val_loss", "test_loss"))
+        ax.plot(epochs, [h["train_loss"] for h in hist], color=colour, label=f"{name} train")
+        ax.plot(epochs, [h[held] for h in hist], color=colour, ls="--",
+                label=f"{name} {held.removesuffix('_loss')}")
+    for epoch, label in boundaries or []:
+        ax.axvline(epoch - 0.5, color="grey", lw=0.8, ls=":")
+        ax.text(epoch - 0.5, 1.0, label, rotation=90, va="top", ha="right", fontsize=8,
+                transform=ax.get_xaxis_transform())
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    ax.legend(fontsize=8, ncol=2 if len(histories) > 2 else 1)
+    fig.tight_layout()
+    return fig
+
+
+def metric_vs_setting(df: pd.DataFrame, x: str, y: str, hue: str, title: str, ylabel: str,
+                      logy: bool = False) -> Figure:
+    """Lines of `y` against `x`, one per `hue` (e.g. MSE vs number of masks per method)."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    sns.lineplot(data=df, x=x, y=y, hue=hue, style=hue, markers=True, dashes=False, ax=ax)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(title=title, ylabel=ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(matrix: pd.DataFrame, title: str, cbar_label: str, fmt: str = ".3f") -> Figure:
+    """matrix: rows (e.g. images) x columns (e.g. mask counts), annotated."""
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * matrix.shape[1], 0.9 + 0.42 * matrix.shape[0]))
+    sns.heatmap(matrix, annot=True, fmt=fmt, cmap="rocket_r", cbar_kws={"label": cbar_label},
+                annot_kws={"fontsize": 7}, ax=ax)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def bars(df: pd.DataFrame, x: str, y: str, title: str, ylabel: str, hue: str | None = None) -> Figure:
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    sns.barplot(data=df, x=x, y=y, hue=hue, ax=ax)
+    ax.set(title=title, ylabel=ylabel, xlabel="")
+    ax.tick_params(axis="x", labelrotation=15)
+    fig.tight_layout()
+    return fig

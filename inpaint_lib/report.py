@@ -1,0 +1,119 @@
+"""Assemble the executed notebooks of a profile into one self-contained HTML report.
+
+The notebooks in ``results/<profile>/notebooks/`` (executed by papermill, in file
+name order) are merged with nbformat (fresh cell ids) behind a header cell that
+states the profile, datasets, device, git commit and time taken, and a table of
+contents; nbconvert renders it once with code hidden. Figures are embedded PNGs.
+The report reads offline: the CDN scripts nbconvert adds (require.js, MathJax)
+are dropped, since the report uses neither widgets nor LaTeX.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbformat.v4 import new_markdown_cell
+
+from .io import atomic_write_json, atomic_write_text, read_json
+from .runs import git_commit, results_root
+
+STYLE = """<style>
+.warn{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:.5em 0}
+.jp-RenderedHTMLCommon table{font-size:12px} .toc li{margin:0}
+</style>"""
+
+
+def provenance_dir(profile: str) -> Path:
+    return results_root(profile) / "provenance"
+
+
+def record_provenance(profile: str, name: str, info: dict) -> None:
+    """Called by each notebook: what it used (dataset, device, runs), for the header."""
+    atomic_write_json(provenance_dir(profile) / f"{name}.json", info)
+
+
+def _anchor(text: str) -> str:
+    return re.sub(r"\s+", "-", text.strip())
+
+
+def _toc(cells: list) -> str:
+    lines = ["## Contents", "<ul class='toc'>"]
+    for cell in cells:
+        texts = [cell.source] if cell.cell_type == "markdown" else [
+            "".join(o.get("data", {}).get("text/markdown", "")) for o in cell.get("outputs", [])]
+        for line in "\n".join(texts).splitlines():
+            m = re.match(r"^(#{1,2})\s+(.*)$", line)
+            if m:
+                indent = "" if len(m.group(1)) == 1 else "&nbsp;&nbsp;&nbsp;&nbsp;"
+                lines.append(f"<li>{indent}<a href='#{_anchor(m.group(2))}'>{m.group(2)}</a></li>")
+    return "\n".join(lines + ["</ul>"])
+
+
+def _header(profile: str, notebooks: list[Path]) -> str:
+    prov = [read_json(p) for p in sorted(provenance_dir(profile).glob("*.json"))
+            if any(p.stem == nb.stem for nb in notebooks)]
+    datasets = sorted({f"{p['dataset']} — {p['source']}" for p in prov})
+    devices = sorted({p["device"] for p in prov})
+    train_s = sum(p.get("train_seconds", 0.0) for p in prov)
+    exec_s = 0.0
+    for nb_path in notebooks:
+        meta = json.loads(nb_path.read_text()).get("metadata", {}).get("papermill", {})
+        exec_s += float(meta.get("duration") or 0.0)
+    from .config import load_profile
+
+    note = load_profile(profile).get("description", "")
+    smoke = any("synthetic" in d for d in datasets)
+    random_vgg = any(p.get("random_vgg") for p in prov)
+    lines = [STYLE, "# Image inpainting with deep learning — reproduction report", ""]
+    if smoke:
+        lines.append("<div class='warn'>⚠ SMOKE PROFILE: trained and evaluated on generated shapes, "
+                     "not real images. Every number here only checks the pipeline.</div>")
+    if random_vgg:
+        lines.append("<div class='warn'>⚠ Part B's perceptual loss used a RANDOMLY INITIALISED VGG-16 "
+                     "(pretrained weights were not available): its numbers are not the study's "
+                     "perceptual loss.</div>")
+    lines += [
+        f"- **Profile:** `{profile}` — {note}",
+        "- **Datasets:** " + ("; ".join(datasets) or "-"),
+        "- **Device:** " + (", ".join(devices) or "-"),
+        f"- **Code:** git commit `{git_commit()}`",
+        f"- **Time taken:** {exec_s / 60:.1f} min executing {len(notebooks)} notebooks "
+        f"(of which {train_s / 60:.1f} min training runs they used, cached runs included)",
+        f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        "",
+        "Specification: *Image Inpainting with Deep Learning: Convolutional Autoencoders and "
+        "Vision Transformers* (the study). Where a table shows *study's* numbers, they are the "
+        "study's own published values; every other number is computed by this run.",
+    ]
+    return "\n".join(lines)
+
+
+def build_report(profile: str, out: str | Path | None = None) -> Path:
+    nb_dir = results_root(profile) / "notebooks"
+    notebooks = sorted(nb_dir.glob("*.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(f"no executed notebooks in {nb_dir}: run `make report PROFILE={profile}`")
+    merged = nbformat.v4.new_notebook()
+    body = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        body += [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
+                 and "injected-parameters" not in c.metadata.get("tags", [])]
+    merged.cells = [new_markdown_cell(_header(profile, notebooks)), new_markdown_cell(_toc(body))] + body
+    for i, cell in enumerate(merged.cells):
+        cell["id"] = f"cell-{i:04d}"
+        cell.metadata.pop("papermill", None)
+    merged.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    html, _ = exporter.from_notebook_node(merged)
+    html = re.sub(r"<script[^>]*src=\"https?://[^\"]*\"[^>]*>\s*</script>", "", html)
+    html = re.sub(r"<title>.*?</title>", "<title>Inpainting study — reproduction report</title>", html, count=1)
+    out_path = Path(out) if out else results_root(profile) / "report.html"
+    atomic_write_text(out_path, html)
+    return out_path

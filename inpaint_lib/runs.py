@@ -1,0 +1,171 @@
+"""The run cache: train once, reuse everywhere.
+
+A run lives in ``results/<profile>/runs/<arch>-<key>/`` where the key hashes the
+effective RunConfig and the exact images it trains on. The baseline appears in
+four Part A studies and is trained once; a ViT phase continues from its parent
+phase's final weights, found (or trained) through the same cache. Directory:
+
+- ``config.json``   effective config, dataset name/source, git commit, device
+- ``state.pt``      resumable checkpoint (written every epoch, atomically)
+- ``final.pt``      final model + optimiser state (children continue from it)
+- ``history.json``  per-epoch losses, learning rate, loss weights, seconds
+- ``eval-*.json``   cached evaluation results
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+from . import data as data_mod
+from .config import RunConfig, StudyParams, config_hash, load_study, run_config
+from .data import Splits
+from .io import atomic_torch_save, atomic_write_json, read_json
+from .models import build_model
+from .train import Trainer, default_device
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def results_root(profile: str) -> Path:
+    return Path(os.environ.get("INPAINT_RESULTS_DIR", REPO_ROOT / "results")) / profile
+
+
+@cache
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "inpaint_lib"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return (out.stdout.strip() or "unknown") + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+_SPLITS: dict[str, Splits] = {}
+
+
+def load_splits(study: StudyParams) -> Splits:
+    """Dataset of a study, loaded once per process (notebooks share it across runs)."""
+    key = study.data.model_dump_json()
+    if key not in _SPLITS:
+        _SPLITS[key] = data_mod.load(study.data)
+    return _SPLITS[key]
+
+
+@dataclass
+class Run:
+    name: str
+    config: RunConfig
+    dir: Path
+    dataset: str
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        return read_json(self.dir / "history.json")
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return read_json(self.dir / "config.json")
+
+    def load_model(self, device: torch.device | str = "cpu") -> nn.Module:
+        state = torch.load(self.dir / "final.pt", map_location=device, weights_only=True)
+        model = build_model(self.config.model, self.info["image_size"])
+        model.load_state_dict(state["model"])
+        return model.to(device).eval()
+
+    def cached(self, name: str, params: Any, compute: Any) -> Any:
+        """JSON result of `compute()` cached in the run dir under a hash of `params`."""
+        path = self.dir / f"eval-{name}-{config_hash(params)}.json"
+        if path.exists():
+            return read_json(path)
+        value = compute()
+        atomic_write_json(path, value)
+        return value
+
+
+@contextmanager
+def _locked(run_dir: Path) -> Iterator[None]:
+    """Exclusive lock so two processes never train the same run at once."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def run_dir_for(cfg: RunConfig, splits: Splits, profile: str) -> Path:
+    key = config_hash({"config": cfg.key(), "data": splits.fingerprint})
+    return results_root(profile) / "runs" / f"{cfg.model.arch}-{key}"
+
+
+def get_run(study: StudyParams, name: str, profile: str, device: torch.device | None = None,
+            train: bool = True, log: Any = print) -> Run:
+    """The finished run `name` of `study`, training it (and its parents) if needed."""
+    device = device or default_device()
+    splits = load_splits(study)
+    parent_run = None
+    if study.parent is not None:
+        parent_study = load_study(Path(study.source_file).parent / study.parent, profile)
+        parent_name = next(iter(parent_study.runs))
+        parent_run = get_run(parent_study, parent_name, profile, device, train, log)
+    cfg = run_config(study, name, parent=parent_run.config if parent_run else None)
+    run_dir = run_dir_for(cfg, splits, profile)
+    run = Run(name, cfg, run_dir, splits.name)
+    if (run_dir / "final.pt").exists():
+        return run
+    if not train:
+        raise FileNotFoundError(f"run {name!r} of {study.source_file} is not trained ({run_dir})")
+    with _locked(run_dir):
+        if (run_dir / "final.pt").exists():  # trained by another process meanwhile
+            return run
+        init = None
+        if parent_run is not None:
+            init = torch.load(parent_run.dir / "final.pt", map_location=device, weights_only=True)
+        train_run(cfg, splits, run_dir, device, init, log=log)
+    return run
+
+
+def train_run(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.device,
+              init: dict[str, Any] | None = None, stop_after: int | None = None,
+              log: Any = print) -> Trainer:
+    """Train (or resume) one run into `run_dir`; writes final.pt when complete."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run_dir / "config.json", {
+        "config": cfg.model_dump(mode="json"), "key": cfg.key(), "dataset": splits.name,
+        "source": splits.source, "sizes": splits.sizes(), "image_size": splits.image_size,
+        "git_commit": git_commit(), "device": str(device),
+        "torch": torch.__version__, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+    })
+    trainer = Trainer(cfg, splits, device, init)
+    checkpoint = run_dir / "state.pt"
+    if checkpoint.exists():
+        trainer.load_state_dict(torch.load(checkpoint, map_location=device, weights_only=True))
+        log(f"resuming {run_dir.name} after epoch {trainer.epoch}")
+    every = 1 if cfg.model.arch == "cae" else max(1, cfg.num_epochs // 10)
+    t0 = time.perf_counter()
+    trainer.fit(checkpoint, every=every, stop_after=stop_after, log=log)
+    if trainer.epoch < cfg.epoch_range[1]:
+        return trainer  # interrupted on purpose (tests)
+    atomic_write_json(run_dir / "history.json", trainer.history)
+    atomic_torch_save({"model": trainer.model.state_dict(),
+                       "optimizer": trainer.optimizer.state_dict()}, run_dir / "final.pt")
+    info = read_json(run_dir / "config.json")
+    info["train_seconds"] = sum(h["seconds"] for h in trainer.history)
+    info["wall_seconds_this_process"] = time.perf_counter() - t0
+    atomic_write_json(run_dir / "config.json", info)
+    checkpoint.unlink(missing_ok=True)
+    return trainer

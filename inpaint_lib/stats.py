@@ -1,0 +1,36 @@
+"""Seed spread: 95% t-intervals and when a difference between two rows is real."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from scipy import stats as _st
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """(mean, half-width of the t-interval); half-width is NaN for a single value."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, math.nan
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return mean, _st.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
+
+
+def pooled_sd(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
+    """Pooled within-group standard deviation over groups with >= 2 values, and its df."""
+    ss, df = 0.0, 0
+    for g in groups:
+        if len(g) >= 2:
+            m = sum(g) / len(g)
+            ss += sum((v - m) ** 2 for v in g)
+            df += len(g) - 1
+    return (math.sqrt(ss / df), df) if df else (math.nan, 0)
+
+
+def difference_threshold(n1: int, n2: int, sd: float, df: int, level: float = 0.95) -> float:
+    """Smallest |mean1 - mean2| that exceeds seed noise at `level` (NaN if no spread known)."""
+    if df < 1 or math.isnan(sd):
+        return math.nan
+    return _st.t.ppf(0.5 + level / 2, df) * sd * math.sqrt(1 / n1 + 1 / n2)

@@ -1,0 +1,213 @@
+"""One training loop for both networks, readable top to bottom.
+
+Data live on the device as uint8 tensors; each step indexes a batch, converts it
+to the model's scale, draws masks on the device and takes one optimiser step.
+Per epoch it records train and held-out loss; every `checkpoint_every` epochs it
+writes a resumable checkpoint (model, optimiser, scheduler, scaler, RNG states,
+history) atomically, so an interrupted run resumes and ends bit-identical on CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .config import CAEConfig, OptimizerConfig, RunConfig
+from .data import Splits
+from .io import atomic_torch_save
+from .losses import InpaintingLoss
+from .masks import apply_masks, fixed_masks, make_generator, random_squares
+from .models import build_model
+
+HELD_OUT_SEED_OFFSET = 10_007  # held-out masks: fixed per run, distinct from training draws
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN/Inf; the last good checkpoint is kept."""
+
+
+def default_device() -> torch.device:
+    name = os.environ.get("INPAINT_DEVICE")
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def signed_scale(cfg: RunConfig) -> bool:
+    """The CAE works on [-1, 1] (Tanh decoder); the ViT on [0, 1] (Sigmoid head)."""
+    return isinstance(cfg.model, CAEConfig)
+
+
+def to_model_scale(images: Tensor, signed: bool) -> Tensor:
+    """images: (N, 3, H, W) uint8 -> float in [-1, 1] if signed else [0, 1]."""
+    x = images.float().div_(255)
+    return x.mul_(2).sub_(1) if signed else x
+
+
+def make_optimizer(params: Any, cfg: OptimizerConfig) -> torch.optim.Optimizer:
+    if cfg.name == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.name == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay or 0.01)
+    if cfg.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+class Trainer:
+    """Holds everything one run needs; `fit()` trains the remaining epochs."""
+
+    def __init__(self, cfg: RunConfig, splits: Splits, device: torch.device,
+                 init: dict[str, Any] | None = None) -> None:
+        self.cfg, self.device = cfg, device
+        self.signed = signed_scale(cfg)
+        self.fill = -1.0 if self.signed else 0.0
+        torch.manual_seed(cfg.seed)
+        self.model = build_model(cfg.model, splits.image_size).to(device)
+        self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        self.model = self.model.to(memory_format=self.memory_format)
+        self.optimizer = make_optimizer(self.model.parameters(), cfg.optimizer)
+        if init is not None:  # continue from the previous phase: weights and optimiser moments
+            self.model.load_state_dict(init["model"])
+            if "optimizer" in init:
+                self.optimizer.load_state_dict(init["optimizer"])
+        set_lr(self.optimizer, cfg.optimizer.lr)
+        self.scheduler = None
+        if cfg.plateau is not None:
+            p = cfg.plateau
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimizer, factor=p.factor, patience=p.patience, min_lr=p.min_lr)
+        self.use_amp = cfg.amp and device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        uses_vgg = cfg.loss.perceptual > 0 or (cfg.loss.ramp_to is not None and cfg.loss.ramp_to.perceptual > 0)
+        self.loss_fn = InpaintingLoss(cfg.loss.perceptual_weights if uses_vgg else None).to(device)
+        self.generator = make_generator(cfg.seed, device)
+        self.train_images = splits.train.to(device)
+        held_out = splits.val if len(splits.val) else splits.test
+        self.held_out_name = "val" if len(splits.val) else "test"
+        self.held_out_images = held_out.to(device)
+        self.held_out_masks = fixed_masks(len(held_out), held_out.shape[-2], held_out.shape[-1],
+                                          cfg.mask, cfg.seed + HELD_OUT_SEED_OFFSET, device)
+        self.epoch = cfg.epoch_range[0] - 1  # last completed global epoch
+        self.history: list[dict[str, float]] = []
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+            "scaler": self.scaler.state_dict(),
+            "epoch": self.epoch,
+            "history": self.history,
+            "generator": self.generator.get_state(),
+            "cpu_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.epoch = state["epoch"]
+        self.history = state["history"]
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["cpu_rng"])
+        if state["cuda_rng"] is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"])
+
+    # --------------------------------------------------------------- one step
+    def _prepare(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
+        """images: (N, 3, H, W) uint8 -> (masked input, target) on the model's scale."""
+        target = to_model_scale(images, self.signed).contiguous(memory_format=self.memory_format)
+        return apply_masks(target, masks, self.fill), target
+
+    def train_epoch(self, epoch: int) -> float:
+        cfg, model = self.cfg, self.model
+        weights = cfg.loss.weights_at(epoch)
+        model.train()
+        n, (h, w) = len(self.train_images), self.train_images.shape[-2:]
+        order = torch.randperm(n, generator=self.generator, device=self.device)
+        total = torch.zeros((), device=self.device)
+        steps = 0
+        for start in range(0, n, cfg.batch_size):
+            idx = order[start:start + cfg.batch_size]
+            masks = random_squares(len(idx), h, w, cfg.mask, self.generator)
+            masked, target = self._prepare(self.train_images[idx], masks)
+            with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
+                loss, _ = self.loss_fn(model(masked), target, weights)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            if cfg.grad_clip is not None:
+                self.scaler.unscale_(self.optimizer)
+                nn.utils.clip_grad_norm_(model.parameters(), max_norm=cfg.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            total += loss.detach()
+            steps += 1
+        return (total / max(steps, 1)).item()
+
+    @torch.no_grad()
+    def held_out_loss(self, epoch: int, batch: int = 500) -> float:
+        weights = self.cfg.loss.weights_at(epoch)
+        self.model.eval()
+        total, n = 0.0, len(self.held_out_images)
+        for start in range(0, n, batch):
+            sl = slice(start, start + batch)
+            masked, target = self._prepare(self.held_out_images[sl], self.held_out_masks[sl])
+            with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
+                loss, _ = self.loss_fn(self.model(masked), target, weights)
+            total += loss.float().item() * len(target)
+        return total / max(n, 1)
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, checkpoint: Path, every: int = 1, stop_after: int | None = None,
+            log: Callable[[str], None] = print) -> list[dict[str, float]]:
+        """Train from `self.epoch + 1` to the last epoch, checkpointing to `checkpoint`.
+
+        `stop_after` (tests) stops after that many epochs, as an interruption would.
+        """
+        first, last = self.cfg.epoch_range
+        done_now = 0
+        while self.epoch < last:
+            epoch = self.epoch + 1
+            if epoch in self.cfg.lr_changes:
+                set_lr(self.optimizer, self.cfg.lr_changes[epoch])
+            t0 = time.perf_counter()
+            train_loss = self.train_epoch(epoch)
+            if not math.isfinite(train_loss):
+                raise TrainingDiverged(
+                    f"epoch {epoch}: training loss is {train_loss}; stopped, last good "
+                    f"checkpoint (epoch {self.epoch}) kept at {checkpoint}")
+            held_out = self.held_out_loss(epoch)
+            if self.scheduler is not None:
+                self.scheduler.step(held_out)
+            w = self.cfg.loss.weights_at(epoch)
+            self.history.append({
+                "epoch": epoch, "train_loss": train_loss, f"{self.held_out_name}_loss": held_out,
+                "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t0,
+                "w_mse": w.mse, "w_mae": w.mae, "w_perceptual": w.perceptual,
+            })
+            self.epoch = epoch
+            done_now += 1
+            log(f"epoch {epoch}/{last}: train {train_loss:.5f}  {self.held_out_name} {held_out:.5f}"
+                f"  ({self.history[-1]['seconds']:.1f}s)")
+            if (epoch - first + 1) % every == 0 or epoch == last:
+                atomic_torch_save(self.state_dict(), checkpoint)
+            if stop_after is not None and done_now >= stop_after:
+                break
+        return self.history
