@@ -21,7 +21,9 @@ else
   ENV := $(VENV)/.installed
 endif
 
-RES := results/$(PROFILE)
+RESULTS ?= results
+export INPAINT_RESULTS_DIR := $(abspath $(RESULTS))
+RES := $(RESULTS)/$(PROFILE)
 NB_OUT := $(RES)/notebooks
 LIB := $(wildcard inpaint_lib/*.py)
 PROFILE_FILE := params/profiles/$(PROFILE).yaml

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -51,17 +53,17 @@ class Sizes:
 def choose_sizes(quick: bool, device: torch.device) -> Sizes:
     cuda = device.type == "cuda"
     if quick:
-        return Sizes(cae.CAESizes(n_train=1024, n_val=256, repeats=2),
+        return Sizes(cae.CAESizes(n_train=1024, n_val=256, repeats=2, variant_repeats=1),
                      mask_bench.MaskSizes(batch=16, repeats=3, loop_repeats=1),
                      vit_full_batch=8 if cuda else 1, vit_quick_batch=8 if cuda else 4,
                      vit_repeats=2 if cuda else 1, vit_eval_repeats=1,
                      matmul=4096 if cuda else 1024, matmul_repeats=3)
     if cuda:
-        return Sizes(cae.CAESizes(n_train=16_384, n_val=5_000, repeats=5),
+        return Sizes(cae.CAESizes(n_train=16_384, n_val=5_000, repeats=5, variant_repeats=5),
                      mask_bench.MaskSizes(batch=64, repeats=10, loop_repeats=3),
                      vit_full_batch=64, vit_quick_batch=None, vit_repeats=10, vit_eval_repeats=5,
                      matmul=8192, matmul_repeats=10)
-    return Sizes(cae.CAESizes(n_train=8192, n_val=2000, repeats=3),
+    return Sizes(cae.CAESizes(n_train=4096, n_val=1000, repeats=5, variant_repeats=3),
                  mask_bench.MaskSizes(batch=64, repeats=5, loop_repeats=3),
                  vit_full_batch=8, vit_quick_batch=None, vit_repeats=2, vit_eval_repeats=2,
                  matmul=2048, matmul_repeats=5)
@@ -76,11 +78,52 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", default=None, help="cpu / cuda (default: $INPAINT_DEVICE or cuda if present)")
     p.add_argument("--cae-images", type=int, default=None, help="override the CAE training set size")
     p.add_argument("--vit-batch", type=int, default=None, help="override the full-shape ViT batch")
+    p.add_argument("--vit-quick-batch", type=int, default=None,
+                   help="override the quick-shape ViT batch (default: the quick profile's)")
     return p.parse_args(argv)
 
 
+_START = time.perf_counter()
+
+
 def _log(msg: str) -> None:
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+    print(f"[bench {time.perf_counter() - _START:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def _meta(args: argparse.Namespace, device: torch.device, memory: MemoryProbe) -> dict[str, Any]:
+    cuda = device.type == "cuda"
+    return {
+        "device": device_slug(device),
+        "device_name": torch.cuda.get_device_name(device) if cuda else _cpu_name(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "trainer_precision": "fp16-amp" if cuda else "fp32",
+        "options": {"try_bf16": args.try_bf16, "try_compile": args.try_compile},
+        "memory_method": memory.method,
+        "timing_method": "synchronised wall clock, after warm-up; median over repeats "
+                         "(best-of also given); CAE cases (a), (b), (c) timed round-robin",
+        "argv": sys.argv[1:],
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _save_partial(results: dict[str, Any], memory: MemoryProbe, out: Path) -> None:
+    """Write what is measured so far, so an interrupted run still leaves its numbers."""
+    results["memory"] = memory.results
+    atomic_write_json(out.with_suffix(".json"), results)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -91,17 +134,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sizes = replace(sizes, cae=replace(sizes.cae, n_train=args.cae_images))
     if args.vit_batch:
         sizes = replace(sizes, vit_full_batch=args.vit_batch)
+    if args.vit_quick_batch:
+        sizes = replace(sizes, vit_quick_batch=args.vit_quick_batch)
     memory = MemoryProbe(device)
+    out = args.out / device_slug(device)
+    results: dict[str, Any] = {"meta": _meta(args, device, memory), "complete": False}
     cuda = device.type == "cuda"
     base = "fp16-amp" if cuda else "fp32"  # what Trainer uses (RunConfig.amp defaults to True)
     precisions = [base] + (["fp32"] if cuda else []) + (["bf16"] if args.try_bf16 else [])
     notes = [RANDOM_VGG_NOTE]
+    results["notes"] = notes
 
     _log(f"device {device}; CAE ({sizes.cae.n_train} images) ...")
-    cae_results = cae.run(sizes.cae, device, memory, precisions[1:], args.try_compile,
-                          try_adam=not args.quick)
+    results["cae"] = cae.run(sizes.cae, device, memory, precisions[1:], args.try_compile,
+                             try_adam=not args.quick)
+    _save_partial(results, memory, out)
     _log("masks ...")
-    mask_results = mask_bench.run(sizes.masks, device, memory)
+    results["masks"] = mask_bench.run(sizes.masks, device, memory)
+    _save_partial(results, memory, out)
 
     _log("matmul reference ...")
     matmul = {p: vit.matmul_flops_per_s(sizes.matmul, vit.MATMUL_DTYPES[p], device,
@@ -116,20 +166,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                  + ("" if full_shape.batch == 64 else " (the study uses 64; smaller here to keep "
                     "the run short on this device)") + f"; quick shape at batch {quick_shape.batch}.")
     variants = [vit.Variant(p, p) for p in precisions]
-    if args.try_compile:
-        variants.append(vit.Variant(f"{base}+compile", base, compile_model=True))
-    if not args.quick:
+    if not args.quick:  # candidate library changes, measured (see the report's suggestions)
         variants.append(vit.Variant(f"{base}+adam-fused", base, fused_adam=True, time_eval=False))
-    vit_results: dict[str, Any] = {"matmul": matmul}
+        variants.append(vit.Variant(f"{base}+vgg-cl", base, vgg_channels_last=True, time_eval=False))
+        variants.append(vit.Variant(f"{base}+vgg-cl+unpatchify-cl", base, vgg_channels_last=True,
+                                    cl_unpatchify=True))
+        if cuda:
+            variants.append(vit.Variant(f"{base}+cudnn-benchmark", base, cudnn_benchmark=True))
+    if args.try_compile:  # full shape only: compiling VGG + ViT forward/backward is slow
+        variants.append(vit.Variant(f"{base}+compile", base, compile_model=True))
+    vit_results: dict[str, Any] = {"matmul": matmul,
+                                   "candidate_unpatchify_equals_library": vit.check_unpatchify(full_shape)}
     for label, shape in (("full_shape", full_shape), ("quick_shape", quick_shape)):
         section: dict[str, Any] = {"shape": shape.describe(), "variants": {}}
         flops: tuple[float, float] | None = None
         for v in variants:
+            if v.compile_model and label != "full_shape":
+                continue
             _log(f"ViT {label} {v.name} (batch {shape.batch}) ...")
             entry = vit.run_shape(shape, loss_fn, device, v, sizes.vit_repeats,
                                   sizes.vit_eval_repeats, memory, f"vit_{label}_{v.name}", matmul,
                                   flops)
-            if "error" not in entry and flops is None:
+            if "held_out" in entry and flops is None:
                 flops = (entry["flop_per_image"]["value"], entry["held_out"]["flop_per_image"]["value"])
             section["variants"][v.name] = entry
         base_entry = section["variants"][base]
@@ -138,37 +196,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 entry["speedup_vs_" + base] = q(
                     entry["throughput"]["value"] / base_entry["throughput"]["value"], "x")
         vit_results[label] = section
+        results["vit"] = vit_results
+        _save_partial(results, memory, out)
 
-    results: dict[str, Any] = {
-        "meta": {
-            "device": device_slug(device),
-            "device_name": torch.cuda.get_device_name(device) if cuda else platform.processor()
-            or platform.machine(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "quick": args.quick,
-            "threads": torch.get_num_threads(),
-            "cpu_count": __import__("os").cpu_count(),
-            "trainer_precision": base,
-            "options": {"try_bf16": args.try_bf16, "try_compile": args.try_compile},
-            "memory_method": memory.method,
-            "timing_method": "synchronised wall clock, after warm-up; median over repeats; "
-                             "CAE cases (a), (b), (c) timed round-robin",
-        },
-        "notes": notes,
-        "cae": cae_results,
-        "masks": mask_results,
-        "vit": vit_results,
-        "memory": memory.results,
-    }
+    results.update({"meta": _meta(args, device, memory), "notes": notes, "memory": memory.results})
     results["ratios"] = report.ratios(results)
     results["targets"] = report.targets(results["ratios"])
     results["projection"] = report.projection(results, base)
+    if cuda and torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32:
+        notes.append("fp32 on CUDA: cuDNN convolutions use TF32 by default (cudnn.allow_tf32=True) "
+                     "while the fp32 matmul reference does not (matmul.allow_tf32=False), so the "
+                     "fp32 step's fraction_of_matmul can exceed 1.")
     if not cuda:
-        notes.append("CUDA projections need a CUDA run; CPU projection shown (expect days for Part B).")
+        notes.append("Projections use this CPU's rates (Part B takes days here); run on CUDA for GPU ones.")
 
-    out = args.out / results["meta"]["device"]
+    results["complete"] = True
     atomic_write_json(out.with_suffix(".json"), results)
     atomic_write_text(out.with_suffix(".md"), report.markdown(results))
     for t in results["targets"]:

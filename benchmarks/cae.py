@@ -93,7 +93,7 @@ class CAEStep:
     """One optimiser step on a ready batch, exactly as `Trainer.train_epoch` takes it."""
 
     def __init__(self, cfg: RunConfig, device: torch.device, precision: str = "fp32",
-                 compile_model: bool = False, adam: str = "library") -> None:
+                 compile_mode: str | None = None, adam: str = "library") -> None:
         torch.manual_seed(cfg.seed)
         self.device, self.precision = device, precision
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
@@ -101,7 +101,7 @@ class CAEStep:
         self.optimizer = optimizer_for(self.model.parameters(), cfg, adam)
         self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16-amp")
         self.forward: Callable[[Tensor], Tensor] = (
-            torch.compile(self.model) if compile_model else self.model)
+            torch.compile(self.model, mode=compile_mode) if compile_mode else self.model)
 
     def __call__(self, masked: Tensor, target: Tensor) -> Tensor:
         """masked, target: (N, 3, 32, 32) in [-1, 1] on the device -> detached loss."""
@@ -161,6 +161,7 @@ class CAESizes:
     n_train: int
     n_val: int
     repeats: int
+    variant_repeats: int = 3  # for the variants (b with one change, a with one change)
     workers: int = 2
     batch_size: int = 256
 
@@ -234,9 +235,104 @@ def run(sizes: CAESizes, device: torch.device, memory: MemoryProbe,
         [time_once(lambda: trainer.held_out_loss(1), device) for _ in range(sizes.repeats)],
         len(splits.val))
 
-    out["variants"] = _variants(cfg, device, masked, target, steps, bs, sizes.repeats, precision,
+    out["variants"] = _variants(cfg, device, masked, target, steps, bs, sizes.variant_repeats, precision,
                                 extra_precisions, try_compile, try_adam, out["b_bare_step"])
+    if try_adam:
+        out["pipeline_variants"] = _pipeline_variants(cfg, splits, device, sizes, out)
     return out
+
+
+def epoch_masks_train_epoch(trainer: Trainer, epoch: int) -> float:
+    """`Trainer.train_epoch` with one change: the epoch's masks are drawn in one call.
+
+    Per step that removes ~15 small kernel launches (random_squares), which matter
+    when the step itself is launch-bound (the CAE on a GPU). Same masks distribution;
+    a different random stream than today's per-step draws.
+    """
+    cfg, model, device = trainer.cfg, trainer.model, trainer.device
+    weights = cfg.loss.weights_at(epoch)
+    model.train()
+    n, (h, w) = len(trainer.train_images), trainer.train_images.shape[-2:]
+    order = torch.randperm(n, generator=trainer.generator, device=device)
+    masks = random_squares(n, h, w, cfg.mask, trainer.generator)  # (N, 1, H, W) for the epoch
+    total = torch.zeros((), device=device)
+    steps = 0
+    for start in range(0, n, cfg.batch_size):
+        sl = slice(start, start + cfg.batch_size)
+        masked, target = trainer._prepare(trainer.train_images[order[sl]], masks[sl])
+        with torch.autocast(device.type, dtype=torch.float16, enabled=trainer.use_amp):
+            loss, _ = trainer.loss_fn(model(masked), target, weights)
+        trainer.optimizer.zero_grad(set_to_none=True)
+        trainer.scaler.scale(loss).backward()
+        trainer.scaler.step(trainer.optimizer)
+        trainer.scaler.update()
+        total += loss.detach()
+        steps += 1
+    return (total / max(steps, 1)).item()
+
+
+def _pipeline_variants(cfg: RunConfig, splits: Splits, device: torch.device, sizes: CAESizes,
+                       out: dict[str, Any]) -> dict[str, Any]:
+    """(a) with suggested changes applied from outside the library, vs the matching bare step.
+
+    - fused Adam (a one-line `make_optimizer` change): the Trainer's optimiser replaced by
+      ``Adam(fused=True)`` (same lr / weight decay, fresh moments) before timing;
+    - epoch masks: `epoch_masks_train_epoch` instead of `Trainer.train_epoch`;
+    - amp off (CUDA only; a params change, ``amp: false`` for Part A): Trainer in fp32.
+    """
+    base = trainer_precision(cfg, device)
+    cuda = device.type == "cuda"
+    best = "fp32" if cuda else base  # the fastest precision measured on CUDA for this small CNN
+    # (name, amp, fused Adam, epoch masks, matching bare-step variant)
+    cases: list[tuple[str, bool, bool, bool, str | None]] = [
+        (f"trainer_{base}+adam-fused", cfg.amp, True, False, f"{base}+adam-fused"),
+        (f"trainer_{base}+epoch-masks", cfg.amp, False, True, None),
+    ]
+    if cuda:
+        cases.append(("trainer_fp32", False, False, False, "fp32"))
+    cases.append((f"trainer_{best}+adam-fused+epoch-masks", cfg.amp and not cuda, True, True,
+                  f"{best}+adam-fused"))
+    bare = dict(out["variants"])
+    bare[base] = out["b_bare_step"]
+    results: dict[str, Any] = {}
+    for name, amp, fused, epoch_masks, bare_name in cases:
+        run_cfg = cfg.model_copy(update={"amp": amp})
+        trainer = Trainer(run_cfg, splits, device)
+        if fused:
+            trainer.optimizer = optimizer_for(trainer.model.parameters(), run_cfg, "fused")
+        train = (lambda e, t=trainer: epoch_masks_train_epoch(t, e)) if epoch_masks else trainer.train_epoch
+        train(1)
+        seconds = [time_once(lambda: train(2), device) for _ in range(sizes.variant_repeats)]
+        entry: dict[str, Any] = timing_entry(seconds, sizes.n_train)
+        bare_name = bare_name or base
+        match = bare.get(bare_name)
+        if bare_name == "fp32+adam-fused" and match is None:
+            match = bare[bare_name] = _bare_fp32_fused(cfg, device, splits, sizes)
+        if match is not None and "error" not in match:
+            entry["bare_step_match"] = bare_name
+            entry["over_matching_bare_step"] = q(
+                entry["throughput"]["value"] / match["throughput"]["value"], "x (a/b, same settings)")
+        entry["over_a"] = q(entry["throughput"]["value"] / out["a_pipeline_trainer"]["throughput"]["value"],
+                            "x (speed-up of the pipeline)")
+        results[name] = entry
+    return results
+
+
+def _bare_fp32_fused(cfg: RunConfig, device: torch.device, splits: Splits,
+                     sizes: CAESizes) -> dict[str, Any]:
+    """Bare step in fp32 with fused Adam (the limit for trainer_fp32+adam-fused)."""
+    step = CAEStep(cfg, device, "fp32", adam="fused")
+    masked, target = premade_batch(splits.train[:sizes.batch_size], cfg, device)
+    steps = -(-sizes.n_train // sizes.batch_size)
+    for _ in range(3):
+        step(masked, target)
+
+    def epoch() -> None:
+        for _ in range(steps):
+            step(masked, target)
+
+    return timing_entry([time_once(epoch, device) for _ in range(sizes.variant_repeats)],
+                        steps * sizes.batch_size)
 
 
 def _time_our_data_path(trainer: Trainer, cfg: RunConfig, device: torch.device,
@@ -262,20 +358,23 @@ def _variants(cfg: RunConfig, device: torch.device, masked: Tensor, target: Tens
               try_adam: bool, base_entry: dict[str, Quantity]) -> dict[str, Any]:
     """The bare step (b) with one thing changed, as speed-ups over (b).
 
-    Each variant: (name, precision, torch.compile?, Adam implementation).
+    Each variant: (name, precision, torch.compile mode or None, Adam implementation).
     """
-    variants = [(p, p, False, "library") for p in extra_precisions if p != base]
+    variants: list[tuple[str, str, str | None, str]] = [
+        (p, p, None, "library") for p in extra_precisions if p != base]
     if try_adam:
-        variants += [(f"{base}+adam-foreach", base, False, "foreach"),
-                     (f"{base}+adam-fused", base, False, "fused")]
+        variants += [(f"{base}+adam-foreach", base, None, "foreach"),
+                     (f"{base}+adam-fused", base, None, "fused")]
     if try_compile:
-        variants.append((f"{base}+compile", base, True, "library"))
+        variants.append((f"{base}+compile", base, "default", "library"))
+        if device.type == "cuda":  # CUDA graphs: the CAE step is launch-bound on a GPU
+            variants.append((f"{base}+compile-cudagraphs", base, "reduce-overhead", "library"))
     out: dict[str, Any] = {}
     for name, precision, comp, adam in variants:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                step = CAEStep(cfg, device, precision, compile_model=comp, adam=adam)
+                step = CAEStep(cfg, device, precision, compile_mode=comp, adam=adam)
                 first = time_once(lambda: step(masked, target), device)  # includes compilation
                 for _ in range(2):
                     step(masked, target)

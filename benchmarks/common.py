@@ -109,13 +109,14 @@ def _status_kib(field_name: str) -> int | None:
 
 
 def _reset_hwm() -> bool:
-    """Reset the resident high-water mark (Linux >= 4.0); False if not permitted."""
+    """Reset the resident high-water mark (Linux >= 4.0); False if not permitted or ignored."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
     except OSError:
         return False
-    return True
+    hwm, rss = _status_kib("VmHWM"), _status_kib("VmRSS")
+    return hwm is not None and rss is not None and hwm <= rss * 1.02 + 1024
 
 
 def _rss_kib() -> int:

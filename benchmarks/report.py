@@ -30,6 +30,8 @@ def ratios(results: dict[str, Any]) -> dict[str, Quantity]:
         "cae_data_path_ours_over_conventional": q(
             _tp(cae["data_path_only"]["ours"]) / _tp(cae["data_path_only"]["conventional"]),
             "x (data path alone)"),
+        **{f"cae_{name}_over_bare": v["over_matching_bare_step"]
+           for name, v in cae.get("pipeline_variants", {}).items() if "over_matching_bare_step" in v},
         "masks_loop_over_library": q(loop / lib, "x (time loop / time library)"),
         "masks_loop_over_candidate_cumsum": q(loop / cand, "x (time loop / time candidate)"),
         "masks_union_bmm_over_cumsum": q(

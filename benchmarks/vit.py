@@ -16,6 +16,7 @@ is counted with its standard SDPA formulas.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -102,22 +103,63 @@ def build_loss(device: torch.device) -> InpaintingLoss:
         return InpaintingLoss("random").to(device)
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One way of running the step. Every flag off = what the library does today.
+
+    vgg_channels_last / cl_unpatchify simulate two candidate library changes (see
+    `ChannelsLastUnpatchify` and `channels_last_vgg`).
+    """
+
+    name: str
+    precision: str = "fp32"
+    compile_model: bool = False
+    fused_adam: bool = False
+    cudnn_benchmark: bool = False
+    vgg_channels_last: bool = False
+    cl_unpatchify: bool = False
+    time_eval: bool = True
+
+
+class ChannelsLastUnpatchify(ViTInpainter):
+    """Candidate `ViTInpainter.unpatchify` returning a channels_last view (no copy).
+
+    Today's einsum returns contiguous NCHW, while the perceptual branch's gradient
+    arrives channels_last; autograd then sums the two pred gradients across layouts
+    (a slow strided add). Same values as the library's unpatchify (checked).
+    """
+
+    def unpatchify(self, patches: Tensor) -> Tensor:
+        """patches: (N, L, p*p*3) -> imgs: (N, 3, H, W) with channels_last strides."""
+        n, p, g = patches.shape[0], self.patch_size, self.grid
+        x = patches.view(n, g, g, p, p, 3).permute(0, 1, 3, 2, 4, 5)  # (N, g, p, g, p, 3)
+        return x.reshape(n, g * p, g * p, 3).permute(0, 3, 1, 2)  # (N, 3, H, W) view of NHWC
+
+
+def channels_last_vgg(loss_fn: InpaintingLoss) -> InpaintingLoss:
+    """A copy of the loss whose VGG weights are channels_last, like its inputs already are."""
+    out = copy.deepcopy(loss_fn)
+    if out.perceptual is not None:
+        out.perceptual.features.to(memory_format=torch.channels_last)
+    return out
+
+
 class ViTStep:
     """One Part B training step (see module docstring); `precision` in fp32/fp16-amp/bf16."""
 
     def __init__(self, shape: ViTShape, loss_fn: InpaintingLoss, device: torch.device,
-                 precision: str = "fp32", compile_model: bool = False, fused_adam: bool = False,
-                 seed: int = 0) -> None:
+                 variant: Variant = Variant("fp32"), seed: int = 0) -> None:
         torch.manual_seed(seed)
-        self.shape, self.device, self.precision = shape, device, precision
-        self.model = ViTInpainter(shape.image, shape.patch, shape.dim, shape.depth, shape.heads,
-                                  shape.mlp).to(device).to(memory_format=torch.channels_last)
-        self.loss_fn = loss_fn
-        self.forward = torch.compile(self.model) if compile_model else self.model
-        self.loss = torch.compile(loss_fn) if compile_model else loss_fn
+        self.shape, self.device, self.precision = shape, device, variant.precision
+        cls = ChannelsLastUnpatchify if variant.cl_unpatchify else ViTInpainter
+        self.model = cls(shape.image, shape.patch, shape.dim, shape.depth, shape.heads,
+                         shape.mlp).to(device).to(memory_format=torch.channels_last)
+        self.loss_fn = channels_last_vgg(loss_fn) if variant.vgg_channels_last else loss_fn
+        self.forward = torch.compile(self.model) if variant.compile_model else self.model
+        self.loss = torch.compile(self.loss_fn) if variant.compile_model else self.loss_fn
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-4,
-                                          **({"fused": True} if fused_adam else {}))
-        self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16-amp")
+                                          **({"fused": True} if variant.fused_adam else {}))
+        self.scaler = torch.amp.GradScaler(device.type, enabled=variant.precision == "fp16-amp")
         self.mask_cfg = scaled_mask(shape.image)
         self.generator = make_generator(seed, device)
         self.images = synthetic_images(shape.batch, shape.image, seed).to(device)  # (B, 3, S, S) uint8
@@ -187,15 +229,14 @@ def matmul_flops_per_s(size: int, dtype: torch.dtype, device: torch.device,
     return entry
 
 
-@dataclass(frozen=True)
-class Variant:
-    """One way of running the step: precision, torch.compile, fused Adam; eval timed or not."""
-
-    name: str
-    precision: str = "fp32"
-    compile_model: bool = False
-    fused_adam: bool = False
-    time_eval: bool = True
+def check_unpatchify(shape: ViTShape) -> bool:
+    """The candidate unpatchify gives exactly the library's values."""
+    torch.manual_seed(0)
+    lib = ViTInpainter(shape.image, shape.patch, 32, 1, 1, 32)
+    patches = torch.rand(2, lib.grid**2, shape.patch**2 * 3)  # (2, L, p*p*3)
+    cand = ChannelsLastUnpatchify.unpatchify(lib, patches)  # type: ignore[arg-type]
+    return bool(torch.equal(lib.unpatchify(patches), cand)
+                and cand.is_contiguous(memory_format=torch.channels_last))
 
 
 def run_shape(shape: ViTShape, loss_fn: InpaintingLoss, device: torch.device, variant: Variant,
@@ -205,11 +246,12 @@ def run_shape(shape: ViTShape, loss_fn: InpaintingLoss, device: torch.device, va
 
     flops: (train, held-out) FLOPs per image if already counted at this shape, else counted here.
     """
+    previous = torch.backends.cudnn.benchmark
     try:
         with memory.probe(case), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            step = ViTStep(shape, loss_fn, device, variant.precision, variant.compile_model,
-                           variant.fused_adam)
+            torch.backends.cudnn.benchmark = variant.cudnn_benchmark or previous
+            step = ViTStep(shape, loss_fn, device, variant)
             first = time_once(step, device)  # warm-up (includes compilation if any)
             seconds = time_repeats(step, device, repeats, warmup=1)
             held = (time_repeats(step.held_out, device, eval_repeats, warmup=1)
@@ -217,6 +259,8 @@ def run_shape(shape: ViTShape, loss_fn: InpaintingLoss, device: torch.device, va
             train_flops, eval_flops = flops if flops is not None else step.count_flops()
     except Exception as e:  # an optional backend may be missing (no compiler, no kernels)
         return {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+    finally:
+        torch.backends.cudnn.benchmark = previous
     entry: dict[str, Any] = timing_entry(seconds, shape.batch)
     entry["first_call"] = q(first, "s")
     entry["flop_per_image"] = q(train_flops, "FLOP")

@@ -36,7 +36,7 @@ def _train(files: list[str], profile: str, device: str | None) -> int:
 
     for f in files:
         study = open_study(f, profile, device)
-        for name, seeded in study.runs().items():
+        for name, seeded in study.runs(log=print).items():
             for run in seeded:
                 print(f"{f} :: {name} (seed {run.config.seed}) -> {run.dir}", flush=True)
     return 0

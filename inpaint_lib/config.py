@@ -239,6 +239,7 @@ class EvalConfig(Strict):
     n_examples: PositiveInt = 8  # images in reconstruction grids
     sweep_max_masks: PositiveInt = 10
     sweep_heatmap_images: PositiveInt = 10
+    sweep_images: PositiveInt | None = None  # test images scored per sweep step (None = all)
     batch_size: PositiveInt = 500
     mask_counts: list[PositiveInt] = [150, 200, 250]  # ViT generalisation tests
     mask_size: PositiveInt = 11

@@ -15,10 +15,6 @@ import re
 import time
 from pathlib import Path
 
-import nbformat
-from nbconvert import HTMLExporter
-from nbformat.v4 import new_markdown_cell
-
 from .io import atomic_write_json, atomic_write_text, read_json
 from .runs import git_commit, results_root
 
@@ -69,14 +65,14 @@ def _header(profile: str, notebooks: list[Path]) -> str:
     note = load_profile(profile).get("description", "")
     smoke = any("synthetic" in d for d in datasets)
     random_vgg = any(p.get("random_vgg") for p in prov)
-    lines = [STYLE, "# Image inpainting with deep learning — reproduction report", ""]
+    lines = ["# Image inpainting with deep learning — reproduction report", ""]
     if smoke:
         lines.append("<div class='warn'>⚠ SMOKE PROFILE: trained and evaluated on generated shapes, "
-                     "not real images. Every number here only checks the pipeline.</div>")
+                     "not real images. Every number here only checks the pipeline.</div>\n")
     if random_vgg:
         lines.append("<div class='warn'>⚠ Part B's perceptual loss used a RANDOMLY INITIALISED VGG-16 "
                      "(pretrained weights were not available): its numbers are not the study's "
-                     "perceptual loss.</div>")
+                     "perceptual loss.</div>\n")
     lines += [
         f"- **Profile:** `{profile}` — {note}",
         "- **Datasets:** " + ("; ".join(datasets) or "-"),
@@ -90,10 +86,14 @@ def _header(profile: str, notebooks: list[Path]) -> str:
         "Vision Transformers* (the study). Where a table shows *study's* numbers, they are the "
         "study's own published values; every other number is computed by this run.",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n\n" + STYLE
 
 
 def build_report(profile: str, out: str | Path | None = None) -> Path:
+    import nbformat  # imported here: notebooks record provenance without nbconvert
+    from nbconvert import HTMLExporter
+    from nbformat.v4 import new_markdown_cell
+
     nb_dir = results_root(profile) / "notebooks"
     notebooks = sorted(nb_dir.glob("*.ipynb"))
     if not notebooks:

@@ -113,7 +113,7 @@ def run_dir_for(cfg: RunConfig, splits: Splits, profile: str) -> Path:
 
 
 def get_run(study: StudyParams, name: str, profile: str, device: torch.device | None = None,
-            train: bool = True, log: Any = print) -> Run:
+            train: bool = True, log: Any = None) -> Run:
     """The finished run `name` of `study`, training it (and its parents) if needed."""
     device = device or default_device()
     splits = load_splits(study)
@@ -150,6 +150,22 @@ def train_run(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.devic
         "git_commit": git_commit(), "device": str(device),
         "torch": torch.__version__, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
     })
+    log_file = open(run_dir / "train.log", "a")  # noqa: SIM115 - closed below
+
+    def log_both(line: str) -> None:
+        log_file.write(line + "\n")
+        log_file.flush()
+        if log is not None:
+            log(line)
+
+    try:
+        return _train(cfg, splits, run_dir, device, init, stop_after, log_both)
+    finally:
+        log_file.close()
+
+
+def _train(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.device,
+           init: dict[str, Any] | None, stop_after: int | None, log: Any) -> Trainer:
     trainer = Trainer(cfg, splits, device, init)
     checkpoint = run_dir / "state.pt"
     if checkpoint.exists():

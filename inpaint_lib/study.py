@@ -15,7 +15,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 import yaml
-from IPython.display import Markdown, display
+
+try:  # notebooks display rich output; the CLI (e.g. on a bare GPU machine) prints
+    from IPython.display import Markdown, display
+except ImportError:  # pragma: no cover - exercised only where IPython is absent
+    Markdown, display = str, print
 
 from . import plots
 from .baselines import METHOD_DESCRIPTIONS
@@ -39,11 +43,20 @@ def md(text: str) -> None:
     display(Markdown(text))
 
 
+def show_figure(fig: plots.Figure) -> None:
+    """Display a figure with its title repeated as an HTML caption (searchable, readable)."""
+    title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
+    display(fig)
+    plots.plt.close(fig)
+    if title:
+        md(f"<p class='caption'><em>{title}</em></p>")
+
+
 def mask_label(cfg: MaskConfig) -> str:
-    size = f"{cfg.size_range[0]}-{cfg.size_range[1]}" if cfg.size_range else str(cfg.size)
+    """e.g. '1 × 10×10 px', '4 × 5×5 px, disjoint', '175-300 × (9-12)² px'."""
+    side = f"({cfg.size_range[0]}-{cfg.size_range[1]})²" if cfg.size_range else f"{cfg.size}×{cfg.size}"
     count = f"{cfg.count_range[0]}-{cfg.count_range[1]}" if cfg.count_range else str(cfg.count)
-    extra = ", disjoint" if cfg.disjoint else ""
-    return f"{count} x {size}px square{'s' if cfg.max_count > 1 else ''}{extra}"
+    return f"{count} × {side} px" + (", disjoint" if cfg.disjoint else "")
 
 
 @dataclass
@@ -103,7 +116,7 @@ class Study:
         n = max(self.params.seeds, self.params.baseline_seeds if is_base else 1)
         return [cfg.seed + i for i in range(n)]
 
-    def runs(self, log: object = print) -> dict[str, list[Run]]:
+    def runs(self, log: object = None) -> dict[str, list[Run]]:
         """Every run of the study (each seed), trained now unless cached."""
         if not self._runs:
             for name in self.params.runs:
@@ -264,8 +277,7 @@ class Study:
         frac = occluded_fraction(masks).mean().item()
         fig = plots.image_grid({"original": images, "occluded": apply_masks(images.float() / 255, masks, 0.0)},
                                f"{title} ({mask_label(mask_cfg)}, {frac:.1%} occluded)")
-        display(fig)
-        plots.plt.close(fig)
+        show_figure(fig)
 
     def reconstructions(self, runs: dict[str, list[Run]], title: str, baselines: bool = False) -> None:
         """Masked input, each run's raw prediction (first seed), ground truth."""
@@ -283,15 +295,13 @@ class Study:
             rows["ground truth"] = images
             sub = f" — {setting}" if len(settings) > 1 else ""
             fig = plots.image_grid(rows, f"{title}{sub}")
-            display(fig)
-            plots.plt.close(fig)
+            show_figure(fig)
         del first
 
     def loss_curves(self, runs: dict[str, list[Run]], title: str) -> None:
         fig = plots.loss_curves({n: r[0].history for n, r in runs.items()}, title,
                                 ylabel="MSE loss ([-1, 1] scale)" if self.params.part == "A" else "loss")
-        display(fig)
-        plots.plt.close(fig)
+        show_figure(fig)
 
     # ------------------------------------------------- Part A: 2.3 and 2.4 extras
     def generalisation_gaps(self, runs: dict[str, list[Run]]) -> str:
@@ -323,22 +333,28 @@ class Study:
         ev, base = self.params.evaluation, run.config.mask
         methods = [self.method(run)] + classical_methods()
         rows = []
+        images, data_id = self.sweep_images()
         for n in range(1, ev.sweep_max_masks + 1):
             cfg = base.model_copy(update={"count": n, "disjoint": False})
-            masks = fixed_masks(256, self.splits.image_size, self.splits.image_size, cfg, ev.mask_seed)
+            masks = fixed_masks(len(images), self.splits.image_size, self.splits.image_size, cfg, ev.mask_seed)
             frac = occluded_fraction(masks).mean().item()
             for m in methods:
-                s = summarise(self.score(m, cfg))
+                s = summarise(self.score(m, cfg, images, data_id))
                 rows.append({"masks": n, "occluded": frac,
                              "method": f"CAE ({run.name})" if m.identity == run.dir.name else m.name,
                              **s})
         return pd.DataFrame(rows)
 
+    def sweep_images(self) -> tuple[torch.Tensor, str]:
+        """The test images the sweep scores (the first `sweep_images`, or all) and their id."""
+        n = self.params.evaluation.sweep_images or len(self.splits.test)
+        return self.splits.test[:n], f"{self.splits.fingerprint}[:{n}]"
+
     def sweep_figure(self, sweep: pd.DataFrame, title: str) -> None:
-        fig = plots.metric_vs_setting(sweep, "masks", "mse", "method", title,
+        n = len(self.sweep_images()[0])
+        fig = plots.metric_vs_setting(sweep, "masks", "mse", "method", f"{title}, {n:,} test images",
                                       "test MSE, whole image ([-1, 1] scale)")
-        display(fig)
-        plots.plt.close(fig)
+        show_figure(fig)
         pivot = sweep.pivot_table(index="masks", columns="method", values="mse", sort=False)
         pivot.insert(0, "occluded (measured)", sweep.groupby("masks")["occluded"].first())
         display(format_table(pivot.reset_index()))
@@ -349,13 +365,12 @@ class Study:
         per_image = {}
         for n in range(1, ev.sweep_max_masks + 1):
             cfg = run.config.mask.model_copy(update={"count": n, "disjoint": False})
-            per_image[n] = self.score(self.method(run), cfg)["mse"][:k].numpy()
+            per_image[n] = self.score(self.method(run), cfg, *self.sweep_images())["mse"][:k].numpy()
         matrix = pd.DataFrame(per_image, index=[f"image {i}" for i in range(k)])
         matrix.columns.name = "number of 10×10 masks"
         self._heatmap_matrix = matrix
         fig = plots.heatmap(matrix, title, "MSE ([-1, 1] scale)")
-        display(fig)
-        plots.plt.close(fig)
+        show_figure(fig)
 
     def interpret_sweep(self, sweep: pd.DataFrame) -> str:
         net = sweep[sweep.method.str.startswith("CAE")].sort_values("masks")
@@ -428,13 +443,14 @@ class Study:
     def phase_figures(self, runs: dict[str, list[Run]]) -> None:
         run = next(iter(runs.values()))[0]
         last = run.config.epoch_range[1]
-        md(f"Study's caption: *{self.params.reference.get('figure', '')}*")
-        self.reconstructions(runs, f"Reconstruction at epoch {last} (this run: {mask_label(run.config.mask)})")
+        caption = str(self.params.reference.get("figure", ""))
+        number = caption.split(".")[0] + ". " if caption.startswith("Figure") else ""
+        md(f"Study's caption: *{caption}*")
+        self.reconstructions(runs, f"{number}Reconstruction at epoch {last} ({mask_label(run.config.mask)})")
         fig = plots.loss_curves({f"phase {self.params.phase}": run.history},
                                 f"Phase {self.params.phase} loss (weighted MAE + perceptual; objective changes between phases)",
                                 ylabel="loss")
-        display(fig)
-        plots.plt.close(fig)
+        show_figure(fig)
         h = run.history
         md(f"Phase {self.params.phase}: train loss {h[0]['train_loss']:.4f} → {h[-1]['train_loss']:.4f}, "
            f"test loss {h[0]['test_loss']:.4f} → {h[-1]['test_loss']:.4f} over epochs "
@@ -451,12 +467,12 @@ class Study:
             for m in methods:
                 per_image = self.score(m, cfg, images, data_id)
                 name = "ViT" if m.identity == run.dir.name else m.name
-                rows.append({"masks": f"{count} x {ev.mask_size}px", "method": name,
+                rows.append({"masks": mask_label(cfg), "method": name,
                              "kind": "network" if name == "ViT" else "classical",
                              "occluded": None, "images": len(per_image["mse"]), **summarise(per_image)})
             h = images.shape[-1]
             masks = fixed_masks(len(images), h, h, cfg, ev.mask_seed)[: ev.n_examples]
-            rows_cfg = [r for r in rows if r["masks"] == f"{count} x {ev.mask_size}px"]
+            rows_cfg = [r for r in rows if r["masks"] == mask_label(cfg)]
             frac = occluded_fraction(masks).mean().item()
             for r in rows_cfg:
                 r["occluded"] = frac
@@ -464,8 +480,7 @@ class Study:
             grid[f"{count} masks: ViT"] = predictions(methods[0], images[: ev.n_examples], masks)
         grid["ground truth"] = images[: ev.n_examples]
         fig = plots.image_grid(grid, title)
-        display(fig)
-        plots.plt.close(fig)
+        show_figure(fig)
         return pd.DataFrame(rows)
 
     def occlusion_table(self, df: pd.DataFrame) -> pd.io.formats.style.Styler:

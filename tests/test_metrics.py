@@ -115,3 +115,17 @@ def test_ssim_with_default_window_on_larger_images() -> None:
     masks = _square_masks(1, size=32, lo=8, hi=24)
     out = per_image_metrics(torch.zeros_like(target), target, masks)
     assert 0.0 < out["ssim"].item() < 1.0
+
+
+def test_ssim_matches_torchmetrics() -> None:
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    from inpaint_lib.metrics import ssim_per_image
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(6, 3, 32, 32, generator=g, dtype=torch.float64)
+    y = (x + 0.1 * torch.randn(x.shape, generator=g, dtype=torch.float64)).clamp(0, 1)
+    for data_range, k in [(1.0, 11), (2.0, 11)]:
+        ref = structural_similarity_index_measure(y, x, data_range=data_range, kernel_size=k,
+                                                  reduction="none")
+        assert torch.allclose(ssim_per_image(y, x, data_range, k), ref, atol=1e-10)

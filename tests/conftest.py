@@ -1,0 +1,35 @@
+"""Shared fixtures: every test runs offline on data it makes itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Results, cache and data go to a temp dir, never the repo's or ../shared."""
+    monkeypatch.setenv("INPAINT_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("INPAINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("INPAINT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("INPAINT_OVERRIDES", raising=False)
+    monkeypatch.setenv("INPAINT_DEVICE", "cpu")
+    return tmp_path
+
+
+def make_tree(root: Path, classes: dict[str, tuple[int, int]], size: int = 32, seed: int = 0) -> Path:
+    """An image tree root/{train,test}/<class>/*.png with (n_train, n_test) images per class."""
+    rng = np.random.default_rng(seed)
+    for cls, counts in classes.items():
+        for split, n in zip(("train", "test"), counts):
+            d = root / split / cls
+            d.mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                arr = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+                Image.fromarray(arr).save(d / f"{i:04d}.png")
+    return root

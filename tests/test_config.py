@@ -1,0 +1,123 @@
+"""Params validation: one line naming file and field; profiles; shared run keys."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inpaint_lib.config import PROFILES, ParamsError, load_study, run_config
+
+from .conftest import REPO
+
+STUDY_FILES = sorted(p for p in (REPO / "params").glob("*.yaml") if p.stem not in ("cae", "vit"))
+
+
+def _write(tmp_path: Path, body: str, name: str = "bad.yaml") -> Path:
+    (tmp_path / "cae.yaml").write_text((REPO / "params" / "cae.yaml").read_text())
+    path = tmp_path / name
+    path.write_text("extends: cae.yaml\ntitle: t\n" + body)
+    return path
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("path", STUDY_FILES, ids=lambda p: p.stem)
+def test_every_shipped_params_file_is_valid(path: Path, profile: str) -> None:
+    study = load_study(path, profile)
+    assert study.runs
+
+
+@pytest.mark.parametrize("body, field, words", [
+    ("runs:\n  a: {optimiser: {name: adam}}\n", "runs.a.optimiser", "unknown key"),
+    ("runs:\n  a: {optimizer: {name: adamm}}\n", "runs.a.optimizer.name", "adam"),
+    ("runs:\n  a: {optimizer: {lr: -0.1}}\n", "runs.a.optimizer.lr", "greater than 0"),
+    ("runs:\n  a: {optimizer: {lr: fast}}\n", "runs.a.optimizer.lr", "number"),
+    ("runs:\n  a: {mask: {size: 40}}\n", "runs.a", "do not fit 32 px"),
+    ("runs:\n  a: {batch_size: 0}\n", "runs.a.batch_size", "greater than 0"),
+    ("evaluation: {n_exmples: 3}\n", "evaluation.n_exmples", "unknown key"),
+    ("data: {dataset: imagenet}\n", "data.dataset", "cifar10"),
+])
+def test_bad_params_give_one_line_naming_file_and_field(tmp_path: Path, body: str, field: str,
+                                                        words: str) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(ParamsError) as err:
+        load_study(path, "quick")
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{path}: {field}")
+    assert words in msg
+
+
+def test_cli_validate_exits_2_with_the_field(tmp_path: Path) -> None:
+    path = _write(tmp_path, "runs:\n  a: {optimizer: {name: sgd, lr: 0}}\n")
+    out = subprocess.run([sys.executable, "-m", "inpaint_lib", "validate", str(path)],
+                         capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 2
+    assert "runs.a.optimizer.lr" in out.stderr and str(path) in out.stderr
+    ok = subprocess.run([sys.executable, "-m", "inpaint_lib", "validate", "params/a1_baseline.yaml",
+                         "--profile", "smoke"], capture_output=True, text=True, cwd=REPO)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_unknown_profile_and_missing_file() -> None:
+    with pytest.raises(ParamsError, match="profile 'huge'"):
+        load_study(REPO / "params/a1_baseline.yaml", "huge")
+    with pytest.raises(ParamsError, match="file not found"):
+        load_study("/nonexistent/x.yaml", "quick")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_baseline_is_one_run_shared_by_four_studies(profile: str) -> None:
+    keys = {
+        run_config(load_study(REPO / f"params/{f}.yaml", profile), name).key()
+        for f, name in [("a1_baseline", "baseline"), ("a2_optimizers", "Adam"),
+                        ("a3_latent", "128"), ("a4_masking", "10x10 square"),
+                        ("a5_mask_sweep", "baseline")]
+    }
+    assert len(keys) == 1
+
+
+def test_full_profile_has_the_studys_settings() -> None:
+    cfg = run_config(load_study(REPO / "params/a2_optimizers.yaml", "full"), "SGD + Momentum")
+    assert cfg.epoch_range == (1, 200) and cfg.batch_size == 256
+    assert (cfg.optimizer.name, cfg.optimizer.lr, cfg.optimizer.momentum) == ("sgd", 0.01, 0.9)
+    assert cfg.data.val_size == 0.1 and cfg.data.subset.train is None
+
+
+def test_vit_phase_chain_full_and_scaled() -> None:
+    prev = None
+    full = []
+    for k in range(1, 8):
+        cfg = run_config(load_study(REPO / f"params/b{k}_phase{k}.yaml", "full"), "vit", parent=prev)
+        full.append(cfg)
+        prev = cfg
+    assert [c.epoch_range for c in full] == [(1, 20), (21, 40), (41, 135), (136, 200), (201, 270),
+                                            (271, 350), (351, 400)]
+    assert full[2].lr_changes == {110: 0.0002}
+    assert full[1].loss.weights_at(21).perceptual == 0.0
+    assert full[1].loss.weights_at(30).perceptual == pytest.approx(0.2 * 9 / 18)
+    assert full[1].loss.weights_at(39).mae == pytest.approx(0.8)
+    assert full[1].plateau is None and full[1].grad_clip == 1.0 and full[0].grad_clip is None
+    assert full[6].mask.size_range == (9, 12) and full[6].mask.count_range == (175, 300)
+    assert full[3].parent == full[2].key()
+    # quick: each phase starts right after its parent, lr change kept inside phase 3
+    prev, ranges = None, []
+    for k in range(1, 8):
+        cfg = run_config(load_study(REPO / f"params/b{k}_phase{k}.yaml", "quick"), "vit", parent=prev)
+        ranges.append(cfg.epoch_range)
+        if k == 3:
+            (epoch,) = cfg.lr_changes
+            assert cfg.epoch_range[0] < epoch <= cfg.epoch_range[1]
+        prev = cfg
+    assert all(b[0] == a[1] + 1 for a, b in zip(ranges, ranges[1:]))
+
+
+def test_overrides_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INPAINT_OVERRIDES", "vit: {train: {loss: {perceptual_weights: random}}}")
+    study = load_study(REPO / "params/b4_phase4.yaml", "quick")
+    assert run_config(study, "vit").loss.perceptual_weights == "random"
+    monkeypatch.setenv("INPAINT_OVERRIDES", "[1, 2]")
+    with pytest.raises(ParamsError, match="INPAINT_OVERRIDES"):
+        load_study(REPO / "params/b4_phase4.yaml", "quick")

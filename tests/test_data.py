@@ -1,0 +1,88 @@
+"""Data: folder trees, seeded splits, in-memory uint8, clear errors when missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from inpaint_lib import data
+from inpaint_lib.config import DataConfig, SubsetConfig
+
+from .conftest import make_tree
+
+
+def test_cifar_rule_gives_45k_5k_10k() -> None:
+    train = torch.zeros(50_000, 3, 1, 1, dtype=torch.uint8)
+    test = torch.zeros(10_000, 3, 1, 1, dtype=torch.uint8)
+    tr, va, te = data.split(train, test, DataConfig(dataset="cifar10", val_size=0.1))
+    assert (len(tr), len(va), len(te)) == (45_000, 5_000, 10_000)
+
+
+def test_pet_rule_pools_and_splits_80_20() -> None:
+    trainval = torch.arange(3680).view(-1, 1, 1, 1).expand(-1, 3, 1, 1)
+    test = torch.arange(3680, 7349).view(-1, 1, 1, 1).expand(-1, 3, 1, 1)
+    tr, va, te = data.split(trainval, test, DataConfig(dataset="oxford_pet", val_size=0, test_fraction=0.2))
+    assert (len(tr), len(va), len(te)) == (5879, 0, 1470)
+    ids = torch.cat([tr, te])[:, 0, 0, 0]
+    assert ids.unique().numel() == 7349  # a partition: nothing lost or duplicated
+
+
+def test_split_is_seeded() -> None:
+    x = torch.arange(100).view(-1, 1, 1, 1).expand(-1, 3, 1, 1).to(torch.uint8)
+    a = data.split(x, x[:10], DataConfig(dataset="cifar10", val_size=0.2, split_seed=1))
+    b = data.split(x, x[:10], DataConfig(dataset="cifar10", val_size=0.2, split_seed=1))
+    c = data.split(x, x[:10], DataConfig(dataset="cifar10", val_size=0.2, split_seed=2))
+    assert torch.equal(a[1], b[1]) and not torch.equal(a[1], c[1])
+
+
+def test_folder_source_reads_tree_into_uint8_and_caches(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "imgs", {"cat": (12, 3), "dog": (8, 2)}, size=16)
+    (root / "LABEL").write_text("my pets\n")
+    cfg = DataConfig(dataset="folder", root=str(root), val_size=0.25)
+    splits = data.load(cfg)
+    assert splits.name == "my pets"
+    assert splits.sizes() == {"train": 15, "val": 5, "test": 5}
+    assert splits.train.dtype == torch.uint8 and splits.train.shape[1:] == (3, 16, 16)
+    cached = list((tmp_path / "cache").glob("images-*.pt"))
+    assert len(cached) == 2  # train and test decoded once
+    again = data.load(cfg)
+    assert torch.equal(again.train, splits.train) and again.fingerprint == splits.fingerprint
+
+
+def test_folder_source_resizes_and_subsets(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "imgs", {"a": (10, 4)}, size=20)
+    cfg = DataConfig(dataset="folder", root=str(root), image_size=8, val_size=0,
+                     subset=SubsetConfig(train=6, test=2))
+    splits = data.load(cfg)
+    assert splits.sizes() == {"train": 6, "val": 0, "test": 2} and splits.image_size == 8
+
+
+def test_cifar10_image_tree_in_data_dir_is_found(tmp_path: Path) -> None:
+    make_tree(tmp_path / "data" / "cifar10", {"airplane": (10, 5), "ship": (10, 5)})
+    splits = data.load(DataConfig(dataset="cifar10", val_size=0.1, download=False))
+    assert splits.sizes() == {"train": 18, "val": 2, "test": 10}
+    ships = data.load(DataConfig(dataset="cifar10_ship", val_size=0, download=False))
+    assert len(ships.test) == 5
+
+
+@pytest.mark.parametrize("dataset, hint", [("cifar10", "cifar-10-batches-py"),
+                                           ("oxford_pet", "oxford-iiit-pet"),
+                                           ("ships", "stl10_binary")])
+def test_missing_dataset_is_one_clear_line(dataset: str, hint: str) -> None:
+    with pytest.raises(data.DataMissingError) as err:
+        data.load(DataConfig(dataset=dataset, download=False))
+    msg = str(err.value)
+    assert "\n" not in msg and hint in msg and "INPAINT_DATA_DIR" in msg
+
+
+def test_missing_folder_root_is_clear(tmp_path: Path) -> None:
+    with pytest.raises(data.DataMissingError, match="train/<class>"):
+        data.load(DataConfig(dataset="folder", root=str(tmp_path / "nope")))
+
+
+def test_synthetic_is_deterministic_uint8() -> None:
+    a = data.synthetic_images(5, 32, seed=3)
+    assert a.dtype == torch.uint8 and a.shape == (5, 3, 32, 32)
+    assert torch.equal(a, data.synthetic_images(5, 32, seed=3))

@@ -1,0 +1,91 @@
+"""Masks: exact pixel counts, in-bounds placement, determinism, vectorised ranges."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from inpaint_lib.config import MaskConfig
+from inpaint_lib.masks import (
+    apply_masks,
+    fixed_masks,
+    make_generator,
+    naive_fraction,
+    occluded_fraction,
+    random_squares,
+)
+
+
+def _boxes(mask: torch.Tensor) -> tuple[int, int, int, int]:
+    """(N=1 mask (1, H, W)) -> bounding box rows/cols of the missing pixels."""
+    ys, xs = mask[0].nonzero(as_tuple=True)
+    return int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())
+
+
+def test_single_10x10_square_is_exactly_100_pixels_in_bounds() -> None:
+    masks = random_squares(2000, 32, 32, MaskConfig(size=10, count=1), make_generator(0))
+    assert masks.shape == (2000, 1, 32, 32) and masks.dtype == torch.float32
+    assert set(masks.unique().tolist()) == {0.0, 1.0}
+    assert torch.all(masks.sum(dim=(1, 2, 3)) == 100)
+    for m in masks[:50]:
+        y0, y1, x0, x1 = _boxes(m)
+        assert (y1 - y0 + 1, x1 - x0 + 1) == (10, 10)
+    # every in-bounds top-left position is reachable (0..22): corners are used
+    tops = masks[:, 0].amax(dim=2).argmax(dim=1)
+    assert tops.min() == 0 and tops.max() == 22
+
+
+def test_multiple_is_four_disjoint_5x5_exactly_100_pixels() -> None:
+    cfg = MaskConfig(size=5, count=4, disjoint=True)
+    masks = random_squares(3000, 32, 32, cfg, make_generator(1))
+    assert torch.all(masks.sum(dim=(1, 2, 3)) == 100)
+
+
+def test_overlapping_squares_are_counted_once() -> None:
+    cfg = MaskConfig(size=10, count=10)
+    masks = random_squares(500, 32, 32, cfg, make_generator(2))
+    px = masks.sum(dim=(1, 2, 3))
+    assert torch.all(px <= 1000) and torch.any(px < 1000)
+    assert torch.allclose(occluded_fraction(masks), px / 1024)
+
+
+def test_random_size_squares_stay_in_range() -> None:
+    cfg = MaskConfig(size=10, size_range=(5, 15))
+    masks = random_squares(3000, 32, 32, cfg, make_generator(3))
+    sides = masks.sum(dim=(1, 2, 3)).sqrt()
+    assert torch.all(sides == sides.round())
+    assert sides.min() == 5 and sides.max() == 15
+
+
+def test_phase7_draws_size_and_count_once_per_batch() -> None:
+    cfg = MaskConfig(size=12, size_range=(9, 12), count=300, count_range=(175, 300), draw="per_batch")
+    g = make_generator(4)
+    fractions = []
+    for _ in range(20):
+        masks = random_squares(8, 224, 224, cfg, g)
+        fractions.append(occluded_fraction(masks).mean().item())
+    lo, hi = naive_fraction(cfg, 224, 224)
+    assert (round(lo, 2), round(hi, 2)) == (0.28, 0.86)  # 175*81, 300*144 over 224^2
+    assert 0.2 < min(fractions) and max(fractions) < 0.7  # overlaps make the real fraction lower
+    assert len({round(f, 3) for f in fractions}) > 5
+
+
+def test_masks_are_deterministic_per_seed() -> None:
+    cfg = MaskConfig(size=11, count=150)
+    a = fixed_masks(16, 64, 64, cfg.model_copy(update={"size": 3}), seed=7)
+    b = fixed_masks(16, 64, 64, cfg.model_copy(update={"size": 3}), seed=7)
+    c = fixed_masks(16, 64, 64, cfg.model_copy(update={"size": 3}), seed=8)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_mask_too_large_is_an_error() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        random_squares(1, 8, 8, MaskConfig(size=10), make_generator(0))
+
+
+def test_apply_masks_fills_black_on_either_scale() -> None:
+    imgs = torch.ones(2, 3, 8, 8) * 0.5
+    masks = torch.zeros(2, 1, 8, 8)
+    masks[:, :, 2:4, 2:4] = 1
+    out = apply_masks(imgs, masks, -1.0)
+    assert out[:, :, 2:4, 2:4].eq(-1).all() and out[:, :, 0, 0].eq(0.5).all()

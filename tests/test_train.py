@@ -1,0 +1,88 @@
+"""Training: determinism, resume equals uninterrupted, NaN guard, run cache reuse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from inpaint_lib import runs
+from inpaint_lib.config import DataConfig, RunConfig
+from inpaint_lib.data import Splits, synthetic_images
+from inpaint_lib.train import Trainer, TrainingDiverged
+
+DEVICE = torch.device("cpu")
+
+
+def _splits() -> Splits:
+    imgs = synthetic_images(96, 32, seed=0)
+    return Splits(imgs[:64], imgs[64:80], imgs[80:], "synthetic", "generated", "fp-test")
+
+
+def _cfg(**kw: object) -> RunConfig:
+    base = {"data": DataConfig(dataset="synthetic"), "model": {"arch": "cae", "latent_channels": 8},
+            "epochs": 3, "batch_size": 16, "seed": 5}
+    return RunConfig.model_validate({**base, **kw})
+
+
+def _weights(trainer: Trainer) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in trainer.model.parameters()]
+
+
+def test_training_is_deterministic_and_learns(tmp_path: Path) -> None:
+    a = runs.train_run(_cfg(), _splits(), tmp_path / "a", DEVICE, log=None)
+    b = runs.train_run(_cfg(), _splits(), tmp_path / "b", DEVICE, log=None)
+    assert all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(b)))
+    hist = a.history
+    assert [h["epoch"] for h in hist] == [1, 2, 3]
+    assert hist[-1]["train_loss"] < hist[0]["train_loss"]
+    assert {"train_loss", "val_loss", "lr", "seconds"} <= set(hist[0])
+
+
+def test_resume_after_interruption_ends_identical(tmp_path: Path) -> None:
+    straight = runs.train_run(_cfg(), _splits(), tmp_path / "straight", DEVICE, log=None)
+    part = runs.train_run(_cfg(), _splits(), tmp_path / "resumed", DEVICE, stop_after=2, log=None)
+    assert part.epoch == 2 and not (tmp_path / "resumed" / "final.pt").exists()
+    assert (tmp_path / "resumed" / "state.pt").exists()
+    lines: list[str] = []
+    resumed = runs.train_run(_cfg(), _splits(), tmp_path / "resumed", DEVICE, log=lines.append)
+    assert any("resuming" in line and "after epoch 2" in line for line in lines)
+    assert all(torch.equal(x, y) for x, y in zip(_weights(straight), _weights(resumed)))
+    assert [h["train_loss"] for h in resumed.history] == pytest.approx(
+        [h["train_loss"] for h in straight.history])
+    assert (tmp_path / "resumed" / "final.pt").exists() and not (tmp_path / "resumed" / "state.pt").exists()
+
+
+def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(tmp_path: Path) -> None:
+    cfg = _cfg(optimizer={"name": "sgd", "lr": 1e12, "momentum": 0.0}, epochs=4)
+    with pytest.raises(TrainingDiverged, match=r"epoch \d+: training loss is (nan|inf)"):
+        runs.train_run(cfg, _splits(), tmp_path / "nan", DEVICE, log=None)
+    assert not (tmp_path / "nan" / "final.pt").exists()
+
+
+def test_checkpoints_load_with_weights_only(tmp_path: Path) -> None:
+    runs.train_run(_cfg(epochs=1), _splits(), tmp_path / "r", DEVICE, log=None)
+    state = torch.load(tmp_path / "r" / "final.pt", weights_only=True)
+    assert set(state) == {"model", "optimizer"}
+
+
+def test_optimizers_and_lr_changes(tmp_path: Path) -> None:
+    cfg = _cfg(optimizer={"name": "rmsprop", "lr": 0.001}, lr_changes={2: 0.0005}, epochs=2)
+    t = runs.train_run(cfg, _splits(), tmp_path / "r", DEVICE, log=None)
+    assert isinstance(t.optimizer, torch.optim.RMSprop)
+    assert [h["lr"] for h in t.history] == [0.001, 0.0005]
+
+
+def test_get_run_trains_once_and_reuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inpaint_lib.config import load_study
+
+    from .conftest import REPO
+
+    study = load_study(REPO / "params/a1_baseline.yaml", "smoke")
+    first = runs.get_run(study, "baseline", "smoke", DEVICE)
+    calls: list[object] = []
+    monkeypatch.setattr(runs, "train_run", lambda *a, **k: calls.append(a))
+    again = runs.get_run(load_study(REPO / "params/a2_optimizers.yaml", "smoke"), "Adam", "smoke", DEVICE)
+    assert again.dir == first.dir and calls == []
+    assert again.info["git_commit"] and again.info["dataset"].startswith("synthetic")
