@@ -27,15 +27,14 @@ from typing import Any
 
 import torch
 
-from inpaint_lib.io import atomic_write_json, atomic_write_text
 from inpaint_lib.train import default_device
 
 from . import cae, mask_bench, report, vit
-from .common import MemoryProbe, device_slug, q
+from .common import MemoryProbe, atomic_write_json, atomic_write_text, device_slug, load_average
 
-RANDOM_VGG_NOTE = ("The perceptual loss uses a RANDOMLY INITIALISED VGG-16 (PerceptualLoss('random')): "
-                   "pretrained weights are not available offline; FLOPs and timings are identical "
-                   "with pretrained weights.")
+RANDOM_VGG_NOTE = ("The perceptual loss uses a RANDOMLY INITIALISED VGG-16 "
+                   "(PerceptualLoss('random')): pretrained weights are not available offline; "
+                   "FLOPs and timings are identical with pretrained weights.")
 
 
 @dataclass(frozen=True)
@@ -53,30 +52,34 @@ class Sizes:
 def choose_sizes(quick: bool, device: torch.device) -> Sizes:
     cuda = device.type == "cuda"
     if quick:
-        return Sizes(cae.CAESizes(n_train=1024, n_val=256, repeats=2, variant_repeats=1),
-                     mask_bench.MaskSizes(batch=16, repeats=3, loop_repeats=1),
+        return Sizes(cae.CAESizes(n_train=1024, n_val=256, repeats=2),
+                     mask_bench.MaskSizes(batch=16, repeats=3),
                      vit_full_batch=8 if cuda else 1, vit_quick_batch=8 if cuda else 4,
                      vit_repeats=2 if cuda else 1, vit_eval_repeats=1,
                      matmul=4096 if cuda else 1024, matmul_repeats=3)
     if cuda:
-        return Sizes(cae.CAESizes(n_train=16_384, n_val=5_000, repeats=5, variant_repeats=5),
-                     mask_bench.MaskSizes(batch=64, repeats=10, loop_repeats=3),
+        return Sizes(cae.CAESizes(n_train=16_384, n_val=5_000, repeats=5),
+                     mask_bench.MaskSizes(batch=64, repeats=10),
                      vit_full_batch=64, vit_quick_batch=None, vit_repeats=10, vit_eval_repeats=5,
                      matmul=8192, matmul_repeats=10)
-    return Sizes(cae.CAESizes(n_train=4096, n_val=1000, repeats=5, variant_repeats=3),
-                 mask_bench.MaskSizes(batch=64, repeats=5, loop_repeats=3),
-                 vit_full_batch=8, vit_quick_batch=None, vit_repeats=2, vit_eval_repeats=2,
+    # CPU: many short interleaved repeats resist a shared machine's bursts better than few long ones
+    return Sizes(cae.CAESizes(n_train=1024, n_val=1000, repeats=7),
+                 mask_bench.MaskSizes(batch=64, repeats=7),
+                 vit_full_batch=4, vit_quick_batch=None, vit_repeats=2, vit_eval_repeats=2,
                  matmul=2048, matmul_repeats=5)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (< 60 s on 2 CPU cores)")
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes, few repeats (< 60 s on 2 idle CPU cores)")
     p.add_argument("--out", type=Path, default=Path("results/bench"), help="output folder")
     p.add_argument("--try-bf16", action="store_true", help="also time bf16 autocast")
     p.add_argument("--try-compile", action="store_true", help="also time torch.compile'd models")
-    p.add_argument("--device", default=None, help="cpu / cuda (default: $INPAINT_DEVICE or cuda if present)")
-    p.add_argument("--cae-images", type=int, default=None, help="override the CAE training set size")
+    p.add_argument("--device", default=None,
+                   help="cpu / cuda (default: $INPAINT_DEVICE, else cuda if present)")
+    p.add_argument("--cae-images", type=int, default=None, help="override the CAE train set size")
     p.add_argument("--vit-batch", type=int, default=None, help="override the full-shape ViT batch")
     p.add_argument("--vit-quick-batch", type=int, default=None,
                    help="override the quick-shape ViT batch (default: the quick profile's)")
@@ -84,6 +87,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 _START = time.perf_counter()
+_LOAD_AT_START = load_average()
 
 
 def _log(msg: str) -> None:
@@ -107,6 +111,8 @@ def _meta(args: argparse.Namespace, device: torch.device, memory: MemoryProbe) -
         "timing_method": "synchronised wall clock, after warm-up; median over repeats "
                          "(best-of also given); CAE cases (a), (b), (c) timed round-robin",
         "argv": sys.argv[1:],
+        "load_average_at_start": _LOAD_AT_START,
+        "load_average_at_end": load_average(),
     }
 
 
@@ -118,6 +124,16 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def _wanted(v: vit.Variant, label: str, precisions: list[str], cuda: bool) -> bool:
+    """Precisions run at both shapes. Other variants: on CUDA at both shapes (compile at the
+    full shape only); on CPU at the quick shape only, where a step takes ~1 s, not ~5 s."""
+    if v.name in precisions:
+        return True
+    if cuda:
+        return label == "full_shape" or not v.compile_model
+    return label == "quick_shape"
 
 
 def _save_partial(results: dict[str, Any], memory: MemoryProbe, out: Path) -> None:
@@ -147,7 +163,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     _log(f"device {device}; CAE ({sizes.cae.n_train} images) ...")
     results["cae"] = cae.run(sizes.cae, device, memory, precisions[1:], args.try_compile,
-                             try_adam=not args.quick)
+                             try_changes=not args.quick)
     _save_partial(results, memory, out)
     _log("masks ...")
     results["masks"] = mask_bench.run(sizes.masks, device, memory)
@@ -162,40 +178,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         quick_shape = replace(quick_shape, batch=sizes.vit_quick_batch)
     full_shape = vit.ViTShape(batch=sizes.vit_full_batch)
     notes.append(quick_note)
-    notes.append(f"ViT full shape timed at batch {full_shape.batch}"
-                 + ("" if full_shape.batch == 64 else " (the study uses 64; smaller here to keep "
-                    "the run short on this device)") + f"; quick shape at batch {quick_shape.batch}.")
+    smaller = "" if full_shape.batch == 64 else (
+        " (the study uses 64; smaller here to keep the run short on this device)")
+    notes.append(f"ViT full shape timed at batch {full_shape.batch}{smaller}; "
+                 f"quick shape at batch {quick_shape.batch}.")
     variants = [vit.Variant(p, p) for p in precisions]
     if not args.quick:  # candidate library changes, measured (see the report's suggestions)
         variants.append(vit.Variant(f"{base}+adam-fused", base, fused_adam=True, time_eval=False))
-        variants.append(vit.Variant(f"{base}+vgg-cl", base, vgg_channels_last=True, time_eval=False))
+        variants.append(vit.Variant(f"{base}+vgg-cl", base, vgg_channels_last=True,
+                                    time_eval=False))
         variants.append(vit.Variant(f"{base}+vgg-cl+unpatchify-cl", base, vgg_channels_last=True,
-                                    cl_unpatchify=True))
+                                    cl_unpatchify=True, time_eval=cuda))
         if cuda:
             variants.append(vit.Variant(f"{base}+cudnn-benchmark", base, cudnn_benchmark=True))
-    if args.try_compile:  # full shape only: compiling VGG + ViT forward/backward is slow
+    if args.try_compile:  # one shape only (see _wanted): compiling VGG + ViT fwd/bwd is slow
         variants.append(vit.Variant(f"{base}+compile", base, compile_model=True))
-    vit_results: dict[str, Any] = {"matmul": matmul,
-                                   "candidate_unpatchify_equals_library": vit.check_unpatchify(full_shape)}
+    vit_results: dict[str, Any] = {
+        "matmul": matmul,
+        "candidate_unpatchify_equals_library": vit.check_unpatchify(full_shape),
+    }
     for label, shape in (("full_shape", full_shape), ("quick_shape", quick_shape)):
-        section: dict[str, Any] = {"shape": shape.describe(), "variants": {}}
-        flops: tuple[float, float] | None = None
-        for v in variants:
-            if v.compile_model and label != "full_shape":
-                continue
-            _log(f"ViT {label} {v.name} (batch {shape.batch}) ...")
-            entry = vit.run_shape(shape, loss_fn, device, v, sizes.vit_repeats,
-                                  sizes.vit_eval_repeats, memory, f"vit_{label}_{v.name}", matmul,
-                                  flops)
-            if "held_out" in entry and flops is None:
-                flops = (entry["flop_per_image"]["value"], entry["held_out"]["flop_per_image"]["value"])
-            section["variants"][v.name] = entry
-        base_entry = section["variants"][base]
-        for name, entry in section["variants"].items():
-            if name != base and "error" not in entry and "error" not in base_entry:
-                entry["speedup_vs_" + base] = q(
-                    entry["throughput"]["value"] / base_entry["throughput"]["value"], "x")
-        vit_results[label] = section
+        todo = [v for v in variants if _wanted(v, label, precisions, cuda)]
+        _log(f"ViT {label} (batch {shape.batch}): {', '.join(v.name for v in todo)} ...")
+        vit_results[label] = {
+            "shape": shape.describe(),
+            "variants": vit.run_variants(shape, loss_fn, device, todo, sizes.vit_repeats,
+                                         sizes.vit_eval_repeats, memory, label, matmul),
+        }
         results["vit"] = vit_results
         _save_partial(results, memory, out)
 
@@ -208,7 +217,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                      "while the fp32 matmul reference does not (matmul.allow_tf32=False), so the "
                      "fp32 step's fraction_of_matmul can exceed 1.")
     if not cuda:
-        notes.append("Projections use this CPU's rates (Part B takes days here); run on CUDA for GPU ones.")
+        notes.append("Projections use this CPU's rates (Part B takes days here); "
+                     "run on CUDA for GPU ones.")
 
     results["complete"] = True
     atomic_write_json(out.with_suffix(".json"), results)

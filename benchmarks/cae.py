@@ -6,7 +6,8 @@
     float batch, repeated; nothing else runs, so this is the practical limit;
 (c) conventional: a `Dataset` over in-memory PIL images with ToTensor/Normalize
     and one 10x10 square drawn per image with `random.randint` in `__getitem__`,
-    fed by `DataLoader(batch_size, shuffle=True, num_workers=2)` to the same step as (b).
+    fed by `DataLoader(batch_size, shuffle=True, num_workers=2, persistent_workers=True)`
+    to the same step as (b) (persistent workers: start-up not charged to short epochs).
 All three do the same number of optimiser steps per timed call (one epoch).
 """
 
@@ -17,6 +18,7 @@ import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -39,8 +41,14 @@ from inpaint_lib.masks import apply_masks, make_generator, random_squares
 from inpaint_lib.models import CAE
 from inpaint_lib.train import Trainer, make_optimizer, to_model_scale
 
-from .common import MemoryProbe, Quantity, largest_child_rss_mib, q, time_interleaved, \
-    time_once, timing_entry
+from .common import (
+    MemoryProbe,
+    process_peak_rss_mib,
+    q,
+    time_interleaved,
+    time_once,
+    timing_entry,
+)
 
 IMAGE_SIZE = 32
 PRECISIONS = ("fp32", "fp16-amp", "bf16")
@@ -80,10 +88,11 @@ def trainer_precision(cfg: RunConfig, device: torch.device) -> str:
     return "fp16-amp" if cfg.amp and device.type == "cuda" else "fp32"
 
 
-def optimizer_for(params: Any, cfg: RunConfig, adam: str) -> torch.optim.Optimizer:
-    """adam: "library" (make_optimizer's default Adam), "foreach" or "fused" Adam."""
+def optimizer_for(params: Any, cfg: RunConfig, adam: str,
+                  device: torch.device = torch.device("cpu")) -> torch.optim.Optimizer:
+    """adam: "library" (make_optimizer's choice for `device`), "foreach" or "fused" Adam."""
     if adam == "library":
-        return make_optimizer(params, cfg.optimizer)
+        return make_optimizer(params, cfg.optimizer, device)
     kwargs = {"fused": True} if adam == "fused" else {"foreach": True}
     return torch.optim.Adam(params, lr=cfg.optimizer.lr, weight_decay=cfg.optimizer.weight_decay,
                             **kwargs)
@@ -98,7 +107,7 @@ class CAEStep:
         self.device, self.precision = device, precision
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
         self.model = CAE(cfg.model.latent_channels).to(device).to(memory_format=self.memory_format)
-        self.optimizer = optimizer_for(self.model.parameters(), cfg, adam)
+        self.optimizer = optimizer_for(self.model.parameters(), cfg, adam, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16-amp")
         self.forward: Callable[[Tensor], Tensor] = (
             torch.compile(self.model, mode=compile_mode) if compile_mode else self.model)
@@ -151,8 +160,10 @@ def to_pil(images: Tensor) -> list[Image.Image]:
 
 def conventional_loader(images: list[Image.Image], batch_size: int, workers: int,
                         pin_memory: bool) -> DataLoader:
+    """persistent_workers: worker start-up is not charged to every (short) benchmark epoch."""
     return DataLoader(PILInpaintingDataset(images), batch_size=batch_size, shuffle=True,
-                      num_workers=workers, pin_memory=pin_memory)
+                      num_workers=workers, pin_memory=pin_memory,
+                      persistent_workers=workers > 0)
 
 
 # --------------------------------------------------------------- the case
@@ -161,32 +172,95 @@ class CAESizes:
     n_train: int
     n_val: int
     repeats: int
-    variant_repeats: int = 3  # for the variants (b with one change, a with one change)
     workers: int = 2
     batch_size: int = 256
 
 
+@dataclass(frozen=True)
+class BareVariant:
+    """(b) with one thing changed: precision, torch.compile mode, Adam implementation."""
+
+    name: str
+    precision: str
+    compile_mode: str | None = None
+    adam: str = "library"
+
+
+@dataclass(frozen=True)
+class PipelineVariant:
+    """(a) with suggested changes applied from outside the library.
+
+    amp: RunConfig.amp (a params change); fused_adam: `make_optimizer` returning
+    Adam(fused=True); epoch_masks: `epoch_masks_train_epoch`. `bare` names the
+    bare-step variant with the same settings (its practical limit).
+    """
+
+    name: str
+    amp: bool
+    fused_adam: bool
+    epoch_masks: bool
+    bare: str
+
+
+def variants_for(cfg: RunConfig, device: torch.device, extra_precisions: list[str],
+                 try_compile: bool, try_changes: bool) -> tuple[list[BareVariant],
+                                                                list[PipelineVariant]]:
+    """Which (b) and (a) variants to time on this device."""
+    base = trainer_precision(cfg, device)
+    cuda = device.type == "cuda"
+    bare = [BareVariant(p, p) for p in extra_precisions if p != base]
+    pipes: list[PipelineVariant] = []
+    if try_changes:
+        if not cuda:  # CUDA's default Adam is already foreach; CPU's is a per-tensor loop
+            bare.append(BareVariant(f"{base}+adam-foreach", base, adam="foreach"))
+        bare.append(BareVariant(f"{base}+adam-fused", base, adam="fused"))
+        pipes += [PipelineVariant(f"trainer_{base}+adam-fused", cfg.amp, True, False,
+                                  f"{base}+adam-fused"),
+                  PipelineVariant(f"trainer_{base}+epoch-masks", cfg.amp, False, True, base)]
+        if cuda:  # AMP is slower than fp32 for this small CNN on a GPU: try without, and all
+            bare.append(BareVariant("fp32+adam-fused", "fp32", adam="fused"))
+            if "fp32" not in extra_precisions:
+                bare.append(BareVariant("fp32", "fp32"))
+            pipes += [PipelineVariant("trainer_fp32", False, False, False, "fp32"),
+                      PipelineVariant("trainer_fp32+adam-fused+epoch-masks", False, True, True,
+                                      "fp32+adam-fused")]
+    if try_compile:
+        bare.append(BareVariant(f"{base}+compile", base, "default"))
+        if cuda:  # CUDA graphs: the CAE step is launch-bound on a GPU
+            bare.append(BareVariant(f"{base}+compile-cudagraphs", base, "reduce-overhead"))
+    return bare, pipes
+
+
 def run(sizes: CAESizes, device: torch.device, memory: MemoryProbe,
-        extra_precisions: list[str], try_compile: bool, try_adam: bool) -> dict[str, Any]:
-    """Measure (a), (b), (c) and the pieces around them; returns the `cae` results section."""
+        extra_precisions: list[str], try_compile: bool, try_changes: bool) -> dict[str, Any]:
+    """Measure (a), (b), (c), their variants and the pieces around them.
+
+    Every training case is warmed up first (inside its memory probe), then all are
+    timed round-robin in one loop, so ratios between any two are measured under the
+    same machine load. Returns the `cae` results section.
+    """
     cfg = baseline_config(sizes.batch_size)
     splits = make_splits(sizes.n_train, sizes.n_val)
     n, bs = sizes.n_train, sizes.batch_size
     steps = -(-n // bs)
     precision = trainer_precision(cfg, device)
+    bare_variants, pipe_variants = variants_for(cfg, device, extra_precisions, try_compile,
+                                                try_changes)
     out: dict[str, Any] = {
-        "config": {"model": "CAE latent 128", "mask": "one 10x10 square", "optimizer": "Adam lr 1e-3",
-                   "loss": "MSE", "batch_size": q(bs, "img"), "train_images": q(n, "img"),
-                   "image_size": q(IMAGE_SIZE, "px"), "precision": precision,
-                   "channels_last": cfg.channels_last,
-                   "data": "synthetic_images (uint8), same images for (a), (b), (c)"},
+        "config": {"model": "CAE latent 128", "mask": "one 10x10 square",
+                   "optimizer": "Adam lr 1e-3", "loss": "MSE", "batch_size": q(bs, "img"),
+                   "train_images": q(n, "img"), "image_size": q(IMAGE_SIZE, "px"),
+                   "precision": precision, "channels_last": cfg.channels_last,
+                   "data": "synthetic_images (uint8), same images for (a), (b), (c)",
+                   "steps_per_call": q(steps, "optimiser steps (one epoch)")},
     }
+    cases: dict[str, Callable[[], Any]] = {}
 
     # (a) the library's pipeline, end to end: one call = one epoch of Trainer.train_epoch.
     with memory.probe("cae_a_pipeline"):
         trainer = Trainer(cfg, splits, device)
         trainer.train_epoch(1)  # warm-up
-    epoch = iter(range(2, 10**9))
+    cases["a"] = partial(trainer.train_epoch, 2)
 
     # (b) the bare step on one pre-made batch, `steps` times per call.
     with memory.probe("cae_b_bare_step"):
@@ -194,10 +268,7 @@ def run(sizes: CAESizes, device: torch.device, memory: MemoryProbe,
         masked, target = premade_batch(splits.train[:bs], cfg, device)  # (bs, 3, 32, 32) float
         for _ in range(3):
             step(masked, target)
-
-    def bare_epoch() -> None:
-        for _ in range(steps):
-            step(masked, target)
+    cases["b"] = partial(_repeat_step, step, masked, target, steps)
 
     # (c) conventional DataLoader into the same kind of step.
     pil = to_pil(splits.train)
@@ -205,48 +276,110 @@ def run(sizes: CAESizes, device: torch.device, memory: MemoryProbe,
     with memory.probe("cae_c_conventional"):
         loader = conventional_loader(pil, bs, sizes.workers, pin)
         conv_step = CAEStep(cfg, device, precision)
+        cases["c"] = partial(_conventional_epoch, loader, conv_step, device, pin)
+        cases["c"]()  # warm-up (starts the workers)
+    workers = _worker_peaks_mib(loader)
+    if workers:
+        memory.results["cae_c_conventional"]["workers_peak_rss_total"] = q(
+            sum(workers), f"MiB (VmHWM summed over {len(workers)} worker processes)")
 
-        def conventional_epoch() -> None:
-            for m, t in loader:  # each (bs, 3, 32, 32) float in [-1, 1]
-                conv_step(m.to(device, non_blocking=pin).contiguous(memory_format=step.memory_format),
-                          t.to(device, non_blocking=pin).contiguous(memory_format=step.memory_format))
+    firsts: dict[str, float] = {}
+    for v in bare_variants:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                vstep = CAEStep(cfg, device, v.precision, v.compile_mode, v.adam)
+                firsts[v.name] = time_once(partial(vstep, masked, target), device)  # + compile
+                for _ in range(2):
+                    vstep(masked, target)
+            cases[f"b:{v.name}"] = partial(_repeat_step, vstep, masked, target, steps)
+        except Exception as e:  # noqa: BLE001 - a backend may be missing (compiler, kernels)
+            error = f"{type(e).__name__}: {str(e)[:200]}"
+            out.setdefault("variants", {})[v.name] = {"error": error}
+    for v in pipe_variants:
+        cases[f"a:{v.name}"] = _pipeline_case(cfg, splits, device, v)
 
-        conventional_epoch()  # warm-up
-    memory.results["cae_c_conventional"]["largest_worker_rss"] = q(largest_child_rss_mib(), "MiB")
-
-    times = time_interleaved({
-        "a": lambda: trainer.train_epoch(next(epoch)),
-        "b": bare_epoch,
-        "c": conventional_epoch,
-    }, device, sizes.repeats)
+    times = time_interleaved(cases, device, sizes.repeats)
     out["a_pipeline_trainer"] = timing_entry(times["a"], n)
     out["b_bare_step"] = timing_entry(times["b"], steps * bs)
     out["c_conventional_dataloader"] = timing_entry(times["c"], n)
-    out["c_conventional_dataloader"]["workers"] = q(sizes.workers, "processes")
+    out["c_conventional_dataloader"]["workers"] = q(sizes.workers, "processes (persistent)")
 
-    # Where the time goes: each data path alone, without the model.
-    out["data_path_only"] = {
-        "ours": timing_entry(_time_our_data_path(trainer, cfg, device, sizes), n),
-        "conventional": timing_entry(
-            [time_once(lambda: [None for _ in loader], device) for _ in range(sizes.repeats)], n),
-    }
+    variants = out.setdefault("variants", {})
+    for v in bare_variants:
+        if f"b:{v.name}" not in times:
+            continue
+        entry: dict[str, Any] = timing_entry(times[f"b:{v.name}"], steps * bs)
+        entry["first_call"] = q(firsts[v.name], "s (includes compilation, if any)")
+        entry["speedup_vs_b"] = q(_tp(entry) / _tp(out["b_bare_step"]), "x")
+        variants[v.name] = entry
+    pipes = out.setdefault("pipeline_variants", {}) if pipe_variants else {}
+    bare_by_name = {**variants, precision: out["b_bare_step"]}
+    for v in pipe_variants:
+        entry = timing_entry(times[f"a:{v.name}"], n)
+        entry["over_a"] = q(_tp(entry) / _tp(out["a_pipeline_trainer"]), "x (pipeline speed-up)")
+        match = bare_by_name.get(v.bare)
+        if match is not None and "error" not in match:
+            entry["bare_step_match"] = v.bare
+            entry["over_matching_bare_step"] = q(_tp(entry) / _tp(match), "x (a/b, same settings)")
+        pipes[v.name] = entry
+
+    # Where the time goes: each data path alone, without the model (also round-robin).
+    data = time_interleaved({"ours": _our_data_path(trainer, cfg, device, bs),
+                             "conventional": partial(_drain, loader)}, device, sizes.repeats)
+    out["data_path_only"] = {k: timing_entry(v, n) for k, v in data.items()}
     # Held-out pass as Trainer.fit runs it every epoch (batch 500, forward only).
-    out["held_out_pass"] = timing_entry(
-        [time_once(lambda: trainer.held_out_loss(1), device) for _ in range(sizes.repeats)],
-        len(splits.val))
-
-    out["variants"] = _variants(cfg, device, masked, target, steps, bs, sizes.variant_repeats, precision,
-                                extra_precisions, try_compile, try_adam, out["b_bare_step"])
-    if try_adam:
-        out["pipeline_variants"] = _pipeline_variants(cfg, splits, device, sizes, out)
+    held = [time_once(partial(trainer.held_out_loss, 1), device) for _ in range(sizes.repeats)]
+    out["held_out_pass"] = timing_entry(held, len(splits.val))
     return out
+
+
+def _tp(entry: dict[str, Any]) -> float:
+    return entry["throughput"]["value"]
+
+
+def _repeat_step(step: CAEStep, masked: Tensor, target: Tensor, steps: int) -> None:
+    for _ in range(steps):
+        step(masked, target)
+
+
+def _conventional_epoch(loader: DataLoader, step: CAEStep, device: torch.device,
+                        pin: bool) -> None:
+    for masked, target in loader:  # each (bs, 3, 32, 32) float in [-1, 1]
+        step(masked.to(device, non_blocking=pin).contiguous(memory_format=step.memory_format),
+             target.to(device, non_blocking=pin).contiguous(memory_format=step.memory_format))
+
+
+def _worker_peaks_mib(loader: DataLoader) -> list[float]:
+    """Peak RSS of the loader's live (persistent) worker processes; [] if not reachable."""
+    workers = getattr(getattr(loader, "_iterator", None), "_workers", [])  # private, best effort
+    peaks = [process_peak_rss_mib(w.pid) for w in workers if getattr(w, "pid", None)]
+    return [p for p in peaks if p is not None]
+
+
+def _drain(loader: DataLoader) -> None:
+    for _ in loader:
+        pass
+
+
+def _pipeline_case(cfg: RunConfig, splits: Splits, device: torch.device,
+                   v: PipelineVariant) -> Callable[[], float]:
+    """A warmed-up Trainer with variant `v` applied; calling it trains one epoch."""
+    run_cfg = cfg.model_copy(update={"amp": v.amp})
+    trainer = Trainer(run_cfg, splits, device)
+    if v.fused_adam:  # what make_optimizer would return with fused=True (fresh moments)
+        trainer.optimizer = optimizer_for(trainer.model.parameters(), run_cfg, "fused")
+    train: Callable[[int], float] = (
+        partial(epoch_masks_train_epoch, trainer) if v.epoch_masks else trainer.train_epoch)
+    train(1)
+    return partial(train, 2)
 
 
 def epoch_masks_train_epoch(trainer: Trainer, epoch: int) -> float:
     """`Trainer.train_epoch` with one change: the epoch's masks are drawn in one call.
 
     Per step that removes ~15 small kernel launches (random_squares), which matter
-    when the step itself is launch-bound (the CAE on a GPU). Same masks distribution;
+    when the step itself is launch-bound (the CAE on a GPU). Same mask distribution;
     a different random stream than today's per-step draws.
     """
     cfg, model, device = trainer.cfg, trainer.model, trainer.device
@@ -271,75 +404,11 @@ def epoch_masks_train_epoch(trainer: Trainer, epoch: int) -> float:
     return (total / max(steps, 1)).item()
 
 
-def _pipeline_variants(cfg: RunConfig, splits: Splits, device: torch.device, sizes: CAESizes,
-                       out: dict[str, Any]) -> dict[str, Any]:
-    """(a) with suggested changes applied from outside the library, vs the matching bare step.
-
-    - fused Adam (a one-line `make_optimizer` change): the Trainer's optimiser replaced by
-      ``Adam(fused=True)`` (same lr / weight decay, fresh moments) before timing;
-    - epoch masks: `epoch_masks_train_epoch` instead of `Trainer.train_epoch`;
-    - amp off (CUDA only; a params change, ``amp: false`` for Part A): Trainer in fp32.
-    """
-    base = trainer_precision(cfg, device)
-    cuda = device.type == "cuda"
-    best = "fp32" if cuda else base  # the fastest precision measured on CUDA for this small CNN
-    # (name, amp, fused Adam, epoch masks, matching bare-step variant)
-    cases: list[tuple[str, bool, bool, bool, str | None]] = [
-        (f"trainer_{base}+adam-fused", cfg.amp, True, False, f"{base}+adam-fused"),
-        (f"trainer_{base}+epoch-masks", cfg.amp, False, True, None),
-    ]
-    if cuda:
-        cases.append(("trainer_fp32", False, False, False, "fp32"))
-    cases.append((f"trainer_{best}+adam-fused+epoch-masks", cfg.amp and not cuda, True, True,
-                  f"{best}+adam-fused"))
-    bare = dict(out["variants"])
-    bare[base] = out["b_bare_step"]
-    results: dict[str, Any] = {}
-    for name, amp, fused, epoch_masks, bare_name in cases:
-        run_cfg = cfg.model_copy(update={"amp": amp})
-        trainer = Trainer(run_cfg, splits, device)
-        if fused:
-            trainer.optimizer = optimizer_for(trainer.model.parameters(), run_cfg, "fused")
-        train = (lambda e, t=trainer: epoch_masks_train_epoch(t, e)) if epoch_masks else trainer.train_epoch
-        train(1)
-        seconds = [time_once(lambda: train(2), device) for _ in range(sizes.variant_repeats)]
-        entry: dict[str, Any] = timing_entry(seconds, sizes.n_train)
-        bare_name = bare_name or base
-        match = bare.get(bare_name)
-        if bare_name == "fp32+adam-fused" and match is None:
-            match = bare[bare_name] = _bare_fp32_fused(cfg, device, splits, sizes)
-        if match is not None and "error" not in match:
-            entry["bare_step_match"] = bare_name
-            entry["over_matching_bare_step"] = q(
-                entry["throughput"]["value"] / match["throughput"]["value"], "x (a/b, same settings)")
-        entry["over_a"] = q(entry["throughput"]["value"] / out["a_pipeline_trainer"]["throughput"]["value"],
-                            "x (speed-up of the pipeline)")
-        results[name] = entry
-    return results
-
-
-def _bare_fp32_fused(cfg: RunConfig, device: torch.device, splits: Splits,
-                     sizes: CAESizes) -> dict[str, Any]:
-    """Bare step in fp32 with fused Adam (the limit for trainer_fp32+adam-fused)."""
-    step = CAEStep(cfg, device, "fp32", adam="fused")
-    masked, target = premade_batch(splits.train[:sizes.batch_size], cfg, device)
-    steps = -(-sizes.n_train // sizes.batch_size)
-    for _ in range(3):
-        step(masked, target)
-
-    def epoch() -> None:
-        for _ in range(steps):
-            step(masked, target)
-
-    return timing_entry([time_once(epoch, device) for _ in range(sizes.variant_repeats)],
-                        steps * sizes.batch_size)
-
-
-def _time_our_data_path(trainer: Trainer, cfg: RunConfig, device: torch.device,
-                        sizes: CAESizes) -> list[float]:
+def _our_data_path(trainer: Trainer, cfg: RunConfig, device: torch.device,
+                   bs: int) -> Callable[[], None]:
     """The per-batch work of Trainer.train_epoch minus the model: index, masks, scale, mask."""
     images, g = trainer.train_images, trainer.generator  # (N, 3, 32, 32) uint8 on the device
-    n, bs = len(images), sizes.batch_size
+    n = len(images)
 
     def epoch() -> None:
         order = torch.randperm(n, generator=g, device=device)
@@ -349,46 +418,5 @@ def _time_our_data_path(trainer: Trainer, cfg: RunConfig, device: torch.device,
             target = to_model_scale(images[idx], True).contiguous(memory_format=torch.channels_last)
             apply_masks(target, masks, -1.0)
 
-    epoch()
-    return [time_once(epoch, device) for _ in range(sizes.repeats)]
-
-
-def _variants(cfg: RunConfig, device: torch.device, masked: Tensor, target: Tensor, steps: int,
-              bs: int, repeats: int, base: str, extra_precisions: list[str], try_compile: bool,
-              try_adam: bool, base_entry: dict[str, Quantity]) -> dict[str, Any]:
-    """The bare step (b) with one thing changed, as speed-ups over (b).
-
-    Each variant: (name, precision, torch.compile mode or None, Adam implementation).
-    """
-    variants: list[tuple[str, str, str | None, str]] = [
-        (p, p, None, "library") for p in extra_precisions if p != base]
-    if try_adam:
-        variants += [(f"{base}+adam-foreach", base, None, "foreach"),
-                     (f"{base}+adam-fused", base, None, "fused")]
-    if try_compile:
-        variants.append((f"{base}+compile", base, "default", "library"))
-        if device.type == "cuda":  # CUDA graphs: the CAE step is launch-bound on a GPU
-            variants.append((f"{base}+compile-cudagraphs", base, "reduce-overhead", "library"))
-    out: dict[str, Any] = {}
-    for name, precision, comp, adam in variants:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                step = CAEStep(cfg, device, precision, compile_mode=comp, adam=adam)
-                first = time_once(lambda: step(masked, target), device)  # includes compilation
-                for _ in range(2):
-                    step(masked, target)
-
-                def epoch() -> None:
-                    for _ in range(steps):
-                        step(masked, target)
-
-                seconds = [time_once(epoch, device) for _ in range(repeats)]
-        except Exception as e:  # a backend may be missing (no compiler, no bf16 kernels)
-            out[name] = {"error": f"{type(e).__name__}: {str(e)[:200]}"}
-            continue
-        entry: dict[str, Any] = timing_entry(seconds, steps * bs)
-        entry["first_call"] = q(first, "s")
-        entry["speedup_vs_b"] = q(entry["throughput"]["value"] / base_entry["throughput"]["value"], "x")
-        out[name] = entry
-    return out
+    epoch()  # warm-up
+    return epoch

@@ -9,14 +9,17 @@ peak (`torch.cuda.max_memory_allocated`, reset per case).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -96,6 +99,34 @@ def timing_entry(seconds: list[float], items: int, item_unit: str = "img") -> di
     }
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and os.replace (readers never see half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def load_average() -> list[float]:
+    """1, 5, 15-minute load averages: how busy the (shared) machine was."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
 # ----------------------------------------------------------------- memory
 def _status_kib(field_name: str) -> int | None:
     try:
@@ -145,7 +176,8 @@ class MemoryProbe:
                "process-wide peak so far (VmHWM could not be reset): cases are cumulative, "
                "in the order run")
         if self.device.type == "cuda":
-            return cpu + "; CUDA: torch.cuda.max_memory_allocated, reset per case"
+            return cpu + ("; CUDA: torch.cuda.max_memory_allocated, reset per case (cuda_increase: "
+                          "above what was allocated when the case started)")
         return cpu
 
     @contextmanager
@@ -170,6 +202,13 @@ class MemoryProbe:
         self.results[name] = entry
 
 
-def largest_child_rss_mib() -> float:
-    """Largest resident size of any finished child process so far (DataLoader workers)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def process_peak_rss_mib(pid: int) -> float | None:
+    """Peak resident size (VmHWM) of a live process, e.g. a DataLoader worker."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None

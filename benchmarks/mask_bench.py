@@ -6,6 +6,7 @@
 - candidate: the same corners as the library draws, unioned by a 2-D difference
   array (+1/-1 at each square's four corners, two cumulative sums): O(N*H*W + N*K)
   work instead of the matmul's O(N*H*W*K). Checked equal to `squares_union`.
+All are timed round-robin after one warm-up each.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from torch import Tensor
 from inpaint_lib.config import MaskConfig
 from inpaint_lib.masks import _draw_squares, make_generator, random_squares, squares_union
 
-from .common import MemoryProbe, q, time_repeats, timing_entry
+from .common import MemoryProbe, q, time_interleaved, timing_entry
 
 
 def loop_masks(n: int, height: int, width: int, size: int, count: int,
@@ -57,7 +58,6 @@ def squares_union_cumsum(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int
 class MaskSizes:
     batch: int
     repeats: int
-    loop_repeats: int
     image: int = 224
     square: int = 12
     count: int = 300
@@ -69,22 +69,26 @@ def run(sizes: MaskSizes, device: torch.device, memory: MemoryProbe) -> dict[str
     n, hw = sizes.batch, sizes.image
     g = make_generator(0, device)
     random.seed(0)
-    with memory.probe("masks_library"):
-        random_squares(n, hw, hw, cfg, g)
-        library = time_repeats(lambda: random_squares(n, hw, hw, cfg, g), device, sizes.repeats, 1)
-    with memory.probe("masks_loop"):
-        loop = time_repeats(lambda: loop_masks(n, hw, hw, sizes.square, sizes.count, device),
-                            device, sizes.loop_repeats, 1)
     tops, lefts, side = _draw_squares(n, hw, hw, cfg, g)  # (N, K) each
-    union_mm = time_repeats(lambda: squares_union(tops, lefts, side, hw, hw), device,
-                            sizes.repeats, 1)
-    union_cs = time_repeats(lambda: squares_union_cumsum(tops, lefts, side, hw, hw), device,
-                            sizes.repeats, 1)
+    cases = {
+        "library": lambda: random_squares(n, hw, hw, cfg, g),
+        "loop": lambda: loop_masks(n, hw, hw, sizes.square, sizes.count, device),
+        "union_bmm": lambda: squares_union(tops, lefts, side, hw, hw),
+        "union_cumsum": lambda: squares_union_cumsum(tops, lefts, side, hw, hw),
+    }
+    for name in ("library", "loop"):  # warm-up, with the peak memory of each
+        with memory.probe(f"masks_{name}"):
+            cases[name]()
+    for name in ("union_bmm", "union_cumsum"):
+        cases[name]()
+    times = time_interleaved(cases, device, sizes.repeats)
+    library, loop, union_mm, union_cs = (times[k] for k in cases)
     equal = bool(torch.equal(squares_union(tops, lefts, side, hw, hw),
                              squares_union_cumsum(tops, lefts, side, hw, hw)))
     out: dict[str, Any] = {
         "config": {"batch": q(n, "masks"), "image_size": q(hw, "px"),
-                   "squares_per_image": q(sizes.count, "squares"), "square_size": q(sizes.square, "px")},
+                   "squares_per_image": q(sizes.count, "squares"),
+                   "square_size": q(sizes.square, "px")},
         "library_random_squares": timing_entry(library, n, "masks"),
         "python_loop": timing_entry(loop, n, "masks"),
         "union_only_library_bmm": timing_entry(union_mm, n, "masks"),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import warnings
 
-import torch
 from torch.profiler import ProfilerActivity, profile
 
 from inpaint_lib.train import Trainer, default_device
@@ -29,7 +28,8 @@ def _table(prof: profile, cuda: bool, rows: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile_step")
-    p.add_argument("--batch", type=int, default=None, help="ViT batch (default 64 on CUDA, 4 on CPU)")
+    p.add_argument("--batch", type=int, default=None,
+                   help="ViT batch (default 64 on CUDA, 4 on CPU)")
     p.add_argument("--precision", default=None, help="fp32 / fp16-amp / bf16 (default: Trainer's)")
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--rows", type=int, default=20)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,16 @@ from inpaint_lib.models import ViTInpainter
 from inpaint_lib.train import to_model_scale
 
 from .cae import autocast_for
-from .common import MemoryProbe, Quantity, q, time_once, time_repeats, timing_entry
+from .common import (
+    MemoryProbe,
+    Quantity,
+    median,
+    q,
+    time_interleaved,
+    time_once,
+    time_repeats,
+    timing_entry,
+)
 
 QUICK_PROFILE = Path(__file__).resolve().parent.parent / "params" / "profiles" / "quick.yaml"
 WEIGHTS = LossWeights(mae=0.5, perceptual=0.5)
@@ -144,6 +155,26 @@ def channels_last_vgg(loss_fn: InpaintingLoss) -> InpaintingLoss:
     return out
 
 
+def _cpu_sdpa_flops(q_shape: Any, k_shape: Any, v_shape: Any, *_: Any, **__: Any) -> int:
+    return sdpa_flop_count(q_shape, k_shape, v_shape)
+
+
+def _cpu_sdpa_backward_flops(grad_shape: Any, q_shape: Any, k_shape: Any, v_shape: Any, *_: Any,
+                             **__: Any) -> int:
+    return sdpa_backward_flop_count(grad_shape, q_shape, k_shape, v_shape)
+
+
+@contextmanager
+def _cudnn_benchmark(on: bool) -> Iterator[None]:
+    """cudnn.benchmark for one call only (variants are timed interleaved)."""
+    previous = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = on or previous
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = previous
+
+
 class ViTStep:
     """One Part B training step (see module docstring); `precision` in fp32/fp16-amp/bf16."""
 
@@ -151,6 +182,7 @@ class ViTStep:
                  variant: Variant = Variant("fp32"), seed: int = 0) -> None:
         torch.manual_seed(seed)
         self.shape, self.device, self.precision = shape, device, variant.precision
+        self.cudnn_benchmark = variant.cudnn_benchmark
         cls = ChannelsLastUnpatchify if variant.cl_unpatchify else ViTInpainter
         self.model = cls(shape.image, shape.patch, shape.dim, shape.depth, shape.heads,
                          shape.mlp).to(device).to(memory_format=torch.channels_last)
@@ -162,7 +194,8 @@ class ViTStep:
         self.scaler = torch.amp.GradScaler(device.type, enabled=variant.precision == "fp16-amp")
         self.mask_cfg = scaled_mask(shape.image)
         self.generator = make_generator(seed, device)
-        self.images = synthetic_images(shape.batch, shape.image, seed).to(device)  # (B, 3, S, S) uint8
+        # (B, 3, S, S) uint8, resident on the device like Trainer.train_images
+        self.images = synthetic_images(shape.batch, shape.image, seed).to(device)
 
     def prepare(self) -> tuple[Tensor, Tensor]:
         """-> (masked, target): (B, 3, S, S) float in [0, 1], channels_last."""
@@ -179,14 +212,19 @@ class ViTStep:
         return loss
 
     def __call__(self) -> None:
-        self.model.train()
-        self.forward_backward(*self.prepare())
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+        with _cudnn_benchmark(self.cudnn_benchmark):
+            self.model.train()
+            self.forward_backward(*self.prepare())
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
 
     @torch.no_grad()
     def held_out(self) -> None:
         """The per-epoch held-out pass on one batch: eval-mode forward + loss."""
+        with _cudnn_benchmark(self.cudnn_benchmark):
+            self._held_out()
+
+    def _held_out(self) -> None:
         self.model.eval()
         masked, target = self.prepare()
         with autocast_for(self.device, self.precision):
@@ -196,10 +234,8 @@ class ViTStep:
         """(training FLOPs, held-out FLOPs) per image, counted on one image."""
         masked, target = (t[:1] for t in self.prepare())
         mapping = {
-            aten._scaled_dot_product_flash_attention_for_cpu:
-                lambda qs, ks, vs, *a, out_shape=None, **k: sdpa_flop_count(qs, ks, vs),
-            aten._scaled_dot_product_flash_attention_for_cpu_backward:
-                lambda gs, qs, ks, vs, *a, out_shape=None, **k: sdpa_backward_flop_count(gs, qs, ks, vs),
+            aten._scaled_dot_product_flash_attention_for_cpu: _cpu_sdpa_flops,
+            aten._scaled_dot_product_flash_attention_for_cpu_backward: _cpu_sdpa_backward_flops,
         }
         self.model.train()
         with FlopCounterMode(display=False, custom_mapping=mapping) as train_fc:
@@ -208,9 +244,9 @@ class ViTStep:
             loss.backward()
         self.optimizer.zero_grad(set_to_none=True)
         self.model.eval()
-        with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=mapping) as eval_fc:
-            with autocast_for(self.device, self.precision):
-                self.loss_fn(self.model(masked), target, WEIGHTS)
+        with (torch.no_grad(), FlopCounterMode(display=False, custom_mapping=mapping) as eval_fc,
+              autocast_for(self.device, self.precision)):
+            self.loss_fn(self.model(masked), target, WEIGHTS)
         return float(train_fc.get_total_flops()), float(eval_fc.get_total_flops())
 
 
@@ -239,38 +275,57 @@ def check_unpatchify(shape: ViTShape) -> bool:
                 and cand.is_contiguous(memory_format=torch.channels_last))
 
 
-def run_shape(shape: ViTShape, loss_fn: InpaintingLoss, device: torch.device, variant: Variant,
-              repeats: int, eval_repeats: int, memory: MemoryProbe, case: str,
-              matmul: dict[str, Any], flops: tuple[float, float] | None) -> dict[str, Any]:
-    """Time one step variant at one shape and relate it to its FLOPs and the matmul rate.
+def run_variants(shape: ViTShape, loss_fn: InpaintingLoss, device: torch.device,
+                 variants: list[Variant], repeats: int, eval_repeats: int, memory: MemoryProbe,
+                 label: str, matmul: dict[str, Any]) -> dict[str, Any]:
+    """Time every step variant at one shape, round-robin, and relate each to its FLOPs.
 
-    flops: (train, held-out) FLOPs per image if already counted at this shape, else counted here.
+    Each variant is built and warmed up inside its own memory probe (the first call
+    includes compilation, if any); then the training steps of all variants are
+    timed interleaved, then their held-out passes. FLOPs are counted once (they do
+    not depend on precision, optimiser or layout). The first variant is the baseline.
     """
-    previous = torch.backends.cudnn.benchmark
-    try:
-        with memory.probe(case), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.backends.cudnn.benchmark = variant.cudnn_benchmark or previous
-            step = ViTStep(shape, loss_fn, device, variant)
-            first = time_once(step, device)  # warm-up (includes compilation if any)
-            seconds = time_repeats(step, device, repeats, warmup=1)
-            held = (time_repeats(step.held_out, device, eval_repeats, warmup=1)
-                    if variant.time_eval else None)
-            train_flops, eval_flops = flops if flops is not None else step.count_flops()
-    except Exception as e:  # an optional backend may be missing (no compiler, no kernels)
-        return {"error": f"{type(e).__name__}: {str(e)[:300]}"}
-    finally:
-        torch.backends.cudnn.benchmark = previous
-    entry: dict[str, Any] = timing_entry(seconds, shape.batch)
-    entry["first_call"] = q(first, "s")
-    entry["flop_per_image"] = q(train_flops, "FLOP")
-    entry["flop_per_step"] = q(train_flops * shape.batch, "FLOP")
-    entry["achieved"] = q(train_flops * shape.batch / entry["time_per_call"]["value"], "FLOP/s")
-    ref = matmul.get(variant.precision)
-    if ref is not None:
-        entry["fraction_of_matmul"] = q(entry["achieved"]["value"] / ref["flop_per_s"]["value"],
-                                        f"of {variant.precision} matmul FLOP/s")
-    if held is not None:
-        entry["held_out"] = timing_entry(held, shape.batch)
-        entry["held_out"]["flop_per_image"] = q(eval_flops, "FLOP")
-    return entry
+    steps: dict[str, ViTStep] = {}
+    out: dict[str, Any] = {}
+    firsts: dict[str, float] = {}
+    for v in variants:
+        try:
+            with memory.probe(f"vit_{label}_{v.name}"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                step = ViTStep(shape, loss_fn, device, v)
+                firsts[v.name] = time_once(step, device)  # warm-up
+                if repeats > 1:  # a second warm-up step unless the run is a smoke test
+                    step()
+                if v.time_eval:
+                    step.held_out()
+            steps[v.name] = step
+        except Exception as e:  # noqa: BLE001 - an optional backend may be missing (compiler, kernels)
+            out[v.name] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+    if not steps:
+        return out
+    train_flops, eval_flops = next(iter(steps.values())).count_flops()
+    times = time_interleaved(dict(steps), device, repeats)
+    eval_times = time_interleaved({v.name: steps[v.name].held_out for v in variants
+                                   if v.time_eval and v.name in steps}, device, eval_repeats)
+    base = variants[0].name
+    for v in variants:
+        if v.name not in steps:
+            continue
+        entry: dict[str, Any] = timing_entry(times[v.name], shape.batch)
+        entry["first_call"] = q(firsts[v.name], "s (includes compilation, if any)")
+        entry["flop_per_image"] = q(train_flops, "FLOP")
+        entry["flop_per_step"] = q(train_flops * shape.batch, "FLOP")
+        entry["achieved"] = q(train_flops * shape.batch / entry["time_per_call"]["value"], "FLOP/s")
+        ref = matmul.get(v.precision)
+        if ref is not None:
+            entry["fraction_of_matmul"] = q(entry["achieved"]["value"] / ref["flop_per_s"]["value"],
+                                            f"of {v.precision} matmul FLOP/s")
+        if v.name in eval_times:
+            entry["held_out"] = timing_entry(eval_times[v.name], shape.batch)
+            entry["held_out"]["flop_per_image"] = q(eval_flops, "FLOP")
+        if v.name != base and base in times:
+            entry[f"speedup_vs_{base}"] = q(
+                median(times[base]) / median(times[v.name]), "x (same round-robin)")
+        out[v.name] = entry
+    del steps
+    return out

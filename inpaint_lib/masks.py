@@ -1,10 +1,10 @@
 """Seeded, vectorised occlusion masks: random squares, 1 = missing pixel.
 
 Every generator draws from a `torch.Generator` on the device the masks live on,
-and builds all squares of a batch at once: a square is the outer product of a
-row band and a column band, so the union of `count` squares per image is one
-batched matrix product (N, H, count) @ (N, count, W) > 0, with no Python loop
-over images or squares.
+and builds all squares of a batch at once, with no Python loop over images or
+squares: on CUDA the union of `count` squares per image is one batched matrix
+product (N, H, count) @ (N, count, W) > 0; on the CPU a difference array with a
+2-D prefix sum.
 
 Strategies of the study (Part A table 2.4, Part B phases):
 - one 10x10 square: ``MaskConfig(size=10, count=1)``;
@@ -36,13 +36,36 @@ def squares_union(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width
 
     tops, lefts, sizes: (N, K) int, each square's top-left corner and side.
     Returns (N, 1, H, W) float32, 1 where at least one square covers the pixel.
+    On CUDA a batched matrix product is fastest; on the CPU a difference array
+    (benchmarks/mask_bench.py measures both; tests check they agree).
     """
+    if tops.device.type == "cuda":
+        return _union_bmm(tops, lefts, sizes, height, width)
+    return _union_cumsum(tops, lefts, sizes, height, width)
+
+
+def _union_bmm(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
+    """A square is the outer product of a row band and a column band: sum them by bmm."""
     device = tops.device
     rows = torch.arange(height, device=device)
     cols = torch.arange(width, device=device)
     in_rows = (rows >= tops[..., None]) & (rows < (tops + sizes)[..., None])  # (N, K, H)
     in_cols = (cols >= lefts[..., None]) & (cols < (lefts + sizes)[..., None])  # (N, K, W)
     cover = torch.bmm(in_rows.transpose(1, 2).float(), in_cols.float())  # (N, H, W) overlap count
+    return (cover > 0).float().unsqueeze(1)
+
+
+def _union_cumsum(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
+    """+1/-1 at each square's four corners, then a 2-D prefix sum counts the cover."""
+    n, k = tops.shape
+    diff = torch.zeros(n, height + 1, width + 1, dtype=torch.int32, device=tops.device)
+    image = torch.arange(n, device=tops.device)[:, None].expand(n, k)  # (N, K)
+    bottoms, rights = tops + sizes, lefts + sizes  # (N, K), exclusive ends
+    one = torch.ones(n, k, dtype=torch.int32, device=tops.device)
+    for rows, cols, sign in ((tops, lefts, one), (tops, rights, -one),
+                             (bottoms, lefts, -one), (bottoms, rights, one)):
+        diff.index_put_((image, rows, cols), sign, accumulate=True)
+    cover = diff.cumsum(1).cumsum(2)[:, :height, :width]  # (N, H, W) overlap count
     return (cover > 0).float().unsqueeze(1)
 
 

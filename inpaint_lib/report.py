@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .io import atomic_write_json, atomic_write_text, read_json
-from .runs import git_commit, results_root
+from .runs import REPO_ROOT, git_commit, results_root
 
 STYLE = """<style>
 .warn{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:.5em 0}
@@ -89,6 +89,31 @@ def _header(profile: str, notebooks: list[Path]) -> str:
     return "\n".join(lines) + "\n\n" + STYLE
 
 
+def _section(markdown: str, heading: str) -> str:
+    """The '## heading' section of a Markdown text (up to the next '## '), or ''."""
+    m = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", markdown, flags=re.M | re.S)
+    return m.group(1).strip() if m else ""
+
+
+def performance_appendix(devices: list[str]) -> str:
+    """'Performance' appendix from the newest benchmark file for the report's device."""
+    bench = REPO_ROOT / "results" / "bench"
+    cuda = any(d.startswith("cuda") for d in devices)
+    files = [p for p in bench.glob("*.md") if p.stem.startswith("cpu") != cuda]
+    if not files:
+        return ("## Appendix: Performance\n\nNo benchmark file for this device yet: run `make bench` "
+                "(writes results/bench/<device>.json and .md).")
+    newest = max(files, key=lambda p: p.stat().st_mtime)
+    text = newest.read_text()
+    parts = [f"## Appendix: Performance\n\nFrom `results/bench/{newest.name}` (`make bench`), "
+             "measured side by side in one process, medians after warm-up:"]
+    for heading in ("Targets (medians; best-of repeats in brackets)", "Notes", "projection"):
+        body = _section(text, heading)
+        if body:
+            parts.append(f"### {heading.split(' (')[0].capitalize()}\n\n{body}")
+    return "\n\n".join(parts)
+
+
 def build_report(profile: str, out: str | Path | None = None) -> Path:
     import nbformat  # imported here: notebooks record provenance without nbconvert
     from nbconvert import HTMLExporter
@@ -104,6 +129,8 @@ def build_report(profile: str, out: str | Path | None = None) -> Path:
         nb = nbformat.read(path, as_version=4)
         body += [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
                  and "injected-parameters" not in c.metadata.get("tags", [])]
+    devices = [read_json(p)["device"] for p in provenance_dir(profile).glob("*.json")]
+    body.append(new_markdown_cell(performance_appendix(devices)))
     merged.cells = [new_markdown_cell(_header(profile, notebooks)), new_markdown_cell(_toc(body))] + body
     for i, cell in enumerate(merged.cells):
         cell["id"] = f"cell-{i:04d}"

@@ -134,7 +134,7 @@ def get_run(study: StudyParams, name: str, profile: str, device: torch.device | 
             return run
         init = None
         if parent_run is not None:
-            init = torch.load(parent_run.dir / "final.pt", map_location=device, weights_only=True)
+            init = torch.load(parent_run.dir / "final.pt", map_location="cpu", weights_only=True)
         train_run(cfg, splits, run_dir, device, init, log=log)
     return run
 
@@ -169,7 +169,7 @@ def _train(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.device,
     trainer = Trainer(cfg, splits, device, init)
     checkpoint = run_dir / "state.pt"
     if checkpoint.exists():
-        trainer.load_state_dict(torch.load(checkpoint, map_location=device, weights_only=True))
+        trainer.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
         log(f"resuming {run_dir.name} after epoch {trainer.epoch}")
     every = 1 if cfg.model.arch == "cae" else max(1, cfg.num_epochs // 10)
     t0 = time.perf_counter()

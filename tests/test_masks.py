@@ -89,3 +89,11 @@ def test_apply_masks_fills_black_on_either_scale() -> None:
     masks[:, :, 2:4, 2:4] = 1
     out = apply_masks(imgs, masks, -1.0)
     assert out[:, :, 2:4, 2:4].eq(-1).all() and out[:, :, 0, 0].eq(0.5).all()
+
+
+def test_cpu_and_gpu_union_algorithms_agree() -> None:
+    from inpaint_lib.masks import _draw_squares, _union_bmm, _union_cumsum
+
+    cfg = MaskConfig(size=12, size_range=(9, 12), count=40)
+    tops, lefts, sizes = _draw_squares(16, 64, 48, cfg, make_generator(5))
+    assert torch.equal(_union_bmm(tops, lefts, sizes, 64, 48), _union_cumsum(tops, lefts, sizes, 64, 48))
