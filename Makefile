@@ -30,8 +30,9 @@ PROFILE_FILE := params/profiles/$(PROFILE).yaml
 PARAMS := $(filter-out params/cae.yaml params/vit.yaml,$(wildcard params/*.yaml))
 PART_A := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/a[0-9]_*.yaml))
 PHASES := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(sort $(wildcard params/b[1-7]_phase*.yaml)))
-PART_B := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/b8_*.yaml params/c[0-9]_*.yaml))
-NOTEBOOKS := $(PART_A) $(PHASES) $(PART_B)
+PART_B := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/b8_*.yaml))
+SUMMARY := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/c[0-9]_*.yaml))
+NOTEBOOKS := $(PART_A) $(PHASES) $(PART_B) $(SUMMARY)
 COMMON := $(PROFILE_FILE) $(LIB)
 
 # papermill to a temp file, renamed only on success (a failed notebook never looks up to date)
@@ -72,6 +73,10 @@ $(PHASES): $(NB_OUT)/%.ipynb: params/%.yaml notebooks/vit_phase.ipynb params/vit
 	$(call papermill,notebooks/vit_phase.ipynb,$<)
 
 $(PART_B): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/vit.yaml $(wildcard params/b[1-7]_phase*.yaml) $(COMMON) | $(RES)/.validated
+	$(call papermill,$<,params/$*.yaml)
+
+# the conclusions read the other notebooks' cached runs and scores: executed last
+$(SUMMARY): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(PART_A) $(PHASES) $(PART_B) $(COMMON) | $(RES)/.validated
 	$(call papermill,$<,params/$*.yaml)
 
 notebooks: $(NOTEBOOKS)

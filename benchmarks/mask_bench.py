@@ -1,11 +1,12 @@
 """Part B masks: a batch of ViT masks (N x 224 x 224, 300 squares of 12x12) drawn three ways.
 
-- library: `inpaint_lib.masks.random_squares` (draw corners, union by one batched matmul);
+- library: `inpaint_lib.masks.random_squares` (draw corners, then the union: a batched
+  matmul on CUDA, a difference array on the CPU);
 - loop: the conventional nested Python loop over images and squares, corners from
   `random.randint`, each square a slice assignment (built on the CPU, then moved);
-- candidate: the same corners as the library draws, unioned by a 2-D difference
-  array (+1/-1 at each square's four corners, two cumulative sums): O(N*H*W + N*K)
-  work instead of the matmul's O(N*H*W*K). Checked equal to `squares_union`.
+- the two union algorithms alone on the same corners: the batched matmul
+  (O(N*H*W*K), fastest on CUDA) and the difference array (+1/-1 at each square's
+  four corners, two cumulative sums, O(N*H*W + N*K), fastest on the CPU); checked equal.
 All are timed round-robin after one warm-up each.
 """
 
@@ -19,7 +20,9 @@ import torch
 from torch import Tensor
 
 from inpaint_lib.config import MaskConfig
-from inpaint_lib.masks import _draw_squares, make_generator, random_squares, squares_union
+from inpaint_lib.masks import _draw_squares, make_generator, random_squares
+from inpaint_lib.masks import _union_bmm as squares_union  # the CUDA path
+from inpaint_lib.masks import _union_cumsum as squares_union_cumsum  # the CPU path
 
 from .common import MemoryProbe, q, time_interleaved, timing_entry
 
@@ -34,24 +37,6 @@ def loop_masks(n: int, height: int, width: int, size: int, count: int,
             left = random.randint(0, width - size)
             masks[i, 0, top:top + size, left:left + size] = 1.0
     return masks.to(device)
-
-
-def squares_union_cumsum(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int,
-                         width: int) -> Tensor:
-    """Drop-in for `squares_union` via a difference array.
-
-    tops, lefts, sizes: (N, K) int. Returns (N, 1, H, W) float32, 1 where covered.
-    """
-    n, k = tops.shape
-    diff = torch.zeros(n, height + 1, width + 1, dtype=torch.int32, device=tops.device)
-    image = torch.arange(n, device=tops.device)[:, None].expand(n, k)  # (N, K)
-    bottoms, rights = tops + sizes, lefts + sizes  # (N, K), exclusive ends
-    one = torch.ones(n, k, dtype=torch.int32, device=tops.device)
-    for rows, cols, sign in ((tops, lefts, one), (tops, rights, -one),
-                             (bottoms, lefts, -one), (bottoms, rights, one)):
-        diff.index_put_((image, rows, cols), sign, accumulate=True)
-    cover = diff.cumsum(1).cumsum(2)[:, :height, :width]  # (N, H, W) overlap count
-    return (cover > 0).float().unsqueeze(1)
 
 
 @dataclass(frozen=True)

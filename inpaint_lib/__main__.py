@@ -15,15 +15,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import PROFILES, ParamsError, load_study
+from .config import PROFILES, ParamsError, load_study, load_summary
 
 
 def _validate(files: list[str], profile: str) -> int:
     bad = 0
     for f in files:
         try:
-            load_study(f, profile)
-        except ParamsError as e:
+            if "part_a:" in Path(f).read_text():
+                load_summary(f)
+            else:
+                load_study(f, profile)
+        except (ParamsError, OSError) as e:
             print(f"invalid: {e}", file=sys.stderr)
             bad += 1
     if not bad:

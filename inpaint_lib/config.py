@@ -267,6 +267,27 @@ class StudyParams(Strict):
     source_file: str = ""
 
 
+class SummaryParams(Strict):
+    """The conclusions notebook: which studies' tables it summarises."""
+
+    title: str
+    part_a: list[str]  # params files of Part A studies (their test tables)
+    mask_sweep: str | None = None  # params file of the test-time mask sweep
+    part_b: str | None = None  # params file of the ViT evaluation
+
+
+def load_summary(params_file: str | Path) -> SummaryParams:
+    path = Path(params_file)
+    try:
+        summary = SummaryParams.model_validate(_read_yaml(path))
+    except ValidationError as err:
+        raise _one_line(path, err) from None
+    for name in [*summary.part_a, summary.mask_sweep, summary.part_b]:
+        if name is not None and not (path.parent / name).exists():
+            raise ParamsError(f"{path}: {name}: no such params file beside it")
+    return summary
+
+
 # ----------------------------------------------------------------------- loading
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """Recursively merge `over` onto a copy of `base` (dicts merge, others replace)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,11 +128,11 @@ def _is_tree(root: Path) -> bool:
 
 
 # ----------------------------------------------------------- torchvision sets
-def _try_download(what: str, fn):  # noqa: ANN001, ANN202 - thin wrapper
+def _try_download(what: str, fn: Callable[[], object]) -> None:
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(30)
     try:
-        return fn()
+        fn()
     except Exception as e:  # network errors vary widely: report them in one line
         raise DataMissingError(
             f"{what}: not found under {data_dir()} and the download failed "
@@ -154,20 +155,35 @@ def _resize(images: Tensor, size: int | None) -> Tensor:
     return out.round().clamp(0, 255).to(torch.uint8)
 
 
+def _locate(cfg: DataConfig, official: str, trees: list[Path], what: str, hint: str,
+            download: Callable[[], object]) -> Path | None:
+    """The image tree to read, or None to read torchvision's files (downloaded if allowed).
+
+    Order: torchvision's own folder `official`, then the first of `trees` that
+    holds train/ or test/, then a download, else a one-line DataMissingError.
+    """
+    if (data_dir() / official).is_dir():
+        return None
+    for tree in trees:
+        if _is_tree(tree):
+            return tree
+    if not cfg.download:
+        raise _missing(what, hint)
+    _try_download(what, download)
+    return None
+
+
 def _cifar10(cfg: DataConfig, ships_only: bool = False) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import CIFAR10
 
     root = data_dir()
-    trees = _tree_candidates(root, "cifar10")
-    if trees and not (root / "cifar-10-batches-py").is_dir():
-        classes = {"ship"} if ships_only else None
-        train, test = read_tree(trees[0], cfg.image_size, classes)
-        return train, test, _tree_label(trees[0], "CIFAR-10 (image folder)"), f"image tree {trees[0]}"
-    if not (root / "cifar-10-batches-py").is_dir():
-        if not cfg.download:
-            raise _missing("CIFAR-10", "put torchvision's cifar-10-batches-py or an image "
-                           "tree cifar10/train/<class>/*.jpg in the data directory")
-        _try_download("CIFAR-10", lambda: CIFAR10(root, train=True, download=True))
+    trees = [root / "cifar10"] + ([root] if (root / "train" / "airplane").is_dir() else [])
+    tree = _locate(cfg, "cifar-10-batches-py", trees, "CIFAR-10",
+                   "put torchvision's cifar-10-batches-py or an image tree cifar10/train/<class>/*.jpg "
+                   "in the data directory", lambda: CIFAR10(root, train=True, download=True))
+    if tree is not None:
+        train, test = read_tree(tree, cfg.image_size, {"ship"} if ships_only else None)
+        return train, test, _tree_label(tree, "CIFAR-10 (image folder)"), f"image tree {tree}"
     tensors = []
     for train in (True, False):
         ds = CIFAR10(root, train=train, download=False)
@@ -178,36 +194,20 @@ def _cifar10(cfg: DataConfig, ships_only: bool = False) -> tuple[Tensor, Tensor,
     return tensors[0], tensors[1], "CIFAR-10", f"torchvision CIFAR10 at {root}"
 
 
-def _tree_candidates(root: Path, *names: str) -> list[Path]:
-    cands = [root / n for n in names] + ([root] if names and names[0] == "cifar10" else [])
-    out = []
-    for c in cands:
-        if not _is_tree(c):
-            continue
-        if c == root and not (c / "train" / "airplane").is_dir():
-            continue  # INPAINT_DATA_DIR itself is a CIFAR-10 tree only if it looks like one
-        out.append(c)
-    return out
-
-
 def _oxford_pet(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import OxfordIIITPet
 
-    root = data_dir()
-    trees = _tree_candidates(root, "oxford-pet", "oxford_pet")
-    size = cfg.image_size or 224
-    if trees and not (root / "oxford-iiit-pet").is_dir():
-        train, test = read_tree(trees[0], size)
-        return train, test, _tree_label(trees[0], "Oxford-IIIT Pet (image folder)"), f"image tree {trees[0]}"
-    if not (root / "oxford-iiit-pet").is_dir():
-        if not cfg.download:
-            raise _missing("Oxford-IIIT Pet", "put torchvision's oxford-iiit-pet or an image tree "
-                           "oxford-pet/train/<breed>/*.jpg in the data directory")
-        _try_download("Oxford-IIIT Pet", lambda: [OxfordIIITPet(root, split=s, download=True)
-                                                  for s in ("trainval", "test")])
+    root, size = data_dir(), cfg.image_size or 224
+    tree = _locate(cfg, "oxford-iiit-pet", [root / "oxford-pet", root / "oxford_pet"], "Oxford-IIIT Pet",
+                   "put torchvision's oxford-iiit-pet or an image tree oxford-pet/train/<breed>/*.jpg "
+                   "in the data directory",
+                   lambda: [OxfordIIITPet(root, split=s, download=True) for s in ("trainval", "test")])
+    if tree is not None:
+        train, test = read_tree(tree, size)
+        return train, test, _tree_label(tree, "Oxford-IIIT Pet (image folder)"), f"image tree {tree}"
     parts = []
-    for split in ("trainval", "test"):
-        ds = OxfordIIITPet(root, split=split, download=False)
+    for split_name in ("trainval", "test"):
+        ds = OxfordIIITPet(root, split=split_name, download=False)
         parts.append(_decode_all([Path(p) for p in ds._images], size))
     return parts[0], parts[1], "Oxford-IIIT Pet", f"torchvision OxfordIIITPet at {root}"
 
@@ -216,18 +216,16 @@ def _ships(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import STL10
 
     root = data_dir()
-    trees = _tree_candidates(root, "ships", "boats")
-    if trees and not (root / "stl10_binary").is_dir():
-        train, test = read_tree(trees[0], cfg.image_size)
-        return train, test, _tree_label(trees[0], "ship photos (image folder)"), f"image tree {trees[0]}"
-    if not (root / "stl10_binary").is_dir():
-        if not cfg.download:
-            raise _missing("STL-10", "put torchvision's stl10_binary, or an image tree "
-                           "ships/test/<kind>/*.jpg, in the data directory")
-        _try_download("STL-10", lambda: STL10(root, split="test", download=True))
+    tree = _locate(cfg, "stl10_binary", [root / "ships", root / "boats"], "STL-10",
+                   "put torchvision's stl10_binary, or an image tree ships/test/<kind>/*.jpg, "
+                   "in the data directory", lambda: STL10(root, split="test", download=True))
+    if tree is not None:
+        train, test = read_tree(tree, cfg.image_size)
+        return train, test, _tree_label(tree, "ship photos (image folder)"), f"image tree {tree}"
     ds = STL10(root, split="test", download=False)
     ships = torch.from_numpy(ds.data[ds.labels == STL10_SHIP]).contiguous()
-    return ships[:0], _resize(ships, cfg.image_size), "STL-10 ship class (test split)", f"torchvision STL10 at {root}"
+    name = "STL-10 ship class (test split)"
+    return ships[:0], _resize(ships, cfg.image_size), name, f"torchvision STL10 at {root}"
 
 
 def synthetic_images(n: int, size: int, seed: int) -> Tensor:

@@ -21,7 +21,7 @@ from .baselines import CLASSICAL_METHODS, SLOW_METHODS
 from .config import MaskConfig, config_hash
 from .io import atomic_torch_save
 from .masks import apply_masks, fixed_masks
-from .metrics import per_image_metrics, summarise
+from .metrics import METRIC_LABELS, per_image_metrics, summarise
 from .train import default_device
 
 # predict(masked, masks) -> prediction; masked: (N, 3, H, W) in [0, 1], holes black;
@@ -71,7 +71,7 @@ def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, ca
     """
     n = len(images) if not (method.slow and subset) else min(subset, len(images))
     key = config_hash({"method": method.identity, "data": data_id, "mask": mask_cfg.model_dump(),
-                       "seed": seed, "range": value_range, "n": n})
+                       "seed": seed, "range": value_range, "n": n, "metrics": sorted(METRIC_LABELS)})
     path = cache / f"{key}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)

@@ -23,6 +23,8 @@ PSNR_MIN_MSE = 1e-10  # hole_mse is clamped to this before PSNR, so a perfect fi
 METRIC_LABELS: dict[str, str] = {
     "mse": "MSE (raw prediction, whole image)",
     "mse_composite": "MSE (composited output, whole image)",
+    "mae_composite": "MAE (composited output, whole image)",
+    "psnr_composite": "PSNR (dB, composited output, whole image)",
     "hole_mse": "hole MSE",
     "hole_mae": "hole MAE",
     "hole_psnr": "hole PSNR (dB)",
@@ -86,6 +88,7 @@ def per_image_metrics(
     Keys:
       mse:           whole-image MSE of the raw prediction.
       mse_composite: whole-image MSE of the composite ``masks*pred + (1-masks)*target``.
+      mae_composite, psnr_composite: whole-image MAE and PSNR of the composite.
       hole_mse:      MSE over missing pixels only (all 3 channels); NaN if no hole.
       hole_mae:      MAE over missing pixels only; NaN if no hole.
       hole_psnr:     10 * log10(data_range**2 / hole_mse), with hole_mse clamped to
@@ -107,6 +110,8 @@ def per_image_metrics(
     diff = pred64 - target64  # (N, 3, H, W)
     mse = diff.pow(2).mean(dim=(1, 2, 3))  # (N,)
     mse_composite = (composite - target64).pow(2).mean(dim=(1, 2, 3))  # (N,)
+    mae_composite = (composite - target64).abs().mean(dim=(1, 2, 3))  # (N,)
+    psnr_composite = 10.0 * torch.log10(data_range**2 / mse_composite.clamp(min=PSNR_MIN_MSE))
 
     n_hole = hole.sum(dim=(1, 2, 3)) * pred.shape[1]  # (N,) missing values, all channels
     hole_sq = (diff.pow(2) * hole).sum(dim=(1, 2, 3))  # (N,)
@@ -123,6 +128,8 @@ def per_image_metrics(
     return {
         "mse": mse,
         "mse_composite": mse_composite,
+        "mae_composite": mae_composite,
+        "psnr_composite": psnr_composite,
         "hole_mse": hole_mse,
         "hole_mae": hole_mae,
         "hole_psnr": hole_psnr,

@@ -35,8 +35,9 @@ from .stats import difference_threshold, mean_ci, pooled_sd
 from .train import default_device, signed_scale
 
 METRICS = ["mse", "mse_composite", "hole_mse", "hole_mae", "hole_psnr", "ssim"]
+WHOLE_IMAGE_METRICS = ["mae_composite", "psnr_composite"]  # Part B's whole-image MAE and PSNR
 LOWER_IS_BETTER = {"mse": True, "mse_composite": True, "hole_mse": True, "hole_mae": True,
-                   "hole_psnr": False, "ssim": False}
+                   "hole_psnr": False, "ssim": False, "mae_composite": True, "psnr_composite": False}
 
 
 def md(text: str) -> None:
@@ -57,6 +58,58 @@ def mask_label(cfg: MaskConfig) -> str:
     side = f"({cfg.size_range[0]}-{cfg.size_range[1]})²" if cfg.size_range else f"{cfg.size}×{cfg.size}"
     count = f"{cfg.count_range[0]}-{cfg.count_range[1]}" if cfg.count_range else str(cfg.count)
     return f"{count} × {side} px" + (", disjoint" if cfg.disjoint else "")
+
+
+def spread(total: int, n: int) -> torch.Tensor:
+    """n indices evenly spread over range(total) (test splits may be ordered by class)."""
+    return torch.linspace(0, total - 1, min(n, total)).round().long()
+
+
+def compare_to_best(nets: pd.DataFrame, classical: pd.DataFrame) -> list[str]:
+    """One sentence per metric: each network (rows of `nets`) against the best classical row."""
+    lines = []
+    for m in METRICS:
+        low = LOWER_IS_BETTER[m]
+        best = classical[m].idxmin() if low else classical[m].idxmax()
+        ref = classical.loc[best, m]
+        verdicts, losers = [], 0
+        for name, value in nets[m].items():
+            better = value < ref if low else value > ref
+            losers += not better
+            if m == "hole_psnr":
+                delta = f"{value - ref:+.2f} dB"
+            else:
+                delta = f"{100 * (value - ref) / abs(ref):+.0f}%"
+            verdicts.append(f"{name} {value:.4g} ({delta}, {'better' if better else '**worse**'})")
+        head = ("every network beats it" if losers == 0 else
+                "**every network loses to it**" if losers == len(nets) else
+                f"**{losers} of {len(nets)} networks lose to it**")
+        lines.append(f"{METRIC_LABELS[m]}: best classical **{best}** {ref:.4g}; {head}: "
+                     + "; ".join(verdicts))
+    return lines
+
+
+def headline(label: str, nets: pd.DataFrame, classical: pd.DataFrame) -> pd.DataFrame:
+    """Best network against best classical method, one row per metric."""
+    rows = []
+    for m in METRICS:
+        low = LOWER_IS_BETTER[m]
+        net = nets[m].idxmin() if low else nets[m].idxmax()
+        cls = classical[m].idxmin() if low else classical[m].idxmax()
+        nv, cv = nets.loc[net, m], classical.loc[cls, m]
+        better = nv < cv if low else nv > cv
+        gap = f"{nv - cv:+.2f} dB" if m == "hole_psnr" else f"{100 * (nv - cv) / abs(cv):+.0f}%"
+        rows.append({"comparison": label, "metric": METRIC_LABELS[m], "best network": net,
+                     "network": nv, "best classical": cls, "classical": cv,
+                     "network vs classical": gap, "winner": "network" if better else "classical"})
+    return pd.DataFrame(rows)
+
+
+def split_methods(df: pd.DataFrame, by: str = "method") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(networks, classical) mean metrics per method from a long results table."""
+    nets = df[df.kind == "network"].groupby(by, sort=False)[METRICS].mean()
+    classical = df[df.kind == "classical"].groupby(by, sort=False)[METRICS].mean()
+    return nets, classical
 
 
 @dataclass
@@ -90,14 +143,15 @@ class Study:
                 f"({sz}; {self.splits.image_size}x{self.splits.image_size} px) · epochs "
                 f"{first}-{last} · batch {any_run.batch_size} · {seed_note} · test masks seed "
                 f"{self.params.evaluation.mask_seed} · device `{self.device}`")
-        if self.profile != "full":
-            text += f"\n\n*Profile `{self.profile}`: {self.params.profile_note}.*"
         return text
 
     def show_provenance(self) -> None:
         if "synthetic" in self.splits.name:
             md("<div class='warn'>⚠ SMOKE PROFILE: generated shapes, not real images. "
                "Numbers below only check the pipeline.</div>")
+        if self.params.part == "B" and self.config().loss.perceptual_weights == "random":
+            md("<div class='warn'>⚠ The perceptual loss here uses a RANDOMLY INITIALISED VGG-16 "
+               "(pretrained ImageNet weights were not available): not the study's loss.</div>")
         md(self.provenance())
         effective = yaml.safe_dump(self.params.model_dump(mode="json", exclude={"reference"}),
                                    sort_keys=False, width=100)
@@ -125,16 +179,16 @@ class Study:
                     p = self._with_seed(name, seed)
                     seeded.append(get_run(p, name, self.profile, self.device, log=log))
                 self._runs[name] = seeded
-            self._record()
+            self._record([r for seeded in self._runs.values() for r in seeded])
         return self._runs
 
-    def _record(self) -> None:
+    def _record(self, all_runs: list[Run]) -> None:
         """Save what this notebook used, for the report header and reproducibility."""
-        all_runs = [r for seeded in self._runs.values() for r in seeded]
         record_provenance(self.profile, Path(self.params.source_file).stem, {
             "dataset": self.splits.name, "source": self.splits.source, "sizes": self.splits.sizes(),
-            "device": str(self.device), "runs": {f"{r.name} seed {r.config.seed}": r.dir.name for r in all_runs},
-            "train_seconds": sum(r.info.get("train_seconds", 0.0) for r in all_runs),
+            "device": str(self.device),
+            "runs": {r.dir.name: {"name": r.name, "seed": r.config.seed,
+                                  "train_seconds": r.info.get("train_seconds", 0.0)} for r in all_runs},
             "random_vgg": any(r.config.loss.perceptual_weights == "random" for r in all_runs),
             "params": self.params.model_dump(mode="json"),
         })
@@ -238,39 +292,25 @@ class Study:
         return "\n".join(lines)
 
     def versus_baselines(self, long: pd.DataFrame) -> str:
-        """Does each network beat the best classical method, per metric and mask setting?"""
+        """Does each network beat the best classical method, per metric and mask setting, by how much?"""
         out = []
         for setting, g in long.groupby("setting", sort=False):
             nets = g[g.kind == "network"].groupby("method", sort=False)[METRICS].mean()
-            classical = g[g.kind == "classical"].set_index("method")[METRICS]
+            classical = g[g.kind == "classical"].groupby("method", sort=False)[METRICS].mean()
             if classical.empty or nets.empty:
                 continue
-            verdicts = []
-            for m in METRICS:
-                low = LOWER_IS_BETTER[m]
-                best_c = classical[m].idxmin() if low else classical[m].idxmax()
-                cval = classical.loc[best_c, m]
-                beats = [n for n, v in nets[m].items() if (v < cval if low else v > cval)]
-                loses = [n for n in nets.index if n not in beats]
-                part = f"{METRIC_LABELS[m]}: best classical {best_c} {cval:.4g}; "
-                if not loses:
-                    part += "every network beats it"
-                elif not beats:
-                    part += "**every network loses to it**"
-                else:
-                    part += f"beaten by {', '.join(beats)}; **{', '.join(loses)} lose to it**"
-                verdicts.append(part)
-            out.append(f"\n**Against classical inpainting ({setting})**\n\n- " + "\n- ".join(verdicts))
+            out.append(f"\n**Against classical inpainting ({setting})**\n")
+            out += [f"- {line}" for line in compare_to_best(nets, classical)]
         return "\n".join(out)
 
     # ---------------------------------------------------------------- figures
     def example_masks(self, mask_cfg: MaskConfig, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The first n test images and their evaluation masks: (n,3,H,W) uint8, (n,1,H,W)."""
+        """n test images spread over the split, with their evaluation masks: (n,3,H,W) uint8, (n,1,H,W)."""
         n = n or self.params.evaluation.n_examples
-        images = self.test_images()[:n]
-        h, w = images.shape[-2:]
-        masks = fixed_masks(len(self.test_images()), h, w, mask_cfg, self.params.evaluation.mask_seed)[:n]
-        return images, masks
+        idx = spread(len(self.test_images()), n)
+        h, w = self.test_images().shape[-2:]
+        masks = fixed_masks(len(self.test_images()), h, w, mask_cfg, self.params.evaluation.mask_seed)
+        return self.test_images()[idx], masks[idx]
 
     def masked_examples(self, mask_cfg: MaskConfig, title: str) -> None:
         images, masks = self.example_masks(mask_cfg)
@@ -361,12 +401,12 @@ class Study:
 
     def sweep_heatmap(self, run: Run, title: str) -> None:
         ev = self.params.evaluation
-        k = ev.sweep_heatmap_images
+        idx = spread(len(self.sweep_images()[0]), ev.sweep_heatmap_images)  # across classes
         per_image = {}
         for n in range(1, ev.sweep_max_masks + 1):
             cfg = run.config.mask.model_copy(update={"count": n, "disjoint": False})
-            per_image[n] = self.score(self.method(run), cfg, *self.sweep_images())["mse"][:k].numpy()
-        matrix = pd.DataFrame(per_image, index=[f"image {i}" for i in range(k)])
+            per_image[n] = self.score(self.method(run), cfg, *self.sweep_images())["mse"][idx].numpy()
+        matrix = pd.DataFrame(per_image, index=[f"test image {i}" for i in idx.tolist()])
         matrix.columns.name = "number of 10×10 masks"
         self._heatmap_matrix = matrix
         fig = plots.heatmap(matrix, title, "MSE ([-1, 1] scale)")
@@ -407,8 +447,7 @@ class Study:
             chain.append((params, run))
             if params.parent is None:
                 chain.reverse()
-                self._runs = self._runs or {f"phase {p.phase}": [r] for p, r in chain}
-                self._record()
+                self._record([r for _, r in chain])
                 return chain
             params = load_study(Path(params.source_file).parent / params.parent, self.profile)
 
@@ -457,7 +496,7 @@ class Study:
            f"{h[0]['epoch']}-{h[-1]['epoch']}; learning rate at the end {h[-1]['lr']:g}.")
 
     def occlusion_levels(self, run: Run, images: torch.Tensor, data_id: str,
-                         title: str) -> pd.DataFrame:
+                         title: str | None = None) -> pd.DataFrame:
         """ViT and classical methods at each generalisation-test mask count (same masks)."""
         ev = self.params.evaluation
         methods = [self.method(run)] + classical_methods()
@@ -479,28 +518,23 @@ class Study:
             grid[f"{count} masks: input"] = apply_masks(images[: ev.n_examples].float() / 255, masks, 0.0)
             grid[f"{count} masks: ViT"] = predictions(methods[0], images[: ev.n_examples], masks)
         grid["ground truth"] = images[: ev.n_examples]
-        fig = plots.image_grid(grid, title)
-        show_figure(fig)
+        if title is not None:
+            show_figure(plots.image_grid(grid, title))
         return pd.DataFrame(rows)
 
     def occlusion_table(self, df: pd.DataFrame) -> pd.io.formats.style.Styler:
-        cols = ["masks", "occluded", "method", "images", *METRICS]
+        cols = ["masks", "occluded", "method", "images", *METRICS, *WHOLE_IMAGE_METRICS]
         out = df[cols].rename(columns={**METRIC_LABELS, "occluded": "occluded (measured)"})
         return format_table(out, digits=4)
 
     def interpret_levels(self, df: pd.DataFrame, label: str) -> str:
+        """Per occlusion level: the ViT against the best classical method on every metric."""
         lines = [f"**{label}**"]
         for level, g in df.groupby("masks", sort=False):
-            vit = g[g.method == "ViT"].iloc[0]
-            parts = []
-            for m in METRICS:
-                low = LOWER_IS_BETTER[m]
-                c = g[g.kind == "classical"].sort_values(m, ascending=low).iloc[0]
-                better = vit[m] < c[m] if low else vit[m] > c[m]
-                rel = (c[m] - vit[m]) / abs(c[m]) if low else (vit[m] - c[m]) / abs(c[m])
-                parts.append(f"{METRIC_LABELS[m]} ViT {vit[m]:.4g} vs {c.method} {c[m]:.4g} "
-                             f"({'ViT better' if better else '**ViT worse**'}, {100 * rel:+.0f}%)")
-            lines.append(f"- {level} ({vit.occluded:.0%} occluded): " + "; ".join(parts))
+            nets = g[g.kind == "network"].set_index("method")[METRICS]
+            classical = g[g.kind == "classical"].set_index("method")[METRICS]
+            lines.append(f"\n*{level} ({g.occluded.iloc[0]:.0%} occluded)*\n")
+            lines += [f"- {line}" for line in compare_to_best(nets, classical)]
         return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from inpaint_lib.config import PROFILES, ParamsError, load_study, run_config
 
 from .conftest import REPO
 
-STUDY_FILES = sorted(p for p in (REPO / "params").glob("*.yaml") if p.stem not in ("cae", "vit"))
+STUDY_FILES = sorted(p for p in (REPO / "params").glob("[ab]*.yaml") if p.stem not in ("cae", "vit"))
 
 
 def _write(tmp_path: Path, body: str, name: str = "bad.yaml") -> Path:
@@ -121,3 +121,17 @@ def test_overrides_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INPAINT_OVERRIDES", "[1, 2]")
     with pytest.raises(ParamsError, match="INPAINT_OVERRIDES"):
         load_study(REPO / "params/b4_phase4.yaml", "quick")
+
+
+def test_conclusions_params(tmp_path: Path) -> None:
+    from inpaint_lib.config import load_summary
+
+    summary = load_summary(REPO / "params/c1_conclusions.yaml")
+    assert summary.part_a and summary.part_b == "b8_evaluation.yaml"
+    bad = tmp_path / "c.yaml"
+    bad.write_text("title: t\npart_a: [nope.yaml]\n")
+    with pytest.raises(ParamsError, match="nope.yaml: no such params file"):
+        load_summary(bad)
+    bad.write_text("title: t\npart_a: x\nextra: 1\n")
+    with pytest.raises(ParamsError, match="c.yaml: "):
+        load_summary(bad)

@@ -9,7 +9,8 @@ import torch
 
 from inpaint_lib.metrics import METRIC_LABELS, per_image_metrics, summarise
 
-KEYS = {"mse", "mse_composite", "hole_mse", "hole_mae", "hole_psnr", "ssim"}
+KEYS = {"mse", "mse_composite", "mae_composite", "psnr_composite", "hole_mse", "hole_mae", "hole_psnr",
+        "ssim"}
 
 
 def _square_masks(n: int, size: int = 16, lo: int = 4, hi: int = 12) -> torch.Tensor:
@@ -129,3 +130,13 @@ def test_ssim_matches_torchmetrics() -> None:
         ref = structural_similarity_index_measure(y, x, data_range=data_range, kernel_size=k,
                                                   reduction="none")
         assert torch.allclose(ssim_per_image(y, x, data_range, k), ref, atol=1e-10)
+
+
+def test_whole_image_composite_mae_and_psnr() -> None:
+    target = torch.zeros(1, 3, 4, 4)
+    pred = torch.full((1, 3, 4, 4), 0.5)
+    masks = torch.zeros(1, 1, 4, 4)
+    masks[..., :2, :] = 1  # half the image missing, error 0.5 there
+    out = per_image_metrics(pred, target, masks)
+    assert out["mae_composite"].item() == pytest.approx(0.25)
+    assert out["psnr_composite"].item() == pytest.approx(10 * math.log10(1 / 0.125))

@@ -55,7 +55,8 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     executed = sorted(p.stem for p in (res / "notebooks").glob("*.ipynb"))
     assert executed == sorted(
         [p.stem for p in (REPO / "params").glob("a[0-9]_*.yaml")]
-        + [p.stem for p in (REPO / "params").glob("b[0-9]_*.yaml")])
+        + [p.stem for p in (REPO / "params").glob("b[0-9]_*.yaml")]
+        + [p.stem for p in (REPO / "params").glob("c[0-9]_*.yaml")])
     html = (res / "report.html").read_text()
     assert "Traceback" not in html
     for n in PART_A_FIGURES + PART_B_FIGURES:
@@ -65,12 +66,16 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
                  "biharmonic", "hole MSE", "hole MAE", "hole PSNR (dB)", "SSIM (composited output)",
                  "MSE (composited output, whole image)", "±95% CI", "Cross-evaluation",
                  "7,091,712", "8,671,744", "occluded, measured", "tested on Multiple squares",
-                 "Against classical inpainting"]:
+                 "Against classical inpainting", "Headline: best network against best classical",
+                 "network vs classical"]:
         assert text in html, text
     assert html.count("<img") >= len(PART_A_FIGURES + PART_B_FIGURES)
     assert "SMOKE PROFILE" in html and "RANDOMLY INITIALISED VGG-16" in html
     assert not re.search(r"<script[^>]*src=\"https?://", html), "report must read offline"
     assert "Contents" in html and "git commit" in html
+
+    # conclusions are the last section, computed from the other notebooks' results
+    assert html.index("Headline: best network against best classical") > html.index("Figure 26.")
 
     # nothing changed: make has nothing to do
     assert _make(tmp_path, "-q", "report").returncode == 0
@@ -82,5 +87,5 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-2000:]
     nb_after = {p.name: p.stat().st_mtime for p in (res / "notebooks").glob("*.ipynb")}
     changed = {n for n in nb_after if nb_after[n] != nb_before[n]}
-    assert changed == {"a2_optimizers.ipynb"}
+    assert changed == {"a2_optimizers.ipynb", "c1_conclusions.ipynb"}
     assert {p: p.stat().st_mtime for p in (res / "runs").glob("*/final.pt")} == runs_before
