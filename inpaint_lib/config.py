@@ -85,6 +85,8 @@ class MaskConfig(Strict):
     count_range: tuple[PositiveInt, PositiveInt] | None = None
     draw: Literal["per_image", "per_batch"] = "per_image"  # how ranges are drawn
     disjoint: bool = False  # resample until squares do not overlap (equal total area)
+    nested_of: PositiveInt | None = None  # draw this many squares, use the first `count`:
+    # masks for count 1, 2, ... nested_of then grow by adding squares (test-time sweeps)
 
     @model_validator(mode="after")
     def _check(self) -> MaskConfig:
@@ -94,6 +96,9 @@ class MaskConfig(Strict):
                 raise ValueError(f"{name}: low {rng[0]} > high {rng[1]}")
         if self.count_range is not None and self.draw == "per_image":
             raise ValueError("count_range: needs draw: per_batch")
+        if self.nested_of is not None and (self.nested_of < self.count or self.count_range
+                                            or self.disjoint):
+            raise ValueError("nested_of: needs a fixed count <= nested_of, not disjoint")
         return self
 
     @property

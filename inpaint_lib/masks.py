@@ -80,8 +80,14 @@ def _draw_squares(n: int, height: int, width: int, cfg: MaskConfig,
     else:
         sizes = _uniform_int(*cfg.size_range, (n, count), g)
     # Corner uniform over the in-bounds positions of each square's own size.
-    tops = (torch.rand((n, count), generator=g, device=g.device) * (height - sizes + 1)).long()
-    lefts = (torch.rand((n, count), generator=g, device=g.device) * (width - sizes + 1)).long()
+    if cfg.nested_of is None:
+        u_top = torch.rand((n, count), generator=g, device=g.device)
+        u_left = torch.rand((n, count), generator=g, device=g.device)
+    else:  # square-major draws: the first `count` squares are the same for any count
+        u_top = torch.rand((cfg.nested_of, n), generator=g, device=g.device).T[:, :count]
+        u_left = torch.rand((cfg.nested_of, n), generator=g, device=g.device).T[:, :count]
+    tops = (u_top * (height - sizes + 1)).long()
+    lefts = (u_left * (width - sizes + 1)).long()
     return tops, lefts, sizes
 
 

@@ -55,7 +55,8 @@ def show_figure(fig: plots.Figure) -> None:
 
 def mask_label(cfg: MaskConfig) -> str:
     """e.g. '1 × 10×10 px', '4 × 5×5 px, disjoint', '175-300 × (9-12)² px'."""
-    side = f"({cfg.size_range[0]}-{cfg.size_range[1]})²" if cfg.size_range else f"{cfg.size}×{cfg.size}"
+    lo, hi = cfg.size_range or (cfg.size, cfg.size)
+    side = f"({lo}-{hi})²" if hi != lo else f"{lo}×{lo}"
     count = f"{cfg.count_range[0]}-{cfg.count_range[1]}" if cfg.count_range else str(cfg.count)
     return f"{count} × {side} px" + (", disjoint" if cfg.disjoint else "")
 
@@ -375,7 +376,7 @@ class Study:
         rows = []
         images, data_id = self.sweep_images()
         for n in range(1, ev.sweep_max_masks + 1):
-            cfg = base.model_copy(update={"count": n, "disjoint": False})
+            cfg = base.model_copy(update={"count": n, "disjoint": False, "nested_of": ev.sweep_max_masks})
             masks = fixed_masks(len(images), self.splits.image_size, self.splits.image_size, cfg, ev.mask_seed)
             frac = occluded_fraction(masks).mean().item()
             for m in methods:
@@ -404,7 +405,7 @@ class Study:
         idx = spread(len(self.sweep_images()[0]), ev.sweep_heatmap_images)  # across classes
         per_image = {}
         for n in range(1, ev.sweep_max_masks + 1):
-            cfg = run.config.mask.model_copy(update={"count": n, "disjoint": False})
+            cfg = run.config.mask.model_copy(update={"count": n, "disjoint": False, "nested_of": ev.sweep_max_masks})
             per_image[n] = self.score(self.method(run), cfg, *self.sweep_images())["mse"][idx].numpy()
         matrix = pd.DataFrame(per_image, index=[f"test image {i}" for i in idx.tolist()])
         matrix.columns.name = "number of 10×10 masks"

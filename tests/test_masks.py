@@ -97,3 +97,15 @@ def test_cpu_and_gpu_union_algorithms_agree() -> None:
     cfg = MaskConfig(size=12, size_range=(9, 12), count=40)
     tops, lefts, sizes = _draw_squares(16, 64, 48, cfg, make_generator(5))
     assert torch.equal(_union_bmm(tops, lefts, sizes, 64, 48), _union_cumsum(tops, lefts, sizes, 64, 48))
+
+
+def test_nested_masks_grow_by_adding_squares() -> None:
+    prev = None
+    for count in range(1, 6):
+        m = fixed_masks(50, 32, 32, MaskConfig(size=10, count=count, nested_of=5), seed=3)
+        if prev is not None:
+            assert torch.all(m >= prev)  # every earlier square is still there
+            assert torch.any(m > prev)
+        prev = m
+    with pytest.raises(ValueError, match="nested_of"):
+        MaskConfig(size=10, count=6, nested_of=5)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from html import unescape
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import nbformat
