@@ -261,7 +261,7 @@ class Study:
         return pd.DataFrame(rows)
 
     # ---------------------------------------------------------- generated text
-    def interpret(self, long: pd.DataFrame, label: str = "configuration") -> str:
+    def interpret(self, long: pd.DataFrame) -> str:
         """Sentences computed from the table: ranking, ratios, noise, baselines."""
         summ = self.summary(long)
         nets = summ[summ.kind == "network"].sort_values("test MSE")
@@ -322,7 +322,6 @@ class Study:
 
     def reconstructions(self, runs: dict[str, list[Run]], title: str, baselines: bool = False) -> None:
         """Masked input, each run's raw prediction (first seed), ground truth."""
-        first = next(iter(runs.values()))[0]
         settings = {mask_label(r[0].config.mask): r[0].config.mask for r in runs.values()}
         for setting, mask_cfg in settings.items():
             images, masks = self.example_masks(mask_cfg)
@@ -337,7 +336,6 @@ class Study:
             sub = f" — {setting}" if len(settings) > 1 else ""
             fig = plots.image_grid(rows, f"{title}{sub}")
             show_figure(fig)
-        del first
 
     def loss_curves(self, runs: dict[str, list[Run]], title: str) -> None:
         fig = plots.loss_curves({n: r[0].history for n, r in runs.items()}, title,
