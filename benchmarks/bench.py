@@ -27,7 +27,8 @@ from typing import Any
 
 import torch
 
-from inpaint_lib.train import default_device
+from inpaint_lib.config import DataConfig, RunConfig, ViTConfig
+from inpaint_lib.train import cpu_has_amx, default_device
 
 from . import cae, mask_bench, report, vit
 from .common import MemoryProbe, atomic_write_json, atomic_write_text, device_slug, load_average
@@ -63,7 +64,9 @@ def choose_sizes(quick: bool, device: torch.device) -> Sizes:
                      vit_full_batch=64, vit_quick_batch=None, vit_repeats=10, vit_eval_repeats=5,
                      matmul=8192, matmul_repeats=10)
     # CPU: many short interleaved repeats resist a shared machine's bursts better than few long ones
-    return Sizes(cae.CAESizes(n_train=1024, n_val=1000, repeats=7),
+    # CAE epochs of 16 steps: per-epoch work (mask draw, permutation, loss read-back) is
+    # not inflated beyond a real epoch's share (176 steps at the full profile).
+    return Sizes(cae.CAESizes(n_train=4096, n_val=1000, repeats=7),
                  mask_bench.MaskSizes(batch=64, repeats=7),
                  vit_full_batch=4, vit_quick_batch=None, vit_repeats=2, vit_eval_repeats=2,
                  matmul=2048, matmul_repeats=5)
@@ -105,7 +108,9 @@ def _meta(args: argparse.Namespace, device: torch.device, memory: MemoryProbe) -
         "quick": args.quick,
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
-        "trainer_precision": "fp16-amp" if cuda else "fp32",
+        "trainer_precision": {"cae": cae.library_precision(cae.baseline_config(), device),
+                              "vit": cae.library_precision(_vit_config(), device)},
+        "cpu_amx": cpu_has_amx(),
         "options": {"try_bf16": args.try_bf16, "try_compile": args.try_compile},
         "memory_method": memory.method,
         "timing_method": "synchronised wall clock, after warm-up; median over repeats "
@@ -114,6 +119,11 @@ def _meta(args: argparse.Namespace, device: torch.device, memory: MemoryProbe) -
         "load_average_at_start": _LOAD_AT_START,
         "load_average_at_end": load_average(),
     }
+
+
+def _vit_config() -> RunConfig:
+    """Part B's precision settings (params/vit.yaml: amp true, cpu_precision auto)."""
+    return RunConfig(data=DataConfig(dataset="synthetic"), model=ViTConfig(), amp=True)
 
 
 def _cpu_name() -> str:
@@ -156,14 +166,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = args.out / device_slug(device)
     results: dict[str, Any] = {"meta": _meta(args, device, memory), "complete": False}
     cuda = device.type == "cuda"
-    base = "fp16-amp" if cuda else "fp32"  # what Trainer uses (RunConfig.amp defaults to True)
-    precisions = [base] + (["fp32"] if cuda else []) + (["bf16"] if args.try_bf16 else [])
+    base = cae.library_precision(_vit_config(), device)  # what Trainer uses for Part B here
+    precisions = list(dict.fromkeys([base, "fp32"] + (["bf16"] if args.try_bf16 else [])))
     notes = [RANDOM_VGG_NOTE]
     results["notes"] = notes
 
     _log(f"device {device}; CAE ({sizes.cae.n_train} images) ...")
-    results["cae"] = cae.run(sizes.cae, device, memory, precisions[1:], args.try_compile,
-                             try_changes=not args.quick)
+    results["cae"] = cae.run(sizes.cae, device, memory, precisions, args.try_compile)
     _save_partial(results, memory, out)
     _log("masks ...")
     results["masks"] = mask_bench.run(sizes.masks, device, memory)
@@ -183,20 +192,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     notes.append(f"ViT full shape timed at batch {full_shape.batch}{smaller}; "
                  f"quick shape at batch {quick_shape.batch}.")
     variants = [vit.Variant(p, p) for p in precisions]
-    if not args.quick:  # candidate library changes, measured (see the report's suggestions)
-        variants.append(vit.Variant(f"{base}+adam-fused", base, fused_adam=True, time_eval=False))
-        variants.append(vit.Variant(f"{base}+vgg-cl", base, vgg_channels_last=True,
-                                    time_eval=False))
-        variants.append(vit.Variant(f"{base}+vgg-cl+unpatchify-cl", base, vgg_channels_last=True,
-                                    cl_unpatchify=True, time_eval=cuda))
-        if cuda:
-            variants.append(vit.Variant(f"{base}+cudnn-benchmark", base, cudnn_benchmark=True))
+    if cuda and not args.quick:
+        variants.append(vit.Variant(f"{base}+cudnn-benchmark", base, cudnn_benchmark=True))
     if args.try_compile:  # one shape only (see _wanted): compiling VGG + ViT fwd/bwd is slow
         variants.append(vit.Variant(f"{base}+compile", base, compile_model=True))
-    vit_results: dict[str, Any] = {
-        "matmul": matmul,
-        "candidate_unpatchify_equals_library": vit.check_unpatchify(full_shape),
-    }
+    vit_results: dict[str, Any] = {"matmul": matmul}
     for label, shape in (("full_shape", full_shape), ("quick_shape", quick_shape)):
         todo = [v for v in variants if _wanted(v, label, precisions, cuda)]
         _log(f"ViT {label} (batch {shape.batch}): {', '.join(v.name for v in todo)} ...")

@@ -1,13 +1,16 @@
 """Part A: CAE training throughput, three ways, on the same synthetic uint8 images.
 
 (a) pipeline: `Trainer.train_epoch` on a `Splits` held on the device as uint8
-    (index a batch, draw masks with `random_squares`, scale, mask, step);
+    (the epoch's masks drawn at once, then per batch: index, scale, mask, step),
+    at the library's precision for the device (bf16 autocast on an AMX CPU);
 (b) bare step: forward + MSE + backward + Adam on one pre-made (masked, target)
-    float batch, repeated; nothing else runs, so this is the practical limit;
-(c) conventional: a `Dataset` over in-memory PIL images with ToTensor/Normalize
-    and one 10x10 square drawn per image with `random.randint` in `__getitem__`,
-    fed by `DataLoader(batch_size, shuffle=True, num_workers=2, persistent_workers=True)`
-    to the same step as (b) (persistent workers: start-up not charged to short epochs).
+    float batch, repeated, at the same precision; nothing else runs, so this is
+    the practical limit;
+(c) conventional: a Dataset that serves images as `torchvision.datasets.CIFAR10`
+    does (uint8 HWC array -> `Image.fromarray`), ToTensor/Normalize, one 10x10
+    square drawn per image with `random.randint` in `__getitem__`, fed by
+    `DataLoader(batch_size, shuffle=True, num_workers=2, persistent_workers=True)`
+    to a plain fp32 NCHW step (persistent workers: start-up not charged to short epochs).
 All three do the same number of optimiser steps per timed call (one epoch).
 """
 
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -39,7 +43,7 @@ from inpaint_lib.config import (
 from inpaint_lib.data import Splits, synthetic_images
 from inpaint_lib.masks import apply_masks, make_generator, random_squares
 from inpaint_lib.models import CAE
-from inpaint_lib.train import Trainer, make_optimizer, to_model_scale
+from inpaint_lib.train import Trainer, autocast_dtype, make_optimizer, to_model_scale
 
 from .common import (
     MemoryProbe,
@@ -55,7 +59,8 @@ PRECISIONS = ("fp32", "fp16-amp", "bf16")
 
 
 def baseline_config(batch_size: int = 256) -> RunConfig:
-    """Part A's baseline run (params/cae.yaml): CAE latent 128, one 10x10 square, Adam 1e-3, MSE."""
+    """Part A's baseline run as params/cae.yaml sets it: CAE latent 128, one 10x10 square,
+    Adam 1e-3, MSE, fp32 on CUDA (amp: false), the library's CPU precision (auto)."""
     return RunConfig(
         data=DataConfig(dataset="synthetic"),
         model=CAEConfig(latent_channels=128),
@@ -65,6 +70,7 @@ def baseline_config(batch_size: int = 256) -> RunConfig:
         epochs=200,
         batch_size=batch_size,
         seed=0,
+        amp=False,
     )
 
 
@@ -83,31 +89,28 @@ def autocast_for(device: torch.device, precision: str) -> Any:
     return nullcontext()
 
 
-def trainer_precision(cfg: RunConfig, device: torch.device) -> str:
-    """What `Trainer` uses: fp16 autocast + GradScaler on CUDA when cfg.amp, else fp32."""
-    return "fp16-amp" if cfg.amp and device.type == "cuda" else "fp32"
+def library_precision(cfg: RunConfig, device: torch.device) -> str:
+    """What `Trainer` uses for `cfg` on `device`, as a PRECISIONS label."""
+    return {torch.float16: "fp16-amp", torch.bfloat16: "bf16"}.get(autocast_dtype(cfg, device),
+                                                                   "fp32")
 
 
-def optimizer_for(params: Any, cfg: RunConfig, adam: str,
-                  device: torch.device = torch.device("cpu")) -> torch.optim.Optimizer:
-    """adam: "library" (make_optimizer's choice for `device`), "foreach" or "fused" Adam."""
-    if adam == "library":
-        return make_optimizer(params, cfg.optimizer, device)
-    kwargs = {"fused": True} if adam == "fused" else {"foreach": True}
-    return torch.optim.Adam(params, lr=cfg.optimizer.lr, weight_decay=cfg.optimizer.weight_decay,
-                            **kwargs)
+def with_precision(cfg: RunConfig, precision: str) -> RunConfig:
+    """`cfg` changed so that `Trainer` computes in `precision` (on its device)."""
+    return cfg.model_copy(update={"amp": precision == "fp16-amp",
+                                  "cpu_precision": "bf16" if precision == "bf16" else "fp32"})
 
 
 class CAEStep:
-    """One optimiser step on a ready batch, exactly as `Trainer.train_epoch` takes it."""
+    """One optimiser step on a ready batch, as `Trainer.train_epoch` takes it."""
 
     def __init__(self, cfg: RunConfig, device: torch.device, precision: str = "fp32",
-                 compile_mode: str | None = None, adam: str = "library") -> None:
+                 compile_mode: str | None = None, channels_last: bool = True) -> None:
         torch.manual_seed(cfg.seed)
         self.device, self.precision = device, precision
-        self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.model = CAE(cfg.model.latent_channels).to(device).to(memory_format=self.memory_format)
-        self.optimizer = optimizer_for(self.model.parameters(), cfg, adam, device)
+        self.optimizer = make_optimizer(self.model.parameters(), cfg.optimizer, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16-amp")
         self.forward: Callable[[Tensor], Tensor] = (
             torch.compile(self.model, mode=compile_mode) if compile_mode else self.model)
@@ -125,26 +128,27 @@ class CAEStep:
 
 def premade_batch(images: Tensor, cfg: RunConfig, device: torch.device) -> tuple[Tensor, Tensor]:
     """images: (N, 3, 32, 32) uint8 -> (masked, target) float on the device, channels_last."""
-    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    target = to_model_scale(images.to(device), signed=True).contiguous(memory_format=fmt)
+    target = to_model_scale(images.to(device), signed=True)
     masks = random_squares(len(images), IMAGE_SIZE, IMAGE_SIZE, cfg.mask, make_generator(0, device))
     return apply_masks(target, masks, -1.0), target
 
 
 # ------------------------------------------------------------ conventional
-class PILInpaintingDataset(Dataset):
-    """The textbook way: PIL image -> ToTensor -> Normalize, one square per image in Python."""
+class CIFARStyleInpaintingDataset(Dataset):
+    """The textbook way, as `torchvision.datasets.CIFAR10` serves images: an (N, H, W, 3)
+    uint8 array, `Image.fromarray` per item, ToTensor -> Normalize, then one square
+    per image drawn with `random.randint`."""
 
-    def __init__(self, images: list[Image.Image], square: int = 10) -> None:
-        self.images, self.square = images, square
+    def __init__(self, images_hwc: np.ndarray, square: int = 10) -> None:
+        self.data, self.square = images_hwc, square
         self.transform = transforms.Compose([
             transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
 
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.data)
 
     def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
-        target = self.transform(self.images[i])  # (3, H, W) in [-1, 1]
+        target = self.transform(Image.fromarray(self.data[i]))  # (3, H, W) in [-1, 1]
         _, h, w = target.shape
         top = random.randint(0, h - self.square)
         left = random.randint(0, w - self.square)
@@ -153,15 +157,15 @@ class PILInpaintingDataset(Dataset):
         return masked, target
 
 
-def to_pil(images: Tensor) -> list[Image.Image]:
-    """images: (N, 3, H, W) uint8 -> N RGB PIL images (in memory: no disk I/O is timed)."""
-    return [Image.fromarray(img) for img in images.permute(0, 2, 3, 1).contiguous().numpy()]
+def to_hwc(images: Tensor) -> np.ndarray:
+    """images: (N, 3, H, W) uint8 -> (N, H, W, 3) uint8 array, CIFAR10.data's layout."""
+    return images.permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def conventional_loader(images: list[Image.Image], batch_size: int, workers: int,
+def conventional_loader(images_hwc: np.ndarray, batch_size: int, workers: int,
                         pin_memory: bool) -> DataLoader:
     """persistent_workers: worker start-up is not charged to every (short) benchmark epoch."""
-    return DataLoader(PILInpaintingDataset(images), batch_size=batch_size, shuffle=True,
+    return DataLoader(CIFARStyleInpaintingDataset(images_hwc), batch_size=batch_size, shuffle=True,
                       num_workers=workers, pin_memory=pin_memory,
                       persistent_workers=workers > 0)
 
@@ -176,81 +180,28 @@ class CAESizes:
     batch_size: int = 256
 
 
-@dataclass(frozen=True)
-class BareVariant:
-    """(b) with one thing changed: precision, torch.compile mode, Adam implementation."""
-
-    name: str
-    precision: str
-    compile_mode: str | None = None
-    adam: str = "library"
-
-
-@dataclass(frozen=True)
-class PipelineVariant:
-    """(a) with suggested changes applied from outside the library.
-
-    amp: RunConfig.amp (a params change); fused_adam: `make_optimizer` returning
-    Adam(fused=True); epoch_masks: `epoch_masks_train_epoch`. `bare` names the
-    bare-step variant with the same settings (its practical limit).
-    """
-
-    name: str
-    amp: bool
-    fused_adam: bool
-    epoch_masks: bool
-    bare: str
-
-
-def variants_for(cfg: RunConfig, device: torch.device, extra_precisions: list[str],
-                 try_compile: bool, try_changes: bool) -> tuple[list[BareVariant],
-                                                                list[PipelineVariant]]:
-    """Which (b) and (a) variants to time on this device."""
-    base = trainer_precision(cfg, device)
-    cuda = device.type == "cuda"
-    bare = [BareVariant(p, p) for p in extra_precisions if p != base]
-    pipes: list[PipelineVariant] = []
-    if try_changes:
-        if not cuda:  # CUDA's default Adam is already foreach; CPU's is a per-tensor loop
-            bare.append(BareVariant(f"{base}+adam-foreach", base, adam="foreach"))
-        bare.append(BareVariant(f"{base}+adam-fused", base, adam="fused"))
-        pipes += [PipelineVariant(f"trainer_{base}+adam-fused", cfg.amp, True, False,
-                                  f"{base}+adam-fused"),
-                  PipelineVariant(f"trainer_{base}+epoch-masks", cfg.amp, False, True, base)]
-        if cuda:  # AMP is slower than fp32 for this small CNN on a GPU: try without, and all
-            bare.append(BareVariant("fp32+adam-fused", "fp32", adam="fused"))
-            if "fp32" not in extra_precisions:
-                bare.append(BareVariant("fp32", "fp32"))
-            pipes += [PipelineVariant("trainer_fp32", False, False, False, "fp32"),
-                      PipelineVariant("trainer_fp32+adam-fused+epoch-masks", False, True, True,
-                                      "fp32+adam-fused")]
-    if try_compile:
-        bare.append(BareVariant(f"{base}+compile", base, "default"))
-        if cuda:  # CUDA graphs: the CAE step is launch-bound on a GPU
-            bare.append(BareVariant(f"{base}+compile-cudagraphs", base, "reduce-overhead"))
-    return bare, pipes
-
-
 def run(sizes: CAESizes, device: torch.device, memory: MemoryProbe,
-        extra_precisions: list[str], try_compile: bool, try_changes: bool) -> dict[str, Any]:
-    """Measure (a), (b), (c), their variants and the pieces around them.
+        extra_precisions: list[str], try_compile: bool) -> dict[str, Any]:
+    """Measure (a), (b), (c), the same at other precisions, and the pieces around them.
 
-    Every training case is warmed up first (inside its memory probe), then all are
-    timed round-robin in one loop, so ratios between any two are measured under the
-    same machine load. Returns the `cae` results section.
+    (a) and (b) run at the library's precision for this device (`library_precision`);
+    (c) is written as people write it: fp32, NCHW. Each extra precision adds an (a)
+    and a (b) at that precision, so every a/b pair shares its settings. Every case is
+    warmed up first (inside its memory probe), then all are timed round-robin in one
+    loop, so ratios between any two are measured under the same machine load.
+    Returns the `cae` results section.
     """
     cfg = baseline_config(sizes.batch_size)
     splits = make_splits(sizes.n_train, sizes.n_val)
     n, bs = sizes.n_train, sizes.batch_size
     steps = -(-n // bs)
-    precision = trainer_precision(cfg, device)
-    bare_variants, pipe_variants = variants_for(cfg, device, extra_precisions, try_compile,
-                                                try_changes)
+    precision = library_precision(cfg, device)
     out: dict[str, Any] = {
         "config": {"model": "CAE latent 128", "mask": "one 10x10 square",
                    "optimizer": "Adam lr 1e-3", "loss": "MSE", "batch_size": q(bs, "img"),
                    "train_images": q(n, "img"), "image_size": q(IMAGE_SIZE, "px"),
-                   "precision": precision, "channels_last": cfg.channels_last,
+                   "precision": precision, "conventional_precision": "fp32",
+                   "channels_last": cfg.channels_last,
                    "data": "synthetic_images (uint8), same images for (a), (b), (c)",
                    "steps_per_call": q(steps, "optimiser steps (one epoch)")},
     }
@@ -270,12 +221,11 @@ def run(sizes: CAESizes, device: torch.device, memory: MemoryProbe,
             step(masked, target)
     cases["b"] = partial(_repeat_step, step, masked, target, steps)
 
-    # (c) conventional DataLoader into the same kind of step.
-    pil = to_pil(splits.train)
+    # (c) conventional DataLoader into a plain fp32 NCHW step.
     pin = device.type == "cuda"
     with memory.probe("cae_c_conventional"):
-        loader = conventional_loader(pil, bs, sizes.workers, pin)
-        conv_step = CAEStep(cfg, device, precision)
+        loader = conventional_loader(to_hwc(splits.train), bs, sizes.workers, pin)
+        conv_step = CAEStep(cfg, device, "fp32", channels_last=False)
         cases["c"] = partial(_conventional_epoch, loader, conv_step, device, pin)
         cases["c"]()  # warm-up (starts the workers)
     workers = _worker_peaks_mib(loader)
@@ -283,46 +233,46 @@ def run(sizes: CAESizes, device: torch.device, memory: MemoryProbe,
         memory.results["cae_c_conventional"]["workers_peak_rss_total"] = q(
             sum(workers), f"MiB (VmHWM summed over {len(workers)} worker processes)")
 
-    firsts: dict[str, float] = {}
-    for v in bare_variants:
+    # the same (a) and (b) at other precisions; (b) compiled, if asked
+    others = [p for p in extra_precisions if p != precision]
+    for p in others:
+        other = Trainer(with_precision(cfg, p), splits, device)
+        other.train_epoch(1)
+        cases[f"a:{p}"] = partial(other.train_epoch, 2)
+        other_step = CAEStep(cfg, device, p)
+        for _ in range(3):
+            other_step(masked, target)
+        cases[f"b:{p}"] = partial(_repeat_step, other_step, masked, target, steps)
+    first_compiled: dict[str, float] = {}
+    if try_compile:  # RunConfig.compile: the pipeline and its bare step, compiled
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                vstep = CAEStep(cfg, device, v.precision, v.compile_mode, v.adam)
-                firsts[v.name] = time_once(partial(vstep, masked, target), device)  # + compile
+                compiled = CAEStep(cfg, device, precision, "default")
+                first_compiled["b"] = time_once(partial(compiled, masked, target), device)
                 for _ in range(2):
-                    vstep(masked, target)
-            cases[f"b:{v.name}"] = partial(_repeat_step, vstep, masked, target, steps)
+                    compiled(masked, target)
+                compiled_trainer = Trainer(cfg.model_copy(update={"compile": True}), splits, device)
+                first_compiled["a"] = time_once(partial(compiled_trainer.train_epoch, 1), device)
+            cases["b:compiled"] = partial(_repeat_step, compiled, masked, target, steps)
+            cases["a:compiled"] = partial(compiled_trainer.train_epoch, 2)
         except Exception as e:  # noqa: BLE001 - a backend may be missing (compiler, kernels)
-            error = f"{type(e).__name__}: {str(e)[:200]}"
-            out.setdefault("variants", {})[v.name] = {"error": error}
-    for v in pipe_variants:
-        cases[f"a:{v.name}"] = _pipeline_case(cfg, splits, device, v)
+            out["compiled"] = {"error": f"{type(e).__name__}: {str(e)[:200]}"}
 
     times = time_interleaved(cases, device, sizes.repeats)
     out["a_pipeline_trainer"] = timing_entry(times["a"], n)
     out["b_bare_step"] = timing_entry(times["b"], steps * bs)
     out["c_conventional_dataloader"] = timing_entry(times["c"], n)
     out["c_conventional_dataloader"]["workers"] = q(sizes.workers, "processes (persistent)")
-
-    variants = out.setdefault("variants", {})
-    for v in bare_variants:
-        if f"b:{v.name}" not in times:
-            continue
-        entry: dict[str, Any] = timing_entry(times[f"b:{v.name}"], steps * bs)
-        entry["first_call"] = q(firsts[v.name], "s (includes compilation, if any)")
-        entry["speedup_vs_b"] = q(_tp(entry) / _tp(out["b_bare_step"]), "x")
-        variants[v.name] = entry
-    pipes = out.setdefault("pipeline_variants", {}) if pipe_variants else {}
-    bare_by_name = {**variants, precision: out["b_bare_step"]}
-    for v in pipe_variants:
-        entry = timing_entry(times[f"a:{v.name}"], n)
-        entry["over_a"] = q(_tp(entry) / _tp(out["a_pipeline_trainer"]), "x (pipeline speed-up)")
-        match = bare_by_name.get(v.bare)
-        if match is not None and "error" not in match:
-            entry["bare_step_match"] = v.bare
-            entry["over_matching_bare_step"] = q(_tp(entry) / _tp(match), "x (a/b, same settings)")
-        pipes[v.name] = entry
+    if others:
+        out["other_precisions"] = {p: {"a_pipeline_trainer": timing_entry(times[f"a:{p}"], n),
+                                       "b_bare_step": timing_entry(times[f"b:{p}"], steps * bs)}
+                                   for p in others}
+    if "b:compiled" in times:
+        out["compiled"] = {"a_pipeline_trainer": timing_entry(times["a:compiled"], n),
+                           "b_bare_step": timing_entry(times["b:compiled"], steps * bs)}
+        for k, first in first_compiled.items():
+            out["compiled"][f"{k}_first_call"] = q(first, "s (includes compilation)")
 
     # Where the time goes: each data path alone, without the model (also round-robin).
     data = time_interleaved({"ours": _our_data_path(trainer, cfg, device, bs),
@@ -362,61 +312,17 @@ def _drain(loader: DataLoader) -> None:
         pass
 
 
-def _pipeline_case(cfg: RunConfig, splits: Splits, device: torch.device,
-                   v: PipelineVariant) -> Callable[[], float]:
-    """A warmed-up Trainer with variant `v` applied; calling it trains one epoch."""
-    run_cfg = cfg.model_copy(update={"amp": v.amp})
-    trainer = Trainer(run_cfg, splits, device)
-    if v.fused_adam:  # what make_optimizer would return with fused=True (fresh moments)
-        trainer.optimizer = optimizer_for(trainer.model.parameters(), run_cfg, "fused")
-    train: Callable[[int], float] = (
-        partial(epoch_masks_train_epoch, trainer) if v.epoch_masks else trainer.train_epoch)
-    train(1)
-    return partial(train, 2)
-
-
-def epoch_masks_train_epoch(trainer: Trainer, epoch: int) -> float:
-    """`Trainer.train_epoch` with one change: the epoch's masks are drawn in one call.
-
-    Per step that removes ~15 small kernel launches (random_squares), which matter
-    when the step itself is launch-bound (the CAE on a GPU). Same mask distribution;
-    a different random stream than today's per-step draws.
-    """
-    cfg, model, device = trainer.cfg, trainer.model, trainer.device
-    weights = cfg.loss.weights_at(epoch)
-    model.train()
-    n, (h, w) = len(trainer.train_images), trainer.train_images.shape[-2:]
-    order = torch.randperm(n, generator=trainer.generator, device=device)
-    masks = random_squares(n, h, w, cfg.mask, trainer.generator)  # (N, 1, H, W) for the epoch
-    total = torch.zeros((), device=device)
-    steps = 0
-    for start in range(0, n, cfg.batch_size):
-        sl = slice(start, start + cfg.batch_size)
-        masked, target = trainer._prepare(trainer.train_images[order[sl]], masks[sl])
-        with torch.autocast(device.type, dtype=torch.float16, enabled=trainer.use_amp):
-            loss, _ = trainer.loss_fn(model(masked), target, weights)
-        trainer.optimizer.zero_grad(set_to_none=True)
-        trainer.scaler.scale(loss).backward()
-        trainer.scaler.step(trainer.optimizer)
-        trainer.scaler.update()
-        total += loss.detach()
-        steps += 1
-    return (total / max(steps, 1)).item()
-
-
 def _our_data_path(trainer: Trainer, cfg: RunConfig, device: torch.device,
                    bs: int) -> Callable[[], None]:
-    """The per-batch work of Trainer.train_epoch minus the model: index, masks, scale, mask."""
+    """Trainer.train_epoch's data work minus the model: order, epoch masks, index, scale, mask."""
     images, g = trainer.train_images, trainer.generator  # (N, 3, 32, 32) uint8 on the device
     n = len(images)
 
     def epoch() -> None:
         order = torch.randperm(n, generator=g, device=device)
+        masks = random_squares(n, IMAGE_SIZE, IMAGE_SIZE, cfg.mask, g)  # (N, 1, 32, 32) bool
         for start in range(0, n, bs):
-            idx = order[start:start + bs]
-            masks = random_squares(len(idx), IMAGE_SIZE, IMAGE_SIZE, cfg.mask, g)
-            target = to_model_scale(images[idx], True).contiguous(memory_format=torch.channels_last)
-            apply_masks(target, masks, -1.0)
+            trainer._prepare(images[order[start:start + bs]], masks[start:start + bs])
 
     epoch()  # warm-up
     return epoch

@@ -22,30 +22,46 @@ def _best(entry: dict[str, Any]) -> float:
 def ratios(results: dict[str, Any]) -> dict[str, Quantity]:
     cae, masks = results["cae"], results["masks"]
     a, b, c = cae["a_pipeline_trainer"], cae["b_bare_step"], cae["c_conventional_dataloader"]
+    precision = cae["config"]["precision"]
     lib = masks["library_random_squares"]["time_per_call"]["value"]
     loop = masks["python_loop"]["time_per_call"]["value"]
-    cand = masks["candidate_random_squares_estimate"]["time_per_call"]["value"]
-    return {
-        "cae_a_over_b": q(_tp(a) / _tp(b), "x (pipeline / bare step)"),
-        "cae_a_over_c": q(_tp(a) / _tp(c), "x (pipeline / conventional)"),
+    out = {
+        "cae_a_over_b": q(_tp(a) / _tp(b), f"x (pipeline / bare step, both {precision})"),
+        "cae_a_over_c": q(_tp(a) / _tp(c), f"x (pipeline in {precision} / conventional in fp32)"),
         "cae_a_over_b_best_of": q(_best(a) / _best(b), "x (best-of repeats, for noisy machines)"),
         "cae_a_over_c_best_of": q(_best(a) / _best(c), "x (best-of repeats, for noisy machines)"),
+        "cae_c_over_b_bound": q(_tp(c) / _tp(b),
+                                "x (conventional / bare step: a/c can reach at most 1 / this)"),
         "cae_data_path_ours_over_conventional": q(
             _tp(cae["data_path_only"]["ours"]) / _tp(cae["data_path_only"]["conventional"]),
             "x (data path alone)"),
-        **{f"cae_{name}_over_bare": v["over_matching_bare_step"]
-           for name, v in cae.get("pipeline_variants", {}).items()
-           if "over_matching_bare_step" in v},
-        "masks_loop_over_library": q(loop / lib, "x (time loop / time library)"),
-        "masks_loop_over_library_best_of": q(
-            _best(masks["library_random_squares"]) / _best(masks["python_loop"]),
-            "x (best-of repeats, for noisy machines)"),
-        "masks_loop_over_candidate_cumsum": q(loop / cand, "x (time loop / time candidate)"),
-        "masks_union_bmm_over_cumsum": q(
-            masks["union_only_library_bmm"]["time_per_call"]["value"]
-            / masks["union_only_candidate_cumsum"]["time_per_call"]["value"],
-            "x (time bmm union / time cumsum union)"),
     }
+    for p, other in cae.get("other_precisions", {}).items():
+        oa, ob = other["a_pipeline_trainer"], other["b_bare_step"]
+        out[f"cae_{p}_a_over_b"] = q(_tp(oa) / _tp(ob), f"x (pipeline / bare step, both {p})")
+        out[f"cae_{p}_a_over_c"] = q(_tp(oa) / _tp(c), f"x (pipeline in {p} / conventional)")
+        out[f"cae_{precision}_over_{p}_pipeline"] = q(_tp(a) / _tp(oa), "x (pipeline speed-up)")
+    if "a_pipeline_trainer" in cae.get("compiled", {}):
+        ca, cb = cae["compiled"]["a_pipeline_trainer"], cae["compiled"]["b_bare_step"]
+        out["cae_compiled_a_over_b"] = q(_tp(ca) / _tp(cb), f"x (both compiled, {precision})")
+        out["cae_compiled_a_over_c"] = q(_tp(ca) / _tp(c), "x (compiled pipeline / conventional)")
+        out["cae_compiled_over_eager_pipeline"] = q(_tp(ca) / _tp(a), "x (pipeline speed-up)")
+    out["masks_loop_over_library"] = q(loop / lib, "x (time loop / time library)")
+    out["masks_loop_over_library_best_of"] = q(
+        _best(masks["library_random_squares"]) / _best(masks["python_loop"]),
+        "x (best-of repeats, for noisy machines)")
+    for name, entry in masks["union_only"].items():
+        out[f"masks_loop_over_union_{name}"] = q(loop / entry["time_per_call"]["value"],
+                                                 "x (time loop / time of this union alone)")
+    vit = results.get("vit", {})
+    for label in ("full_shape", "quick_shape"):
+        variants = vit.get(label, {}).get("variants", {})
+        base = variants.get("fp32")
+        for name, entry in variants.items():
+            if name != "fp32" and base and "throughput" in entry and "throughput" in base:
+                out[f"vit_{label}_{name}_over_fp32"] = q(_tp(entry) / _tp(base),
+                                                         "x (step throughput)")
+    return out
 
 
 def targets(r: dict[str, Quantity]) -> list[dict[str, Any]]:

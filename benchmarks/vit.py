@@ -16,7 +16,6 @@ is counted with its standard SDPA formulas.
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,12 +28,12 @@ import yaml
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
-from inpaint_lib.config import LossWeights, MaskConfig
+from inpaint_lib.config import LossWeights, MaskConfig, OptimizerConfig
 from inpaint_lib.data import synthetic_images
 from inpaint_lib.losses import InpaintingLoss
 from inpaint_lib.masks import apply_masks, make_generator, random_squares
 from inpaint_lib.models import ViTInpainter
-from inpaint_lib.train import to_model_scale
+from inpaint_lib.train import make_optimizer, to_model_scale
 
 from .cae import autocast_for
 from .common import (
@@ -116,43 +115,13 @@ def build_loss(device: torch.device) -> InpaintingLoss:
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of running the step. Every flag off = what the library does today.
-
-    vgg_channels_last / cl_unpatchify simulate two candidate library changes (see
-    `ChannelsLastUnpatchify` and `channels_last_vgg`).
-    """
+    """One way of running the step; `precision` in fp32 / fp16-amp / bf16."""
 
     name: str
     precision: str = "fp32"
     compile_model: bool = False
-    fused_adam: bool = False
     cudnn_benchmark: bool = False
-    vgg_channels_last: bool = False
-    cl_unpatchify: bool = False
     time_eval: bool = True
-
-
-class ChannelsLastUnpatchify(ViTInpainter):
-    """Candidate `ViTInpainter.unpatchify` returning a channels_last view (no copy).
-
-    Today's einsum returns contiguous NCHW, while the perceptual branch's gradient
-    arrives channels_last; autograd then sums the two pred gradients across layouts
-    (a slow strided add). Same values as the library's unpatchify (checked).
-    """
-
-    def unpatchify(self, patches: Tensor) -> Tensor:
-        """patches: (N, L, p*p*3) -> imgs: (N, 3, H, W) with channels_last strides."""
-        n, p, g = patches.shape[0], self.patch_size, self.grid
-        x = patches.view(n, g, g, p, p, 3).permute(0, 1, 3, 2, 4, 5)  # (N, g, p, g, p, 3)
-        return x.reshape(n, g * p, g * p, 3).permute(0, 3, 1, 2)  # (N, 3, H, W) view of NHWC
-
-
-def channels_last_vgg(loss_fn: InpaintingLoss) -> InpaintingLoss:
-    """A copy of the loss whose VGG weights are channels_last, like its inputs already are."""
-    out = copy.deepcopy(loss_fn)
-    if out.perceptual is not None:
-        out.perceptual.features.to(memory_format=torch.channels_last)
-    return out
 
 
 def _cpu_sdpa_flops(q_shape: Any, k_shape: Any, v_shape: Any, *_: Any, **__: Any) -> int:
@@ -183,14 +152,12 @@ class ViTStep:
         torch.manual_seed(seed)
         self.shape, self.device, self.precision = shape, device, variant.precision
         self.cudnn_benchmark = variant.cudnn_benchmark
-        cls = ChannelsLastUnpatchify if variant.cl_unpatchify else ViTInpainter
-        self.model = cls(shape.image, shape.patch, shape.dim, shape.depth, shape.heads,
-                         shape.mlp).to(device).to(memory_format=torch.channels_last)
-        self.loss_fn = channels_last_vgg(loss_fn) if variant.vgg_channels_last else loss_fn
+        self.model = ViTInpainter(shape.image, shape.patch, shape.dim, shape.depth, shape.heads,
+                                  shape.mlp).to(device).to(memory_format=torch.channels_last)
+        self.loss_fn = loss_fn
         self.forward = torch.compile(self.model) if variant.compile_model else self.model
         self.loss = torch.compile(self.loss_fn) if variant.compile_model else self.loss_fn
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-4,
-                                          **({"fused": True} if variant.fused_adam else {}))
+        self.optimizer = make_optimizer(self.model.parameters(), OptimizerConfig(lr=1e-4), device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=variant.precision == "fp16-amp")
         self.mask_cfg = scaled_mask(shape.image)
         self.generator = make_generator(seed, device)
@@ -201,7 +168,7 @@ class ViTStep:
         """-> (masked, target): (B, 3, S, S) float in [0, 1], channels_last."""
         s = self.shape.image
         masks = random_squares(self.shape.batch, s, s, self.mask_cfg, self.generator)
-        target = to_model_scale(self.images, False).contiguous(memory_format=torch.channels_last)
+        target = to_model_scale(self.images, False)
         return apply_masks(target, masks, 0.0), target
 
     def forward_backward(self, masked: Tensor, target: Tensor) -> Tensor:
@@ -263,16 +230,6 @@ def matmul_flops_per_s(size: int, dtype: torch.dtype, device: torch.device,
     entry["size"] = q(size, "n (n x n @ n x n)")
     entry["flop_per_s"] = q(2 * size**3 / entry["time_per_call"]["value"], "FLOP/s")
     return entry
-
-
-def check_unpatchify(shape: ViTShape) -> bool:
-    """The candidate unpatchify gives exactly the library's values."""
-    torch.manual_seed(0)
-    lib = ViTInpainter(shape.image, shape.patch, 32, 1, 1, 32)
-    patches = torch.rand(2, lib.grid**2, shape.patch**2 * 3)  # (2, L, p*p*3)
-    cand = ChannelsLastUnpatchify.unpatchify(lib, patches)  # type: ignore[arg-type]
-    return bool(torch.equal(lib.unpatchify(patches), cand)
-                and cand.is_contiguous(memory_format=torch.channels_last))
 
 
 def run_variants(shape: ViTShape, loss_fn: InpaintingLoss, device: torch.device,

@@ -3,7 +3,7 @@
 Every method has the signature ``method(masked, masks) -> pred`` where
 
 * ``masked``: (N, 3, H, W) in [0, 1], the masked input ``imgs * (1 - masks)``;
-* ``masks``:  (N, 1, H, W) in {0, 1}, 1 = missing pixel;
+* ``masks``:  (N, 1, H, W) bool, True = missing pixel;
 * ``pred``:   (N, 3, H, W) in [0, 1], on the input's device and dtype.
 
 Known pixels of ``pred`` are whatever the method returns (OpenCV and scikit-image
@@ -29,17 +29,18 @@ INPAINT_RADIUS = 3
 def mean_fill(masked: Tensor, masks: Tensor) -> Tensor:
     """Fill each hole with the per-image, per-channel mean colour of the visible pixels.
 
-    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W), 1 = missing.
+    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     An image with no visible pixels is filled with 0.5.
     """
-    visible = 1.0 - masks  # (N, 1, H, W)
+    holes = masks.to(masked.dtype)  # (N, 1, H, W) in {0, 1}
+    visible = 1.0 - holes
     n_visible = visible.sum(dim=(2, 3))  # (N, 1)
     colour_sum = (masked * visible).sum(dim=(2, 3))  # (N, 3)
     mean = torch.where(
         n_visible > 0, colour_sum / n_visible.clamp(min=1.0), torch.full_like(colour_sum, 0.5)
     )  # (N, 3)
     fill = mean[:, :, None, None]  # (N, 3, 1, 1)
-    return (masked * visible + fill * masks).clamp(0.0, 1.0)
+    return (masked * visible + fill * holes).clamp(0.0, 1.0)
 
 
 def _per_image(
@@ -47,11 +48,11 @@ def _per_image(
 ) -> Tensor:
     """Apply ``fn(image_hwc_float64, hole_bool_hw) -> image_hwc_float64`` to each image in threads.
 
-    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W), 1 = missing.
+    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     Returns (N, 3, H, W) in [0, 1] on masked's device and dtype.
     """
     images = masked.detach().permute(0, 2, 3, 1).cpu().double().numpy()  # (N, H, W, 3)
-    holes = masks.detach()[:, 0].cpu().numpy() > 0.5  # (N, H, W)
+    holes = masks.detach()[:, 0].cpu().bool().numpy()  # (N, H, W)
     with ThreadPoolExecutor() as pool:
         outputs = list(pool.map(fn, images, holes))
     out = torch.from_numpy(np.stack(outputs)).permute(0, 3, 1, 2)  # (N, 3, H, W)
@@ -69,7 +70,7 @@ def _opencv(image: np.ndarray, hole: np.ndarray, flags: int) -> np.ndarray:
 def telea(masked: Tensor, masks: Tensor) -> Tensor:
     """OpenCV fast-marching inpainting (Telea 2004).
 
-    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W), 1 = missing.
+    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     """
     return _per_image(lambda im, h: _opencv(im, h, cv2.INPAINT_TELEA), masked, masks)
 
@@ -77,7 +78,7 @@ def telea(masked: Tensor, masks: Tensor) -> Tensor:
 def navier_stokes(masked: Tensor, masks: Tensor) -> Tensor:
     """OpenCV Navier-Stokes inpainting (Bertalmio et al. 2001).
 
-    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W), 1 = missing.
+    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     """
     return _per_image(lambda im, h: _opencv(im, h, cv2.INPAINT_NS), masked, masks)
 
@@ -92,7 +93,7 @@ def _biharmonic_one(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def biharmonic(masked: Tensor, masks: Tensor) -> Tensor:
     """scikit-image biharmonic inpainting (Damelin & Hoang 2018); slow, see SLOW_METHODS.
 
-    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W), 1 = missing.
+    masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     """
     return _per_image(_biharmonic_one, masked, masks)
 

@@ -77,7 +77,7 @@ class DataConfig(Strict):
 
 # ------------------------------------------------------------------------- masks
 class MaskConfig(Strict):
-    """Random squares, 1 = missing. A range draws the value uniformly (inclusive)."""
+    """Random squares, True = missing. A range draws the value uniformly (inclusive)."""
 
     size: PositiveInt = 10
     count: PositiveInt = 1
@@ -201,8 +201,14 @@ class RunConfig(Strict):
     grad_clip: PositiveFloat | None = None
     batch_size: PositiveInt = 256
     seed: int = 0
-    amp: bool = True  # CUDA autocast + GradScaler; no-op on CPU
+    amp: bool = True  # CUDA: fp16 autocast + GradScaler (the study's AMP)
+    # CPU: bf16 autocast where the CPU has AMX tiles ("auto"; 2.4-2.7x for the ViT step,
+    # 1.5x for the CAE on this project's Xeon, see results/bench), else fp32.
+    cpu_precision: Literal["auto", "bf16", "fp32"] = "auto"
     channels_last: bool = True
+    # torch.compile the network (and the VGG of the perceptual loss): a one-off compile of
+    # some seconds per input shape for a faster step; off by default (see results/bench)
+    compile: bool = False
     parent: str | None = None  # key of the run whose final weights this one continues
 
     @model_validator(mode="after")

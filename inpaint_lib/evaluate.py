@@ -25,7 +25,7 @@ from .metrics import METRIC_LABELS, per_image_metrics, summarise
 from .train import default_device
 
 # predict(masked, masks) -> prediction; masked: (N, 3, H, W) in [0, 1], holes black;
-# masks: (N, 1, H, W), 1 = missing; prediction: (N, 3, H, W) in [0, 1].
+# masks: (N, 1, H, W) bool, True = missing; prediction: (N, 3, H, W) in [0, 1].
 Predictor = Callable[[Tensor, Tensor], Tensor]
 
 

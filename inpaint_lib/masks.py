@@ -1,10 +1,16 @@
-"""Seeded, vectorised occlusion masks: random squares, 1 = missing pixel.
+"""Seeded, vectorised occlusion masks: random squares, True = missing pixel.
 
 Every generator draws from a `torch.Generator` on the device the masks live on,
 and builds all squares of a batch at once, with no Python loop over images or
-squares: on CUDA the union of `count` squares per image is one batched matrix
-product (N, H, count) @ (N, count, W) > 0; on the CPU a difference array with a
-2-D prefix sum.
+squares. Masks are boolean (N, 1, H, W), True = missing: a quarter of float32's
+memory (an epoch of full-profile ViT masks is 295 MB instead of 1.2 GB) and one
+`torch.where` to apply. The union of `count` squares per image is built:
+- on CUDA, as one batched matrix product (N, H, count) @ (N, count, W) > 0;
+- on the CPU, when all squares share a side s, by writing each square's top row
+  (s pixels) and then dilating downwards s - 1 rows by doubling shifts, 8 pixels
+  per int64 word (`benchmarks/mask_bench.py`: about 80x a per-square Python loop);
+- on the CPU, for squares of mixed sides, by a difference array (+1/-1 at each
+  square's four corners) and a 2-D prefix sum.
 
 Strategies of the study (Part A table 2.4, Part B phases):
 - one 10x10 square: ``MaskConfig(size=10, count=1)``;
@@ -31,17 +37,36 @@ def _uniform_int(low: int, high: int, shape: tuple[int, ...], g: torch.Generator
     return torch.randint(low, high + 1, shape, generator=g, device=g.device)
 
 
+# Images per union call: bounds the temporaries of an epoch-wide draw (a full-profile
+# epoch is 5,880 masks) and, on the CPU, keeps each chunk's two buffers in cache.
+CHUNK_IMAGES = {"cuda": 1024, "cpu": 16}
+
+
 def squares_union(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
     """Union of squares as a mask.
 
     tops, lefts, sizes: (N, K) int, each square's top-left corner and side.
-    Returns (N, 1, H, W) float32, 1 where at least one square covers the pixel.
-    On CUDA a batched matrix product is fastest; on the CPU a difference array
-    (benchmarks/mask_bench.py measures both; tests check they agree).
+    Returns (N, 1, H, W) bool, True where at least one square covers the pixel.
+    The three algorithms give identical masks (tests); `benchmarks/mask_bench.py`
+    times them against each other on the device at hand.
     """
-    if tops.device.type == "cuda":
-        return _union_bmm(tops, lefts, sizes, height, width)
-    return _union_cumsum(tops, lefts, sizes, height, width)
+    n, device = tops.shape[0], tops.device
+    if device.type == "cuda":
+        union = _union_bmm
+    elif tops.numel() and bool((sizes == sizes.view(-1)[0]).all()):
+        side = int(sizes.view(-1)[0])
+        def union(t: Tensor, lf: Tensor, _: Tensor, h: int, w: int) -> Tensor:
+            return _union_rows_dilate(t, lf, side, h, w)
+    else:
+        union = _union_cumsum
+    chunk = CHUNK_IMAGES.get(device.type, 1024)
+    if n <= chunk:
+        return union(tops, lefts, sizes, height, width)
+    out = torch.empty(n, 1, height, width, dtype=torch.bool, device=device)
+    for start in range(0, n, chunk):
+        part = slice(start, start + chunk)
+        out[part] = union(tops[part], lefts[part], sizes[part], height, width)
+    return out
 
 
 def _union_bmm(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
@@ -52,7 +77,39 @@ def _union_bmm(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: i
     in_rows = (rows >= tops[..., None]) & (rows < (tops + sizes)[..., None])  # (N, K, H)
     in_cols = (cols >= lefts[..., None]) & (cols < (lefts + sizes)[..., None])  # (N, K, W)
     cover = torch.bmm(in_rows.transpose(1, 2).float(), in_cols.float())  # (N, H, W) overlap count
-    return (cover > 0).float().unsqueeze(1)
+    return (cover > 0).unsqueeze(1)
+
+
+def _doubling_steps(size: int) -> list[int]:
+    """Shifts whose running OR widens a 1-pixel line to `size` pixels: 12 -> [1, 2, 4, 4]."""
+    steps, covered = [], 1
+    while covered < size:
+        steps.append(min(covered, size - covered))
+        covered += steps[-1]
+    return steps
+
+
+def _union_rows_dilate(tops: Tensor, lefts: Tensor, size: int, height: int, width: int) -> Tensor:
+    """Squares of one side: write each top row, then OR each row into the `size - 1` below.
+
+    The vertical pass moves whole image rows, so it runs on the rows viewed as
+    int64 words (8 pixels each) when the width allows; two buffers alternate,
+    as an in-place shifted OR would read what it has just written.
+    """
+    n = tops.shape[0]
+    image = torch.arange(n, device=tops.device)[:, None]  # (N, 1)
+    starts = (image * height + tops) * width + lefts  # (N, K) flat index of each top-left pixel
+    row_pixels = (starts[..., None] + torch.arange(size, device=tops.device)).reshape(-1)
+    cover = torch.zeros(n, height, width, dtype=torch.bool, device=tops.device)
+    cover.view(-1).index_fill_(0, row_pixels, True)  # the top row of every square
+    spare = torch.empty_like(cover)
+    words, spare_words = ((cover.view(torch.int64), spare.view(torch.int64)) if width % 8 == 0
+                          else (cover.view(torch.uint8), spare.view(torch.uint8)))  # (N, H, W/8 or W)
+    for step in _doubling_steps(size):  # rows r gets OR of rows r - step .. (doubling)
+        spare_words[:, :step] = words[:, :step]
+        torch.bitwise_or(words[:, step:], words[:, :-step], out=spare_words[:, step:])
+        words, spare_words = spare_words, words
+    return words.view(torch.bool).unsqueeze(1)
 
 
 def _union_cumsum(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
@@ -66,7 +123,7 @@ def _union_cumsum(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width
                              (bottoms, lefts, -one), (bottoms, rights, one)):
         diff.index_put_((image, rows, cols), sign, accumulate=True)
     cover = diff.cumsum(1).cumsum(2)[:, :height, :width]  # (N, H, W) overlap count
-    return (cover > 0).float().unsqueeze(1)
+    return (cover > 0).unsqueeze(1)
 
 
 def _draw_squares(n: int, height: int, width: int, cfg: MaskConfig,
@@ -93,7 +150,7 @@ def _draw_squares(n: int, height: int, width: int, cfg: MaskConfig,
 
 def random_squares(n: int, height: int, width: int, cfg: MaskConfig,
                    generator: torch.Generator) -> Tensor:
-    """A batch of masks drawn as `cfg` says: (N, 1, H, W) float32 in {0, 1}, 1 = missing.
+    """A batch of masks drawn as `cfg` says: (N, 1, H, W) bool, True = missing.
 
     With ``cfg.disjoint`` the images whose squares overlap are redrawn (all at
     once, as a batch) until none do, so the missing area is exactly count * size^2.
@@ -119,15 +176,16 @@ def random_squares(n: int, height: int, width: int, cfg: MaskConfig,
 def apply_masks(imgs: Tensor, masks: Tensor, fill: float) -> Tensor:
     """Black out missing pixels.
 
-    imgs: (N, C, H, W); masks: (N, 1, H, W), 1 = missing; fill: value of black
-    on the images' scale (-1 for [-1, 1] images, 0 for [0, 1] images).
+    imgs: (N, C, H, W) float; masks: (N, 1, H, W) bool, True = missing; fill: value
+    of black on the images' scale (-1 for [-1, 1] images, 0 for [0, 1] images).
+    Returns (N, C, H, W) in imgs' dtype and memory format.
     """
-    return imgs * (1 - masks) + fill * masks
+    return torch.where(masks, fill, imgs)
 
 
 def occluded_fraction(masks: Tensor) -> Tensor:
-    """masks: (N, 1, H, W) -> (N,) fraction of missing pixels, overlaps counted once."""
-    return masks.mean(dim=(1, 2, 3))
+    """masks: (N, 1, H, W) bool -> (N,) fraction of missing pixels, overlaps counted once."""
+    return masks.float().mean(dim=(1, 2, 3))
 
 
 def naive_fraction(cfg: MaskConfig, height: int, width: int) -> tuple[float, float]:
@@ -144,7 +202,7 @@ def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gener
 
 def fixed_masks(n: int, height: int, width: int, cfg: MaskConfig, seed: int,
                 device: torch.device | str = "cpu", batch: int = 4096) -> Tensor:
-    """Deterministic masks for an evaluation set: (N, 1, H, W), same for every model."""
+    """Deterministic masks for an evaluation set: (N, 1, H, W) bool, same for every model."""
     g = make_generator(seed, device)
     parts = [random_squares(min(batch, n - i), height, width, cfg, g) for i in range(0, n, batch)]
-    return torch.cat(parts) if parts else torch.zeros(0, 1, height, width, device=device)
+    return torch.cat(parts) if parts else torch.zeros(0, 1, height, width, dtype=torch.bool, device=device)

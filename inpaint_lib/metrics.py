@@ -1,7 +1,7 @@
 """Per-image inpainting metrics and their summary.
 
 Conventions: ``pred`` and ``target`` are (N, 3, H, W) in [0, 1]; ``masks`` is
-(N, 1, H, W) in {0, 1} with 1 = missing pixel. Errors are computed after mapping
+(N, 1, H, W) bool (or {0, 1} float), True = missing pixel. Errors are computed after mapping
 both images affinely from [0, 1] to ``value_range`` (e.g. (-1, 1) reproduces
 numbers reported on the [-1, 1] scale: MSE x4, MAE x2 relative to [0, 1]).
 
@@ -81,7 +81,7 @@ def per_image_metrics(
 
     pred:   (N, 3, H, W) in [0, 1], the raw model / method output.
     target: (N, 3, H, W) in [0, 1], the ground-truth image.
-    masks:  (N, 1, H, W) in {0, 1}, 1 = missing pixel.
+    masks:  (N, 1, H, W) bool (or {0, 1} float), True = missing pixel.
     value_range: scale on which errors are measured; both images are mapped
         affinely from [0, 1] to it first. data_range = value_range[1] - value_range[0].
 

@@ -109,7 +109,7 @@ def performance_appendix(devices: list[str]) -> str:
     text = newest.read_text()
     parts = [f"## Appendix: Performance\n\nFrom `results/bench/{newest.name}` (`make bench`), "
              "measured side by side in one process, medians after warm-up:"]
-    for heading in ("Targets (medians; best-of repeats in brackets)", "Notes", "projection"):
+    for heading in ("Targets (medians; best-of repeats in brackets)", "Notes", "ratios", "projection"):
         body = _section(text, heading)
         if body:
             parts.append(f"### {heading.split(' (')[0].capitalize()}\n\n{body}")

@@ -32,7 +32,7 @@ from .config import RunConfig, StudyParams, config_hash, load_study, run_config
 from .data import Splits
 from .io import atomic_torch_save, atomic_write_json, read_json
 from .models import build_model
-from .train import Trainer, default_device
+from .train import Trainer, default_device, precision_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,7 +148,8 @@ def train_run(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.devic
         "config": cfg.model_dump(mode="json"), "key": cfg.key(), "dataset": splits.name,
         "source": splits.source, "sizes": splits.sizes(), "image_size": splits.image_size,
         "git_commit": git_commit(), "device": str(device),
-        "torch": torch.__version__, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "precision": precision_name(cfg, device), "torch": torch.__version__,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
     })
     log_file = open(run_dir / "train.log", "a")  # noqa: SIM115 - closed below
 

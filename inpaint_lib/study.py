@@ -32,7 +32,7 @@ from .models import build_model, count_parameters, vit_parameter_count
 from .report import record_provenance
 from .runs import Run, get_run, load_splits, results_root
 from .stats import difference_threshold, mean_ci, pooled_sd
-from .train import default_device, signed_scale
+from .train import default_device, precision_name, signed_scale
 
 METRICS = ["mse", "mse_composite", "hole_mse", "hole_mae", "hole_psnr", "ssim"]
 WHOLE_IMAGE_METRICS = ["mae_composite", "psnr_composite"]  # Part B's whole-image MAE and PSNR
@@ -143,7 +143,8 @@ class Study:
         text = (f"**Provenance.** profile `{self.profile}` · dataset **{self.splits.name}** "
                 f"({sz}; {self.splits.image_size}x{self.splits.image_size} px) · epochs "
                 f"{first}-{last} · batch {any_run.batch_size} · {seed_note} · test masks seed "
-                f"{self.params.evaluation.mask_seed} · device `{self.device}`")
+                f"{self.params.evaluation.mask_seed} · device `{self.device}`, training in "
+                f"{precision_name(any_run, self.device)}")
         return text
 
     def show_provenance(self) -> None:
@@ -578,7 +579,7 @@ def mask_coverage_table(cfgs: dict[str, MaskConfig], height: int, width: int, se
     rows = []
     for name, cfg in cfgs.items():
         masks = fixed_masks(n, height, width, cfg, seed)
-        pixels = masks.sum(dim=(1, 2, 3))
+        pixels = masks.sum(dim=(1, 2, 3)).double()  # (N,) missing pixels per mask
         lo, hi = naive_fraction(cfg, height, width)
         rows.append({"strategy": name, "configuration": mask_label(cfg),
                      "occluded px (mean)": pixels.mean().item(), "min": int(pixels.min()),

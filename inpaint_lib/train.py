@@ -40,15 +40,40 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def cpu_has_amx() -> bool:
+    """True on CPUs with AMX tiles (Intel Sapphire Rapids and later): fast bf16 matmul/conv."""
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(probe and probe())
+
+
+def autocast_dtype(cfg: RunConfig, device: torch.device) -> torch.dtype | None:
+    """Mixed precision in force: fp16 on CUDA with `amp`, bf16 on an AMX CPU (or when
+    `cpu_precision` asks for it), else None (fp32)."""
+    if device.type == "cuda":
+        return torch.float16 if cfg.amp else None
+    if device.type == "cpu" and (cfg.cpu_precision == "bf16"
+                                 or (cfg.cpu_precision == "auto" and cpu_has_amx())):
+        return torch.bfloat16
+    return None
+
+
+def precision_name(cfg: RunConfig, device: torch.device) -> str:
+    """How a run on `device` computes: "fp16 autocast", "bf16 autocast" or "fp32"."""
+    dtype = autocast_dtype(cfg, device)
+    return {torch.float16: "fp16 autocast", torch.bfloat16: "bf16 autocast"}.get(dtype, "fp32")
+
+
 def signed_scale(cfg: RunConfig) -> bool:
     """The CAE works on [-1, 1] (Tanh decoder); the ViT on [0, 1] (Sigmoid head)."""
     return isinstance(cfg.model, CAEConfig)
 
 
-def to_model_scale(images: Tensor, signed: bool) -> Tensor:
-    """images: (N, 3, H, W) uint8 -> float in [-1, 1] if signed else [0, 1]."""
-    x = images.float().div_(255)
-    return x.mul_(2).sub_(1) if signed else x
+def to_model_scale(images: Tensor, signed: bool,
+                   memory_format: torch.memory_format = torch.channels_last) -> Tensor:
+    """images: (N, 3, H, W) uint8 -> float32 in [-1, 1] if signed else [0, 1], in
+    `memory_format` (one conversion pass, then the affine map in place)."""
+    x = images.to(torch.float32, memory_format=memory_format)
+    return x.mul_(2 / 255).sub_(1) if signed else x.mul_(1 / 255)
 
 
 def make_optimizer(params: Any, cfg: OptimizerConfig, device: torch.device) -> torch.optim.Optimizer:
@@ -91,10 +116,18 @@ class Trainer:
             p = cfg.plateau
             self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 self.optimizer, factor=p.factor, patience=p.patience, min_lr=p.min_lr)
-        self.use_amp = cfg.amp and device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.autocast_dtype = autocast_dtype(cfg, device)  # None = fp32
+        self.use_amp = self.autocast_dtype is not None
+        # fp16 needs loss scaling; bf16 has fp32's exponent range and does not
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast_dtype == torch.float16)
         uses_vgg = cfg.loss.perceptual > 0 or (cfg.loss.ramp_to is not None and cfg.loss.ramp_to.perceptual > 0)
         self.loss_fn = InpaintingLoss(cfg.loss.perceptual_weights if uses_vgg else None).to(device)
+        # the compiled callable shares the model's parameters; checkpoints keep using self.model
+        self.forward: Callable[[Tensor], Tensor] = self.model
+        if cfg.compile:
+            self.forward = torch.compile(self.model)
+            if self.loss_fn.perceptual is not None:
+                self.loss_fn.perceptual.features = torch.compile(self.loss_fn.perceptual.features)
         self.generator = make_generator(cfg.seed, device)
         self.train_images = splits.train.to(device)
         held_out = splits.val if len(splits.val) else splits.test
@@ -135,7 +168,7 @@ class Trainer:
     # --------------------------------------------------------------- one step
     def _prepare(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
         """images: (N, 3, H, W) uint8 -> (masked input, target) on the model's scale."""
-        target = to_model_scale(images, self.signed).contiguous(memory_format=self.memory_format)
+        target = to_model_scale(images, self.signed, self.memory_format)
         return apply_masks(target, masks, self.fill), target
 
     def train_epoch(self, epoch: int) -> float:
@@ -155,8 +188,8 @@ class Trainer:
             masks = (random_squares(len(idx), h, w, cfg.mask, self.generator) if per_batch
                      else epoch_masks[start:start + cfg.batch_size])
             masked, target = self._prepare(self.train_images[idx], masks)
-            with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
-                loss, _ = self.loss_fn(model(masked), target, weights)
+            with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.use_amp):
+                loss, _ = self.loss_fn(self.forward(masked), target, weights)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             if cfg.grad_clip is not None:
@@ -164,7 +197,7 @@ class Trainer:
                 nn.utils.clip_grad_norm_(model.parameters(), max_norm=cfg.grad_clip)
             self.scaler.step(self.optimizer)
             self.scaler.update()
-            total += loss.detach()
+            total += loss.detach().float()
             steps += 1
         return (total / max(steps, 1)).item()
 
@@ -176,8 +209,8 @@ class Trainer:
         for start in range(0, n, batch):
             sl = slice(start, start + batch)
             masked, target = self._prepare(self.held_out_images[sl], self.held_out_masks[sl])
-            with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
-                loss, _ = self.loss_fn(self.model(masked), target, weights)
+            with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.use_amp):
+                loss, _ = self.loss_fn(self.forward(masked), target, weights)
             total += loss.float().item() * len(target)
         return total / max(n, 1)
 

@@ -24,14 +24,13 @@ def _boxes(mask: torch.Tensor) -> tuple[int, int, int, int]:
 
 def test_single_10x10_square_is_exactly_100_pixels_in_bounds() -> None:
     masks = random_squares(2000, 32, 32, MaskConfig(size=10, count=1), make_generator(0))
-    assert masks.shape == (2000, 1, 32, 32) and masks.dtype == torch.float32
-    assert set(masks.unique().tolist()) == {0.0, 1.0}
+    assert masks.shape == (2000, 1, 32, 32) and masks.dtype == torch.bool
     assert torch.all(masks.sum(dim=(1, 2, 3)) == 100)
     for m in masks[:50]:
         y0, y1, x0, x1 = _boxes(m)
         assert (y1 - y0 + 1, x1 - x0 + 1) == (10, 10)
     # every in-bounds top-left position is reachable (0..22): corners are used
-    tops = masks[:, 0].amax(dim=2).argmax(dim=1)
+    tops = masks[:, 0].amax(dim=2).byte().argmax(dim=1)
     assert tops.min() == 0 and tops.max() == 22
 
 
@@ -85,10 +84,17 @@ def test_mask_too_large_is_an_error() -> None:
 
 def test_apply_masks_fills_black_on_either_scale() -> None:
     imgs = torch.ones(2, 3, 8, 8) * 0.5
-    masks = torch.zeros(2, 1, 8, 8)
-    masks[:, :, 2:4, 2:4] = 1
+    masks = torch.zeros(2, 1, 8, 8, dtype=torch.bool)
+    masks[:, :, 2:4, 2:4] = True
     out = apply_masks(imgs, masks, -1.0)
     assert out[:, :, 2:4, 2:4].eq(-1).all() and out[:, :, 0, 0].eq(0.5).all()
+    assert out.sum() == 2 * 3 * (60 * 0.5 - 4)  # nothing else changed
+
+
+def test_apply_masks_keeps_channels_last() -> None:
+    imgs = torch.rand(2, 3, 8, 8).contiguous(memory_format=torch.channels_last)
+    out = apply_masks(imgs, torch.rand(2, 1, 8, 8) > 0.5, 0.0)
+    assert out.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_cpu_and_gpu_union_algorithms_agree() -> None:
@@ -97,6 +103,29 @@ def test_cpu_and_gpu_union_algorithms_agree() -> None:
     cfg = MaskConfig(size=12, size_range=(9, 12), count=40)
     tops, lefts, sizes = _draw_squares(16, 64, 48, cfg, make_generator(5))
     assert torch.equal(_union_bmm(tops, lefts, sizes, 64, 48), _union_cumsum(tops, lefts, sizes, 64, 48))
+
+
+@pytest.mark.parametrize(("size", "count", "height", "width"),
+                         [(12, 300, 224, 224), (10, 1, 32, 32), (1, 5, 9, 7), (9, 40, 50, 50), (16, 3, 16, 16)])
+def test_row_dilation_union_matches_the_difference_array(size: int, count: int, height: int,
+                                                         width: int) -> None:
+    from inpaint_lib.masks import _draw_squares, _union_cumsum, _union_rows_dilate
+
+    tops, lefts, sizes = _draw_squares(6, height, width, MaskConfig(size=size, count=count), make_generator(6))
+    fast = _union_rows_dilate(tops, lefts, size, height, width)
+    assert fast.shape == (6, 1, height, width) and fast.dtype == torch.bool
+    assert torch.equal(fast, _union_cumsum(tops, lefts, sizes, height, width))
+
+
+def test_union_of_one_hand_placed_square_and_an_overlapping_one() -> None:
+    from inpaint_lib.masks import squares_union
+
+    tops, lefts = torch.tensor([[1, 3]]), torch.tensor([[2, 4]])
+    masks = squares_union(tops, lefts, torch.full((1, 2), 3), 8, 8)  # rows/cols 1-3 and 3-5
+    expected = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
+    expected[0, 0, 1:4, 2:5] = True
+    expected[0, 0, 3:6, 4:7] = True
+    assert torch.equal(masks, expected) and int(masks.sum()) == 9 + 9 - 1
 
 
 def test_nested_masks_grow_by_adding_squares() -> None:
@@ -109,3 +138,15 @@ def test_nested_masks_grow_by_adding_squares() -> None:
         prev = m
     with pytest.raises(ValueError, match="nested_of"):
         MaskConfig(size=10, count=6, nested_of=5)
+
+
+@pytest.mark.parametrize("size_range", [None, (3, 6)])
+def test_union_in_chunks_equals_one_call(size_range: tuple[int, int] | None) -> None:
+    from inpaint_lib.masks import CHUNK_IMAGES, _draw_squares, _union_bmm, squares_union
+
+    n = 2 * CHUNK_IMAGES["cpu"] + 3  # two full chunks and a partial one
+    cfg = MaskConfig(size=6, size_range=size_range, count=30)
+    tops, lefts, sizes = _draw_squares(n, 24, 40, cfg, make_generator(9))
+    masks = squares_union(tops, lefts, sizes, 24, 40)
+    assert masks.shape == (n, 1, 24, 40)
+    assert torch.equal(masks, _union_bmm(tops, lefts, sizes, 24, 40))

@@ -40,18 +40,44 @@ def test_training_is_deterministic_and_learns(tmp_path: Path) -> None:
     assert {"train_loss", "val_loss", "lr", "seconds"} <= set(hist[0])
 
 
-def test_resume_after_interruption_ends_identical(tmp_path: Path) -> None:
-    straight = runs.train_run(_cfg(), _splits(), tmp_path / "straight", DEVICE, log=None)
-    part = runs.train_run(_cfg(), _splits(), tmp_path / "resumed", DEVICE, stop_after=2, log=None)
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_resume_after_interruption_ends_identical(tmp_path: Path, precision: str) -> None:
+    cfg = _cfg(cpu_precision=precision)
+    straight = runs.train_run(cfg, _splits(), tmp_path / "straight", DEVICE, log=None)
+    part = runs.train_run(cfg, _splits(), tmp_path / "resumed", DEVICE, stop_after=2, log=None)
     assert part.epoch == 2 and not (tmp_path / "resumed" / "final.pt").exists()
     assert (tmp_path / "resumed" / "state.pt").exists()
     lines: list[str] = []
-    resumed = runs.train_run(_cfg(), _splits(), tmp_path / "resumed", DEVICE, log=lines.append)
+    resumed = runs.train_run(cfg, _splits(), tmp_path / "resumed", DEVICE, log=lines.append)
     assert any("resuming" in line and "after epoch 2" in line for line in lines)
     assert all(torch.equal(x, y) for x, y in zip(_weights(straight), _weights(resumed)))
     assert [h["train_loss"] for h in resumed.history] == pytest.approx(
         [h["train_loss"] for h in straight.history])
     assert (tmp_path / "resumed" / "final.pt").exists() and not (tmp_path / "resumed" / "state.pt").exists()
+
+
+def test_precision_follows_device_config_and_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inpaint_lib import train
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert train.autocast_dtype(_cfg(amp=True), cuda) == torch.float16
+    assert train.autocast_dtype(_cfg(amp=False), cuda) is None
+    assert train.autocast_dtype(_cfg(cpu_precision="bf16"), cpu) == torch.bfloat16
+    assert train.autocast_dtype(_cfg(cpu_precision="fp32"), cpu) is None
+    monkeypatch.setattr(train, "cpu_has_amx", lambda: False)
+    assert train.precision_name(_cfg(), cpu) == "fp32"  # auto without AMX: fp32
+    monkeypatch.setattr(train, "cpu_has_amx", lambda: True)
+    assert train.precision_name(_cfg(), cpu) == "bf16 autocast"
+
+
+def test_bf16_training_learns_records_its_precision_and_keeps_fp32_weights(tmp_path: Path) -> None:
+    t = runs.train_run(_cfg(cpu_precision="bf16"), _splits(), tmp_path / "r", DEVICE, log=None)
+    assert t.history[-1]["train_loss"] < t.history[0]["train_loss"]
+    assert all(p.dtype == torch.float32 for p in t.model.parameters())
+    assert runs.read_json(tmp_path / "r" / "config.json")["precision"] == "bf16 autocast"
+    fp32 = runs.train_run(_cfg(cpu_precision="fp32"), _splits(), tmp_path / "f", DEVICE, log=None)
+    assert fp32.history[-1]["train_loss"] == pytest.approx(t.history[-1]["train_loss"], rel=0.05)
+    assert fp32.history[-1]["train_loss"] != t.history[-1]["train_loss"]  # bf16 really ran
 
 
 def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(tmp_path: Path) -> None:
@@ -86,3 +112,14 @@ def test_get_run_trains_once_and_reuses(monkeypatch: pytest.MonkeyPatch) -> None
     again = runs.get_run(load_study(REPO / "params/a2_optimizers.yaml", "smoke"), "Adam", "smoke", DEVICE)
     assert again.dir == first.dir and calls == []
     assert again.info["git_commit"] and again.info["dataset"].startswith("synthetic")
+
+
+def test_compiled_training_matches_eager_and_checkpoints_plain_keys(tmp_path: Path) -> None:
+    eager = runs.train_run(_cfg(epochs=1, cpu_precision="fp32"), _splits(), tmp_path / "e", DEVICE,
+                           log=None)
+    compiled = runs.train_run(_cfg(epochs=1, cpu_precision="fp32", compile=True), _splits(),
+                              tmp_path / "c", DEVICE, log=None)
+    assert compiled.forward is not compiled.model  # really compiled
+    assert compiled.history[0]["train_loss"] == pytest.approx(eager.history[0]["train_loss"], rel=1e-3)
+    state = torch.load(tmp_path / "c" / "final.pt", weights_only=True)
+    assert set(state["model"]) == set(eager.model.state_dict())  # no "_orig_mod." prefix
