@@ -92,7 +92,7 @@ lab: $(ENV)
 	$(PY) -m jupyter lab notebooks/
 
 bench: $(ENV)
-	$(PY) -m benchmarks.bench --out results/bench
+	$(PY) -m benchmarks.bench --try-compile --out results/bench
 
 shared-data: $(ENV)
 	$(PY) -m inpaint_lib unpack-shared $(SHARED)

@@ -211,6 +211,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results.update({"meta": _meta(args, device, memory), "notes": notes, "memory": memory.results})
     results["ratios"] = report.ratios(results)
     results["targets"] = report.targets(results["ratios"])
+    bound = results["ratios"]["cae_c_over_b_bound"]["value"]
+    notes.append(f"CAE a/c cannot exceed b/c = {1 / bound:.2f}x on this device: the conventional "
+                 f"loop already runs at {bound:.0%} of the speed of the bare "
+                 f"{results['cae']['config']['precision']} step (b), the limit of any pipeline "
+                 "around this model.")
     results["projection"] = report.projection(results, base)
     if cuda and torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32:
         notes.append("fp32 on CUDA: cuDNN convolutions use TF32 by default (cudnn.allow_tf32=True) "

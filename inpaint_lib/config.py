@@ -438,3 +438,13 @@ def run_config(study: StudyParams, name: str, path: Path | str | None = None,
     if update:
         cfg = RunConfig.model_validate({**cfg.model_dump(), **update})
     return cfg
+
+
+def seeds_for(study: StudyParams, name: str) -> list[int]:
+    """Seeds run `name` is trained with: `seeds`, or `baseline_seeds` for the configuration
+    that equals the study's shared base (the baseline, trained once for every study)."""
+    cfg = run_config(study, name)
+    base = StudyParams.model_validate({**study.model_dump(), "runs": {"_base": {}}})
+    is_base = cfg.key() == run_config(base, "_base").key()
+    n = max(study.seeds, study.baseline_seeds if is_base else 1)
+    return [cfg.seed + i for i in range(n)]

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - exercised only where IPython is absent
 
 from . import plots
 from .baselines import METHOD_DESCRIPTIONS
-from .config import MaskConfig, RunConfig, StudyParams, ViTConfig, load_study, run_config
+from .config import MaskConfig, RunConfig, StudyParams, ViTConfig, load_study, run_config, seeds_for
 from .data import Splits
 from .evaluate import Method, classical_methods, evaluate, network_method, predictions
 from .masks import apply_masks, fixed_masks, naive_fraction, occluded_fraction
@@ -166,11 +166,7 @@ class Study:
         return run_config(self.params, name or next(iter(self.params.runs)))
 
     def seeds_for(self, name: str) -> list[int]:
-        cfg = run_config(self.params, name)
-        base = StudyParams.model_validate({**self.params.model_dump(), "runs": {"_base": {}}})
-        is_base = cfg.key() == run_config(base, "_base").key()
-        n = max(self.params.seeds, self.params.baseline_seeds if is_base else 1)
-        return [cfg.seed + i for i in range(n)]
+        return seeds_for(self.params, name)
 
     def runs(self, log: object = None) -> dict[str, list[Run]]:
         """Every run of the study (each seed), trained now unless cached."""

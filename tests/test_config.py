@@ -38,6 +38,8 @@ def test_every_shipped_params_file_is_valid(path: Path, profile: str) -> None:
     ("runs:\n  a: {batch_size: 0}\n", "runs.a.batch_size", "greater than 0"),
     ("evaluation: {n_exmples: 3}\n", "evaluation.n_exmples", "unknown key"),
     ("data: {dataset: imagenet}\n", "data.dataset", "cifar10"),
+    ("runs:\n  a: {cpu_precision: fp16}\n", "runs.a.cpu_precision", "bf16"),
+    ("runs:\n  a: {compile: maybe}\n", "runs.a.compile", "bool"),
 ])
 def test_bad_params_give_one_line_naming_file_and_field(tmp_path: Path, body: str, field: str,
                                                         words: str) -> None:
