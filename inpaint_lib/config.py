@@ -220,9 +220,9 @@ class RunConfig(Strict):
         size = self.data.image_size or native.get(self.data.dataset)
         if size is not None and self.mask.max_size > size:
             raise ValueError(f"mask.size: {self.mask.max_size} px squares do not fit {size} px images")
-        if isinstance(self.model, ViTConfig) and self.data.image_size:
-            if self.data.image_size % self.model.patch_size:
-                raise ValueError("model.patch_size: must divide data.image_size")
+        if (isinstance(self.model, ViTConfig) and self.data.image_size
+                and self.data.image_size % self.model.patch_size):
+            raise ValueError("model.patch_size: must divide data.image_size")
         for e in self.lr_changes:
             if not first <= e <= last:
                 raise ValueError(f"lr_changes: epoch {e} outside this run's epochs {first}-{last}")

@@ -133,7 +133,7 @@ def _try_download(what: str, fn: Callable[[], object]) -> None:
     socket.setdefaulttimeout(30)
     try:
         fn()
-    except Exception as e:  # network errors vary widely: report them in one line
+    except Exception as e:  # noqa: BLE001 - network errors vary widely: one line for all
         raise DataMissingError(
             f"{what}: not found under {data_dir()} and the download failed "
             f"({type(e).__name__}: {str(e)[:120]})"

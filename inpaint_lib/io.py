@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 
-def _atomic(path: Path, write) -> None:  # noqa: ANN001 - write(fileobj)
+def _atomic(path: Path, write) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

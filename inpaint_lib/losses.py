@@ -36,7 +36,7 @@ def _vgg16_features(weights: str) -> nn.Sequential:
     if weights == "imagenet":
         try:
             return vgg16(weights=VGG16_Weights.IMAGENET1K_V1).features[:VGG_LAYERS]
-        except Exception as e:  # no cache and no network: say so in one line
+        except Exception as e:  # noqa: BLE001 - no cache and no network: say so in one line
             raise WeightsMissingError(
                 "VGG16_Weights.IMAGENET1K_V1 not available "
                 f"({type(e).__name__}): put vgg16-397923af.pth in "

@@ -79,21 +79,21 @@ def _header(profile: str, notebooks: list[Path]) -> str:
         "- **Datasets:** " + ("; ".join(datasets) or "-"),
         "- **Device:** " + (", ".join(devices) or "-"),
         f"- **Code:** git commit `{git_commit()}`",
-        f"- **Time taken:** {exec_s / 60:.1f} min executing {len(notebooks)} notebooks; the "
+        (f"- **Time taken:** {exec_s / 60:.1f} min executing {len(notebooks)} notebooks; the "
         f"{len(runs)} training runs they use took {train_s / 60:.1f} min when trained "
-        "(cached runs are not retrained)",
+        "(cached runs are not retrained)"),
         f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M %Z')}",
         "",
-        "Specification: *Image Inpainting with Deep Learning: Convolutional Autoencoders and "
+        ("Specification: *Image Inpainting with Deep Learning: Convolutional Autoencoders and "
         "Vision Transformers* (the study). Where a table shows *study's* numbers, they are the "
-        "study's own published values; every other number is computed by this run.",
+        "study's own published values; every other number is computed by this run."),
     ]
     return "\n".join(lines) + "\n\n" + STYLE
 
 
 def _section(markdown: str, heading: str) -> str:
     """The '## heading' section of a Markdown text (up to the next '## '), or ''."""
-    m = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", markdown, flags=re.M | re.S)
+    m = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", markdown, flags=re.MULTILINE | re.DOTALL)
     return m.group(1).strip() if m else ""
 
 
@@ -107,8 +107,8 @@ def performance_appendix(devices: list[str]) -> str:
                 "(writes results/bench/<device>.json and .md).")
     newest = max(files, key=lambda p: p.stat().st_mtime)
     text = newest.read_text()
-    parts = [f"## Appendix: Performance\n\nFrom `results/bench/{newest.name}` (`make bench`), "
-             "measured side by side in one process, medians after warm-up:"]
+    parts = [(f"## Appendix: Performance\n\nFrom `results/bench/{newest.name}` (`make bench`), "
+             "measured side by side in one process, medians after warm-up:")]
     for heading in ("Targets (medians; best-of repeats in brackets)", "Notes", "ratios", "projection"):
         body = _section(text, heading)
         if body:

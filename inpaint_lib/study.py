@@ -411,9 +411,9 @@ class Study:
     def interpret_sweep(self, sweep: pd.DataFrame) -> str:
         net = sweep[sweep.method.str.startswith("CAE")].sort_values("masks")
         first, last = net.iloc[0], net.iloc[-1]
-        lines = [f"Network test MSE grows from {first.mse:.6f} with 1 mask ({first.occluded:.1%} occluded) "
+        lines = [(f"Network test MSE grows from {first.mse:.6f} with 1 mask ({first.occluded:.1%} occluded) "
                  f"to {last.mse:.6f} with {int(last.masks)} masks ({last.occluded:.1%}): "
-                 f"{last.mse / first.mse:.1f}x."]
+                 f"{last.mse / first.mse:.1f}x.")]
         matrix = getattr(self, "_heatmap_matrix", None)
         if matrix is not None:
             mono = int((matrix.diff(axis=1).iloc[:, 1:] >= 0).all(axis=1).sum())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -55,11 +56,11 @@ def test_bad_params_give_one_line_naming_file_and_field(tmp_path: Path, body: st
 def test_cli_validate_exits_2_with_the_field(tmp_path: Path) -> None:
     path = _write(tmp_path, "runs:\n  a: {optimizer: {name: sgd, lr: 0}}\n")
     out = subprocess.run([sys.executable, "-m", "inpaint_lib", "validate", str(path)],
-                         capture_output=True, text=True, cwd=REPO)
+                         capture_output=True, text=True, cwd=REPO, check=False)
     assert out.returncode == 2
     assert "runs.a.optimizer.lr" in out.stderr and str(path) in out.stderr
     ok = subprocess.run([sys.executable, "-m", "inpaint_lib", "validate", "params/a1_baseline.yaml",
-                         "--profile", "smoke"], capture_output=True, text=True, cwd=REPO)
+                         "--profile", "smoke"], capture_output=True, text=True, cwd=REPO, check=False)
     assert ok.returncode == 0, ok.stderr
 
 
@@ -113,7 +114,7 @@ def test_vit_phase_chain_full_and_scaled() -> None:
             (epoch,) = cfg.lr_changes
             assert cfg.epoch_range[0] < epoch <= cfg.epoch_range[1]
         prev = cfg
-    assert all(b[0] == a[1] + 1 for a, b in zip(ranges, ranges[1:]))
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(ranges))
 
 
 def test_overrides_env(monkeypatch: pytest.MonkeyPatch) -> None:
