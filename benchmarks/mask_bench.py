@@ -64,7 +64,7 @@ def run(sizes: MaskSizes, device: torch.device, memory: MemoryProbe) -> dict[str
     tops, lefts, sides = _draw_squares(n, hw, hw, cfg, g)  # (N, K) each
     unions = {
         "batched_matmul": lambda: _union_bmm(tops, lefts, sides, hw, hw),
-        "row_dilation": lambda: _union_rows_dilate(tops, lefts, side, hw, hw),
+        "row_dilation": lambda: _union_rows_dilate(tops, lefts, sides, hw, hw),
         "difference_array": lambda: _union_cumsum(tops, lefts, sides, hw, hw),
     }
     cases = {

@@ -203,7 +203,7 @@ class RunConfig(Strict):
     seed: int = 0
     amp: bool = True  # CUDA: fp16 autocast + GradScaler (the study's AMP)
     # CPU: bf16 autocast where the CPU has AMX tiles ("auto"; 2.4-2.7x for the ViT step,
-    # 1.5x for the CAE on this project's Xeon, see results/bench), else fp32.
+    # 1.6x for the CAE pipeline on this project's Xeon, see results/bench), else fp32.
     cpu_precision: Literal["auto", "bf16", "fp32"] = "auto"
     channels_last: bool = True
     # torch.compile the network (and the VGG of the perceptual loss): a one-off compile of

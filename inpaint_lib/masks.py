@@ -8,7 +8,7 @@ memory (an epoch of full-profile ViT masks is 295 MB instead of 1.2 GB) and one
 - on CUDA, as one batched matrix product (N, H, count) @ (N, count, W) > 0;
 - on the CPU, when all squares share a side s, by writing each square's top row
   (s pixels) and then dilating downwards s - 1 rows by doubling shifts, 8 pixels
-  per int64 word (`benchmarks/mask_bench.py`: about 80x a per-square Python loop);
+  per int64 word (`benchmarks/mask_bench.py` times it against a per-square loop);
 - on the CPU, for squares of mixed sides, by a difference array (+1/-1 at each
   square's four corners) and a 2-D prefix sum.
 
@@ -38,8 +38,10 @@ def _uniform_int(low: int, high: int, shape: tuple[int, ...], g: torch.Generator
 
 
 # Images per union call: bounds the temporaries of an epoch-wide draw (a full-profile
-# epoch is 5,880 masks) and, on the CPU, keeps each chunk's two buffers in cache.
-CHUNK_IMAGES = {"cuda": 1024, "cpu": 16}
+# epoch is 5,880 masks); the CPU row dilation takes small chunks, so that its two
+# buffers stay in cache (measured fastest at 16 of 4-64 for 224 px masks).
+CHUNK_IMAGES = 1024
+DILATION_CHUNK_IMAGES = 16
 
 
 def squares_union(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
@@ -54,12 +56,10 @@ def squares_union(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width
     if device.type == "cuda":
         union = _union_bmm
     elif tops.numel() and bool((sizes == sizes.view(-1)[0]).all()):
-        side = int(sizes.view(-1)[0])
-        def union(t: Tensor, lf: Tensor, _: Tensor, h: int, w: int) -> Tensor:
-            return _union_rows_dilate(t, lf, side, h, w)
+        union = _union_rows_dilate
     else:
         union = _union_cumsum
-    chunk = CHUNK_IMAGES.get(device.type, 1024)
+    chunk = DILATION_CHUNK_IMAGES if union is _union_rows_dilate else CHUNK_IMAGES
     if n <= chunk:
         return union(tops, lefts, sizes, height, width)
     out = torch.empty(n, 1, height, width, dtype=torch.bool, device=device)
@@ -89,14 +89,15 @@ def _doubling_steps(size: int) -> list[int]:
     return steps
 
 
-def _union_rows_dilate(tops: Tensor, lefts: Tensor, size: int, height: int, width: int) -> Tensor:
-    """Squares of one side: write each top row, then OR each row into the `size - 1` below.
+def _union_rows_dilate(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
+    """Squares of one side (every entry of `sizes` equal): write each top row, then OR each
+    row into the `size - 1` rows below.
 
     The vertical pass moves whole image rows, so it runs on the rows viewed as
     int64 words (8 pixels each) when the width allows; two buffers alternate,
     as an in-place shifted OR would read what it has just written.
     """
-    n = tops.shape[0]
+    n, size = tops.shape[0], int(sizes.view(-1)[0])
     image = torch.arange(n, device=tops.device)[:, None]  # (N, 1)
     starts = (image * height + tops) * width + lefts  # (N, K) flat index of each top-left pixel
     row_pixels = (starts[..., None] + torch.arange(size, device=tops.device)).reshape(-1)

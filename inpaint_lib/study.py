@@ -23,7 +23,16 @@ except ImportError:  # pragma: no cover - exercised only where IPython is absent
 
 from . import plots
 from .baselines import METHOD_DESCRIPTIONS
-from .config import MaskConfig, RunConfig, StudyParams, ViTConfig, load_study, run_config, seeds_for
+from .config import (
+    MaskConfig,
+    RunConfig,
+    StudyParams,
+    ViTConfig,
+    load_profile,
+    load_study,
+    run_config,
+    seeds_for,
+)
 from .data import Splits
 from .evaluate import Method, classical_methods, evaluate, network_method, predictions
 from .masks import apply_masks, fixed_masks, naive_fraction, occluded_fraction
@@ -104,6 +113,17 @@ def headline(label: str, nets: pd.DataFrame, classical: pd.DataFrame) -> pd.Data
                      "network": nv, "best classical": cls, "classical": cv,
                      "network vs classical": gap, "winner": "network" if better else "classical"})
     return pd.DataFrame(rows)
+
+
+def verdict_scope(profile: str) -> str:
+    """What a network-vs-classical verdict is about: '' at the study's settings, else the
+    profile's own description of what it reduced."""
+    if profile == "full":
+        return ""
+    return (f"These are the networks of the `{profile}` profile "
+            f"({load_profile(profile).get('description', '')}). The verdict is about these reduced "
+            "networks, not about the architectures at the study's settings: "
+            "`make report PROFILE=full` trains those.")
 
 
 def split_methods(df: pd.DataFrame, by: str = "method") -> tuple[pd.DataFrame, pd.DataFrame]:

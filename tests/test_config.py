@@ -138,3 +138,13 @@ def test_conclusions_params(tmp_path: Path) -> None:
     bad.write_text("title: t\npart_a: x\nextra: 1\n")
     with pytest.raises(ParamsError, match="c.yaml: "):
         load_summary(bad)
+
+
+def test_verdict_scope_names_reduced_profiles_only() -> None:
+    from inpaint_lib.config import load_profile
+    from inpaint_lib.study import verdict_scope
+
+    assert verdict_scope("full") == ""
+    for profile in ("smoke", "quick"):
+        text = verdict_scope(profile)
+        assert f"`{profile}` profile" in text and load_profile(profile)["description"] in text

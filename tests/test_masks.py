@@ -112,7 +112,7 @@ def test_row_dilation_union_matches_the_difference_array(size: int, count: int, 
     from inpaint_lib.masks import _draw_squares, _union_cumsum, _union_rows_dilate
 
     tops, lefts, sizes = _draw_squares(6, height, width, MaskConfig(size=size, count=count), make_generator(6))
-    fast = _union_rows_dilate(tops, lefts, size, height, width)
+    fast = _union_rows_dilate(tops, lefts, sizes, height, width)
     assert fast.shape == (6, 1, height, width) and fast.dtype == torch.bool
     assert torch.equal(fast, _union_cumsum(tops, lefts, sizes, height, width))
 
@@ -141,12 +141,14 @@ def test_nested_masks_grow_by_adding_squares() -> None:
 
 
 @pytest.mark.parametrize("size_range", [None, (3, 6)])
-def test_union_in_chunks_equals_one_call(size_range: tuple[int, int] | None) -> None:
-    from inpaint_lib.masks import CHUNK_IMAGES, _draw_squares, _union_bmm, squares_union
+def test_union_in_chunks_equals_one_call(size_range: tuple[int, int] | None,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from inpaint_lib import masks as masks_mod
 
-    n = 2 * CHUNK_IMAGES["cpu"] + 3  # two full chunks and a partial one
+    monkeypatch.setattr(masks_mod, "CHUNK_IMAGES", 8)  # the mixed-size path chunks too
+    n = 2 * masks_mod.DILATION_CHUNK_IMAGES + 3  # two full chunks and a partial one
     cfg = MaskConfig(size=6, size_range=size_range, count=30)
-    tops, lefts, sizes = _draw_squares(n, 24, 40, cfg, make_generator(9))
-    masks = squares_union(tops, lefts, sizes, 24, 40)
+    tops, lefts, sizes = masks_mod._draw_squares(n, 24, 40, cfg, make_generator(9))
+    masks = masks_mod.squares_union(tops, lefts, sizes, 24, 40)
     assert masks.shape == (n, 1, 24, 40)
-    assert torch.equal(masks, _union_bmm(tops, lefts, sizes, 24, 40))
+    assert torch.equal(masks, masks_mod._union_bmm(tops, lefts, sizes, 24, 40))
