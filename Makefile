@@ -61,7 +61,7 @@ $(CONDA_PREFIX)/.inpaint-installed: pyproject.toml environment.yml
 	touch $@
 
 validate: $(RES)/.validated
-$(RES)/.validated: $(PARAMS) params/cae.yaml params/vit.yaml $(PROFILE_FILE) inpaint_lib/config.py | $(ENV)
+$(RES)/.validated: $(PARAMS) params/cae.yaml params/vit.yaml $(PROFILE_FILE) inpaint_lib/schema.py inpaint_lib/resolve.py | $(ENV)
 	@mkdir -p $(@D)
 	$(PY) -m inpaint_lib validate $(PARAMS) --profile $(PROFILE)
 	touch $@

@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from inpaint_lib.config import DataConfig, RunConfig, ViTConfig
+from inpaint_lib.schema import DataConfig, RunConfig, ViTConfig
 from inpaint_lib.train import cpu_has_amx, default_device
 
 from . import cae, mask_bench, report, vit

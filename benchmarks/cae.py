@@ -32,7 +32,10 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from inpaint_lib.config import (
+from inpaint_lib.data import Splits, synthetic_images
+from inpaint_lib.masks import apply_masks, make_generator, random_squares
+from inpaint_lib.models import CAE
+from inpaint_lib.schema import (
     CAEConfig,
     DataConfig,
     LossConfig,
@@ -40,9 +43,6 @@ from inpaint_lib.config import (
     OptimizerConfig,
     RunConfig,
 )
-from inpaint_lib.data import Splits, synthetic_images
-from inpaint_lib.masks import apply_masks, make_generator, random_squares
-from inpaint_lib.models import CAE
 from inpaint_lib.train import Trainer, autocast_dtype, make_optimizer, to_model_scale
 
 from .common import (
@@ -322,7 +322,7 @@ def _our_data_path(trainer: Trainer, cfg: RunConfig, device: torch.device,
         order = torch.randperm(n, generator=g, device=device)
         masks = random_squares(n, IMAGE_SIZE, IMAGE_SIZE, cfg.mask, g)  # (N, 1, 32, 32) bool
         for start in range(0, n, bs):
-            trainer._prepare(images[order[start:start + bs]], masks[start:start + bs])
+            trainer.prepare(images[order[start:start + bs]], masks[start:start + bs])
 
     epoch()  # warm-up
     return epoch

@@ -21,15 +21,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from inpaint_lib.config import MaskConfig
 from inpaint_lib.masks import (
-    _draw_squares,
-    _union_bmm,
-    _union_cumsum,
-    _union_rows_dilate,
+    draw_squares,
     make_generator,
     random_squares,
+    squares_union,
 )
+from inpaint_lib.schema import MaskConfig
 
 from .common import MemoryProbe, q, time_interleaved, timing_entry
 
@@ -61,11 +59,10 @@ def run(sizes: MaskSizes, device: torch.device, memory: MemoryProbe) -> dict[str
     n, hw, side = sizes.batch, sizes.image, sizes.square
     g = make_generator(0, device)
     random.seed(0)
-    tops, lefts, sides = _draw_squares(n, hw, hw, cfg, g)  # (N, K) each
+    tops, lefts, sides = draw_squares(n, hw, hw, cfg, g)  # (N, K) each
     unions = {
-        "batched_matmul": lambda: _union_bmm(tops, lefts, sides, hw, hw),
-        "row_dilation": lambda: _union_rows_dilate(tops, lefts, sides, hw, hw),
-        "difference_array": lambda: _union_cumsum(tops, lefts, sides, hw, hw),
+        name: (lambda name=name: squares_union(tops, lefts, sides, hw, hw, name))
+        for name in ("batched_matmul", "row_dilation", "difference_array")
     }
     cases = {
         "library": lambda: random_squares(n, hw, hw, cfg, g),

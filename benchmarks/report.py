@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inpaint_lib.config import load_study, run_config, seeds_for
+from inpaint_lib.resolve import load_params as load_study
+from inpaint_lib.resolve import run_config, seeds_for
 
 from .common import Quantity, q
 

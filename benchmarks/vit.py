@@ -28,11 +28,11 @@ import yaml
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
-from inpaint_lib.config import LossWeights, MaskConfig, OptimizerConfig
 from inpaint_lib.data import synthetic_images
 from inpaint_lib.losses import InpaintingLoss
 from inpaint_lib.masks import apply_masks, make_generator, random_squares
 from inpaint_lib.models import ViTInpainter
+from inpaint_lib.schema import LossWeights, MaskConfig, OptimizerConfig
 from inpaint_lib.train import make_optimizer, to_model_scale
 
 from .cae import autocast_for

@@ -15,17 +15,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import PROFILES, ParamsError, load_study, load_summary
+from .resolve import PROFILES, ParamsError, is_conclusions, load_conclusions, load_params
 
 
 def _validate(files: list[str], profile: str) -> int:
     bad = 0
     for f in files:
         try:
-            if "part_a:" in Path(f).read_text():
-                load_summary(f)
+            if is_conclusions(f):
+                load_conclusions(f)
             else:
-                load_study(f, profile)
+                load_params(f, profile)
         except (ParamsError, OSError) as e:
             print(f"invalid: {e}", file=sys.stderr)
             bad += 1

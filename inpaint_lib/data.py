@@ -29,8 +29,8 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from .config import DataConfig
 from .io import atomic_torch_save
+from .schema import DataConfig
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 REPO_ROOT = Path(__file__).resolve().parent.parent

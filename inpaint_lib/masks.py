@@ -14,12 +14,12 @@ memory (an epoch of full-profile ViT masks is 295 MB instead of 1.2 GB) and one
 
 Strategies of the study (Part A table 2.4, Part B phases):
 - one 10x10 square: ``MaskConfig(size=10, count=1)``;
-- random-size squares: ``size_range=(5, 15)``: one square whose side is drawn
+- random-size squares: ``size=(5, 15)``: one square whose side is drawn
   per image uniformly in [5, 15] (mean area 110 px, close to the baseline's 100);
 - multiple: ``size=5, count=4, disjoint=True``: four 5x5 squares resampled until
   they do not overlap, so every image has exactly 100 missing pixels;
 - ViT phases: ``size=k, count=N`` on 224x224 (overlaps allowed, counted once),
-  phase 7 draws k in [9, 12] and N in [175, 300] once per batch.
+  phase 7 (``size=(9, 12), count=(175, 300), draw="per_batch"``) draws k and N once per batch.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .config import MaskConfig
+from .schema import MaskConfig
 
 MAX_RESAMPLES = 1000
 
@@ -44,22 +44,26 @@ CHUNK_IMAGES = 1024
 DILATION_CHUNK_IMAGES = 16
 
 
-def squares_union(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int) -> Tensor:
+def squares_union(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width: int,
+                  algorithm: str | None = None) -> Tensor:
     """Union of squares as a mask.
 
     tops, lefts, sizes: (N, K) int, each square's top-left corner and side.
     Returns (N, 1, H, W) bool, True where at least one square covers the pixel.
-    The three algorithms give identical masks (tests); `benchmarks/mask_bench.py`
-    times them against each other on the device at hand.
+    `algorithm` (a key of `UNION_ALGORITHMS`) defaults to the measured fastest for
+    the device and the sides; all three give identical masks (tests), and
+    `benchmarks/` times them against each other.
     """
     n, device = tops.shape[0], tops.device
-    if device.type == "cuda":
-        union = _union_bmm
-    elif tops.numel() and bool((sizes == sizes.view(-1)[0]).all()):
-        union = _union_rows_dilate
-    else:
-        union = _union_cumsum
-    chunk = DILATION_CHUNK_IMAGES if union is _union_rows_dilate else CHUNK_IMAGES
+    if algorithm is None:
+        if device.type == "cuda":
+            algorithm = "batched_matmul"
+        elif tops.numel() and bool((sizes == sizes.view(-1)[0]).all()):
+            algorithm = "row_dilation"
+        else:
+            algorithm = "difference_array"
+    union = UNION_ALGORITHMS[algorithm]
+    chunk = DILATION_CHUNK_IMAGES if algorithm == "row_dilation" else CHUNK_IMAGES
     if n <= chunk:
         return union(tops, lefts, sizes, height, width)
     out = torch.empty(n, 1, height, width, dtype=torch.bool, device=device)
@@ -127,16 +131,20 @@ def _union_cumsum(tops: Tensor, lefts: Tensor, sizes: Tensor, height: int, width
     return (cover > 0).unsqueeze(1)
 
 
-def _draw_squares(n: int, height: int, width: int, cfg: MaskConfig,
-                  g: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+UNION_ALGORITHMS = {"batched_matmul": _union_bmm, "row_dilation": _union_rows_dilate,
+                    "difference_array": _union_cumsum}
+
+
+def draw_squares(n: int, height: int, width: int, cfg: MaskConfig,
+                 g: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
     """Corners and sides (N, K) of one batch's squares, fully inside the image."""
-    count = _uniform_int(*cfg.count_range, (1,), g).item() if cfg.count_range else cfg.count
-    if cfg.size_range is None:
+    count = _uniform_int(*cfg.count, (1,), g).item() if isinstance(cfg.count, tuple) else cfg.count
+    if not isinstance(cfg.size, tuple):
         sizes = torch.full((n, count), cfg.size, device=g.device)
     elif cfg.draw == "per_batch":
-        sizes = _uniform_int(*cfg.size_range, (1, 1), g).expand(n, count)
+        sizes = _uniform_int(*cfg.size, (1, 1), g).expand(n, count)
     else:
-        sizes = _uniform_int(*cfg.size_range, (n, count), g)
+        sizes = _uniform_int(*cfg.size, (n, count), g)
     # Corner uniform over the in-bounds positions of each square's own size.
     if cfg.nested_of is None:
         u_top = torch.rand((n, count), generator=g, device=g.device)
@@ -156,9 +164,9 @@ def random_squares(n: int, height: int, width: int, cfg: MaskConfig,
     With ``cfg.disjoint`` the images whose squares overlap are redrawn (all at
     once, as a batch) until none do, so the missing area is exactly count * size^2.
     """
-    if cfg.max_size > min(height, width):
-        raise ValueError(f"mask size {cfg.max_size} does not fit a {height}x{width} image")
-    tops, lefts, sizes = _draw_squares(n, height, width, cfg, generator)
+    if cfg.sizes[1] > min(height, width):
+        raise ValueError(f"mask size {cfg.sizes[1]} does not fit a {height}x{width} image")
+    tops, lefts, sizes = draw_squares(n, height, width, cfg, generator)
     masks = squares_union(tops, lefts, sizes, height, width)
     if not cfg.disjoint:
         return masks
@@ -167,7 +175,7 @@ def random_squares(n: int, height: int, width: int, cfg: MaskConfig,
         bad = overlapping.nonzero().squeeze(1)
         if bad.numel() == 0:
             return masks
-        t, lf, s = _draw_squares(bad.numel(), height, width, cfg, generator)
+        t, lf, s = draw_squares(bad.numel(), height, width, cfg, generator)
         masks[bad] = squares_union(t, lf, s, height, width)
         sizes[bad] = s
     raise RuntimeError(f"could not place {cfg.count} disjoint {cfg.size}px squares in "
@@ -191,8 +199,7 @@ def occluded_fraction(masks: Tensor) -> Tensor:
 
 def naive_fraction(cfg: MaskConfig, height: int, width: int) -> tuple[float, float]:
     """(low, high) of the study's naive count * size^2 / (H * W) estimate."""
-    sizes = cfg.size_range or (cfg.size, cfg.size)
-    counts = cfg.count_range or (cfg.count, cfg.count)
+    sizes, counts = cfg.sizes, cfg.counts
     area = height * width
     return counts[0] * sizes[0] ** 2 / area, counts[1] * sizes[1] ** 2 / area
 

@@ -30,6 +30,12 @@ METRIC_LABELS: dict[str, str] = {
     "hole_psnr": "hole PSNR (dB)",
     "ssim": "SSIM (composited output)",
 }
+# The metrics of every results table (Part B adds the whole-image MAE and PSNR).
+TABLE_METRICS = ["mse", "mse_composite", "hole_mse", "hole_mae", "hole_psnr", "ssim"]
+WHOLE_IMAGE_METRICS = ["mae_composite", "psnr_composite"]
+LOWER_IS_BETTER: dict[str, bool] = {"mse": True, "mse_composite": True, "hole_mse": True,
+                                    "hole_mae": True, "hole_psnr": False, "ssim": False,
+                                    "mae_composite": True, "psnr_composite": False}
 
 
 def _ssim_kernel_size(height: int, width: int) -> int:
@@ -137,6 +143,6 @@ def per_image_metrics(
     }
 
 
-def summarise(per_image: dict[str, Tensor]) -> dict[str, float]:
+def mean_metrics(per_image: dict[str, Tensor]) -> dict[str, float]:
     """Mean of each (N,) metric over images, ignoring NaN (e.g. images without a hole)."""
     return {key: float(torch.nanmean(values.double())) for key, values in per_image.items()}

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .config import CAEConfig, ViTConfig
+from .schema import CAEConfig, ViTConfig
 
 
 class CAE(nn.Module):
@@ -111,6 +111,18 @@ def build_model(cfg: CAEConfig | ViTConfig, image_size: int) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def vit_parameter_reconciliation(cfg: ViTConfig, image_size: int, study_table: int) -> dict[str, int]:
+    """Our ViT's parameter count beside the study's: what its text describes (224 px, 16 px
+    patches, dim 256, 8 blocks, MLP 1024) and `study_table`, the count its table gives
+    (8,671,744, which equals 10 such blocks plus a final LayerNorm)."""
+    return {"image_size": image_size, "patch_size": cfg.patch_size, "dim": cfg.dim,
+            "depth": cfg.depth, "mlp_dim": cfg.mlp_dim,
+            "ours": count_parameters(build_model(cfg, image_size)),
+            "study_text": vit_parameter_count(224, 16, 256, 8, 1024),
+            "study_table": study_table,
+            "ten_blocks": vit_parameter_count(224, 16, 256, 10, 1024, final_norm=True)}
 
 
 def vit_parameter_count(image_size: int = 224, patch_size: int = 16, dim: int = 256, depth: int = 8,

@@ -61,7 +61,7 @@ def _header(profile: str, notebooks: list[Path]) -> str:
     for nb_path in notebooks:
         meta = json.loads(nb_path.read_text()).get("metadata", {}).get("papermill", {})
         exec_s += float(meta.get("duration") or 0.0)
-    from .config import load_profile
+    from .resolve import load_profile
 
     note = load_profile(profile).get("description", "")
     smoke = any("synthetic" in d for d in datasets)

@@ -9,7 +9,7 @@ phase's final weights, found (or trained) through the same cache. Directory:
 - ``state.pt``      resumable checkpoint (written every epoch, atomically)
 - ``final.pt``      final model + optimiser state (children continue from it)
 - ``history.json``  per-epoch losses, learning rate, loss weights, seconds
-- ``eval-*.json``   cached evaluation results
+- ``train.log``     the per-epoch lines, appended across resumes
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ import torch
 from torch import nn
 
 from . import data as data_mod
-from .config import RunConfig, StudyParams, config_hash, load_study, run_config
 from .data import Splits
 from .io import atomic_torch_save, atomic_write_json, read_json
-from .models import build_model
+from .models import build_model, count_parameters
+from .resolve import load_params, run_config
+from .schema import RunConfig, StudyParams, config_hash
 from .train import Trainer, default_device, precision_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -86,14 +87,8 @@ class Run:
         model.load_state_dict(state["model"])
         return model.to(device).eval()
 
-    def cached(self, name: str, params: Any, compute: Any) -> Any:
-        """JSON result of `compute()` cached in the run dir under a hash of `params`."""
-        path = self.dir / f"eval-{name}-{config_hash(params)}.json"
-        if path.exists():
-            return read_json(path)
-        value = compute()
-        atomic_write_json(path, value)
-        return value
+    def parameter_count(self) -> int:
+        return count_parameters(build_model(self.config.model, self.info["image_size"]))
 
 
 @contextmanager
@@ -114,22 +109,20 @@ def run_dir_for(cfg: RunConfig, splits: Splits, profile: str) -> Path:
 
 
 def get_run(study: StudyParams, name: str, profile: str, device: torch.device | None = None,
-            train: bool = True, log: Any = None) -> Run:
+            log: Any = None) -> Run:
     """The finished run `name` of `study`, training it (and its parents) if needed."""
     device = device or default_device()
     splits = load_splits(study)
     parent_run = None
     if study.parent is not None:
-        parent_study = load_study(Path(study.source_file).parent / study.parent, profile)
+        parent_study = load_params(Path(study.source_file).parent / study.parent, profile)
         parent_name = next(iter(parent_study.runs))
-        parent_run = get_run(parent_study, parent_name, profile, device, train, log)
+        parent_run = get_run(parent_study, parent_name, profile, device, log)
     cfg = run_config(study, name, parent=parent_run.config if parent_run else None)
     run_dir = run_dir_for(cfg, splits, profile)
     run = Run(name, cfg, run_dir, splits.name)
     if (run_dir / "final.pt").exists():
         return run
-    if not train:
-        raise FileNotFoundError(f"run {name!r} of {study.source_file} is not trained ({run_dir})")
     with _locked(run_dir):
         if (run_dir / "final.pt").exists():  # trained by another process meanwhile
             return run

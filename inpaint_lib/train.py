@@ -19,12 +19,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .config import CAEConfig, OptimizerConfig, RunConfig
 from .data import Splits
 from .io import atomic_torch_save
 from .losses import InpaintingLoss
 from .masks import apply_masks, fixed_masks, make_generator, random_squares
 from .models import build_model
+from .schema import CAEConfig, OptimizerConfig, RunConfig
 
 HELD_OUT_SEED_OFFSET = 10_007  # held-out masks: fixed per run, distinct from training draws
 
@@ -120,8 +120,8 @@ class Trainer:
         self.use_amp = self.autocast_dtype is not None
         # fp16 needs loss scaling; bf16 has fp32's exponent range and does not
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast_dtype == torch.float16)
-        uses_vgg = cfg.loss.perceptual > 0 or (cfg.loss.ramp_to is not None and cfg.loss.ramp_to.perceptual > 0)
-        self.loss_fn = InpaintingLoss(cfg.loss.perceptual_weights if uses_vgg else None).to(device)
+        vgg = cfg.loss.perceptual_weights if cfg.loss.uses_perceptual else None
+        self.loss_fn = InpaintingLoss(vgg).to(device)
         # the compiled callable shares the model's parameters; checkpoints keep using self.model
         self.forward: Callable[[Tensor], Tensor] = self.model
         if cfg.compile:
@@ -166,8 +166,9 @@ class Trainer:
             torch.cuda.set_rng_state(state["cuda_rng"])
 
     # --------------------------------------------------------------- one step
-    def _prepare(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
-        """images: (N, 3, H, W) uint8 -> (masked input, target) on the model's scale."""
+    def prepare(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
+        """images: (N, 3, H, W) uint8, masks: (N, 1, H, W) bool -> (masked input, target),
+        both (N, 3, H, W) on the model's scale, holes black."""
         target = to_model_scale(images, self.signed, self.memory_format)
         return apply_masks(target, masks, self.fill), target
 
@@ -187,7 +188,7 @@ class Trainer:
             idx = order[start:start + cfg.batch_size]
             masks = (random_squares(len(idx), h, w, cfg.mask, self.generator) if per_batch
                      else epoch_masks[start:start + cfg.batch_size])
-            masked, target = self._prepare(self.train_images[idx], masks)
+            masked, target = self.prepare(self.train_images[idx], masks)
             with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.use_amp):
                 loss, _ = self.loss_fn(self.forward(masked), target, weights)
             self.optimizer.zero_grad(set_to_none=True)
@@ -208,7 +209,7 @@ class Trainer:
         total, n = 0.0, len(self.held_out_images)
         for start in range(0, n, batch):
             sl = slice(start, start + batch)
-            masked, target = self._prepare(self.held_out_images[sl], self.held_out_masks[sl])
+            masked, target = self.prepare(self.held_out_images[sl], self.held_out_masks[sl])
             with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.use_amp):
                 loss, _ = self.loss_fn(self.forward(masked), target, weights)
             total += loss.float().item() * len(target)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from inpaint_lib import data
-from inpaint_lib.config import DataConfig, SubsetConfig
+from inpaint_lib.schema import DataConfig, SubsetConfig
 
 from .conftest import make_tree
 

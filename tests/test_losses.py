@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from inpaint_lib import losses
-from inpaint_lib.config import LossWeights
+from inpaint_lib.schema import LossWeights
 
 
 def test_perceptual_loss_random_weights_behaviour() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inpaint_lib.config import MaskConfig
 from inpaint_lib.masks import (
     apply_masks,
     fixed_masks,
@@ -14,6 +13,7 @@ from inpaint_lib.masks import (
     occluded_fraction,
     random_squares,
 )
+from inpaint_lib.schema import MaskConfig
 
 
 def _boxes(mask: torch.Tensor) -> tuple[int, int, int, int]:
@@ -49,7 +49,7 @@ def test_overlapping_squares_are_counted_once() -> None:
 
 
 def test_random_size_squares_stay_in_range() -> None:
-    cfg = MaskConfig(size=10, size_range=(5, 15))
+    cfg = MaskConfig(size=(5, 15))
     masks = random_squares(3000, 32, 32, cfg, make_generator(3))
     sides = masks.sum(dim=(1, 2, 3)).sqrt()
     assert torch.all(sides == sides.round())
@@ -57,7 +57,7 @@ def test_random_size_squares_stay_in_range() -> None:
 
 
 def test_phase7_draws_size_and_count_once_per_batch() -> None:
-    cfg = MaskConfig(size=12, size_range=(9, 12), count=300, count_range=(175, 300), draw="per_batch")
+    cfg = MaskConfig(size=(9, 12), count=(175, 300), draw="per_batch")
     g = make_generator(4)
     fractions = []
     for _ in range(20):
@@ -98,23 +98,24 @@ def test_apply_masks_keeps_channels_last() -> None:
 
 
 def test_cpu_and_gpu_union_algorithms_agree() -> None:
-    from inpaint_lib.masks import _draw_squares, _union_bmm, _union_cumsum
+    from inpaint_lib.masks import draw_squares, squares_union
 
-    cfg = MaskConfig(size=12, size_range=(9, 12), count=40)
-    tops, lefts, sizes = _draw_squares(16, 64, 48, cfg, make_generator(5))
-    assert torch.equal(_union_bmm(tops, lefts, sizes, 64, 48), _union_cumsum(tops, lefts, sizes, 64, 48))
+    cfg = MaskConfig(size=(9, 12), count=40)
+    tops, lefts, sizes = draw_squares(16, 64, 48, cfg, make_generator(5))
+    assert torch.equal(squares_union(tops, lefts, sizes, 64, 48, "batched_matmul"),
+                       squares_union(tops, lefts, sizes, 64, 48, "difference_array"))
 
 
 @pytest.mark.parametrize(("size", "count", "height", "width"),
                          [(12, 300, 224, 224), (10, 1, 32, 32), (1, 5, 9, 7), (9, 40, 50, 50), (16, 3, 16, 16)])
 def test_row_dilation_union_matches_the_difference_array(size: int, count: int, height: int,
                                                          width: int) -> None:
-    from inpaint_lib.masks import _draw_squares, _union_cumsum, _union_rows_dilate
+    from inpaint_lib.masks import draw_squares, squares_union
 
-    tops, lefts, sizes = _draw_squares(6, height, width, MaskConfig(size=size, count=count), make_generator(6))
-    fast = _union_rows_dilate(tops, lefts, sizes, height, width)
+    tops, lefts, sizes = draw_squares(6, height, width, MaskConfig(size=size, count=count), make_generator(6))
+    fast = squares_union(tops, lefts, sizes, height, width, "row_dilation")
     assert fast.shape == (6, 1, height, width) and fast.dtype == torch.bool
-    assert torch.equal(fast, _union_cumsum(tops, lefts, sizes, height, width))
+    assert torch.equal(fast, squares_union(tops, lefts, sizes, height, width, "difference_array"))
 
 
 def test_union_of_one_hand_placed_square_and_an_overlapping_one() -> None:
@@ -140,15 +141,15 @@ def test_nested_masks_grow_by_adding_squares() -> None:
         MaskConfig(size=10, count=6, nested_of=5)
 
 
-@pytest.mark.parametrize("size_range", [None, (3, 6)])
-def test_union_in_chunks_equals_one_call(size_range: tuple[int, int] | None,
+@pytest.mark.parametrize("size", [6, (3, 6)])
+def test_union_in_chunks_equals_one_call(size: int | tuple[int, int],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from inpaint_lib import masks as masks_mod
 
     monkeypatch.setattr(masks_mod, "CHUNK_IMAGES", 8)  # the mixed-size path chunks too
     n = 2 * masks_mod.DILATION_CHUNK_IMAGES + 3  # two full chunks and a partial one
-    cfg = MaskConfig(size=6, size_range=size_range, count=30)
-    tops, lefts, sizes = masks_mod._draw_squares(n, 24, 40, cfg, make_generator(9))
+    cfg = MaskConfig(size=size, count=30)
+    tops, lefts, sizes = masks_mod.draw_squares(n, 24, 40, cfg, make_generator(9))
     masks = masks_mod.squares_union(tops, lefts, sizes, 24, 40)
     assert masks.shape == (n, 1, 24, 40)
-    assert torch.equal(masks, masks_mod._union_bmm(tops, lefts, sizes, 24, 40))
+    assert torch.equal(masks, masks_mod.squares_union(tops, lefts, sizes, 24, 40, "batched_matmul"))

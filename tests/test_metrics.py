@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from inpaint_lib.metrics import METRIC_LABELS, per_image_metrics, summarise
+from inpaint_lib.metrics import METRIC_LABELS, mean_metrics, per_image_metrics
 
 KEYS = {"mse", "mse_composite", "mae_composite", "psnr_composite", "hole_mse", "hole_mae", "hole_psnr",
         "ssim"}
@@ -94,7 +94,7 @@ def test_value_range_scales_errors() -> None:
     assert torch.all(sym["ssim"] < 1.0)
 
 
-def test_no_hole_gives_nan_and_summarise_ignores_it() -> None:
+def test_no_hole_gives_nan_and_the_mean_ignores_it() -> None:
     target = _target()
     masks = _square_masks(2)
     masks[1] = 0.0  # second image has no missing pixels
@@ -103,7 +103,7 @@ def test_no_hole_gives_nan_and_summarise_ignores_it() -> None:
     for key in ("hole_mse", "hole_mae", "hole_psnr"):
         assert not torch.isnan(out[key][0]), key
         assert torch.isnan(out[key][1]), key
-    summary = summarise(out)
+    summary = mean_metrics(out)
     assert set(summary) == KEYS
     assert all(isinstance(v, float) for v in summary.values())
     assert summary["hole_mse"] == pytest.approx(0.01, rel=1e-5)

@@ -5,9 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inpaint_lib.config import ViTConfig
-from inpaint_lib.models import CAE, ViTInpainter, count_parameters, vit_parameter_count
-from inpaint_lib.study import vit_parameter_report
+from inpaint_lib.models import (
+    CAE,
+    ViTInpainter,
+    count_parameters,
+    vit_parameter_count,
+    vit_parameter_reconciliation,
+)
+from inpaint_lib.prose import vit_parameters
+from inpaint_lib.schema import ViTConfig
 
 
 @pytest.mark.parametrize("latent, expected", [(128, 186_371)])
@@ -27,7 +33,7 @@ def test_vit_parameter_count_and_reconciliation() -> None:
     model = ViTInpainter()
     assert count_parameters(model) == 7_091_712 == vit_parameter_count()
     assert vit_parameter_count(depth=10, final_norm=True) == 8_671_744
-    text = vit_parameter_report(ViTConfig(), 224)
+    text = vit_parameters(vit_parameter_reconciliation(ViTConfig(), 224, 8_671_744))
     assert "7,091,712" in text and "8,671,744" in text
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from inpaint_lib import runs
-from inpaint_lib.config import DataConfig, RunConfig
 from inpaint_lib.data import Splits, synthetic_images
+from inpaint_lib.schema import DataConfig, RunConfig
 from inpaint_lib.train import Trainer, TrainingDiverged
 
 DEVICE = torch.device("cpu")
@@ -101,15 +101,15 @@ def test_optimizers_and_lr_changes(tmp_path: Path) -> None:
 
 
 def test_get_run_trains_once_and_reuses(monkeypatch: pytest.MonkeyPatch) -> None:
-    from inpaint_lib.config import load_study
+    from inpaint_lib.resolve import load_params
 
     from .conftest import REPO
 
-    study = load_study(REPO / "params/a1_baseline.yaml", "smoke")
+    study = load_params(REPO / "params/a1_baseline.yaml", "smoke")
     first = runs.get_run(study, "baseline", "smoke", DEVICE)
     calls: list[object] = []
     monkeypatch.setattr(runs, "train_run", lambda *a, **k: calls.append(a))
-    again = runs.get_run(load_study(REPO / "params/a2_optimizers.yaml", "smoke"), "Adam", "smoke", DEVICE)
+    again = runs.get_run(load_params(REPO / "params/a2_optimizers.yaml", "smoke"), "Adam", "smoke", DEVICE)
     assert again.dir == first.dir and calls == []
     assert again.info["git_commit"] and again.info["dataset"].startswith("synthetic")
 

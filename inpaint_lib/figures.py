@@ -1,4 +1,8 @@
-"""Figures in one style: loss curves, image grids, sweeps and heatmaps."""
+"""Figures in one style, as pure functions: data in, a matplotlib Figure out.
+
+Image grids (reconstructions), loss curves, a metric against a setting (the mask
+sweep), and annotated heatmaps. Notebooks display them with `show.figure`.
+"""
 
 from __future__ import annotations
 
@@ -91,10 +95,9 @@ def heatmap(matrix: pd.DataFrame, title: str, cbar_label: str, fmt: str = ".3f")
     return fig
 
 
-def bars(df: pd.DataFrame, x: str, y: str, title: str, ylabel: str, hue: str | None = None) -> Figure:
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    sns.barplot(data=df, x=x, y=y, hue=hue, ax=ax)
-    ax.set(title=title, ylabel=ylabel, xlabel="")
-    ax.tick_params(axis="x", labelrotation=15)
-    fig.tight_layout()
-    return fig
+def mask_sweep(sweep: pd.DataFrame, title: str) -> Figure:
+    """Whole-image test MSE against the number of test masks, one line per method
+    (`scoring.mask_sweep`; Part A's [-1, 1] scale)."""
+    n = int(sweep["images"].iloc[0])
+    return metric_vs_setting(sweep, "masks", "mse", "method", f"{title}, {n:,} test images",
+                             "test MSE, whole image ([-1, 1] scale)")

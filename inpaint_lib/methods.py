@@ -1,0 +1,56 @@
+"""Inpainting methods behind one interface: trained networks and classical fills alike.
+
+A `Method` is what the evaluation scores, the figures show and the ``inpaint``
+command applies to a user's photo: one code path from a test table to a photo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .baselines import CLASSICAL_METHODS, SLOW_METHODS
+from .train import default_device
+
+# predict(masked, masks) -> prediction; masked: (N, 3, H, W) in [0, 1], holes black;
+# masks: (N, 1, H, W) bool, True = missing; prediction: (N, 3, H, W) in [0, 1].
+Predictor = Callable[[Tensor, Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    predict: Predictor
+    identity: str  # what makes its output unique (run directory, or the baseline's name)
+    slow: bool = False  # score on the evaluation's `baseline_subset` images only
+
+
+def network_method(name: str, model: nn.Module, identity: str, signed: bool,
+                   device: torch.device | None = None) -> Method:
+    """Wrap a trained network: [0, 1] in and out, whatever scale it works on.
+
+    signed: the network works on [-1, 1] with holes at -1 (the CAE), else on [0, 1]
+    with holes at 0 (the ViT). Predicts in fp16 autocast on CUDA, fp32 elsewhere.
+    """
+    device = device or default_device()
+    model = model.to(device).eval()
+
+    @torch.no_grad()
+    def predict(masked: Tensor, masks: Tensor) -> Tensor:
+        x = masked.to(device)
+        if signed:
+            x = x * 2 - 1
+        with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
+            out = model(x.contiguous(memory_format=torch.channels_last)).float()
+        return ((out + 1) / 2 if signed else out).clamp(0, 1)
+
+    return Method(name, predict, identity)
+
+
+def classical_methods(names: list[str] | None = None) -> list[Method]:
+    """The training-free baselines (`baselines.CLASSICAL_METHODS`), all by default."""
+    names = list(CLASSICAL_METHODS) if names is None else names
+    return [Method(n, CLASSICAL_METHODS[n], f"classical:{n}", n in SLOW_METHODS) for n in names]

@@ -1,0 +1,352 @@
+"""Resolve a params file into validated parameters: bases, profile, overrides, rescaling.
+
+A params file (``params/a2_optimizers.yaml``) names a base (``extends: cae.yaml``)
+holding the study's shared settings and declares its runs as small overrides of
+the base's ``train`` section. The layers, merged in this order, are:
+
+1. ``base``: the ``extends:`` chain (the study's shared settings);
+2. ``file``: the params file itself;
+3. ``profile``: the profile's section for the part (``params/profiles/quick.yaml``, ``cae:``/``vit:``);
+4. ``override``: the ``INPAINT_OVERRIDES`` environment variable (YAML, same sections).
+
+The merged document is validated against `schema.StudyParams`; each run's
+`RunConfig` is then rescaled by the profile's ``epoch_scale`` and ``mask_scale``
+(`run_config`). `setting_sources` says which layer set each value, so a
+notebook can answer "why 10 epochs?". Errors are one line naming file and field.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .schema import ConclusionsParams, RunConfig, StudyParams
+
+PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+PROFILES = ("smoke", "quick", "full")
+LAYERS = ("base", "file", "profile", "override")
+
+
+class ParamsError(ValueError):
+    """A params file is invalid; the message is one line naming file and field."""
+
+
+# ----------------------------------------------------------------------- reading
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Recursively merge `over` onto a copy of `base` (dicts merge, others replace)."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: file not found") from None
+    except yaml.YAMLError as e:
+        raise ParamsError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(doc, dict):
+        raise ParamsError(f"{path}: expected a mapping at top level")
+    return doc
+
+
+def one_line(path: Path | str, err: ValidationError, prefix: str = "") -> ParamsError:
+    """The most telling error of a validation as one line: unknown keys (typos) first,
+    since a misspelt key also makes the fields it should have set look missing."""
+    errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    e = errors[0]
+    parts = [str(p) for p in e["loc"] if not str(p).startswith("function-")]
+    loc = ".".join(x for x in (prefix, ".".join(parts)) if x)
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        msg = "unknown key" + _did_you_mean(parts[-1], err.title)
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ParamsError(f"{path}: {loc}: {msg}{more}")
+
+
+def _did_you_mean(key: str, model_name: str) -> str:
+    """' (did you mean 'extends'?)' when a known key of the top-level model is close."""
+    from . import schema
+
+    model = getattr(schema, model_name, None)
+    known = [*model.model_fields, "extends"] if isinstance(model, type) else ["extends"]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else " (typo?)"
+
+
+def _file_layers(path: Path, depth: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    """[(source, document)] of a params file's `extends:` chain, base first."""
+    doc = read_yaml(path)
+    base_name = doc.pop("extends", None)
+    if base_name is None:
+        return [(path.name, doc)]
+    if depth > 8:
+        raise ParamsError(f"{path}: extends: chain too deep (a cycle?)")
+    return [*_file_layers(path.parent / str(base_name), depth + 1), (path.name, doc)]
+
+
+def load_profile(profile: str) -> dict[str, Any]:
+    path = PARAMS_DIR / "profiles" / f"{profile}.yaml"
+    if not path.exists():
+        raise ParamsError(f"profile {profile!r}: no file {path} (choose from {', '.join(PROFILES)})")
+    return read_yaml(path)
+
+
+def _overrides() -> dict[str, Any]:
+    text = os.environ.get("INPAINT_OVERRIDES")  # e.g. 'vit: {train: {amp: false}}'
+    if not text:
+        return {}
+    try:
+        extra = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise ParamsError(f"INPAINT_OVERRIDES: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(extra, dict):
+        raise ParamsError("INPAINT_OVERRIDES: expected a mapping like 'cae: {...}'")
+    return extra
+
+
+def find_params(params_file: str | Path) -> Path:
+    """A params path as given, else the file of that name in params/."""
+    path = Path(params_file)
+    if not path.is_absolute() and not path.exists() and (PARAMS_DIR / path.name).exists():
+        return PARAMS_DIR / path.name
+    return path
+
+
+def layers(params_file: str | Path, profile: str) -> dict[str, dict[str, Any]]:
+    """The four layers of a study's parameters, by name (see the module docstring)."""
+    path = find_params(params_file)
+    chain = _file_layers(path)
+    base: dict[str, Any] = {}
+    for _, doc in chain[:-1]:
+        base = deep_merge(base, doc)
+    file = chain[-1][1]
+    part = file.get("part", base.get("part"))
+    section = "cae" if part == "A" else "vit"
+    return {"base": base, "file": file, "profile": load_profile(profile).get(section, {}),
+            "override": _overrides().get(section, {})}
+
+
+# ---------------------------------------------------------------------- studies
+def load_params(params_file: str | Path, profile: str = "quick") -> StudyParams:
+    """A study's validated parameters: base, file, profile and overrides merged; every run
+    checked before any work (a bad field is one line naming file and field)."""
+    path = find_params(params_file)
+    doc: dict[str, Any] = {}
+    for layer in layers(path, profile).values():
+        doc = deep_merge(doc, layer)
+    doc["profile_note"] = load_profile(profile).get("description", "")
+    doc["source_file"] = str(path)
+    try:
+        study = StudyParams.model_validate(doc)
+    except ValidationError as err:
+        raise one_line(path, err) from None
+    for name in study.runs:
+        run_config(study, name, path)
+    return study
+
+
+def load_conclusions(params_file: str | Path) -> ConclusionsParams:
+    path = find_params(params_file)
+    try:
+        params = ConclusionsParams.model_validate({**read_yaml(path), "source_file": str(path)})
+    except ValidationError as err:
+        raise one_line(path, err) from None
+    for name in [*params.part_a, params.mask_sweep, params.part_b]:
+        if name is not None and not (path.parent / name).exists():
+            raise ParamsError(f"{path}: {name}: no such params file beside it")
+    return params
+
+
+def is_conclusions(params_file: str | Path) -> bool:
+    return "part_a" in read_yaml(find_params(params_file))
+
+
+# --------------------------------------------------------------------- rescaling
+def run_config(study: StudyParams, name: str, path: Path | str | None = None,
+               parent: RunConfig | None = None) -> RunConfig:
+    """The effective, validated RunConfig of run `name` of `study`.
+
+    With `epoch_scale` != 1 (quick/smoke profiles) epoch numbers are rescaled:
+    a ViT phase keeps its place in the chain (it starts right after `parent`),
+    and in-phase events (lr changes, loss ramps) keep their relative position.
+    `mask_scale` scales square sides (reduced image sizes).
+    """
+    path = path or study.source_file
+    if name not in study.runs:
+        raise ParamsError(f"{path}: runs: no run named {name!r} (have {', '.join(study.runs)})")
+    doc = deep_merge(study.train, study.runs[name])
+    doc["data"] = study.data.model_dump()
+    try:
+        cfg = RunConfig.model_validate(doc)
+    except ValidationError as err:
+        raise one_line(path, err, prefix=f"runs.{name}") from None
+    update = _rescaled(cfg, study, parent)
+    if parent is not None:
+        update["parent"] = parent.key()
+    if not update:
+        return cfg
+    try:
+        return RunConfig.model_validate({**cfg.model_dump(), **update})
+    except ValidationError as err:
+        raise one_line(path, err, prefix=f"runs.{name} (after profile scaling)") from None
+
+
+def _rescaled(cfg: RunConfig, study: StudyParams, parent: RunConfig | None) -> dict[str, Any]:
+    """Fields of `cfg` that the profile's epoch_scale / mask_scale (and the chain) change."""
+    first, last = cfg.epoch_range
+    start = parent.epoch_range[1] + 1 if parent is not None else first
+    update: dict[str, Any] = {}
+    if study.epoch_scale != 1.0 or start != first:
+        length = max(1, round((last - first + 1) * study.epoch_scale))
+        new_first, new_last = start, start + length - 1
+
+        def remap(e: int) -> int:
+            frac = (e - first) / max(1, last - first + 1)
+            return min(new_last, new_first + math.floor(frac * (new_last - new_first + 1)))
+
+        if (new_first, new_last) != (first, last):
+            update["epochs"] = (new_first, new_last) if new_first != 1 else new_last
+            update["lr_changes"] = {remap(e): lr for e, lr in cfg.lr_changes.items()}
+            if cfg.loss.ramp_epochs is not None:
+                a, b = cfg.loss.ramp_epochs
+                update["loss"] = {**cfg.loss.model_dump(), "ramp_epochs": (remap(a), remap(b))}
+    if study.mask_scale != 1.0:
+        def side(v: int) -> int:
+            return max(1, round(v * study.mask_scale))
+
+        size = cfg.mask.size
+        scaled = (side(size[0]), side(size[1])) if isinstance(size, tuple) else side(size)
+        update["mask"] = {**cfg.mask.model_dump(), "size": scaled}
+    return update
+
+
+def chained_run_config(study: StudyParams, name: str, profile: str) -> RunConfig:
+    """`run_config` placed in its chain: a ViT phase starts after its `parent` phase's last
+    epoch, as it is trained (parents are resolved as configs; nothing is trained)."""
+    parent = None
+    if study.parent is not None:
+        parent_study = load_params(Path(study.source_file).parent / study.parent, profile)
+        parent = chained_run_config(parent_study, next(iter(parent_study.runs)), profile)
+    return run_config(study, name, parent=parent)
+
+
+def seeds_for(study: StudyParams, name: str) -> list[int]:
+    """Seeds run `name` is trained with: `seeds`, or `baseline_seeds` for the configuration
+    that equals the study's shared base (the baseline, trained once for every study)."""
+    cfg = run_config(study, name)
+    base = StudyParams.model_validate({**study.model_dump(), "runs": {"_base": {}}})
+    is_base = cfg.key() == run_config(base, "_base").key()
+    n = max(study.seeds, study.baseline_seeds if is_base else 1)
+    return [cfg.seed + i for i in range(n)]
+
+
+def with_seed(study: StudyParams, name: str, seed: int) -> StudyParams:
+    """The same study with run `name` trained from `seed`."""
+    if seed == run_config(study, name).seed:
+        return study
+    runs = {**study.runs, name: {**study.runs[name], "seed": seed}}
+    return StudyParams.model_validate({**study.model_dump(), "runs": runs})
+
+
+# ------------------------------------------------------------------- provenance
+def _leaves(doc: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(doc, BaseModel):
+        doc = doc.model_dump(mode="json")
+    if isinstance(doc, dict) and doc:
+        for k, v in doc.items():
+            yield from _leaves(v, (*prefix, str(k)))
+    else:
+        yield prefix, doc
+
+
+def _get(doc: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(doc, dict) or key not in doc:
+            return _MISSING
+        doc = doc[key]
+    return doc
+
+
+_MISSING = object()
+
+
+def setting_sources(params_file: str | Path, profile: str) -> list[dict[str, Any]]:
+    """Every effective setting that differs from the study's shared base, with what set it.
+
+    One row {setting, base value, value, set by} per value: study-level settings
+    (``data.subset.train``) and each run's settings as trained (``runs.baseline.epochs``).
+    "set by" names the last layer that set the value (the params file, the profile,
+    INPAINT_OVERRIDES) and, where the profile rescaled it, the knob and the value before.
+    """
+    docs = layers(params_file, profile)
+    path = find_params(params_file)
+    bases = [name for name, _ in _file_layers(path)[:-1]]
+    names = {"base": " + ".join(bases) or "defaults", "file": path.name,
+             "profile": f"profile {profile}", "override": "INPAINT_OVERRIDES"}
+    study = load_params(params_file, profile)
+    base_study = StudyParams.model_validate({"title": "", "part": study.part, "data": study.data,
+                                             **docs["base"]}).model_dump(mode="json")
+    rows: list[dict[str, Any]] = []
+    top = study.model_dump(mode="json", include={"data", "evaluation", "seeds", "baseline_seeds",
+                                                 "epoch_scale", "mask_scale"})
+    for key, value in _leaves(top):
+        before = _get(base_study, key)
+        who = _last_layer(docs, key)
+        if who is not None and value != before:
+            rows.append(_row(key, before, value, names[who]))
+    base_cfg = RunConfig.model_validate({**docs["base"].get("train", {}),
+                                         "data": study.data.model_dump()}).model_dump(mode="json")
+    for name in study.runs:
+        cfg = chained_run_config(study, name, profile)
+        effective = cfg.model_dump(mode="json", exclude={"data", "parent"})
+        declared = RunConfig.model_validate({**deep_merge(study.train, study.runs[name]),
+                                             "data": study.data.model_dump()}).model_dump(mode="json")
+        for key, value in _leaves(effective):
+            before = _get(base_cfg, key)
+            if value == before:
+                continue
+            # a run's own entry (runs.<name>) is merged over the shared train section
+            layer = _last_layer(docs, ("runs", name, *key)) or _last_layer(docs, ("train", *key))
+            rescaled = _get(declared, key) != value
+            if layer is None and not rescaled:
+                continue  # a schema default that came with a mapping set above it
+            who = names[layer or "base"]
+            if rescaled:
+                knob = "mask_scale" if key[0] == "mask" else "epoch_scale"
+                who = (f"{who} ({_get(declared, key)}), rescaled by profile {profile}: "
+                       f"{knob} {getattr(study, knob):g}")
+            rows.append(_row(".".join(("runs", name, *key)), before, value, who))
+    return rows
+
+
+def _last_layer(docs: dict[str, dict[str, Any]], key: tuple[str, ...]) -> str | None:
+    """The last layer (in merge order) whose document sets `key`, or replaces a value
+    above it with a non-mapping; None when no layer does."""
+    found = None
+    for name in LAYERS:
+        doc = docs[name]
+        if _get(doc, key) is not _MISSING or any(
+                not isinstance(_get(doc, key[:i]), dict) and _get(doc, key[:i]) is not _MISSING
+                for i in range(1, len(key))):
+            found = name
+    return found
+
+
+def _row(setting: tuple[str, ...] | str, before: Any, value: Any, who: str) -> dict[str, Any]:
+    key = setting if isinstance(setting, str) else ".".join(setting)
+    return {"setting": key, "base value": None if before is _MISSING else before,
+            "value": value, "set by": who}

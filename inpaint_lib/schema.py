@@ -1,0 +1,314 @@
+"""The params schema: what a params file may say, as frozen pydantic models.
+
+Only types, ranges and cross-field rules live here; reading YAML, merging a
+file over its base, the profile and overrides, and rescaling epochs for a
+reduced profile live in `resolve.py`. Every model forbids unknown keys, so a
+typo is an error naming the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def config_hash(obj: Any) -> str:
+    """Stable 12-hex-digit hash of a JSON-able object (run keys, evaluation cache keys)."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# --------------------------------------------------------------------------- data
+DatasetName = Literal["cifar10", "oxford_pet", "ships", "cifar10_ship", "folder", "synthetic"]
+# Side of each dataset's images when `image_size` is not set (None: varies, must be set).
+NATIVE_IMAGE_SIZE: dict[str, int] = {"cifar10": 32, "cifar10_ship": 32, "oxford_pet": 224,
+                                     "synthetic": 32}
+
+
+class SubsetConfig(Strict):
+    """Cap on images per split (None = all), taken after the seeded split."""
+
+    train: PositiveInt | None = None
+    val: PositiveInt | None = None
+    test: PositiveInt | None = None
+
+
+class DataConfig(Strict):
+    dataset: DatasetName
+    root: str | None = None  # folder source: a tree train/<class>/*, test/<class>/*
+    image_size: PositiveInt | None = None  # resize to image_size x image_size (None = native)
+    split_seed: int = 0
+    val_size: int | float = 5000  # images carved from train for validation (0 = none)
+    test_fraction: float | None = None  # pool train+test and re-split (Pet: 0.2)
+    subset: SubsetConfig = SubsetConfig()
+    download: bool = True
+    synthetic_count: PositiveInt = 256  # smoke profile only
+
+    @model_validator(mode="after")
+    def _check(self) -> DataConfig:
+        if isinstance(self.val_size, float) and not 0 <= self.val_size < 1:
+            raise ValueError("val_size: a fraction must be in [0, 1)")
+        if self.test_fraction is not None and not 0 < self.test_fraction < 1:
+            raise ValueError("test_fraction: must be in (0, 1)")
+        if self.dataset == "folder" and not self.root:
+            raise ValueError("root: the folder source needs a root directory")
+        return self
+
+    @property
+    def side(self) -> int | None:
+        """Side of the images as loaded (None when only the files know it)."""
+        return self.image_size or NATIVE_IMAGE_SIZE.get(self.dataset)
+
+
+# ------------------------------------------------------------------------- masks
+IntOrRange = PositiveInt | tuple[PositiveInt, PositiveInt]
+
+
+class MaskConfig(Strict):
+    """Random squares, True = missing. `size` and `count` are a number, or an inclusive
+    range [low, high] from which the value is drawn uniformly."""
+
+    size: IntOrRange = 10
+    count: IntOrRange = 1
+    draw: Literal["per_image", "per_batch"] = "per_image"  # how ranges are drawn
+    disjoint: bool = False  # resample until squares do not overlap (equal total area)
+    nested_of: PositiveInt | None = None  # draw this many squares, use the first `count`:
+    # masks for count 1, 2, ... nested_of then grow by adding squares (test-time sweeps)
+
+    @model_validator(mode="after")
+    def _check(self) -> MaskConfig:
+        for name in ("size", "count"):
+            value = getattr(self, name)
+            if isinstance(value, tuple) and value[0] > value[1]:
+                raise ValueError(f"{name}: low {value[0]} > high {value[1]}")
+        if isinstance(self.count, tuple) and self.draw == "per_image":
+            raise ValueError("count: a range of counts needs draw: per_batch")
+        if self.nested_of is not None and (isinstance(self.count, tuple) or self.disjoint
+                                           or self.nested_of < self.count):
+            raise ValueError("nested_of: needs a fixed count <= nested_of, not disjoint")
+        return self
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """(smallest, largest) square side."""
+        return self.size if isinstance(self.size, tuple) else (self.size, self.size)
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(fewest, most) squares per image."""
+        return self.count if isinstance(self.count, tuple) else (self.count, self.count)
+
+    @property
+    def label(self) -> str:
+        """e.g. '1 × 10×10 px', '4 × 5×5 px, disjoint', '175-300 × (9-12)² px'."""
+        lo, hi = self.sizes
+        side = f"({lo}-{hi})²" if hi != lo else f"{lo}×{lo}"
+        count = f"{self.counts[0]}-{self.counts[1]}" if isinstance(self.count, tuple) else str(self.count)
+        return f"{count} × {side} px" + (", disjoint" if self.disjoint else "")
+
+
+# ------------------------------------------------------------------------ models
+class CAEConfig(Strict):
+    arch: Literal["cae"] = "cae"
+    latent_channels: PositiveInt = 128
+
+
+class ViTConfig(Strict):
+    arch: Literal["vit"] = "vit"
+    patch_size: PositiveInt = 16
+    dim: PositiveInt = 256
+    depth: PositiveInt = 8
+    heads: PositiveInt = 8
+    mlp_dim: PositiveInt = 1024
+    dropout: float = Field(0.1, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> ViTConfig:
+        if self.dim % self.heads:
+            raise ValueError(f"heads: dim {self.dim} is not divisible by {self.heads} heads")
+        return self
+
+
+ModelConfig = Annotated[CAEConfig | ViTConfig, Field(discriminator="arch")]
+
+
+# ------------------------------------------------------------------ optimisation
+class OptimizerConfig(Strict):
+    name: Literal["adam", "adamw", "rmsprop", "sgd"] = "adam"
+    lr: PositiveFloat = 1e-3
+    momentum: float = Field(0.9, ge=0, lt=1)  # sgd only
+    weight_decay: float = Field(0.0, ge=0)
+
+
+class LossWeights(Strict):
+    mse: float = Field(0.0, ge=0)
+    mae: float = Field(0.0, ge=0)
+    perceptual: float = Field(0.0, ge=0)
+
+
+class LossConfig(LossWeights):
+    """Weighted sum of pixel and perceptual losses (the weights), optionally ramped linearly."""
+
+    ramp_to: LossWeights | None = None  # weights reached at ramp_epochs[1]
+    ramp_epochs: tuple[PositiveInt, PositiveInt] | None = None  # global epochs, inclusive
+    perceptual_weights: str = "imagenet"  # "imagenet" | "random" | path to a .pth state dict
+
+    @model_validator(mode="after")
+    def _check(self) -> LossConfig:
+        if (self.ramp_to is None) != (self.ramp_epochs is None):
+            raise ValueError("ramp_to: ramp_to and ramp_epochs go together")
+        if self.mse + self.mae + self.perceptual == 0 and self.ramp_to is None:
+            raise ValueError("mse: every loss weight is zero")
+        return self
+
+    @property
+    def uses_perceptual(self) -> bool:
+        return self.perceptual > 0 or (self.ramp_to is not None and self.ramp_to.perceptual > 0)
+
+    def weights_at(self, epoch: int) -> LossWeights:
+        """Loss weights in force at global `epoch` (linear ramp, then held)."""
+        start = LossWeights(mse=self.mse, mae=self.mae, perceptual=self.perceptual)
+        if self.ramp_to is None or self.ramp_epochs is None:
+            return start
+        a, b = self.ramp_epochs
+        t = 1.0 if b == a else min(max((epoch - a) / (b - a), 0.0), 1.0)
+        end = self.ramp_to
+        return LossWeights(
+            mse=(1 - t) * start.mse + t * end.mse,
+            mae=(1 - t) * start.mae + t * end.mae,
+            perceptual=(1 - t) * start.perceptual + t * end.perceptual,
+        )
+
+
+class PlateauConfig(Strict):
+    """ReduceLROnPlateau on the held-out loss."""
+
+    factor: float = Field(0.5, gt=0, lt=1)
+    patience: PositiveInt = 5
+    min_lr: float = Field(1e-6, ge=0)
+
+
+# -------------------------------------------------------------------------- runs
+class RunConfig(Strict):
+    """Everything that determines a trained model; its hash names the run directory."""
+
+    data: DataConfig
+    model: ModelConfig
+    optimizer: OptimizerConfig = OptimizerConfig()
+    mask: MaskConfig = MaskConfig()
+    loss: LossConfig = LossConfig(mse=1.0)
+    epochs: PositiveInt | tuple[PositiveInt, PositiveInt] = 200  # count, or global [first, last]
+    lr_changes: dict[int, PositiveFloat] = {}  # global epoch -> new lr (set at its start)
+    plateau: PlateauConfig | None = None
+    grad_clip: PositiveFloat | None = None
+    batch_size: PositiveInt = 256
+    seed: int = 0
+    amp: bool = True  # CUDA: fp16 autocast + GradScaler (the study's AMP)
+    # CPU: bf16 autocast where the CPU has AMX tiles ("auto"; 2.4-2.7x for the ViT step,
+    # 1.6x for the CAE pipeline on this project's Xeon, see results/bench), else fp32.
+    cpu_precision: Literal["auto", "bf16", "fp32"] = "auto"
+    channels_last: bool = True
+    # torch.compile the network (and the VGG of the perceptual loss): a one-off compile of
+    # some seconds per input shape for a faster step; off by default (see results/bench)
+    compile: bool = False
+    parent: str | None = None  # key of the run whose final weights this one continues
+
+    @model_validator(mode="after")
+    def _check(self) -> RunConfig:
+        first, last = self.epoch_range
+        if last < first:
+            raise ValueError(f"epochs: last epoch {last} before first {first}")
+        side = self.data.side
+        if side is not None and self.mask.sizes[1] > side:
+            raise ValueError(f"mask.size: {self.mask.sizes[1]} px squares do not fit {side} px images")
+        if (isinstance(self.model, ViTConfig) and self.data.image_size
+                and self.data.image_size % self.model.patch_size):
+            raise ValueError("model.patch_size: must divide data.image_size")
+        for e in self.lr_changes:
+            if not first <= e <= last:
+                raise ValueError(f"lr_changes: epoch {e} outside this run's epochs {first}-{last}")
+        return self
+
+    @property
+    def epoch_range(self) -> tuple[int, int]:
+        """Global (first, last) epoch numbers, inclusive."""
+        if isinstance(self.epochs, int):
+            return 1, self.epochs
+        return self.epochs
+
+    @property
+    def num_epochs(self) -> int:
+        first, last = self.epoch_range
+        return last - first + 1
+
+    def key(self) -> str:
+        """Stable hash of the effective config: identical runs share one directory."""
+        return config_hash(self.model_dump(mode="json"))
+
+
+# ------------------------------------------------------------------ evaluation
+class EvalConfig(Strict):
+    mask_seed: int = 1234  # test masks are the same for every model and method
+    n_examples: PositiveInt = 8  # images in reconstruction grids
+    sweep_max_masks: PositiveInt = 10
+    sweep_heatmap_images: PositiveInt = 10
+    sweep_images: PositiveInt | None = None  # test images scored per sweep step (None = all)
+    batch_size: PositiveInt = 500
+    mask_counts: list[PositiveInt] = [150, 200, 250]  # ViT generalisation tests
+    mask_size: PositiveInt = 11
+    ood: DataConfig | None = None  # out-of-distribution test set (ships)
+    baseline_subset: PositiveInt | None = None  # score slow classical methods on a subset
+
+
+class Reference(Strict):
+    """The study's own published numbers for one run, shown beside ours."""
+
+    test_mse: FiniteFloat | None = Field(None, gt=0)
+    parameters: PositiveInt | None = None
+    figure: str | None = None  # the study's caption of the figure this run reproduces
+
+
+# ------------------------------------------------------------------ notebooks
+class StudyParams(Strict):
+    """One executed notebook's parameters after base + profile merge."""
+
+    title: str
+    part: Literal["A", "B"]
+    data: DataConfig
+    train: dict[str, Any]  # RunConfig fields without data; validated per run
+    runs: dict[str, dict[str, Any]] = {"baseline": {}}
+    reference: dict[str, Reference] = {}  # the study's own reported numbers, by run name
+    evaluation: EvalConfig = EvalConfig()
+    phase: PositiveInt | None = None
+    parent: str | None = None  # params file of the previous ViT phase
+    epoch_scale: PositiveFloat = 1.0  # profile knob: stretch/shrink every epoch count
+    mask_scale: PositiveFloat = 1.0  # profile knob: scale square sides (reduced image size)
+    seeds: PositiveInt = 1  # training seeds per run (mean and 95% interval when > 1)
+    baseline_seeds: PositiveInt = 1  # seeds for runs equal to the base config: the noise estimate
+    profile_note: str = ""
+    source_file: str = ""
+
+
+class ConclusionsParams(Strict):
+    """The conclusions notebook: which studies it sets against the classical methods."""
+
+    title: str
+    part_a: list[str]  # params files of Part A studies (their test tables)
+    mask_sweep: str | None = None  # params file of the test-time mask sweep
+    part_b: str | None = None  # params file of the ViT evaluation
+    source_file: str = ""

@@ -1,0 +1,229 @@
+"""Long tables of scores: every method of a study on the same images and masks.
+
+Each function runs methods through `Study.score` (cached) or measures masks, and
+returns a DataFrame with one row per (method, seed, setting) or per image; the
+pure functions of `tables`, `prose` and `figures` take it from there.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from torch import Tensor
+
+from .evaluate import predictions
+from .masks import apply_masks, fixed_masks, naive_fraction, occluded_fraction
+from .methods import Method, classical_methods
+from .metrics import mean_metrics
+from .runs import Run
+from .schema import MaskConfig, StudyParams
+from .study import Study, spread
+
+
+def _row(name: str, kind: str, per_image: dict[str, Tensor], **extra: object) -> dict[str, object]:
+    return {"method": name, "kind": kind, **extra, "images": len(per_image["mse"]),
+            **mean_metrics(per_image)}
+
+
+def results_table(study: Study, runs: dict[str, list[Run]], baselines: bool = True) -> pd.DataFrame:
+    """One row per (network, seed) on its own training masks, and per classical method on
+    each of those mask settings: method, kind, seed, setting, parameters, images, metrics."""
+    rows, settings = [], {}
+    for name, seeded in runs.items():
+        for run in seeded:
+            setting = run.config.mask.label
+            settings[setting] = run.config.mask
+            rows.append(_row(name, "network", study.score(study.method(run), run.config.mask),
+                             seed=run.config.seed, setting=setting,
+                             parameters=run.parameter_count()))
+    for setting, mask_cfg in settings.items() if baselines else ():
+        for method in classical_methods():
+            rows.append(_row(method.name, "classical", study.score(method, mask_cfg), seed=None,
+                             setting=setting, parameters=0))
+    return pd.DataFrame(rows)
+
+
+def cross_evaluation(study: Study, runs: dict[str, list[Run]],
+                     strategies: dict[str, MaskConfig]) -> pd.DataFrame:
+    """Whole-image test MSE of every model (mean over seeds) and every classical method
+    on every kind of test mask: one row per model, one column per mask kind."""
+    rows = []
+    for name, seeded in runs.items():
+        row: dict[str, object] = {"trained on": name}
+        for test_name, cfg in strategies.items():
+            vals = [mean_metrics(study.score(study.method(r), cfg))["mse"] for r in seeded]
+            row[f"tested on {test_name}"] = sum(vals) / len(vals)
+        rows.append(row)
+    for method in classical_methods():
+        row = {"trained on": f"{method.name} (no training)"}
+        for test_name, cfg in strategies.items():
+            row[f"tested on {test_name}"] = mean_metrics(study.score(method, cfg))["mse"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _sweep_setting(study: Study, run: Run, n: int) -> MaskConfig:
+    """n nested test squares of the run's size: count n adds a square to count n - 1."""
+    return run.config.mask.model_copy(update={"count": n, "disjoint": False,
+                                              "nested_of": study.params.evaluation.sweep_max_masks})
+
+
+def sweep_images(study: Study) -> tuple[Tensor, str]:
+    """The test images the mask sweep scores (the first `sweep_images`, or all) and their id."""
+    n = study.params.evaluation.sweep_images or len(study.splits.test)
+    return study.splits.test[:n], f"{study.splits.fingerprint}[:{n}]"
+
+
+def mask_sweep(study: Study, run: Run) -> pd.DataFrame:
+    """The network and the classical methods under 1..N nested test squares of the run's
+    size: one row per (mask count, method) with the measured occluded fraction."""
+    network = study.method(run)
+    images, data_id = sweep_images(study)
+    side = study.splits.image_size
+    rows = []
+    for n in range(1, study.params.evaluation.sweep_max_masks + 1):
+        cfg = _sweep_setting(study, run, n)
+        frac = occluded_fraction(fixed_masks(len(images), side, side, cfg,
+                                             study.params.evaluation.mask_seed)).mean().item()
+        for m in [network, *classical_methods()]:
+            rows.append({"masks": n, "occluded": frac, "kind": "network" if m is network else "classical",
+                         "method": f"CAE ({run.name})" if m is network else m.name,
+                         "images": len(images), **mean_metrics(study.score(m, cfg, images, data_id))})
+    return pd.DataFrame(rows)
+
+
+def sweep_per_image(study: Study, run: Run) -> pd.DataFrame:
+    """Whole-image MSE of the network on a few test images (spread over the split) at each
+    mask count: rows 'test image i', columns 1..N (Figure 12)."""
+    images, data_id = sweep_images(study)
+    ev = study.params.evaluation
+    idx = spread(len(images), ev.sweep_heatmap_images)
+    network = study.method(run)
+    matrix = pd.DataFrame({n: study.score(network, _sweep_setting(study, run, n), images,
+                                          data_id)["mse"][idx].numpy()
+                           for n in range(1, ev.sweep_max_masks + 1)},
+                          index=[f"test image {i}" for i in idx.tolist()])
+    side = run.config.mask.sizes[0]
+    matrix.columns.name = f"number of {side}×{side} masks"
+    return matrix
+
+
+def occlusion_levels(study: Study, network: Method, images: Tensor, data_id: str) -> pd.DataFrame:
+    """A network and the classical methods at each generalisation-test mask count, on the
+    same images and masks: one row per (level, method) with the measured occlusion."""
+    ev, side = study.params.evaluation, images.shape[-1]
+    rows = []
+    for cfg in study.level_masks():
+        frac = occluded_fraction(fixed_masks(len(images), side, side, cfg, ev.mask_seed)).mean().item()
+        for m in [network, *classical_methods()]:
+            rows.append(_row(m.name, "network" if m is network else "classical",
+                             study.score(m, cfg, images, data_id), masks=cfg.label,
+                             occluded=frac))
+    return pd.DataFrame(rows)
+
+
+def masked_examples(study: Study, mask_cfg: MaskConfig, title: str) -> tuple[dict[str, Tensor], str]:
+    """({"original", "occluded"} example images, `title` with the masks' label and their
+    measured occluded fraction) for a figure of the study's test masks."""
+    imgs, masks = study.examples(mask_cfg)
+    frac = occluded_fraction(masks).mean().item()
+    rows = {"original": imgs, "occluded": apply_masks(imgs.float() / 255, masks, 0.0)}
+    return rows, f"{title} ({mask_cfg.label}, {frac:.1%} occluded)"
+
+
+def reconstructions(study: Study, methods: list[Method], mask_cfg: MaskConfig,
+                    images: Tensor | None = None) -> dict[str, Tensor]:
+    """{row label: (n, 3, H, W) in [0, 1]}: the masked input, each method's prediction and
+    the ground truth, on the study's example images and their evaluation masks."""
+    imgs, masks = study.examples(mask_cfg, images=images)
+    rows = {"input": apply_masks(imgs.float() / 255, masks, 0.0)}
+    rows |= {m.name: predictions(m, imgs, masks) for m in methods}
+    return rows | {"ground truth": imgs.float() / 255}
+
+
+def occlusion_grid(study: Study, network: Method, images: Tensor) -> dict[str, Tensor]:
+    """Input and network prediction at each generalisation-test mask count, on the first
+    examples, with the ground truth (Figures 25-26)."""
+    ev = study.params.evaluation
+    n, side = ev.n_examples, images.shape[-1]
+    grid = {}
+    for cfg in study.level_masks():
+        masks = fixed_masks(len(images), side, side, cfg, ev.mask_seed)[:n]
+        count = cfg.count
+        grid[f"{count} masks: input"] = apply_masks(images[:n].float() / 255, masks, 0.0)
+        grid[f"{count} masks: {network.name}"] = predictions(network, images[:n], masks)
+    return grid | {"ground truth": images[:n].float() / 255}
+
+
+def mask_coverage(study: Study, cfgs: dict[str, MaskConfig], n: int = 2048) -> pd.DataFrame:
+    """Measured occluded pixels of `n` masks per strategy (overlaps counted once) vs the
+    naive count·k²/HW estimate, at the study's image size."""
+    rows, height = [], study.splits.image_size
+    width = height
+    for name, cfg in cfgs.items():
+        pixels = fixed_masks(n, height, width, cfg, study.params.evaluation.mask_seed).sum(
+            dim=(1, 2, 3)).double()  # (N,)
+        lo, hi = naive_fraction(cfg, height, width)
+        rows.append({"strategy": name, "configuration": cfg.label,
+                     "occluded px (mean)": pixels.mean().item(), "min": int(pixels.min()),
+                     "max": int(pixels.max()),
+                     "% of image (measured)": 100 * pixels.mean().item() / (height * width),
+                     "% naive count·k²/HW": f"{100 * lo:.1f}" + (f"-{100 * hi:.1f}" if hi != lo else "")})
+    return pd.DataFrame(rows)
+
+
+def phase_schedule(study: Study, chain: list[tuple[StudyParams, Run]]) -> pd.DataFrame:
+    """The ViT phases as trained (after profile scaling), with measured occlusion."""
+    rows, side = [], study.splits.image_size
+    for params, run in chain:
+        c = run.config
+        masks = fixed_masks(256, side, side, c.mask, study.params.evaluation.mask_seed)
+        lo, hi = naive_fraction(c.mask, side, side)
+        w0, w1 = c.loss.weights_at(c.epoch_range[0]), c.loss.weights_at(c.epoch_range[1])
+        rows.append({
+            "phase": params.phase, "epochs": f"{c.epoch_range[0]}-{c.epoch_range[1]}",
+            "LR": f"{c.optimizer.lr:g}" + "".join(f", {v:g} from epoch {e}" for e, v in c.lr_changes.items()),
+            "masks": c.mask.label,
+            "λ_MAE": f"{w0.mae:g}" + (f"→{w1.mae:g}" if w1.mae != w0.mae else ""),
+            "λ_Perceptual": f"{w0.perceptual:g}" + (f"→{w1.perceptual:g}" if w1.perceptual != w0.perceptual else ""),
+            "grad clip": c.grad_clip or "-", "LR plateau scheduler": "on" if c.plateau else "off",
+            "occluded, naive N·k²/HW": f"{100 * lo:.0f}%" + (f"-{100 * hi:.0f}%" if hi != lo else ""),
+            "occluded, measured": f"{100 * occluded_fraction(masks).mean().item():.1f}%",
+        })
+    return pd.DataFrame(rows)
+
+
+def full_history(chain: list[tuple[StudyParams, Run]]) -> tuple[list[dict[str, float]], list[tuple[int, str]]]:
+    """Concatenated per-epoch history of all phases, and the phase start epochs."""
+    history, bounds = [], []
+    for params, run in chain:
+        bounds.append((run.config.epoch_range[0], f"phase {params.phase}"))
+        history += run.history
+    return history, bounds
+
+
+def first_seed(runs: dict[str, list[Run]]) -> dict[str, Run]:
+    """{run name: its first seed's run} (figures show one seed)."""
+    return {name: seeded[0] for name, seeded in runs.items()}
+
+
+def same_masks(runs: dict[str, Run]) -> dict[str, tuple[MaskConfig, dict[str, Run]]]:
+    """Runs grouped by their training masks: {label: (mask config, {name: run})}, in order."""
+    groups: dict[str, tuple[MaskConfig, dict[str, Run]]] = {}
+    for name, run in runs.items():
+        groups.setdefault(run.config.mask.label, (run.config.mask, {}))[1][name] = run
+    return groups
+
+
+def loss_histories(runs: dict[str, Run]) -> dict[str, list[dict[str, float]]]:
+    return {name: run.history for name, run in runs.items()}
+
+
+def last_epochs(runs: dict[str, list[Run]]) -> pd.DataFrame:
+    """Train and held-out loss at the last epoch of each run (first seed), and their gap."""
+    rows = []
+    for name, run in first_seed(runs).items():
+        last = run.history[-1]
+        held = next(k for k in last if k in ("val_loss", "test_loss"))
+        rows.append({"run": name, "epoch": last["epoch"], "train": last["train_loss"],
+                     "held out": last[held], "gap": last[held] - last["train_loss"]})
+    return pd.DataFrame(rows).set_index("run")

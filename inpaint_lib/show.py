@@ -1,0 +1,73 @@
+"""How notebooks display things: Markdown, figures with captions, formatted tables,
+and a study's provenance block. The only module that talks to IPython."""
+
+from __future__ import annotations
+
+import pandas as pd
+import yaml
+
+from . import figures, prose
+from .figures import Figure, plt
+from .methods import classical_methods
+from .scoring import first_seed, loss_histories, same_masks
+from .scoring import reconstructions as prediction_rows
+from .study import Study
+
+try:  # notebooks display rich output; the CLI (e.g. on a bare GPU machine) prints
+    from IPython.display import Markdown, display
+except ImportError:  # pragma: no cover - exercised only where IPython is absent
+    Markdown, display = str, print
+
+
+def md(text: str) -> None:
+    display(Markdown(text))
+
+
+def figure(fig: Figure) -> None:
+    """Display a figure with its title repeated as an HTML caption (searchable, readable)."""
+    title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
+    display(fig)
+    plt.close(fig)
+    if title:
+        md(f"<p class='caption'><em>{title}</em></p>")
+
+
+def format_table(df: pd.DataFrame, digits: int = 6) -> pd.io.formats.style.Styler:
+    """Uniform number formatting for report tables; NaN shown as '-', no index."""
+    fmt = {c: f"{{:.{digits}f}}" for c in df.columns if df[c].dtype.kind == "f"}
+    for c in df.columns:
+        if "PSNR" in c:
+            fmt[c] = "{:.2f}"
+        if "SSIM" in c:
+            fmt[c] = "{:.4f}"
+    return df.style.format(fmt, na_rep="-").hide(axis="index")
+
+
+def table(df: pd.DataFrame, digits: int = 6) -> None:
+    display(format_table(df, digits))
+
+
+def provenance(study: Study) -> None:
+    """Banners, the provenance line, and the settings block (what differs from the study's
+    base, and which layer set it) of a study's notebook."""
+    md(prose.provenance(study.facts()))
+    effective = yaml.safe_dump(study.params.model_dump(mode="json", exclude={"reference"}),
+                               sort_keys=False, width=100)
+    md(prose.settings_block(study.settings(), study.params.source_file, study.profile, effective))
+
+
+def loss_curves(study: Study, runs: dict, title: str) -> None:
+    """Train and held-out loss of each run's first seed."""
+    ylabel = "MSE loss ([-1, 1] scale)" if study.params.part == "A" else "loss"
+    figure(figures.loss_curves(loss_histories(first_seed(runs)), title, ylabel=ylabel))
+
+
+def reconstructions(study: Study, runs: dict, title: str, baselines: bool = False) -> None:
+    """Input, each run's prediction (first seed) and the ground truth on the study's
+    example images, one figure per kind of training mask; the classical methods too."""
+    groups = same_masks(first_seed(runs))
+    for label, (mask_cfg, group) in groups.items():
+        methods = [study.method(r, name) for name, r in group.items()]
+        methods += classical_methods() if baselines else []
+        suffix = f" — {label}" if len(groups) > 1 else ""
+        figure(figures.image_grid(prediction_rows(study, methods, mask_cfg), title + suffix))

@@ -1,0 +1,122 @@
+"""Report tables as pure functions: a long DataFrame of scores in, a DataFrame out.
+
+The long tables come from `scoring` (one row per method, seed and setting, with
+a ``kind`` of "network" or "classical" and every metric of `metrics.TABLE_METRICS`).
+Nothing here trains, scores or displays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .metrics import LOWER_IS_BETTER, METRIC_LABELS, TABLE_METRICS, WHOLE_IMAGE_METRICS
+from .schema import CAEConfig, Reference, RunConfig
+from .stats import mean_ci, pooled_sd
+
+
+def best(values: pd.Series, metric: str) -> str:
+    """Index label of the best value of `metric` (lowest, or highest for PSNR and SSIM)."""
+    return values.idxmin() if LOWER_IS_BETTER[metric] else values.idxmax()
+
+
+def split_methods(long: pd.DataFrame, by: str = "method") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(networks, classical): mean metrics per method (over seeds), in first-seen order."""
+    nets = long[long.kind == "network"].groupby(by, sort=False)[TABLE_METRICS].mean()
+    classical = long[long.kind == "classical"].groupby(by, sort=False)[TABLE_METRICS].mean()
+    return nets, classical
+
+
+def seed_noise(long: pd.DataFrame, metric: str = "mse") -> tuple[float, int]:
+    """Pooled seed standard deviation of `metric` over networks trained with >= 2 seeds,
+    and its degrees of freedom ((nan, 0) when no network has two seeds)."""
+    groups = [g[metric].tolist() for _, g in long[long.kind == "network"].groupby("method")]
+    return pooled_sd(groups)
+
+
+def seed_summary(long: pd.DataFrame, reference: dict[str, Reference] | None = None) -> pd.DataFrame:
+    """One row per (method, test masks): the study's metric (whole-image test MSE) as a
+    mean with its 95% t-interval over seeds, the study's own number, every other metric."""
+    reference = reference or {}
+    rows = []
+    for (method, setting), g in long.groupby(["method", "setting"], sort=False):
+        network = g.kind.iloc[0] == "network"
+        mean, half = mean_ci(g["mse"].tolist())
+        ref = reference.get(method)
+        row = {"method": method, "kind": g.kind.iloc[0], "test masks": setting,
+               "seeds": len(g) if network else "-", "test MSE": mean, "±95% CI": half,
+               "study's test MSE": ref.test_mse if ref and ref.test_mse is not None else math.nan}
+        row |= {METRIC_LABELS[m]: g[m].mean() for m in TABLE_METRICS[1:]}
+        rows.append(row | {"images": int(g["images"].iloc[0])})
+    return pd.DataFrame(rows)
+
+
+def with_latent_sizes(summary: pd.DataFrame, configs: dict[str, RunConfig],
+                      image_size: int) -> pd.DataFrame:
+    """`summary` with the latent size C·(H/8)² of each CAE run (`configs`) and its compression
+    of the 3·H·W input values (the study's 16C against 3,072 at 32 px); '-' for other rows."""
+    cells = (image_size // 8) ** 2  # three stride-2 convolutions
+    values = 3 * image_size**2
+    latent = {m: c.model.latent_channels * cells for m, c in configs.items()
+              if isinstance(c.model, CAEConfig)}
+    out = summary.copy()
+    out.insert(1, f"latent size ({cells}C)",
+               [f"{latent[m]:,}" if m in latent else "-" for m in out.method])
+    out.insert(2, f"compression of {values:,}",
+               [f"{values / latent[m]:.2f}x" if m in latent else "-" for m in out.method])
+    return out
+
+
+def gap(value: float, reference: float, metric: str) -> str:
+    """'+0.12 dB' for PSNR, else the relative difference '+22%'."""
+    if "psnr" in metric:
+        return f"{value - reference:+.2f} dB"
+    return f"{100 * (value - reference) / abs(reference):+.0f}%"
+
+
+def beats(value: float, reference: float, metric: str) -> bool:
+    return value < reference if LOWER_IS_BETTER[metric] else value > reference
+
+
+def headline(label: str, nets: pd.DataFrame, classical: pd.DataFrame) -> pd.DataFrame:
+    """Best network against best classical method, one row per metric of `nets`/`classical`
+    (rows: method, columns: metrics), with the gap and the winner."""
+    rows = []
+    for m in TABLE_METRICS:
+        net, cls = best(nets[m], m), best(classical[m], m)
+        nv, cv = nets.loc[net, m], classical.loc[cls, m]
+        rows.append({"comparison": label, "metric": METRIC_LABELS[m], "best network": net,
+                     "network": nv, "best classical": cls, "classical": cv,
+                     "network vs classical": gap(nv, cv, m),
+                     "winner": "network" if beats(nv, cv, m) else "classical"})
+    return pd.DataFrame(rows)
+
+
+def setting_headlines(prefix: str, long: pd.DataFrame, by: str = "setting") -> pd.DataFrame:
+    """`headline` for each value of `by` (mask setting, occlusion level) of a long table."""
+    return pd.concat([headline(f"{prefix} · {value}", *split_methods(g))
+                      for value, g in long.groupby(by, sort=False)], ignore_index=True)
+
+
+def conclusion_headlines(part_a: dict[str, pd.DataFrame],
+                         part_b: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every comparison of the report, best network against best classical method per metric:
+    Part A per study ({title: long table}) and mask setting, Part B per test set
+    ({name: levels table}) and occlusion level."""
+    frames = [setting_headlines(f"A · {title}", long) for title, long in part_a.items()]
+    frames += [setting_headlines(f"B · {name}", levels, by="masks") for name, levels in part_b.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def sweep_pivot(sweep: pd.DataFrame, metric: str = "mse") -> pd.DataFrame:
+    """Mask count × method of `metric`, with the measured occluded fraction first."""
+    pivot = sweep.pivot_table(index="masks", columns="method", values=metric, sort=False)
+    pivot.insert(0, "occluded (measured)", sweep.groupby("masks")["occluded"].first())
+    return pivot.reset_index()
+
+
+def levels_table(levels: pd.DataFrame) -> pd.DataFrame:
+    """Occlusion-level results as shown: level, measured occlusion, method, every metric."""
+    cols = ["masks", "occluded", "method", "images", *TABLE_METRICS, *WHOLE_IMAGE_METRICS]
+    return levels[cols].rename(columns={**METRIC_LABELS, "occluded": "occluded (measured)"})

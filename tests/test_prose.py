@@ -1,0 +1,119 @@
+"""Sentence builders on hand-made tables: rankings, noise verdicts, network-vs-classical
+verdicts, the mask-sweep sentence, and no Python booleans in prose."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from inpaint_lib import prose
+from inpaint_lib.schema import Reference
+
+from .test_tables import long_table, metrics
+
+
+def seeded(name: str, values: list[float], setting: str = "1 × 10×10 px") -> list[dict]:
+    return [{"method": name, "kind": "network", "seed": i, "setting": setting, "images": 10,
+             **metrics(v)} for i, v in enumerate(values)]
+
+
+def classical(name: str, mse: float, setting: str = "1 × 10×10 px") -> dict:
+    return {"method": name, "kind": "classical", "seed": None, "setting": setting, "images": 10,
+            **metrics(mse, hole_psnr=30.0, ssim=0.99)}
+
+
+def test_ranking_judges_each_step_against_seed_noise() -> None:
+    # baseline: three seeds 1.0 +- 0.1; 'close' 1.05 is within noise, 'far' 3.0 is real
+    long = pd.DataFrame(seeded("baseline", [0.9, 1.0, 1.1]) + seeded("close", [1.05])
+                        + seeded("far", [3.0]) + [classical("fill", 0.5)])
+    text = prose.ranking(long, {"baseline": Reference(test_mse=0.1), "close": Reference(test_mse=0.2),
+                                "far": Reference(test_mse=0.3)})
+    assert "Lowest test MSE among the networks: **baseline**" in text
+    assert "- close vs baseline: +0.050000 MSE (1.05x); within noise" in text
+    assert "- far vs close: +1.950000 MSE (2.86x); a real difference" in text
+    assert "ours baseline < close < far; the study's baseline < close < far — the same order" in text
+    assert "**every network loses to it**" in text  # fill 0.5 beats all on MSE
+
+
+def test_ranking_without_seeds_says_it_cannot_judge_and_reports_a_different_order() -> None:
+    long = pd.DataFrame(seeded("a", [1.0]) + seeded("b", [2.0]) + [classical("fill", 5.0)])
+    text = prose.ranking(long, {"a": Reference(test_mse=0.2), "b": Reference(test_mse=0.1)})
+    assert "no seed spread measured, so this gap cannot be judged" in text
+    assert "a different order" in text and "Seed noise" not in text
+
+
+def test_compare_to_best_counts_losers() -> None:
+    nets = pd.DataFrame([metrics(1.0), metrics(3.0)], index=["good", "bad"])
+    cls = pd.DataFrame([metrics(2.0), metrics(9.0)], index=["fill", "mean"])
+    lines = prose.compare_to_best(nets, cls)
+    mse = next(line for line in lines if line.startswith("MSE (raw prediction"))
+    assert "best classical **fill** 2" in mse and "**1 of 2 networks lose to it**" in mse
+    assert "good 1 (-50%, better)" in mse and "bad 3 (+50%, **worse**)" in mse
+    everyone = prose.compare_to_best(nets.loc[["good"]], cls)[0]
+    assert "every network beats it" in everyone
+
+
+def test_versus_baselines_one_block_per_setting() -> None:
+    long = pd.DataFrame(seeded("a", [1.0], "s1") + [classical("fill", 2.0, "s1")]
+                        + seeded("b", [1.0], "s2") + [classical("fill", 0.5, "s2")])
+    text = prose.versus_baselines(long)
+    assert text.count("**Against classical inpainting (") == 2
+    assert "(s1)" in text and "(s2)" in text
+
+
+def sweep_frames(per_image_rows: list[list[float]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = []
+    for n, (net, fill) in enumerate([(0.1, 0.05), (0.2, 0.25), (0.4, 0.3)], start=1):
+        rows.append({"masks": n, "occluded": 0.1 * n, "kind": "network", "method": "CAE (baseline)", "mse": net})
+        rows.append({"masks": n, "occluded": 0.1 * n, "kind": "classical", "method": "fill", "mse": fill})
+    per_image = pd.DataFrame(per_image_rows, columns=[1, 2, 3])
+    return pd.DataFrame(rows), per_image
+
+
+def test_mask_sweep_sentence_counts_images_in_words() -> None:
+    sweep, per_image = sweep_frames([[1, 2, 3], [1, 3, 2], [2, 2, 2]])
+    text = prose.mask_sweep(sweep, per_image)
+    assert "grows from 0.100000 with 1 mask (10.0% occluded) to 0.400000 with 3 masks (30.0%): 4.0x" in text
+    assert "2 of 3 images get worse at every added mask" in text  # [1,3,2] dips
+    assert "2 of 3 images are worse at 3 masks than at 1" in text  # [2,2,2] is not worse
+    assert "at 2 of 3 mask counts** (1, 3)" in text  # the CAE wins only at 2 masks
+    assert "True" not in text and "False" not in text
+    every, per_image = sweep_frames([[1, 2, 3], [1, 2, 4]])
+    assert "all 2 images get worse at every added mask, and all 2 images are worse" in prose.mask_sweep(every, per_image)
+
+
+def test_no_sentence_prints_a_python_boolean() -> None:
+    long = long_table()
+    sweep, per_image = sweep_frames([[1, 2, 3]])
+    levels = long.rename(columns={"setting": "masks"}).assign(occluded=0.3)
+    texts = [prose.ranking(long), prose.versus_baselines(long), prose.mask_sweep(sweep, per_image),
+             prose.occlusion_levels(levels, "pets"), prose.sweep_paragraph((sweep, per_image)),
+             prose.sets_against_classical({"pets": levels}), prose.studies_against_classical({"A": long})]
+    for text in texts:
+        assert "True" not in text and "False" not in text
+
+
+def test_headline_and_scope() -> None:
+    table = pd.DataFrame({"winner": ["network", "classical", "classical"]})
+    assert prose.headline(table).startswith("The best trained network beats the best classical "
+                                            "method in **1 of 3**")
+    assert prose.verdict_scope("full", "x") == ""
+    assert "`quick` profile (20 epochs)" in prose.verdict_scope("quick", "20 epochs")
+
+
+def test_provenance_banners_and_seed_counts() -> None:
+    facts = {"profile": "smoke", "dataset": "synthetic shapes", "sizes": {"train": 10, "val": 0, "test": 5},
+             "image_size": 32, "epochs": (1, 2), "batch_size": 4, "seeds": {"a": 3, "b": 1},
+             "mask_seed": 1234, "device": "cpu", "precision": "fp32", "random_vgg": True}
+    text = prose.provenance(facts)
+    assert "SMOKE PROFILE" in text and "RANDOMLY INITIALISED VGG-16" in text
+    assert "train 10, test 5; 32x32 px" in text and "a: 3 seeds, b: 1 seed" in text
+    real = prose.provenance({**facts, "dataset": "CIFAR-10", "random_vgg": False, "seeds": {"a": 1}})
+    assert "⚠" not in real and "1 seed per run" in real
+
+
+def test_settings_block_lists_each_change_with_its_source() -> None:
+    rows = [{"setting": "runs.baseline.epochs", "base value": 200, "value": 10,
+             "set by": "cae.yaml (200), rescaled by profile quick: epoch_scale 0.05"}]
+    text = prose.settings_block(rows, "params/a1.yaml", "quick", "title: t\n")
+    assert "| `runs.baseline.epochs` | `200` | `10` | cae.yaml (200), rescaled by profile quick" in text
+    assert "Every setting is the study's base value." in prose.settings_block([], "p", "full", "")

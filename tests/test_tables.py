@@ -1,0 +1,98 @@
+"""Table builders on small hand-made long tables with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from inpaint_lib import tables
+from inpaint_lib.metrics import TABLE_METRICS
+from inpaint_lib.schema import DataConfig, Reference, RunConfig
+
+
+def metrics(mse: float, hole_psnr: float = 20.0, ssim: float = 0.9) -> dict[str, float]:
+    return {"mse": mse, "mse_composite": mse / 10, "hole_mse": mse, "hole_mae": mse * 2,
+            "hole_psnr": hole_psnr, "ssim": ssim}
+
+
+def long_table() -> pd.DataFrame:
+    """Network A: 3 seeds (mse 1, 2, 3); network B: 1 seed; two classical methods."""
+    rows = [{"method": "A", "kind": "network", "seed": s, "setting": "1 × 10×10 px", "images": 10,
+             **metrics(float(s + 1), hole_psnr=18.0)} for s in range(3)]
+    rows.append({"method": "B", "kind": "network", "seed": 0, "setting": "1 × 10×10 px", "images": 10,
+                 **metrics(5.0, hole_psnr=22.0, ssim=0.95)})
+    rows.append({"method": "fill", "kind": "classical", "seed": None, "setting": "1 × 10×10 px",
+                 "images": 10, **metrics(1.5, hole_psnr=21.0, ssim=0.99)})
+    rows.append({"method": "blur", "kind": "classical", "seed": None, "setting": "1 × 10×10 px",
+                 "images": 10, **metrics(4.0, hole_psnr=19.0, ssim=0.5)})
+    return pd.DataFrame(rows)
+
+
+def test_split_methods_means_over_seeds_in_first_seen_order() -> None:
+    nets, classical = tables.split_methods(long_table())
+    assert list(nets.index) == ["A", "B"] and list(classical.index) == ["fill", "blur"]
+    assert nets.loc["A", "mse"] == 2.0 and nets.loc["B", "mse"] == 5.0
+
+
+def test_seed_summary_interval_reference_and_classical_rows() -> None:
+    summary = tables.seed_summary(long_table(), {"A": Reference(test_mse=0.5)}).set_index("method")
+    assert summary.loc["A", "test MSE"] == 2.0 and summary.loc["A", "seeds"] == 3
+    # t(0.975, df=2) * sd 1 / sqrt(3)
+    assert summary.loc["A", "±95% CI"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)
+    assert math.isnan(summary.loc["B", "±95% CI"])  # one seed: no interval
+    assert summary.loc["A", "study's test MSE"] == 0.5 and math.isnan(summary.loc["B", "study's test MSE"])
+    assert summary.loc["fill", "seeds"] == "-" and summary.loc["fill", "kind"] == "classical"
+    assert summary.loc["A", "hole PSNR (dB)"] == 18.0 and summary.loc["A", "images"] == 10
+
+
+def test_seed_noise_pools_networks_with_several_seeds() -> None:
+    sd, df = tables.seed_noise(long_table())
+    assert (sd, df) == (pytest.approx(1.0), 2)
+    assert math.isnan(tables.seed_noise(long_table().query("method != 'A'"))[0])
+
+
+def test_headline_picks_best_of_each_side_per_metric() -> None:
+    nets, classical = tables.split_methods(long_table())
+    head = tables.headline("A · test", nets, classical).set_index("metric")
+    mse = head.loc["MSE (raw prediction, whole image)"]
+    assert (mse["best network"], mse["best classical"], mse.winner) == ("A", "fill", "classical")
+    assert mse["network vs classical"] == "+33%"  # 2.0 vs 1.5
+    psnr = head.loc["hole PSNR (dB)"]  # higher is better: B 22 dB beats fill 21 dB
+    assert (psnr["best network"], psnr.winner, psnr["network vs classical"]) == ("B", "network", "+1.00 dB")
+    assert len(head) == len(TABLE_METRICS)
+
+
+def test_conclusion_headlines_label_every_comparison() -> None:
+    levels = long_table().rename(columns={"setting": "masks"})
+    head = tables.conclusion_headlines({"2.2 Optimizers": long_table()}, {"held-out pets": levels})
+    assert set(head.comparison) == {"A · 2.2 Optimizers · 1 × 10×10 px",
+                                    "B · held-out pets · 1 × 10×10 px"}
+    assert len(head) == 2 * len(TABLE_METRICS)
+
+
+def test_latent_sizes_follow_the_image_size() -> None:
+    data = DataConfig(dataset="cifar10")
+    configs = {n: RunConfig(data=data, model={"arch": "cae", "latent_channels": c})
+               for n, c in (("16", 16), ("256", 256))}
+    summary = pd.DataFrame({"method": ["16", "256", "biharmonic"], "test MSE": [1.0, 2.0, 3.0]})
+    out = tables.with_latent_sizes(summary, configs, 32)
+    assert list(out.columns[1:3]) == ["latent size (16C)", "compression of 3,072"]
+    assert list(out["latent size (16C)"]) == ["256", "4,096", "-"]
+    assert list(out["compression of 3,072"]) == ["12.00x", "0.75x", "-"]
+    assert list(tables.with_latent_sizes(summary, configs, 96).columns[1:3]) == [
+        "latent size (144C)", "compression of 27,648"]
+
+
+def test_sweep_pivot_puts_occlusion_first() -> None:
+    sweep = pd.DataFrame({"masks": [1, 1, 2, 2], "occluded": [0.1, 0.1, 0.2, 0.2],
+                          "method": ["net", "fill", "net", "fill"], "mse": [1.0, 2.0, 3.0, 4.0]})
+    pivot = tables.sweep_pivot(sweep)
+    assert list(pivot.columns) == ["masks", "occluded (measured)", "net", "fill"]
+    assert pivot.loc[1, "net"] == 3.0 and pivot.loc[0, "occluded (measured)"] == 0.1
+
+
+def test_gap_and_beats_respect_the_metric_direction() -> None:
+    assert tables.beats(0.1, 0.2, "hole_mse") and not tables.beats(0.1, 0.2, "ssim")
+    assert tables.gap(20.0, 21.5, "hole_psnr") == "-1.50 dB" and tables.gap(0.9, 1.0, "mse") == "-10%"
