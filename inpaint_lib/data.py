@@ -35,6 +35,8 @@ from .schema import DataConfig
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CIFAR10_SHIP, STL10_SHIP = 8, 8
+DATASET_NAMES = {"cifar10": "CIFAR-10", "oxford_pet": "Oxford-IIIT Pet", "ships": "STL-10's ships",
+                 "stl10": "STL-10", "cifar10_ship": "CIFAR-10's ships"}
 
 
 class DataMissingError(RuntimeError):
@@ -228,6 +230,22 @@ def _ships(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     return ships[:0], _resize(ships, cfg.image_size), name, f"torchvision STL10 at {root}"
 
 
+def _stl10(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
+    """STL-10's labelled train (5,000) and test (8,000) images, 96x96 (study section 4.1)."""
+    from torchvision.datasets import STL10
+
+    root = data_dir()
+    tree = _locate(cfg, "stl10_binary", [root / "stl10"], "STL-10",
+                   "put torchvision's stl10_binary, or an image tree stl10/train/<class>/*.png, "
+                   "in the data directory", lambda: STL10(root, split="train", download=True))
+    if tree is not None:
+        train, test = read_tree(tree, cfg.image_size)
+        return train, test, _tree_label(tree, "STL-10 (image folder)"), f"image tree {tree}"
+    parts = [torch.from_numpy(STL10(root, split=s, download=False).data).contiguous()
+             for s in ("train", "test")]
+    return parts[0], parts[1], "STL-10", f"torchvision STL10 at {root}"
+
+
 def synthetic_images(n: int, size: int, seed: int) -> Tensor:
     """(n, 3, size, size) uint8 of smooth gradients and random rectangles (smoke tests)."""
     g = torch.Generator().manual_seed(seed)
@@ -266,7 +284,21 @@ def split(train_pool: Tensor, test: Tensor, cfg: DataConfig) -> tuple[Tensor, Te
 
 
 def load(cfg: DataConfig) -> Splits:
-    """Load and split a dataset as configured (real data unless dataset is synthetic)."""
+    """Load and split a dataset as configured (real data unless dataset is synthetic); when
+    it is missing and `cfg.fallback` is set, the fallback, named as standing in for it."""
+    try:
+        return _load(cfg)
+    except DataMissingError:
+        if cfg.fallback is None:
+            raise
+    stand_in = _load(cfg.fallback)
+    name = (f"{stand_in.name} at {stand_in.image_size} px, standing in for "
+            f"{DATASET_NAMES.get(cfg.dataset, cfg.dataset)}, which is not on this machine")
+    return Splits(stand_in.train, stand_in.val, stand_in.test, name, stand_in.source,
+                  stand_in.fingerprint)
+
+
+def _load(cfg: DataConfig) -> Splits:
     if cfg.dataset == "cifar10":
         train, test, name, source = _cifar10(cfg)
     elif cfg.dataset == "cifar10_ship":
@@ -276,6 +308,8 @@ def load(cfg: DataConfig) -> Splits:
         train, test, name, source = _oxford_pet(cfg)
     elif cfg.dataset == "ships":
         train, test, name, source = _ships(cfg)
+    elif cfg.dataset == "stl10":
+        train, test, name, source = _stl10(cfg)
     elif cfg.dataset == "folder":
         root = Path(cfg.root or "").expanduser()
         if not _is_tree(root):

@@ -74,26 +74,60 @@ class PerceptualLoss(nn.Module):
         return F.l1_loss(self._features(pred), target_features)
 
 
-class InpaintingLoss(nn.Module):
-    """L = w_mse * MSE + w_mae * MAE + w_perc * Perceptual (weights per call)."""
+def region_mean(err: Tensor, holes: Tensor, known_weight: float) -> Tensor:
+    """Mean of a per-pixel error over the hole, plus `known_weight` x its mean over the known
+    pixels. err: (N, C, H, W); holes: (N, 1, H, W) bool, True = missing."""
+    hole = holes.to(err.dtype).expand_as(err)
+    n_hole = hole.sum().clamp(min=1)
+    loss = (err * hole).sum() / n_hole
+    if known_weight:
+        known = 1 - hole
+        loss = loss + known_weight * (err * known).sum() / known.sum().clamp(min=1)
+    return loss
 
-    def __init__(self, perceptual_weights: str | None) -> None:
+
+class InpaintingLoss(nn.Module):
+    """L = w_mse * MSE + w_mae * MAE + w_perc * Perceptual (weights per call), on the region
+    `region` of the output (see `schema.LossConfig`)."""
+
+    def __init__(self, perceptual_weights: str | None, region: str = "image",
+                 known_weight: float = 0.0, signed: bool = False) -> None:
         super().__init__()
         self.perceptual = PerceptualLoss(perceptual_weights) if perceptual_weights else None
+        self.region, self.known_weight = region, known_weight
+        self.signed = signed  # images on [-1, 1] (the CAE): mapped to [0, 1] for the VGG
 
-    def forward(self, pred: Tensor, target: Tensor, w: LossWeights) -> tuple[Tensor, dict[str, float]]:
-        """pred, target: (N, 3, H, W). Returns the total and its unweighted parts."""
-        total = pred.new_zeros(())
+    def terms(self, pred: Tensor, target: Tensor, holes: Tensor | None,
+              w: LossWeights) -> dict[str, Tensor]:
+        """The unweighted terms whose weight in `w` is non-zero, each a scalar.
+
+        pred, target: (N, 3, H, W) on the model's scale ([-1, 1] if `signed`, else [0, 1]);
+        holes: (N, 1, H, W) bool, True = missing (needed unless region is "image").
+        """
+        if self.region != "image" and holes is None:
+            raise ValueError(f"loss region {self.region!r} needs the masks")
+        if self.region != "image":  # known pixels copied from the target: only the hole is learnt
+            composite = torch.where(holes, pred, target)
+        seen = pred if self.region == "image" else composite
         parts: dict[str, Tensor] = {}
         if w.mse:
-            parts["mse"] = F.mse_loss(pred, target)
-            total = total + w.mse * parts["mse"]
+            parts["mse"] = (region_mean((pred - target).square(), holes, self.known_weight)
+                            if self.region == "hole" else F.mse_loss(seen, target))
         if w.mae:
-            parts["mae"] = F.l1_loss(pred, target)
-            total = total + w.mae * parts["mae"]
+            parts["mae"] = (region_mean((pred - target).abs(), holes, self.known_weight)
+                            if self.region == "hole" else F.l1_loss(seen, target))
         if w.perceptual:
             if self.perceptual is None:
                 raise RuntimeError("perceptual weight > 0 but the loss was built without VGG")
-            parts["perceptual"] = self.perceptual(pred.float(), target.float())
-            total = total + w.perceptual * parts["perceptual"]
+            pair = (seen.float(), target.float())
+            parts["perceptual"] = self.perceptual(*[(x + 1) / 2 for x in pair] if self.signed else pair)
+        return parts
+
+    def forward(self, pred: Tensor, target: Tensor, w: LossWeights,
+                holes: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        """The weighted total and its unweighted (detached) parts."""
+        parts = self.terms(pred, target, holes, w)
+        total = pred.new_zeros(())
+        for name, value in parts.items():
+            total = total + getattr(w, name) * value
         return total, {k: v.detach() for k, v in parts.items()}

@@ -44,7 +44,7 @@ def network_method(name: str, model: nn.Module, identity: str, signed: bool,
         if signed:
             x = x * 2 - 1
         with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
-            out = model(x.contiguous(memory_format=torch.channels_last)).float()
+            out = model(x.contiguous(memory_format=torch.channels_last), masks.to(device)).float()
         return ((out + 1) / 2 if signed else out).clamp(0, 1)
 
     return Method(name, predict, identity)

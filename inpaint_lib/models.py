@@ -30,8 +30,9 @@ class CAE(nn.Module):
             nn.ConvTranspose2d(32, 3, kernel_size=3, stride=2, padding=1, output_padding=1), nn.Tanh(),
         )  # fmt: skip
 
-    def forward(self, masked: Tensor) -> Tensor:
-        """masked: (N, 3, 32, 32) in [-1, 1], holes black (-1) -> (N, 3, 32, 32) in [-1, 1]."""
+    def forward(self, masked: Tensor, holes: Tensor | None = None) -> Tensor:
+        """masked: (N, 3, H, W) in [-1, 1], holes black (-1); holes: unused (the study's CAE
+        does not know where the hole is) -> (N, 3, H, W) in [-1, 1]. H, W: multiples of 8."""
         return self.decoder(self.encoder(masked))
 
 
@@ -93,8 +94,8 @@ class ViTInpainter(nn.Module):
         x = patches.view(n, g, g, p, p, 3)
         return torch.einsum("nhwpqc->nchpwq", x).reshape(n, 3, g * p, g * p)
 
-    def forward(self, masked: Tensor) -> Tensor:
-        """masked: (N, 3, H, W) in [0, 1], holes black (0) -> (N, 3, H, W) in [0, 1]."""
+    def forward(self, masked: Tensor, holes: Tensor | None = None) -> Tensor:
+        """masked: (N, 3, H, W) in [0, 1], holes black (0); holes: unused -> (N, 3, H, W) in [0, 1]."""
         x = self.patch_embed(masked).flatten(2).transpose(1, 2)  # (N, L, D)
         x = self.pos_drop(x + self.pos_embed)
         for block in self.blocks:

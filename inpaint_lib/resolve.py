@@ -156,6 +156,9 @@ def load_params(params_file: str | Path, profile: str = "quick") -> StudyParams:
         raise one_line(path, err) from None
     for name in study.runs:
         run_config(study, name, path)
+    for name in study.run_seeds:
+        if name not in study.runs:
+            raise ParamsError(f"{path}: run_seeds.{name}: no run named {name!r}")
     return study
 
 
@@ -250,7 +253,7 @@ def seeds_for(study: StudyParams, name: str) -> list[int]:
     cfg = run_config(study, name)
     base = StudyParams.model_validate({**study.model_dump(), "runs": {"_base": {}}})
     is_base = cfg.key() == run_config(base, "_base").key()
-    n = max(study.seeds, study.baseline_seeds if is_base else 1)
+    n = max(study.seeds, study.baseline_seeds if is_base else 1, study.run_seeds.get(name, 1))
     return [cfg.seed + i for i in range(n)]
 
 

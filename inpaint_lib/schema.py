@@ -34,10 +34,10 @@ def config_hash(obj: Any) -> str:
 
 
 # --------------------------------------------------------------------------- data
-DatasetName = Literal["cifar10", "oxford_pet", "ships", "cifar10_ship", "folder", "synthetic"]
+DatasetName = Literal["cifar10", "oxford_pet", "ships", "cifar10_ship", "stl10", "folder", "synthetic"]
 # Side of each dataset's images when `image_size` is not set (None: varies, must be set).
 NATIVE_IMAGE_SIZE: dict[str, int] = {"cifar10": 32, "cifar10_ship": 32, "oxford_pet": 224,
-                                     "synthetic": 32}
+                                     "stl10": 96, "synthetic": 32}
 
 
 class SubsetConfig(Strict):
@@ -58,6 +58,9 @@ class DataConfig(Strict):
     subset: SubsetConfig = SubsetConfig()
     download: bool = True
     synthetic_count: PositiveInt = 256  # smoke profile only
+    # real images used, and named as such in the report, when this dataset is not on disk
+    # and cannot be downloaded (e.g. STL-10 -> the Oxford-IIIT Pet images at 96 px)
+    fallback: DataConfig | None = None
 
     @model_validator(mode="after")
     def _check(self) -> DataConfig:
@@ -72,7 +75,10 @@ class DataConfig(Strict):
     @property
     def side(self) -> int | None:
         """Side of the images as loaded (None when only the files know it)."""
-        return self.image_size or NATIVE_IMAGE_SIZE.get(self.dataset)
+        side = self.image_size or NATIVE_IMAGE_SIZE.get(self.dataset)
+        if self.fallback is not None and self.fallback.side != side:
+            return None  # either may be loaded
+        return side
 
 
 # ------------------------------------------------------------------------- masks
@@ -162,11 +168,18 @@ class LossWeights(Strict):
 
 
 class LossConfig(LossWeights):
-    """Weighted sum of pixel and perceptual losses (the weights), optionally ramped linearly."""
+    """Weighted sum of pixel and perceptual losses (the weights), optionally ramped linearly.
+
+    `region` says which output is scored: the raw prediction over the whole image (the
+    study's), the composited output (known pixels copied from the target, so only the hole
+    is learnt), or the hole alone plus `known_weight` times the error on the known pixels.
+    """
 
     ramp_to: LossWeights | None = None  # weights reached at ramp_epochs[1]
     ramp_epochs: tuple[PositiveInt, PositiveInt] | None = None  # global epochs, inclusive
     perceptual_weights: str = "imagenet"  # "imagenet" | "random" | path to a .pth state dict
+    region: Literal["image", "composite", "hole"] = "image"
+    known_weight: float = Field(0.0, ge=0)  # region "hole" only
 
     @model_validator(mode="after")
     def _check(self) -> LossConfig:
@@ -174,6 +187,8 @@ class LossConfig(LossWeights):
             raise ValueError("ramp_to: ramp_to and ramp_epochs go together")
         if self.mse + self.mae + self.perceptual == 0 and self.ramp_to is None:
             raise ValueError("mse: every loss weight is zero")
+        if self.known_weight and self.region != "hole":
+            raise ValueError("known_weight: only used with region: hole")
         return self
 
     @property
@@ -300,6 +315,7 @@ class StudyParams(Strict):
     mask_scale: PositiveFloat = 1.0  # profile knob: scale square sides (reduced image size)
     seeds: PositiveInt = 1  # training seeds per run (mean and 95% interval when > 1)
     baseline_seeds: PositiveInt = 1  # seeds for runs equal to the base config: the noise estimate
+    run_seeds: dict[str, PositiveInt] = {}  # more seeds for named runs (e.g. the best variant)
     profile_note: str = ""
     source_file: str = ""
 

@@ -23,6 +23,7 @@ from .data import Splits
 from .io import atomic_torch_save
 from .losses import InpaintingLoss
 from .masks import apply_masks, fixed_masks, make_generator, random_squares
+from .metrics import PSNR_MIN_MSE
 from .models import build_model
 from .schema import CAEConfig, OptimizerConfig, RunConfig
 
@@ -121,9 +122,10 @@ class Trainer:
         # fp16 needs loss scaling; bf16 has fp32's exponent range and does not
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast_dtype == torch.float16)
         vgg = cfg.loss.perceptual_weights if cfg.loss.uses_perceptual else None
-        self.loss_fn = InpaintingLoss(vgg).to(device)
+        self.loss_fn = InpaintingLoss(vgg, cfg.loss.region, cfg.loss.known_weight,
+                                      self.signed).to(device)
         # the compiled callable shares the model's parameters; checkpoints keep using self.model
-        self.forward: Callable[[Tensor], Tensor] = self.model
+        self.forward: Callable[[Tensor, Tensor], Tensor] = self.model
         if cfg.compile:
             self.forward = torch.compile(self.model)
             if self.loss_fn.perceptual is not None:
@@ -190,7 +192,7 @@ class Trainer:
                      else epoch_masks[start:start + cfg.batch_size])
             masked, target = self.prepare(self.train_images[idx], masks)
             with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.use_amp):
-                loss, _ = self.loss_fn(self.forward(masked), target, weights)
+                loss, _ = self.loss_fn(self.forward(masked, masks), target, weights, masks)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             if cfg.grad_clip is not None:
@@ -203,17 +205,26 @@ class Trainer:
         return (total / max(steps, 1)).item()
 
     @torch.no_grad()
-    def held_out_loss(self, epoch: int, batch: int = 500) -> float:
+    def held_out(self, epoch: int, batch: int = 500) -> tuple[float, float]:
+        """(loss, mean per-image hole PSNR of the composited output) on the held-out split
+        under its fixed masks; PSNR on the model's scale (peak-to-peak 2 for [-1, 1])."""
         weights = self.cfg.loss.weights_at(epoch)
         self.model.eval()
-        total, n = 0.0, len(self.held_out_images)
+        total, psnr, n = 0.0, 0.0, len(self.held_out_images)
+        peak = 2.0 if self.signed else 1.0
         for start in range(0, n, batch):
             sl = slice(start, start + batch)
-            masked, target = self.prepare(self.held_out_images[sl], self.held_out_masks[sl])
+            holes = self.held_out_masks[sl]
+            masked, target = self.prepare(self.held_out_images[sl], holes)
             with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.use_amp):
-                loss, _ = self.loss_fn(self.forward(masked), target, weights)
+                pred = self.forward(masked, holes)
+                loss, _ = self.loss_fn(pred, target, weights, holes)
             total += loss.float().item() * len(target)
-        return total / max(n, 1)
+            hole = holes.float()
+            sq = ((pred.float() - target).square() * hole).sum(dim=(1, 2, 3))  # (N,)
+            hole_mse = sq / (3 * hole.sum(dim=(1, 2, 3))).clamp(min=1)
+            psnr += (10 * torch.log10(peak**2 / hole_mse.clamp(min=PSNR_MIN_MSE))).sum().item()
+        return total / max(n, 1), psnr / max(n, 1)
 
     # ------------------------------------------------------------------- fit
     def fit(self, checkpoint: Path, every: int = 1, stop_after: int | None = None,
@@ -234,12 +245,13 @@ class Trainer:
                 raise TrainingDiverged(
                     f"epoch {epoch}: training loss is {train_loss}; stopped, last good "
                     f"checkpoint (epoch {self.epoch}) kept at {checkpoint}")
-            held_out = self.held_out_loss(epoch)
+            held_out, hole_psnr = self.held_out(epoch)
             if self.scheduler is not None:
                 self.scheduler.step(held_out)
             w = self.cfg.loss.weights_at(epoch)
             self.history.append({
                 "epoch": epoch, "train_loss": train_loss, f"{self.held_out_name}_loss": held_out,
+                f"{self.held_out_name}_hole_psnr": hole_psnr,
                 "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t0,
                 "w_mse": w.mse, "w_mae": w.mae, "w_perceptual": w.perceptual,
             })

@@ -86,3 +86,15 @@ def test_synthetic_is_deterministic_uint8() -> None:
     a = data.synthetic_images(5, 32, seed=3)
     assert a.dtype == torch.uint8 and a.shape == (5, 3, 32, 32)
     assert torch.equal(a, data.synthetic_images(5, 32, seed=3))
+
+
+def test_a_missing_dataset_uses_its_named_fallback(tmp_path: Path) -> None:
+    make_tree(tmp_path / "data" / "oxford-pet", {"cat": (6, 2), "dog": (6, 2)}, size=40)
+    stl = DataConfig(dataset="stl10", download=False, val_size=0)
+    with pytest.raises(data.DataMissingError, match="STL-10 not found"):
+        data.load(stl)
+    pets = DataConfig(dataset="oxford_pet", image_size=24, val_size=0, download=False)
+    splits = data.load(stl.model_copy(update={"fallback": pets}))
+    assert splits.test.shape == (4, 3, 24, 24) and len(splits.train) == 12
+    assert splits.name.endswith("at 24 px, standing in for STL-10, which is not on this machine")
+    assert splits.fingerprint == data.load(pets).fingerprint

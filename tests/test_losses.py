@@ -46,3 +46,47 @@ def test_weighted_combination() -> None:
     assert total.item() == pytest.approx(2 * 0.25 + 0.5)
     with pytest.raises(RuntimeError, match="without VGG"):
         fn(pred, target, LossWeights(perceptual=1.0))
+
+
+def _quarter_hole() -> torch.Tensor:
+    holes = torch.zeros(1, 1, 4, 4, dtype=torch.bool)
+    holes[..., :2, :2] = True  # 4 of 16 pixels missing
+    return holes
+
+
+def test_composite_region_scores_only_the_hole() -> None:
+    """pred = target + 1 everywhere: the composite keeps the known pixels, so the error is
+    the hole's share (1/4) and no gradient reaches the known pixels."""
+    target = torch.zeros(1, 3, 4, 4)
+    pred = (target + 1).requires_grad_(True)
+    fn = losses.InpaintingLoss(None, region="composite")
+    total, parts = fn(pred, target, LossWeights(mse=1.0, mae=1.0), _quarter_hole())
+    assert parts["mse"].item() == pytest.approx(0.25) and parts["mae"].item() == pytest.approx(0.25)
+    total.backward()
+    assert pred.grad[..., 2:, :].abs().sum() == 0 and pred.grad[..., :2, :2].abs().sum() > 0
+    with pytest.raises(ValueError, match="needs the masks"):
+        fn(pred, target, LossWeights(mse=1.0))
+
+
+def test_hole_region_means_over_the_hole_plus_weighted_known_pixels() -> None:
+    target = torch.zeros(1, 3, 4, 4)
+    pred = torch.full((1, 3, 4, 4), 2.0)
+    pred[..., :2, :2] = 1.0  # error 1 in the hole, 2 on the known pixels
+    holes = _quarter_hole()
+    _, parts = losses.InpaintingLoss(None, region="hole")(pred, target, LossWeights(mse=1.0), holes)
+    assert parts["mse"].item() == pytest.approx(1.0)
+    _, parts = losses.InpaintingLoss(None, region="hole", known_weight=0.5)(
+        pred, target, LossWeights(mse=1.0, mae=1.0), holes)
+    assert parts["mse"].item() == pytest.approx(1.0 + 0.5 * 4.0)
+    assert parts["mae"].item() == pytest.approx(1.0 + 0.5 * 2.0)
+
+
+def test_perceptual_term_sees_signed_images_on_the_unit_scale() -> None:
+    with pytest.warns(UserWarning):
+        signed = losses.InpaintingLoss("random", signed=True)
+    unit = losses.InpaintingLoss(None)
+    unit.perceptual = signed.perceptual
+    x, y = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
+    a = signed.terms(x * 2 - 1, y * 2 - 1, None, LossWeights(perceptual=1.0))["perceptual"]
+    b = unit.terms(x, y, None, LossWeights(perceptual=1.0))["perceptual"]
+    assert a.item() == pytest.approx(b.item(), rel=1e-5)

@@ -123,3 +123,18 @@ def test_compiled_training_matches_eager_and_checkpoints_plain_keys(tmp_path: Pa
     assert compiled.history[0]["train_loss"] == pytest.approx(eager.history[0]["train_loss"], rel=1e-3)
     state = torch.load(tmp_path / "c" / "final.pt", weights_only=True)
     assert set(state["model"]) == set(eager.model.state_dict())  # no "_orig_mod." prefix
+
+
+def test_history_records_held_out_hole_psnr_of_the_composite(tmp_path: Path) -> None:
+    trainer = runs.train_run(_cfg(epochs=2), _splits(), tmp_path / "p", DEVICE, log=None)
+    psnr = [h["val_hole_psnr"] for h in trainer.history]
+    assert all(0 < p < 100 for p in psnr)
+    # by hand for the final model: per-image hole PSNR on [-1, 1] (peak-to-peak 2), averaged
+    _, by_trainer = trainer.held_out(2)
+    masked, target = trainer.prepare(trainer.held_out_images, trainer.held_out_masks)
+    with torch.no_grad():
+        pred = trainer.model(masked, trainer.held_out_masks).float()
+    hole = trainer.held_out_masks.float()
+    mse = ((pred - target) ** 2 * hole).sum(dim=(1, 2, 3)) / (3 * hole.sum(dim=(1, 2, 3)))
+    assert by_trainer == pytest.approx((10 * torch.log10(4 / mse)).mean().item(), rel=1e-3)
+    assert psnr[-1] == pytest.approx(by_trainer, rel=1e-6)
