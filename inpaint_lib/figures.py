@@ -101,3 +101,73 @@ def mask_sweep(sweep: pd.DataFrame, title: str) -> Figure:
     n = int(sweep["images"].iloc[0])
     return metric_vs_setting(sweep, "masks", "mse", "method", f"{title}, {n:,} test images",
                              "test MSE, whole image ([-1, 1] scale)")
+
+
+def time_to_quality(histories: dict[str, list[dict[str, float]]], classical: dict[str, float],
+                    title: str, ylabel: str = "held-out hole PSNR (dB)") -> Figure:
+    """Held-out hole PSNR after each epoch against cumulative training seconds, one line per
+    run (its history's `val_hole_psnr` and `seconds`); each classical method, which needs no
+    training, as a horizontal line at its PSNR on the same images and masks."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    colours = sns.color_palette("deep", len(histories) + len(classical))
+    for colour, (name, hist) in zip(colours, histories.items()):
+        seconds = np.cumsum([h["seconds"] for h in hist])
+        psnr = [next(v for k, v in h.items() if k.endswith("_hole_psnr")) for h in hist]
+        ax.plot(seconds, psnr, marker="o", ms=3, color=colour, label=name)
+    for colour, (name, value) in zip(colours[len(histories):], classical.items()):
+        ax.axhline(value, color=colour, ls="--", lw=1.2, label=f"{name} (no training)")
+    ax.set(xlabel="training seconds (cumulative, this machine)", ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def hole_crops(rows: dict[str, Tensor], holes: Tensor, title: str, margin: int = 3,
+               size: float = 1.9) -> Figure:
+    """Each example cropped around its hole and enlarged, one row per method.
+
+    rows: {label: (N, 3, H, W) in [0, 1] or uint8}, the same N images in every row;
+    holes: (N, 1, H, W) bool. The crop is the hole's bounding box plus `margin` pixels,
+    the same window in every row, drawn with nearest-neighbour enlargement.
+    """
+    n = len(holes)
+    boxes = []
+    for hole in holes[:, 0]:
+        ys, xs = hole.nonzero(as_tuple=True)
+        h, w = hole.shape
+        boxes.append((max(int(ys.min()) - margin, 0), min(int(ys.max()) + margin + 1, h),
+                      max(int(xs.min()) - margin, 0), min(int(xs.max()) + margin + 1, w)))
+    cropped = {label: [imgs[i][:, y0:y1, x0:x1] for i, (y0, y1, x0, x1) in enumerate(boxes)]
+               for label, imgs in rows.items()}
+    fig, axes = plt.subplots(len(rows), n, figsize=(size * n, size * len(rows) + 0.4), squeeze=False)
+    for r, (label, crops) in enumerate(cropped.items()):
+        for c, crop in enumerate(crops):
+            ax = axes[r, c]
+            ax.imshow(_to_hwc(crop), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            if c == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def headline_heatmap(table: pd.DataFrame, title: str) -> Figure:
+    """The conclusions' headline (`tables.headline` rows) as comparison x metric: colour is the
+    best network's advantage over the best classical method (green: the network is better),
+    each cell annotated with the gap as the table states it."""
+    advantage = table.pivot_table(index="comparison", columns="metric", values="advantage",
+                                  sort=False)
+    labels = table.pivot_table(index="comparison", columns="metric", values="network vs classical",
+                               aggfunc="first", sort=False).loc[advantage.index, advantage.columns]
+    limit = float(np.nanmax(np.abs(advantage.to_numpy()))) or 1.0
+    fig, ax = plt.subplots(figsize=(2.0 + 1.25 * advantage.shape[1], 1.2 + 0.34 * advantage.shape[0]))
+    sns.heatmap(advantage, annot=labels.to_numpy(), fmt="", cmap="RdYlGn", center=0, vmin=-limit,
+                vmax=limit, cbar_kws={"label": "network advantage, % of the classical value"},
+                annot_kws={"fontsize": 7}, linewidths=0.5, ax=ax)
+    ax.set(title=title, xlabel="", ylabel="")
+    ax.tick_params(axis="x", labelrotation=20)
+    fig.tight_layout()
+    return fig

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .schema import ConclusionsParams, RunConfig, StudyParams
+from .schema import ConclusionsParams, MaskConfig, RunConfig, StudyParams
 
 PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
 PROFILES = ("smoke", "quick", "full")
@@ -224,6 +224,8 @@ def _rescaled(cfg: RunConfig, study: StudyParams, parent: RunConfig | None) -> d
         if (new_first, new_last) != (first, last):
             update["epochs"] = (new_first, new_last) if new_first != 1 else new_last
             update["lr_changes"] = {remap(e): lr for e, lr in cfg.lr_changes.items()}
+            update["mask_schedule"] = {remap(e): m.model_dump()
+                                       for e, m in cfg.mask_schedule.items()}
             if cfg.loss.ramp_epochs is not None:
                 a, b = cfg.loss.ramp_epochs
                 update["loss"] = {**cfg.loss.model_dump(), "ramp_epochs": (remap(a), remap(b))}
@@ -231,9 +233,15 @@ def _rescaled(cfg: RunConfig, study: StudyParams, parent: RunConfig | None) -> d
         def side(v: int) -> int:
             return max(1, round(v * study.mask_scale))
 
-        size = cfg.mask.size
-        scaled = (side(size[0]), side(size[1])) if isinstance(size, tuple) else side(size)
-        update["mask"] = {**cfg.mask.model_dump(), "size": scaled}
+        def scaled(mask: MaskConfig) -> dict[str, Any]:
+            size = mask.size
+            new = (side(size[0]), side(size[1])) if isinstance(size, tuple) else side(size)
+            return {**mask.model_dump(), "size": new}
+
+        update["mask"] = scaled(cfg.mask)
+        schedule = update.get("mask_schedule", cfg.mask_schedule)
+        update["mask_schedule"] = {e: scaled(MaskConfig.model_validate(m))
+                                   for e, m in schedule.items()}
     return update
 
 

@@ -180,6 +180,12 @@ class LossConfig(LossWeights):
     perceptual_weights: str = "imagenet"  # "imagenet" | "random" | path to a .pth state dict
     region: Literal["image", "composite", "hole"] = "image"
     known_weight: float = Field(0.0, ge=0)  # region "hole" only
+    # how the terms are weighted (see weighting.py): the weights above by hand (the study's),
+    # or learnt/adapted during training; then a weight of 1 switches a term on, 0 off
+    weighting: Literal["manual", "uncertainty", "gradnorm", "softadapt"] = "manual"
+    gradnorm_alpha: float = Field(1.5, ge=0)
+    softadapt_beta: float = 0.1
+    weight_lr: PositiveFloat = 0.025  # GradNorm's step size for the weights
 
     @model_validator(mode="after")
     def _check(self) -> LossConfig:
@@ -189,6 +195,11 @@ class LossConfig(LossWeights):
             raise ValueError("mse: every loss weight is zero")
         if self.known_weight and self.region != "hole":
             raise ValueError("known_weight: only used with region: hole")
+        if self.weighting != "manual":
+            on = [w for w in (self.mse, self.mae, self.perceptual) if w]
+            if self.ramp_to is not None or any(w != 1 for w in on) or len(on) < 2:
+                raise ValueError(f"weighting: {self.weighting} sets the weights itself: give two or "
+                                 "more terms a weight of 1 (the others 0) and no ramp")
         return self
 
     @property
@@ -210,6 +221,14 @@ class LossConfig(LossWeights):
         )
 
 
+class CosineSchedule(Strict):
+    """Learning rate per step: linear warm-up over `warmup` of the run, then cosine decay
+    from the optimiser's lr to `final` times it (a plain rule in place of hand-set changes)."""
+
+    warmup: float = Field(0.05, ge=0, lt=1)
+    final: float = Field(0.01, ge=0, le=1)
+
+
 class PlateauConfig(Strict):
     """ReduceLROnPlateau on the held-out loss."""
 
@@ -229,6 +248,8 @@ class RunConfig(Strict):
     loss: LossConfig = LossConfig(mse=1.0)
     epochs: PositiveInt | tuple[PositiveInt, PositiveInt] = 200  # count, or global [first, last]
     lr_changes: dict[int, PositiveFloat] = {}  # global epoch -> new lr (set at its start)
+    mask_schedule: dict[int, MaskConfig] = {}  # global epoch -> training masks from then on
+    cosine: CosineSchedule | None = None  # per-step cosine lr (instead of changes/plateau)
     plateau: PlateauConfig | None = None
     grad_clip: PositiveFloat | None = None
     batch_size: PositiveInt = 256
@@ -254,10 +275,26 @@ class RunConfig(Strict):
         if (isinstance(self.model, ViTConfig) and self.data.image_size
                 and self.data.image_size % self.model.patch_size):
             raise ValueError("model.patch_size: must divide data.image_size")
-        for e in self.lr_changes:
-            if not first <= e <= last:
-                raise ValueError(f"lr_changes: epoch {e} outside this run's epochs {first}-{last}")
+        for name in ("lr_changes", "mask_schedule"):
+            for e in getattr(self, name):
+                if not first <= e <= last:
+                    raise ValueError(f"{name}: epoch {e} outside this run's epochs {first}-{last}")
+        for m in self.mask_schedule.values():
+            if side is not None and m.sizes[1] > side:
+                raise ValueError(f"mask_schedule: {m.sizes[1]} px squares do not fit {side} px images")
+        if self.cosine is not None and (self.lr_changes or self.plateau):
+            raise ValueError("cosine: the cosine rule replaces lr_changes and plateau")
+        if self.loss.weighting != "manual" and self.parent is not None:
+            raise ValueError("loss.weighting: automatic weightings train in one run, not a chain")
         return self
+
+    def mask_at(self, epoch: int) -> MaskConfig:
+        """The training masks in force at global `epoch` (`mask`, then `mask_schedule`)."""
+        current = self.mask
+        for start in sorted(self.mask_schedule):
+            if start <= epoch:
+                current = self.mask_schedule[start]
+        return current
 
     @property
     def epoch_range(self) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from .metrics import mean_metrics
 from .runs import Run
 from .schema import MaskConfig, StudyParams
 from .study import Study, spread
+from .train import HELD_OUT_SEED_OFFSET
 
 
 def _row(name: str, kind: str, per_image: dict[str, Tensor], **extra: object) -> dict[str, object]:
@@ -34,11 +35,12 @@ def results_table(study: Study, runs: dict[str, list[Run]], baselines: bool = Tr
             settings[setting] = run.config.mask
             rows.append(_row(name, "network", study.score(study.method(run), run.config.mask),
                              seed=run.config.seed, setting=setting,
-                             parameters=run.parameter_count()))
+                             parameters=run.parameter_count(),
+                             train_seconds=run.info.get("train_seconds", float("nan"))))
     for setting, mask_cfg in settings.items() if baselines else ():
         for method in classical_methods():
             rows.append(_row(method.name, "classical", study.score(method, mask_cfg), seed=None,
-                             setting=setting, parameters=0))
+                             setting=setting, parameters=0, train_seconds=0.0))
     return pd.DataFrame(rows)
 
 
@@ -119,6 +121,27 @@ def occlusion_levels(study: Study, network: Method, images: Tensor, data_id: str
                              study.score(m, cfg, images, data_id), masks=cfg.label,
                              occluded=frac))
     return pd.DataFrame(rows)
+
+
+def held_out_classical(study: Study, run: Run) -> dict[str, float]:
+    """Hole PSNR of each classical method on the images and masks `run` was validated on
+    during training (its held-out split and fixed held-out masks): the lines a training
+    curve of held-out hole PSNR is set against."""
+    held_out = study.splits.val if len(study.splits.val) else study.splits.test
+    seed = run.config.seed + HELD_OUT_SEED_OFFSET
+    data_id = f"{study.splits.fingerprint}:held-out"
+    return {m.name: mean_metrics(study.score(m, run.config.mask, held_out, data_id, seed))["hole_psnr"]
+            for m in classical_methods()}
+
+
+def hole_comparison(study: Study, methods: list[Method], mask_cfg: MaskConfig,
+                    n: int | None = None) -> tuple[dict[str, Tensor], Tensor]:
+    """({"input", each method, "ground truth"}: (n, 3, H, W) in [0, 1], holes (n, 1, H, W)) on
+    the study's example images and their evaluation masks, for `figures.hole_crops`."""
+    imgs, masks = study.examples(mask_cfg, n)
+    rows = {"input": apply_masks(imgs.float() / 255, masks, 0.0)}
+    rows |= {m.name: predictions(m, imgs, masks) for m in methods}
+    return rows | {"ground truth": imgs.float() / 255}, masks
 
 
 def masked_examples(study: Study, mask_cfg: MaskConfig, title: str) -> tuple[dict[str, Tensor], str]:

@@ -137,14 +137,15 @@ class Study:
 
     # --------------------------------------------------------------- scoring
     def score(self, method: Method, mask_cfg: MaskConfig, images: Tensor | None = None,
-              data_id: str | None = None) -> dict[str, Tensor]:
-        """Per-image metrics of `method` on the test split (or `images`) under the study's
-        seeded test masks drawn from `mask_cfg` (cached; see `evaluate.evaluate`)."""
+              data_id: str | None = None, seed: int | None = None) -> dict[str, Tensor]:
+        """Per-image metrics of `method` on the test split (or `images`) under masks drawn from
+        `mask_cfg` with the study's test-mask seed (or `seed`); cached, see `evaluate.evaluate`."""
         images = self.splits.test if images is None else images
         ev = self.params.evaluation
-        return evaluate(method, images, mask_cfg, ev.mask_seed, results_root(self.profile) / "eval",
-                        self.value_range, data_id or self.splits.fingerprint,
-                        subset=ev.baseline_subset, batch=ev.batch_size)
+        return evaluate(method, images, mask_cfg, ev.mask_seed if seed is None else seed,
+                        results_root(self.profile) / "eval", self.value_range,
+                        data_id or self.splits.fingerprint, subset=ev.baseline_subset,
+                        batch=ev.batch_size)
 
     def examples(self, mask_cfg: MaskConfig, n: int | None = None,
                  images: Tensor | None = None) -> tuple[Tensor, Tensor]:

@@ -79,17 +79,49 @@ def beats(value: float, reference: float, metric: str) -> bool:
     return value < reference if LOWER_IS_BETTER[metric] else value > reference
 
 
+def advantage(value: float, reference: float, metric: str) -> float:
+    """How much better `value` is than `reference`, in % of the reference (positive: better)."""
+    sign = -1 if LOWER_IS_BETTER[metric] else 1
+    return sign * 100 * (value - reference) / abs(reference)
+
+
 def headline(label: str, nets: pd.DataFrame, classical: pd.DataFrame) -> pd.DataFrame:
     """Best network against best classical method, one row per metric of `nets`/`classical`
-    (rows: method, columns: metrics), with the gap and the winner."""
+    (rows: method, columns: metrics), with the gap, the advantage and the winner."""
     rows = []
     for m in TABLE_METRICS:
         net, cls = best(nets[m], m), best(classical[m], m)
         nv, cv = nets.loc[net, m], classical.loc[cls, m]
         rows.append({"comparison": label, "metric": METRIC_LABELS[m], "best network": net,
                      "network": nv, "best classical": cls, "classical": cv,
-                     "network vs classical": gap(nv, cv, m),
+                     "network vs classical": gap(nv, cv, m), "advantage": advantage(nv, cv, m),
                      "winner": "network" if beats(nv, cv, m) else "classical"})
+    return pd.DataFrame(rows)
+
+
+def ablation(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per method (networks, then the classical methods): parameters, training
+    seconds, seeds, every metric (mean over seeds) with the 95% interval of hole MSE and hole
+    PSNR, and the verdict against the best classical method of each metric."""
+    _, classical = split_methods(long)
+    rows = []
+    for method, g in long.groupby("method", sort=False):
+        network = g.kind.iloc[0] == "network"
+        row = {"method": method, "kind": g.kind.iloc[0], "parameters": int(g["parameters"].iloc[0]),
+               "training s": g["train_seconds"].mean() if network else 0.0,
+               "seeds": len(g) if network else "-"}
+        for m in TABLE_METRICS:
+            row[METRIC_LABELS[m]] = g[m].mean()
+            if m in ("hole_mse", "hole_psnr"):
+                row[f"{METRIC_LABELS[m]} ±95%"] = mean_ci(g[m].tolist())[1]
+        if network:
+            lost = [METRIC_LABELS[m] for m in TABLE_METRICS
+                    if not beats(g[m].mean(), classical[m].loc[best(classical[m], m)], m)]
+            row["vs best classical"] = ("better on every metric" if not lost else
+                                        f"worse on {len(lost)} of {len(TABLE_METRICS)}: " + ", ".join(lost))
+        else:
+            row["vs best classical"] = "-"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

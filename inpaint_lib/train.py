@@ -25,7 +25,8 @@ from .losses import InpaintingLoss
 from .masks import apply_masks, fixed_masks, make_generator, random_squares
 from .metrics import PSNR_MIN_MSE
 from .models import build_model
-from .schema import CAEConfig, OptimizerConfig, RunConfig
+from .schema import CAEConfig, LossWeights, OptimizerConfig, RunConfig
+from .weighting import build_weighting
 
 HELD_OUT_SEED_OFFSET = 10_007  # held-out masks: fixed per run, distinct from training draws
 
@@ -111,7 +112,12 @@ class Trainer:
             self.model.load_state_dict(init["model"])
             if "optimizer" in init:
                 self.optimizer.load_state_dict(init["optimizer"])
+        self.weighting = build_weighting(cfg.loss, self.model).to(device)
+        learnt = list(self.weighting.parameters())  # uncertainty's log-variances
+        if learnt:
+            self.optimizer.add_param_group({"params": learnt, "weight_decay": 0.0})
         set_lr(self.optimizer, cfg.optimizer.lr)
+        self.steps_per_epoch = math.ceil(len(splits.train) / cfg.batch_size)
         self.scheduler = None
         if cfg.plateau is not None:
             p = cfg.plateau
@@ -135,8 +141,10 @@ class Trainer:
         held_out = splits.val if len(splits.val) else splits.test
         self.held_out_name = "val" if len(splits.val) else "test"
         self.held_out_images = held_out.to(device)
+        # drawn on the CPU (then moved): the same masks on every device, so the classical
+        # methods can be scored on exactly these (`scoring.held_out_classical`)
         self.held_out_masks = fixed_masks(len(held_out), held_out.shape[-2], held_out.shape[-1],
-                                          cfg.mask, cfg.seed + HELD_OUT_SEED_OFFSET, device)
+                                          cfg.mask, cfg.seed + HELD_OUT_SEED_OFFSET).to(device)
         self.epoch = cfg.epoch_range[0] - 1  # last completed global epoch
         self.history: list[dict[str, float]] = []
 
@@ -144,6 +152,7 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         return {
             "model": self.model.state_dict(),
+            "weighting": self.weighting.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler else None,
             "scaler": self.scaler.state_dict(),
@@ -156,6 +165,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
+        self.weighting.load_state_dict(state["weighting"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
@@ -174,27 +184,47 @@ class Trainer:
         target = to_model_scale(images, self.signed, self.memory_format)
         return apply_masks(target, masks, self.fill), target
 
-    def train_epoch(self, epoch: int) -> float:
+    def lr_at(self, epoch: int, step: int) -> float:
+        """The cosine rule's lr at `step` (0-based) of global `epoch`."""
+        c, (first, last) = self.cfg.cosine, self.cfg.epoch_range
+        total = self.steps_per_epoch * (last - first + 1)
+        t = self.steps_per_epoch * (epoch - first) + step
+        warm = c.warmup * total
+        if t < warm:
+            return self.cfg.optimizer.lr * (t + 1) / warm
+        progress = (t - warm) / max(total - warm, 1)
+        return self.cfg.optimizer.lr * (c.final + (1 - c.final) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def train_epoch(self, epoch: int) -> tuple[float, dict[str, float]]:
+        """One epoch; returns the mean total loss and the mean of each unweighted term."""
         cfg, model = self.cfg, self.model
-        weights = cfg.loss.weights_at(epoch)
+        mask_cfg = cfg.mask_at(epoch)
+        weights = LossWeights(**self.weighting.weights(epoch))  # which terms to compute
         model.train()
         n, (h, w) = len(self.train_images), self.train_images.shape[-2:]
         order = torch.randperm(n, generator=self.generator, device=self.device)
         # One call draws the whole epoch's masks (fewer kernel launches); ranges drawn
         # per batch (phase 7) are drawn at each step instead.
-        per_batch = cfg.mask.draw == "per_batch"
-        epoch_masks = None if per_batch else random_squares(n, h, w, cfg.mask, self.generator)
+        per_batch = mask_cfg.draw == "per_batch"
+        epoch_masks = None if per_batch else random_squares(n, h, w, mask_cfg, self.generator)
         total = torch.zeros((), device=self.device)
+        term_sums: dict[str, Tensor] = {}
         steps = 0
         for start in range(0, n, cfg.batch_size):
+            if cfg.cosine is not None:
+                set_lr(self.optimizer, self.lr_at(epoch, steps))
             idx = order[start:start + cfg.batch_size]
-            masks = (random_squares(len(idx), h, w, cfg.mask, self.generator) if per_batch
+            masks = (random_squares(len(idx), h, w, mask_cfg, self.generator) if per_batch
                      else epoch_masks[start:start + cfg.batch_size])
             masked, target = self.prepare(self.train_images[idx], masks)
             with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.use_amp):
-                loss, _ = self.loss_fn(self.forward(masked, masks), target, weights, masks)
+                pred = self.forward(masked, masks)
+                terms = self.loss_fn.terms(pred, target, masks, weights)
             self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()
+            scale = self.scaler.get_scale() if self.scaler.is_enabled() else 1.0
+            loss = self.weighting.backward(terms, pred, epoch, scale)
+            for name, value in terms.items():
+                term_sums[name] = term_sums.get(name, 0.0) + value.detach().float()
             if cfg.grad_clip is not None:
                 self.scaler.unscale_(self.optimizer)
                 nn.utils.clip_grad_norm_(model.parameters(), max_norm=cfg.grad_clip)
@@ -202,13 +232,15 @@ class Trainer:
             self.scaler.update()
             total += loss.detach().float()
             steps += 1
-        return (total / max(steps, 1)).item()
+        means = {name: (value / max(steps, 1)).item() for name, value in term_sums.items()}
+        self.weighting.end_epoch(means)
+        return (total / max(steps, 1)).item(), means
 
     @torch.no_grad()
     def held_out(self, epoch: int, batch: int = 500) -> tuple[float, float]:
         """(loss, mean per-image hole PSNR of the composited output) on the held-out split
         under its fixed masks; PSNR on the model's scale (peak-to-peak 2 for [-1, 1])."""
-        weights = self.cfg.loss.weights_at(epoch)
+        weights = LossWeights(**self.weighting.weights(epoch))
         self.model.eval()
         total, psnr, n = 0.0, 0.0, len(self.held_out_images)
         peak = 2.0 if self.signed else 1.0
@@ -240,7 +272,8 @@ class Trainer:
             if epoch in self.cfg.lr_changes:
                 set_lr(self.optimizer, self.cfg.lr_changes[epoch])
             t0 = time.perf_counter()
-            train_loss = self.train_epoch(epoch)
+            weights = self.weighting.weights(epoch)  # in force during this epoch
+            train_loss, terms = self.train_epoch(epoch)
             if not math.isfinite(train_loss):
                 raise TrainingDiverged(
                     f"epoch {epoch}: training loss is {train_loss}; stopped, last good "
@@ -248,12 +281,12 @@ class Trainer:
             held_out, hole_psnr = self.held_out(epoch)
             if self.scheduler is not None:
                 self.scheduler.step(held_out)
-            w = self.cfg.loss.weights_at(epoch)
             self.history.append({
                 "epoch": epoch, "train_loss": train_loss, f"{self.held_out_name}_loss": held_out,
                 f"{self.held_out_name}_hole_psnr": hole_psnr,
                 "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t0,
-                "w_mse": w.mse, "w_mae": w.mae, "w_perceptual": w.perceptual,
+                **{f"w_{t}": weights.get(t, 0.0) for t in ("mse", "mae", "perceptual")},
+                **{f"loss_{t}": v for t, v in terms.items()},
             })
             self.epoch = epoch
             done_now += 1
