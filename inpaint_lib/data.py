@@ -12,6 +12,8 @@ Sources, resolved under the data directory ($INPAINT_DATA_DIR, default ./data):
 
 A tree may hold a one-line ``LABEL`` file naming the set for the report. Decoded
 trees are cached as one tensor file so later runs never decode JPEGs again.
+A tree holding an unreadable, truncated or non-image file stops the load with one
+line naming the files and what to do; nothing is cached from a partial decode.
 Missing data is a `DataMissingError` whose one line says where to put the files.
 """
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
 from .config import DataConfig
@@ -78,18 +80,50 @@ def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
+# What PIL raises for a file it cannot decode: not an image (UnidentifiedImageError is an
+# OSError), truncated ("image file is truncated"), corrupt headers (SyntaxError, ValueError),
+# or a decompression bomb.
+DECODE_ERRORS: tuple[type[BaseException], ...] = (OSError, SyntaxError, ValueError,
+                                                  Image.DecompressionBombError)
+BAD_IMAGES_SHOWN = 3  # unreadable files named in the one-line error; the rest are counted
+
+
+def unreadable_reason(err: BaseException) -> str:
+    """A short reason for a decode failure, e.g. 'not an image' or 'image file is truncated'."""
+    if isinstance(err, UnidentifiedImageError):
+        return "not an image PIL can read"
+    text = str(err).split("\n")[0].strip()
+    return text[:80] or type(err).__name__
+
+
 def _decode(path: Path, size: int | None) -> np.ndarray:
     with Image.open(path) as im:
         if size is not None:
             im.draft("RGB", (size, size))  # JPEG: decode at reduced scale when possible
-        im = im.convert("RGB")
+        im = im.convert("RGB")  # decodes every pixel: a truncated file raises here
         if size is not None and im.size != (size, size):
             im = im.resize((size, size), Image.BICUBIC, reducing_gap=2.0)
         return np.asarray(im, dtype=np.uint8)
 
 
+def _unreadable_error(bad: list[tuple[Path, str]], total: int) -> DataMissingError:
+    """One line naming the unreadable files (the first few) and what to do."""
+    root = Path(os.path.commonpath([str(p.parent) for p, _ in bad]))
+    named = ", ".join(f"{p.relative_to(root)} ({why})" for p, why in bad[:BAD_IMAGES_SHOWN])
+    more = f" and {len(bad) - BAD_IMAGES_SHOWN} more" if len(bad) > BAD_IMAGES_SHOWN else ""
+    return DataMissingError(
+        f"{len(bad)} of {total} images under {root} cannot be decoded: {named}{more}; "
+        "delete or replace them (or move them out of the tree), then run again"
+    )
+
+
 def _decode_all(paths: list[Path], size: int | None) -> Tensor:
-    """paths -> (N, 3, H, W) uint8, decoded once and cached on disk."""
+    """paths -> (N, 3, H, W) uint8, decoded once and cached on disk.
+
+    Every file is decoded before anything is cached: one unreadable, truncated or
+    non-image file stops the load with a `DataMissingError` naming the files, and
+    no cache file is written from a partial decode.
+    """
     if not paths:
         return torch.zeros(0, 3, size or 1, size or 1, dtype=torch.uint8)
     digest = hashlib.sha256()
@@ -100,7 +134,14 @@ def _decode_all(paths: list[Path], size: int | None) -> Tensor:
     cached = cache_dir() / f"images-{digest.hexdigest()[:16]}.pt"
     if cached.exists():
         return torch.load(cached, weights_only=True)
-    arrays = [_decode(p, size) for p in paths]
+    arrays, bad = [], []
+    for p in paths:
+        try:
+            arrays.append(_decode(p, size))
+        except DECODE_ERRORS as e:
+            bad.append((p, unreadable_reason(e)))
+    if bad:
+        raise _unreadable_error(bad, len(paths))
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise DataMissingError(
