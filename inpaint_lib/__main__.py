@@ -1,4 +1,7 @@
-"""Command line: ``python -m inpaint_lib {validate,train,report,unpack-shared} ...``.
+"""Command line: ``python -m inpaint_lib {check,validate,train,report,unpack-shared,inpaint,...} ...``.
+
+- ``check [--profile P] [--shared DIR] [--offline]``: is every dataset and weight file the
+  profile needs here? One line per missing item (what, where it looked, the fix), exit 2.
 
 - ``validate PARAMS... [--profile P]``: check params files before any work;
   one line naming file and field per bad file, exit 2.
@@ -39,7 +42,7 @@ def _train(files: list[str], profile: str, device: str | None) -> int:
 
     for f in files:
         study = open_study(f, profile, device)
-        for name, seeded in study.runs(log=print).items():
+        for name, seeded in study.runs().items():  # progress with ETA on stderr
             for run in seeded:
                 print(f"{f} :: {name} (seed {run.config.seed}) -> {run.dir}", flush=True)
     return 0
@@ -94,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report")
     p.add_argument("--profile", default="quick", choices=PROFILES)
     p.add_argument("--out", default=None)
+    p = sub.add_parser("check", help="datasets and weights the profile needs (make report runs it first)")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--shared", default=None, help="folder of the offline archives (for the fix lines)")
+    p.add_argument("--offline", action="store_true", help="do not probe the network: downloads count as impossible")
     p = sub.add_parser("unpack-shared")
     p.add_argument("src")
     p.add_argument("--dest", default=None)
@@ -103,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.params, args.profile)
         if args.cmd == "train":
             return _train(args.params, args.profile, args.device)
+        if args.cmd == "check":
+            from .preflight import run_check
+
+            return run_check(args.profile, Path(args.shared) if args.shared else None,
+                             (lambda host: False) if args.offline else None)
         if args.cmd == "unpack-shared":
             return _unpack_shared(args.src, args.dest)
         from .report import build_report

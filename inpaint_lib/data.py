@@ -106,13 +106,13 @@ def _decode(path: Path, size: int | None) -> np.ndarray:
         return np.asarray(im, dtype=np.uint8)
 
 
-def _unreadable_error(bad: list[tuple[Path, str]], total: int) -> DataMissingError:
+def _unreadable_error(bad: list[tuple[Path, str]], paths: list[Path]) -> DataMissingError:
     """One line naming the unreadable files (the first few) and what to do."""
-    root = Path(os.path.commonpath([str(p.parent) for p, _ in bad]))
+    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
     named = ", ".join(f"{p.relative_to(root)} ({why})" for p, why in bad[:BAD_IMAGES_SHOWN])
     more = f" and {len(bad) - BAD_IMAGES_SHOWN} more" if len(bad) > BAD_IMAGES_SHOWN else ""
     return DataMissingError(
-        f"{len(bad)} of {total} images under {root} cannot be decoded: {named}{more}; "
+        f"{len(bad)} of {len(paths)} images under {root} cannot be decoded: {named}{more}; "
         "delete or replace them (or move them out of the tree), then run again"
     )
 
@@ -141,7 +141,7 @@ def _decode_all(paths: list[Path], size: int | None) -> Tensor:
         except DECODE_ERRORS as e:
             bad.append((p, unreadable_reason(e)))
     if bad:
-        raise _unreadable_error(bad, len(paths))
+        raise _unreadable_error(bad, paths)
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise DataMissingError(

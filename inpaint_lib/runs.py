@@ -33,6 +33,7 @@ from .config import RunConfig, StudyParams, config_hash, load_study, run_config
 from .data import Splits
 from .io import atomic_torch_save, atomic_write_json, read_json
 from .models import build_model
+from .progress import TrainingProgress
 from .train import Trainer, default_device, precision_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +137,8 @@ def get_run(study: StudyParams, name: str, profile: str, device: torch.device | 
         init = None
         if parent_run is not None:
             init = torch.load(parent_run.dir / "final.pt", map_location="cpu", weights_only=True)
+        if log is None:  # notebooks: epochs, ETA on the terminal, not in the stored notebook
+            log = TrainingProgress(f"{Path(study.source_file).stem} :: {name} (seed {cfg.seed})")
         train_run(cfg, splits, run_dir, device, init, log=log)
     return run
 
