@@ -4,6 +4,8 @@
   profile needs here? One line per missing item (what, where it looked, the fix), exit 2.
 - ``inpaint IMAGE_OR_DIR... (--mask M | --mask-from-alpha | --squares C:S) --out PATH
   [--method NAME | --compare] [--list-methods]``: inpaint your own images (tool.py).
+- ``publish --profile P --out docs/report.html``: the committable copy of a rendered report
+  (publish.py): figures re-encoded, images that may not be redistributed removed, credits.
 - ``rank-networks --profile P``: the inpaint tool's default network, from the report's
   evaluations (ranking.py); ``make report`` runs it.
 
@@ -115,6 +117,10 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default="quick", choices=PROFILES, help="whose run cache (default quick)")
     p.add_argument("--device", default=None, help="cpu, cuda (default: cuda if available)")
     p.add_argument("--list-methods", action="store_true", help="what is available, from which run")
+    p = sub.add_parser("publish", help="the committable copy of a rendered report (make publish)")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--report", default=None, help="rendered report (default results/<profile>/report.html)")
+    p.add_argument("--out", default="docs/report.html")
     p = sub.add_parser("rank-networks", help="score the trained networks for the inpaint tool's "
                        "default (make report runs it)")
     p.add_argument("--profile", default="quick", choices=PROFILES)
@@ -166,6 +172,14 @@ def main(argv: list[str] | None = None) -> int:
             return _unpack_shared(args.src, args.dest)
         if args.cmd == "inpaint":
             return _run_tool(args)
+        if args.cmd == "publish":
+            from .publish import PublishError, publish
+
+            try:
+                return publish(args.profile, Path(args.out), Path(args.report) if args.report else None)
+            except PublishError as e:
+                print(f"publish: {e}", file=sys.stderr)
+                return 2
         if args.cmd == "rank-networks":
             from .ranking import rank_networks
 
