@@ -21,7 +21,14 @@ from inpaint_lib.config import load_study, run_config
 from inpaint_lib.data import synthetic_images
 from inpaint_lib.evaluate import Method, network_method
 from inpaint_lib.models import build_model
-from inpaint_lib.tool import CLASSICAL, at_full_resolution, inpaint, resolve_methods, squares_mask, trained_networks
+from inpaint_lib.tool import (
+    CLASSICAL,
+    at_full_resolution,
+    inpaint,
+    resolve_methods,
+    squares_mask,
+    trained_networks,
+)
 from inpaint_lib.train import default_device, signed_scale
 
 from .common import median, q, time_repeats
@@ -76,9 +83,10 @@ def run(device: torch.device | None = None, repeats: int = 5, profile: str = "qu
 
 
 def markdown(res: dict[str, Any]) -> str:
-    lines = ["", "## tool", "", f"`python -m inpaint_lib inpaint` per image: {res['image']}; "
-             f"networks of the `{res['profile']}` profile. Goal: {res['goal']} "
-             f"({'met' if res['all_under_goal'] else 'NOT met'}).", "",
+    intro = (f"`python -m inpaint_lib inpaint` per image: {res['image']}; networks of the "
+             f"`{res['profile']}` profile. Goal: {res['goal']} "
+             f"({'met' if res['all_under_goal'] else 'NOT met'}).")
+    lines = ["", "## tool", "", intro, "",
              "| method | s per image (median) | best | what |", "| --- | ---: | ---: | --- |"]
     for name, r in res["methods"].items():
         lines.append(f"| {name} | {r['seconds_per_image']['value']:.3f} | {r['best']['value']:.3f} | "

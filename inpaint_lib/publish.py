@@ -32,7 +32,8 @@ from .io import atomic_write_text
 
 MAX_BYTES = 15 * 1024 * 1024
 JPEG_QUALITY = 80
-IMG_TAG = re.compile(r'<img\b[^>]*?src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"[^>]*>')
+# an embedded figure: (before the data), (the base64 PNG), (after it)
+IMG_TAG = re.compile(r'(<img\b[^>]*?src=")data:image/png;base64,([A-Za-z0-9+/=\s]+)("[^>]*>)')
 CAPTION = re.compile(r"<p class=\"caption\">(.*?)</p>", re.DOTALL)
 
 
@@ -172,11 +173,10 @@ def publish_html(html: str, sets: list[UsedSet]) -> tuple[str, dict[str, int]]:
             removed_per_set[owner.name] += 1
             stats["removed"] += 1
             continue
-        png = base64.b64decode(m.group(1))
+        png = base64.b64decode(m.group(2))
         mime, data = reencode(png)
         stats["reencoded"] += data != png
-        uri = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-        out.append(re.sub(r"data:image/png;base64,[A-Za-z0-9+/=\s]+", lambda _: uri, m.group(0), count=1))
+        out.append(f"{m.group(1)}data:{mime};base64,{base64.b64encode(data).decode()}{m.group(3)}")
     out.append(html[last:])
     page = "".join(out)
     for name, n in removed_per_set.items():
