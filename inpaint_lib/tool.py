@@ -1,7 +1,8 @@
 """Inpaint your own images: ``python -m inpaint_lib inpaint IMAGE_OR_DIR... --out PATH``.
 
 Where the holes are (one of):
-- ``--mask MASK``: a mask image, nonzero (white) = missing, the size of the image; for a
+- ``--mask MASK``: a mask image, nonzero (white) = missing (a pixel of a transparent layer is
+  not), the size of the image; for a
   folder of images, ``--mask`` may be a folder of masks matched by relative path and name
   (``photos/a/cat.jpg`` -> ``masks/a/cat.png``, any image suffix);
 - ``--mask-from-alpha``: every pixel of the image that is not fully opaque is missing;
@@ -126,8 +127,12 @@ def read_mask(path: Path, size: tuple[int, int], image: Path) -> Tensor:
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)
-            values = np.asarray(im) if im.mode in ("I;16", "I;16B", "I;16L", "I", "F") \
-                else np.asarray(im.convert("RGB")).max(axis=2)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                values = np.asarray(im)
+            else:
+                values = np.asarray(im.convert("RGB")).max(axis=2)
+                if _has_alpha(im):  # strokes painted on a transparent layer: transparent = known
+                    values = values * (np.asarray(im.convert("RGBA"))[:, :, 3] > 0)
     except FileNotFoundError:
         raise ToolError(f"--mask {path}: no such file") from None
     except DECODE_ERRORS as e:
@@ -501,6 +506,9 @@ def run(args: argparse.Namespace) -> int:
         raise ToolError("--out PATH is required: a .png file for one image, else a folder")
     jobs = plan(args.inputs, args.out, args.mask)
     device = torch.device(args.device) if args.device else default_device()
+    if args.compare and args.method:
+        raise ToolError(f"--method {args.method} with --compare: the panel shows every method; "
+                        "drop one of the two")
     if args.compare:
         names = [*CLASSICAL, *(n.name for n in trained_networks(args.profile))]
         label = "every method"

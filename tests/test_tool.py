@@ -232,6 +232,18 @@ def test_list_methods_and_the_computed_default(tmp_path: Path, networks: Path,
     assert "with vit" in capsys.readouterr().out
 
 
+def test_mask_painted_on_a_transparent_layer(tmp_path: Path) -> None:
+    """White strokes on a transparent layer: only the strokes are missing, whatever colour the
+    editor stored under the transparent pixels."""
+    _photo(tmp_path / "in.png", 20, 20)
+    layer = np.full((20, 20, 4), 255, dtype=np.uint8)
+    layer[..., 3] = 0  # transparent white everywhere
+    layer[5:8, 5:9, 3] = 255  # an opaque white stroke
+    Image.fromarray(layer, "RGBA").save(tmp_path / "strokes.png")
+    mask = tool.read_mask(tmp_path / "strokes.png", (20, 20), tmp_path / "in.png")
+    assert int(mask.sum()) == 12 and bool(mask[0, 5:8, 5:9].all())
+
+
 def test_compare_writes_one_panel(tmp_path: Path, networks: Path) -> None:
     _photo(tmp_path / "in.png")
     assert main(["inpaint", str(tmp_path / "in.png"), "--squares", "2:8", "--compare",
