@@ -113,8 +113,6 @@ def read_image(path: Path) -> Picture:
             rgb = _to_rgb(im)
     except FileNotFoundError:
         raise ToolError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ToolError(f"{path}: is a folder, not an image") from None
     except DECODE_ERRORS as e:
         raise ToolError(f"{path}: cannot read this image ({unreadable_reason(e)}); "
                         "give a PNG, JPEG, BMP or WebP file") from None
@@ -349,12 +347,19 @@ def plan(inputs: list[str], out: str, mask: str | None) -> list[Job]:
     """Inputs and --out -> one job per image; every path problem is found here, before any work."""
     if not inputs:
         raise ToolError("give at least one IMAGE_OR_DIR (or --list-methods)")
+    out_path = Path(out).expanduser()
+    mask_path = Path(mask).expanduser() if mask else None
+    if mask_path is not None and not mask_path.exists():
+        raise ToolError(f"--mask {mask}: no such file or folder")
+    # a mask or output folder inside an input folder holds no inputs
+    skip = [p.resolve() for p in (mask_path, out_path) if p is not None and p.is_dir()]
     found: list[tuple[Path, Path]] = []  # (image, relative name)
     several = len(inputs) > 1
     for text in inputs:
         path = Path(text).expanduser()
         if path.is_dir():
-            images = _images_in(path)
+            images = [p for p in _images_in(path)
+                      if not any(p.resolve().is_relative_to(s) for s in skip)]
             if not images:
                 raise ToolError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_SUFFIXES))})")
             found += [(p, p.relative_to(path)) for p in images]
@@ -363,16 +368,12 @@ def plan(inputs: list[str], out: str, mask: str | None) -> list[Job]:
             found.append((path, Path(path.name)))
         else:
             raise ToolError(f"{path}: no such file or folder")
-    out_path = Path(out).expanduser()
     to_dir = several or out_path.is_dir() or out.endswith(("/", "\\"))
     if not to_dir and out_path.suffix.lower() != ".png":
         raise ToolError(f"--out {out}: outputs are PNG files; name it {out_path.with_suffix('.png').name} "
                         "or give a folder")
     if to_dir and out_path.exists() and not out_path.is_dir():
         raise ToolError(f"--out {out}: is a file; several images need an output folder")
-    mask_path = Path(mask).expanduser() if mask else None
-    if mask_path is not None and not mask_path.exists():
-        raise ToolError(f"--mask {mask}: no such file or folder")
     jobs, targets = [], {}
     inputs_resolved = {p.resolve() for p, _ in found}
     for image, rel in found:

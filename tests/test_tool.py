@@ -135,6 +135,13 @@ def test_folder_with_folder_of_masks_by_name(tmp_path: Path, capsys: pytest.Capt
                  "--method", "telea", "--out", str(tmp_path / "out")]) == 0
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.png")) \
         == ["a.png", "sub/b.png"]
+    # masks and outputs inside the input folder are not inputs (a second run finds the same two)
+    (tmp_path / "masks").rename(tmp_path / "photos" / "masks")
+    assert main(["inpaint", str(tmp_path / "photos"), "--mask", str(tmp_path / "photos" / "masks"),
+                 "--method", "telea", "--out", str(tmp_path / "photos" / "out")]) == 0
+    assert main(["inpaint", str(tmp_path / "photos"), "--mask", str(tmp_path / "photos" / "masks"),
+                 "--method", "telea", "--out", str(tmp_path / "photos" / "out")]) == 0
+    assert len(list((tmp_path / "photos" / "out").rglob("*.png"))) == 2
     src_b = np.asarray(Image.open(tmp_path / "photos" / "sub" / "b.jpg").convert("RGB"))
     out_b = _read(tmp_path / "out" / "sub" / "b.png")
     assert np.array_equal(out_b[~hole_b], src_b[~hole_b]) and hole_a.sum() > 0
