@@ -1,4 +1,4 @@
-"""Command line: ``python -m inpaint_lib {check,validate,train,report,unpack-shared,inpaint,...} ...``.
+"""Command line: ``python -m inpaint_lib COMMAND ...``.
 
 - ``check [--profile P] [--shared DIR] [--offline]``: is every dataset and weight file the
   profile needs here? One line per missing item (what, where it looked, the fix), exit 2.
@@ -8,7 +8,6 @@
   (publish.py): figures re-encoded, images that may not be redistributed removed, credits.
 - ``rank-networks --profile P``: the inpaint tool's default network, from the report's
   evaluations (ranking.py); ``make report`` runs it.
-
 - ``validate PARAMS... [--profile P]``: check params files before any work;
   one line naming file and field per bad file, exit 2.
 - ``train PARAMS... [--profile P] [--device D]``: train (or find cached) every
@@ -152,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check", help="datasets and weights the profile needs (make report runs it first)")
     p.add_argument("--profile", default="quick", choices=PROFILES)
     p.add_argument("--shared", default=None, help="folder of the offline archives (for the fix lines)")
-    p.add_argument("--offline", action="store_true", help="do not probe the network: downloads count as impossible")
+    p.add_argument("--offline", action="store_true",
+                   help="do not probe the network: downloads count as impossible")
     _add_tool_parsers(sub)
     p = sub.add_parser("unpack-shared")
     p.add_argument("src")

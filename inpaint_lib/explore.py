@@ -83,7 +83,8 @@ def method_names(methods: str, profile: str) -> list[str]:
     return [m.strip() for m in methods.split(",") if m.strip()]
 
 
-def inpaint_all(source: Source, mask: Tensor, names: list[str], profile: str) -> dict[str, tuple[Tensor, float]]:
+def inpaint_all(source: Source, mask: Tensor, names: list[str],
+                profile: str) -> dict[str, tuple[Tensor, float]]:
     """{method: (output (3, H, W) uint8, seconds)} for every named method."""
     out = {}
     for name, method in resolve_methods(names, profile, default_device()):
