@@ -9,7 +9,8 @@ written to the process's own stderr file descriptor. Inside a Jupyter kernel tha
 is `sys.stderr.fileno()`: ipykernel forwards what C code writes to fd 2 into the
 notebook, but `fileno()` returns its copy of the original descriptor, the one the
 kernel inherited from papermill (and so from `make`): the terminal. Outside a
-kernel it is plain stderr.
+kernel it is plain stderr. A notebook trained from JupyterLab shows its epochs in the
+terminal that runs ``make lab``.
 """
 
 from __future__ import annotations
