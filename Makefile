@@ -35,19 +35,32 @@ SUMMARY := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/c[0-9]_*
 NOTEBOOKS := $(PART_A) $(PHASES) $(PART_B) $(SUMMARY)
 COMMON := $(PROFILE_FILE) $(LIB)
 
-# papermill to a temp file, renamed only on success (a failed notebook never looks up to date)
+# papermill to a temp file, renamed only on success (a failed notebook never looks up to date).
+# The terminal shows each notebook as it starts, every training epoch with its run and an ETA
+# (inpaint_lib/progress.py writes them to the kernel's inherited stderr, not into the notebook)
+# and the time each notebook took. papermill's cell counter is off, and two lines of kernel
+# noise are filtered out: its TCP-encryption warning (kernel and papermill talk on localhost)
+# and the KeyboardInterrupt it sometimes logs when papermill shuts it down after the last cell.
 define papermill
 	@mkdir -p $(@D)
-	$(PY) -m papermill --cwd . -k python3 --log-level WARNING \
-	  -p params_file $(2) -p profile $(PROFILE) $(1) $@.tmp.ipynb
-	mv $@.tmp.ipynb $@
+	@echo "== $*: executing $(1) with $(2) (profile $(PROFILE))"
+	@t0=$$(date +%s); \
+	$(PY) -m papermill --cwd . -k python3 --log-level WARNING --no-progress-bar \
+	  -p params_file $(2) -p profile $(PROFILE) $(1) $@.tmp.ipynb 2>&1 \
+	  | { grep -v --line-buffered -e 'running over TCP without encryption' \
+	      -e 'KeyboardInterrupt caught in kernel' || true; } >&2 \
+	  || { echo "== $*: FAILED after $$(( $$(date +%s) - t0 )) s (executed part: $@.tmp.ipynb)" >&2; exit 1; }; \
+	mv $@.tmp.ipynb $@; \
+	s=$$(( $$(date +%s) - t0 )); printf '== %s: done in %d min %02d s\n' '$*' $$((s / 60)) $$((s % 60))
 endef
 
-.PHONY: help env report test lab clean validate shared-data bench notebooks
+.PHONY: help env report test lab clean validate check shared-data bench notebooks publish
 help:
 	@echo "make report   [PROFILE=smoke|quick|full]  execute every notebook, render $(RES)/report.html"
 	@echo "make test                                  the test suite (offline, CPU)"
-	@echo "make lab                                   JupyterLab on the project's environment"
+	@echo "make lab                                   JupyterLab on the project's environment (notebooks/explore.ipynb)"
+	@echo "make check                                 is every dataset and weight file of the profile here?"
+	@echo "make publish                               shared data -> quick report -> $(PUBLISHED) (committable)"
 	@echo "make validate | clean | bench | shared-data SHARED=../shared/data"
 
 env: $(ENV)
@@ -66,30 +79,57 @@ $(RES)/.validated: $(PARAMS) params/cae.yaml params/vit.yaml $(PROFILE_FILE) inp
 	$(PY) -m inpaint_lib validate $(PARAMS) --profile $(PROFILE)
 	touch $@
 
-$(PART_A): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/cae.yaml $(COMMON) | $(RES)/.validated
+# Before any notebook runs: every dataset and the VGG weights the profile needs, one line per
+# missing item (what, where it looked, the fix), exit 2 in seconds. It runs again whenever a
+# notebook could re-execute (its prerequisites are all the notebooks'), and is order-only,
+# so a check never makes a notebook out of date.
+CHECK := $(PY) -m inpaint_lib check --profile $(PROFILE) --shared $(SHARED)
+check: | $(ENV)
+	$(CHECK)
+$(RES)/.preflight: $(PARAMS) params/cae.yaml params/vit.yaml $(wildcard notebooks/*.ipynb) $(COMMON) | $(RES)/.validated
+	$(CHECK)
+	touch $@
+READY := $(RES)/.validated $(RES)/.preflight
+
+$(PART_A): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/cae.yaml $(COMMON) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 
-$(PHASES): $(NB_OUT)/%.ipynb: params/%.yaml notebooks/vit_phase.ipynb params/vit.yaml $(COMMON) | $(RES)/.validated
+$(PHASES): $(NB_OUT)/%.ipynb: params/%.yaml notebooks/vit_phase.ipynb params/vit.yaml $(COMMON) | $(READY)
 	$(call papermill,notebooks/vit_phase.ipynb,$<)
 
-$(PART_B): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/vit.yaml $(wildcard params/b[1-7]_phase*.yaml) $(COMMON) | $(RES)/.validated
+$(PART_B): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/vit.yaml $(wildcard params/b[1-7]_phase*.yaml) $(COMMON) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 
 # the conclusions read the other notebooks' cached runs and scores: executed last
-$(SUMMARY): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(PART_A) $(PHASES) $(PART_B) $(COMMON) | $(RES)/.validated
+$(SUMMARY): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(PART_A) $(PHASES) $(PART_B) $(COMMON) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 
 notebooks: $(NOTEBOOKS)
-report: $(RES)/report.html
+report: $(RES)/report.html $(RES)/methods.json
 $(RES)/report.html: $(NOTEBOOKS) inpaint_lib/report.py
 	$(PY) -m inpaint_lib report --profile $(PROFILE)
+
+# the inpaint tool's default network, from the notebooks' cached evaluations (inpaint_lib/ranking.py)
+$(RES)/methods.json: $(NOTEBOOKS)
+	$(PY) -m inpaint_lib rank-networks --profile $(PROFILE)
+
+# The committed report: the quick report from the shared real images, figures re-encoded,
+# images of sets that may not be redistributed removed, dataset credits added
+# (inpaint_lib/publish.py). PUBLISH_PROFILE=smoke PUBLISHED=/tmp/x.html tries it quickly.
+PUBLISH_PROFILE ?= quick
+PUBLISHED ?= docs/report.html
+publish: | $(ENV)
+	$(MAKE) --no-print-directory shared-data
+	$(MAKE) --no-print-directory report PROFILE=$(PUBLISH_PROFILE)
+	$(PY) -m inpaint_lib publish --profile $(PUBLISH_PROFILE) --out $(PUBLISHED)
 
 test: $(ENV)
 	$(PY) -m pytest -q
 
+# JupyterLab refuses to run as root (a container, a cloud notebook machine) without --allow-root
 lab: $(ENV)
 	$(PY) -m ipykernel install --sys-prefix --name inpaint --display-name "Python (inpaint)"
-	$(PY) -m jupyter lab notebooks/
+	$(PY) -m jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: $(ENV)
 	$(PY) -m benchmarks.bench --try-compile --out results/bench

@@ -8,7 +8,8 @@ Measures in one process, after warm-up, medians over repeats:
  2. ViT masks (N x 224 x 224, 300 squares of 12x12): `random_squares` vs a Python loop;
  3. ViT + perceptual-loss training step at the full and the quick profile's shapes:
     images/s, FLOPs (FlopCounterMode) and achieved FLOP/s vs a large matmul;
- 4. peak memory of each case; on CUDA, AMP vs fp32; optional bf16 / torch.compile.
+ 4. peak memory of each case; on CUDA, AMP vs fp32; optional bf16 / torch.compile;
+ 5. the inpaint tool: seconds per 256x256 image, each method (tool_bench.py).
 Writes results/bench/<device>.json and .md (atomically), and projects the full
 profile's wall time from the measured rates.
 """
@@ -30,7 +31,7 @@ import torch
 from inpaint_lib.schema import DataConfig, RunConfig, ViTConfig
 from inpaint_lib.train import cpu_has_amx, default_device
 
-from . import cae, mask_bench, report, vit
+from . import cae, mask_bench, report, tool_bench, vit
 from .common import MemoryProbe, atomic_write_json, atomic_write_text, device_slug, load_average
 
 RANDOM_VGG_NOTE = ("The perceptual loss uses a RANDOMLY INITIALISED VGG-16 "
@@ -178,6 +179,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["masks"] = mask_bench.run(sizes.masks, device, memory)
     _save_partial(results, memory, out)
 
+    _log("inpaint tool, per 256x256 image ...")
+    results["tool"] = tool_bench.run(device, repeats=2 if args.quick else 5)
+    _save_partial(results, memory, out)
+
     _log("matmul reference ...")
     matmul = {p: vit.matmul_flops_per_s(sizes.matmul, vit.MATMUL_DTYPES[p], device,
                                         sizes.matmul_repeats) for p in precisions}
@@ -227,7 +232,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     results["complete"] = True
     atomic_write_json(out.with_suffix(".json"), results)
-    atomic_write_text(out.with_suffix(".md"), report.markdown(results))
+    atomic_write_text(out.with_suffix(".md"), report.markdown(results) + tool_bench.markdown(results["tool"]))
     for t in results["targets"]:
         _log(f"{'PASS' if t['pass'] else 'FAIL'} {t['name']}: {t['value']:.3g}x (goal {t['goal']})")
     _log(f"wrote {out.with_suffix('.json')} and .md")

@@ -279,7 +279,7 @@ def run(sizes: CAESizes, device: torch.device, memory: MemoryProbe,
                              "conventional": partial(_drain, loader)}, device, sizes.repeats)
     out["data_path_only"] = {k: timing_entry(v, n) for k, v in data.items()}
     # Held-out pass as Trainer.fit runs it every epoch (batch 500, forward only).
-    held = [time_once(partial(trainer.held_out_loss, 1), device) for _ in range(sizes.repeats)]
+    held = [time_once(partial(trainer.held_out, 1), device) for _ in range(sizes.repeats)]
     out["held_out_pass"] = timing_entry(held, len(splits.val))
     return out
 

@@ -1,5 +1,13 @@
-"""Command line: ``python -m inpaint_lib {validate,train,report,unpack-shared} ...``.
+"""Command line: ``python -m inpaint_lib COMMAND ...``.
 
+- ``check [--profile P] [--shared DIR] [--offline]``: is every dataset and weight file the
+  profile needs here? One line per missing item (what, where it looked, the fix), exit 2.
+- ``inpaint IMAGE_OR_DIR... (--mask M | --mask-from-alpha | --squares C:S) --out PATH
+  [--method NAME | --compare] [--list-methods]``: inpaint your own images (tool.py).
+- ``publish --profile P --out docs/report.html``: the committable copy of a rendered report
+  (publish.py): figures re-encoded, images that may not be redistributed removed, credits.
+- ``rank-networks --profile P``: the inpaint tool's default network, from the report's
+  evaluations (ranking.py); ``make report`` runs it.
 - ``validate PARAMS... [--profile P]``: check params files before any work;
   one line naming file and field per bad file, exit 2.
 - ``train PARAMS... [--profile P] [--device D]``: train (or find cached) every
@@ -39,7 +47,7 @@ def _train(files: list[str], profile: str, device: str | None) -> int:
 
     for f in files:
         study = open_study(f, profile, device)
-        for name, seeded in study.runs(log=print).items():
+        for name, seeded in study.runs().items():  # progress with ETA on stderr
             for run in seeded:
                 print(f"{f} :: {name} (seed {run.config.seed}) -> {run.dir}", flush=True)
     return 0
@@ -81,9 +89,55 @@ def _unpack_shared(src: str, dest: str | None) -> int:
     return 0
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors are one line naming the option (exit 2), not the whole usage text."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("inpaint", help="inpaint your own images (python -m inpaint_lib inpaint -h)",
+                       description="Fill the holes of your own images with a classical method or a "
+                                   "trained network of the run cache. See inpaint_lib/tool.py.")
+    p.add_argument("inputs", nargs="*", metavar="IMAGE_OR_DIR")
+    holes = p.add_mutually_exclusive_group()
+    holes.add_argument("--mask", metavar="MASK", help="mask image, nonzero (white) = missing, the "
+                       "image's size; or a folder of masks matched by name")
+    holes.add_argument("--mask-from-alpha", action="store_true",
+                       help="the hole is every pixel of the image that is not fully opaque")
+    holes.add_argument("--squares", metavar="COUNT:SIZE", help="COUNT random SIZExSIZE squares")
+    p.add_argument("--seed", type=int, default=0, help="seed of --squares (default 0)")
+    p.add_argument("--method", default=None, help="mean, telea, ns, biharmonic, or a trained "
+                   "network (see --list-methods; default: the best trained network, else biharmonic)")
+    p.add_argument("--compare", action="store_true",
+                   help="write one panel with every method side by side instead of one fill")
+    p.add_argument("--out", default=None, help="output PNG (one image) or folder")
+    p.add_argument("--profile", default="quick", choices=PROFILES, help="whose run cache (default quick)")
+    p.add_argument("--device", default=None, help="cpu, cuda (default: cuda if available)")
+    p.add_argument("--list-methods", action="store_true", help="what is available, from which run")
+    p = sub.add_parser("publish", help="the committable copy of a rendered report (make publish)")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--report", default=None, help="rendered report (default results/<profile>/report.html)")
+    p.add_argument("--out", default="docs/report.html")
+    p = sub.add_parser("rank-networks", help="score the trained networks for the inpaint tool's "
+                       "default (make report runs it)")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+
+
+def _run_tool(args: argparse.Namespace) -> int:
+    from .tool import ToolError, run
+
+    try:
+        return run(args)
+    except ToolError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m inpaint_lib", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = _OneLineParser(prog="python -m inpaint_lib", description=__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name in ("validate", "train"):
         p = sub.add_parser(name)
@@ -94,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report")
     p.add_argument("--profile", default="quick", choices=PROFILES)
     p.add_argument("--out", default=None)
+    p = sub.add_parser("check", help="datasets and weights the profile needs (make report runs it first)")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--shared", default=None, help="folder of the offline archives (for the fix lines)")
+    p.add_argument("--offline", action="store_true",
+                   help="do not probe the network: downloads count as impossible")
+    _add_tool_parsers(sub)
     p = sub.add_parser("unpack-shared")
     p.add_argument("src")
     p.add_argument("--dest", default=None)
@@ -103,8 +163,29 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.params, args.profile)
         if args.cmd == "train":
             return _train(args.params, args.profile, args.device)
+        if args.cmd == "check":
+            from .preflight import run_check
+
+            return run_check(args.profile, Path(args.shared) if args.shared else None,
+                             (lambda host: False) if args.offline else None)
         if args.cmd == "unpack-shared":
             return _unpack_shared(args.src, args.dest)
+        if args.cmd == "inpaint":
+            return _run_tool(args)
+        if args.cmd == "publish":
+            from .publish import PublishError, publish
+
+            try:
+                return publish(args.profile, Path(args.out), Path(args.report) if args.report else None)
+            except PublishError as e:
+                print(f"publish: {e}", file=sys.stderr)
+                return 2
+        if args.cmd == "rank-networks":
+            from .ranking import rank_networks
+
+            ranking = rank_networks(args.profile)
+            print(f"default network for profile {args.profile}: {ranking['default'] or 'none trained'}")
+            return 0
         from .report import build_report
 
         print(build_report(args.profile, args.out))

@@ -12,6 +12,8 @@ Sources, resolved under the data directory ($INPAINT_DATA_DIR, default ./data):
 
 A tree may hold a one-line ``LABEL`` file naming the set for the report. Decoded
 trees are cached as one tensor file so later runs never decode JPEGs again.
+A tree holding an unreadable, truncated or non-image file stops the load with one
+line naming the files and what to do; nothing is cached from a partial decode.
 Missing data is a `DataMissingError` whose one line says where to put the files.
 """
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
 from .io import atomic_torch_save
@@ -68,6 +70,42 @@ def cache_dir() -> Path:
     return Path(os.environ.get("INPAINT_CACHE_DIR", REPO_ROOT / "results" / "cache"))
 
 
+# -------------------------------------------------------------------- sources
+@dataclass(frozen=True)
+class Source:
+    """Where a dataset is found: torchvision's folder in the data directory, then image trees."""
+
+    what: str  # its name in messages, e.g. "CIFAR-10"
+    official: str  # torchvision's folder in the data directory
+    trees: tuple[str, ...]  # image trees train/<class>/*, test/<class>/* tried in this order
+    url: str  # what torchvision downloads (the preflight probes its host)
+    archive: str = ""  # the archive of ../shared/data that `make shared-data` unpacks, if any
+
+
+SOURCES: dict[str, Source] = {
+    "cifar10": Source("CIFAR-10", "cifar-10-batches-py", ("cifar10",),
+                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", "cifar10-jpeg.tar.gz"),
+    "oxford_pet": Source("Oxford-IIIT Pet", "oxford-iiit-pet", ("oxford-pet", "oxford_pet"),
+                         "https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz",
+                         "oxford-pet-subset.tar.gz"),
+    "ships": Source("ship photos (STL-10's ship class, or a ships/boats image tree)", "stl10_binary",
+                    ("ships", "boats"), "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz",
+                    "boats.tar.gz"),
+    "stl10": Source("STL-10", "stl10_binary", ("stl10",),
+                    "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"),
+}
+SOURCES["cifar10_ship"] = SOURCES["cifar10"]
+
+
+def candidate_paths(dataset: str) -> tuple[Path, list[Path]]:
+    """(torchvision's folder, the image trees) where `dataset` is looked for, in order."""
+    root, src = data_dir(), SOURCES[dataset]
+    trees = [root / t for t in src.trees]
+    if dataset.startswith("cifar10") and (root / "train" / "airplane").is_dir():
+        trees.append(root)  # a CIFAR-10 tree unpacked straight into the data directory
+    return root / src.official, trees
+
+
 # ----------------------------------------------------------------- image trees
 def _tree_label(root: Path, default: str) -> str:
     label = root / "LABEL"
@@ -80,18 +118,50 @@ def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
+# What PIL raises for a file it cannot decode: not an image (UnidentifiedImageError is an
+# OSError), truncated ("image file is truncated"), corrupt headers (SyntaxError, ValueError),
+# or a decompression bomb.
+DECODE_ERRORS: tuple[type[BaseException], ...] = (OSError, SyntaxError, ValueError,
+                                                  Image.DecompressionBombError)
+BAD_IMAGES_SHOWN = 3  # unreadable files named in the one-line error; the rest are counted
+
+
+def unreadable_reason(err: BaseException) -> str:
+    """A short reason for a decode failure, e.g. 'not an image' or 'image file is truncated'."""
+    if isinstance(err, UnidentifiedImageError):
+        return "not an image PIL can read"
+    text = str(err).split("\n")[0].strip()
+    return text[:80] or type(err).__name__
+
+
 def _decode(path: Path, size: int | None) -> np.ndarray:
     with Image.open(path) as im:
         if size is not None:
             im.draft("RGB", (size, size))  # JPEG: decode at reduced scale when possible
-        im = im.convert("RGB")
+        im = im.convert("RGB")  # decodes every pixel: a truncated file raises here
         if size is not None and im.size != (size, size):
             im = im.resize((size, size), Image.BICUBIC, reducing_gap=2.0)
         return np.asarray(im, dtype=np.uint8)
 
 
+def _unreadable_error(bad: list[tuple[Path, str]], paths: list[Path]) -> DataMissingError:
+    """One line naming the unreadable files (the first few) and what to do."""
+    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    named = ", ".join(f"{p.relative_to(root)} ({why})" for p, why in bad[:BAD_IMAGES_SHOWN])
+    more = f" and {len(bad) - BAD_IMAGES_SHOWN} more" if len(bad) > BAD_IMAGES_SHOWN else ""
+    return DataMissingError(
+        f"{len(bad)} of {len(paths)} images under {root} cannot be decoded: {named}{more}; "
+        "delete or replace them (or move them out of the tree), then run again"
+    )
+
+
 def _decode_all(paths: list[Path], size: int | None) -> Tensor:
-    """paths -> (N, 3, H, W) uint8, decoded once and cached on disk."""
+    """paths -> (N, 3, H, W) uint8, decoded once and cached on disk.
+
+    Every file is decoded before anything is cached: one unreadable, truncated or
+    non-image file stops the load with a `DataMissingError` naming the files, and
+    no cache file is written from a partial decode.
+    """
     if not paths:
         return torch.zeros(0, 3, size or 1, size or 1, dtype=torch.uint8)
     digest = hashlib.sha256()
@@ -102,7 +172,14 @@ def _decode_all(paths: list[Path], size: int | None) -> Tensor:
     cached = cache_dir() / f"images-{digest.hexdigest()[:16]}.pt"
     if cached.exists():
         return torch.load(cached, weights_only=True)
-    arrays = [_decode(p, size) for p in paths]
+    arrays, bad = [], []
+    for p in paths:
+        try:
+            arrays.append(_decode(p, size))
+        except DECODE_ERRORS as e:
+            bad.append((p, unreadable_reason(e)))
+    if bad:
+        raise _unreadable_error(bad, paths)
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise DataMissingError(
@@ -157,21 +234,23 @@ def _resize(images: Tensor, size: int | None) -> Tensor:
     return out.round().clamp(0, 255).to(torch.uint8)
 
 
-def _locate(cfg: DataConfig, official: str, trees: list[Path], what: str, hint: str,
-            download: Callable[[], object]) -> Path | None:
+def _locate(cfg: DataConfig, download: Callable[[], object]) -> Path | None:
     """The image tree to read, or None to read torchvision's files (downloaded if allowed).
 
-    Order: torchvision's own folder `official`, then the first of `trees` that
+    Order (`candidate_paths`): torchvision's own folder, then the first image tree that
     holds train/ or test/, then a download, else a one-line DataMissingError.
     """
-    if (data_dir() / official).is_dir():
+    official, trees = candidate_paths(cfg.dataset)
+    if official.is_dir():
         return None
     for tree in trees:
         if _is_tree(tree):
             return tree
+    src = SOURCES[cfg.dataset]
     if not cfg.download:
-        raise _missing(what, hint)
-    _try_download(what, download)
+        raise _missing(src.what, f"put torchvision's {src.official} or an image tree "
+                                 f"{src.trees[0]}/{{train,test}}/<class>/* in the data directory")
+    _try_download(src.what, download)
     return None
 
 
@@ -179,10 +258,7 @@ def _cifar10(cfg: DataConfig, ships_only: bool = False) -> tuple[Tensor, Tensor,
     from torchvision.datasets import CIFAR10
 
     root = data_dir()
-    trees = [root / "cifar10"] + ([root] if (root / "train" / "airplane").is_dir() else [])
-    tree = _locate(cfg, "cifar-10-batches-py", trees, "CIFAR-10",
-                   "put torchvision's cifar-10-batches-py or an image tree cifar10/train/<class>/*.jpg "
-                   "in the data directory", lambda: CIFAR10(root, train=True, download=True))
+    tree = _locate(cfg, lambda: CIFAR10(root, train=True, download=True))
     if tree is not None:
         train, test = read_tree(tree, cfg.image_size, {"ship"} if ships_only else None)
         return train, test, _tree_label(tree, "CIFAR-10 (image folder)"), f"image tree {tree}"
@@ -200,10 +276,8 @@ def _oxford_pet(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import OxfordIIITPet
 
     root, size = data_dir(), cfg.image_size or 224
-    tree = _locate(cfg, "oxford-iiit-pet", [root / "oxford-pet", root / "oxford_pet"], "Oxford-IIIT Pet",
-                   "put torchvision's oxford-iiit-pet or an image tree oxford-pet/train/<breed>/*.jpg "
-                   "in the data directory",
-                   lambda: [OxfordIIITPet(root, split=s, download=True) for s in ("trainval", "test")])
+    tree = _locate(cfg, lambda: [OxfordIIITPet(root, split=s, download=True)
+                                 for s in ("trainval", "test")])
     if tree is not None:
         train, test = read_tree(tree, size)
         return train, test, _tree_label(tree, "Oxford-IIIT Pet (image folder)"), f"image tree {tree}"
@@ -218,9 +292,7 @@ def _ships(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import STL10
 
     root = data_dir()
-    tree = _locate(cfg, "stl10_binary", [root / "ships", root / "boats"], "STL-10",
-                   "put torchvision's stl10_binary, or an image tree ships/test/<kind>/*.jpg, "
-                   "in the data directory", lambda: STL10(root, split="test", download=True))
+    tree = _locate(cfg, lambda: STL10(root, split="test", download=True))
     if tree is not None:
         train, test = read_tree(tree, cfg.image_size)
         return train, test, _tree_label(tree, "ship photos (image folder)"), f"image tree {tree}"
@@ -235,9 +307,7 @@ def _stl10(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import STL10
 
     root = data_dir()
-    tree = _locate(cfg, "stl10_binary", [root / "stl10"], "STL-10",
-                   "put torchvision's stl10_binary, or an image tree stl10/train/<class>/*.png, "
-                   "in the data directory", lambda: STL10(root, split="train", download=True))
+    tree = _locate(cfg, lambda: STL10(root, split="train", download=True))
     if tree is not None:
         train, test = read_tree(tree, cfg.image_size)
         return train, test, _tree_label(tree, "STL-10 (image folder)"), f"image tree {tree}"

@@ -23,17 +23,19 @@ from .schema import MaskConfig, config_hash
 
 def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, cache: Path,
              value_range: tuple[float, float], data_id: str, subset: int | None = None,
-             batch: int = 500) -> dict[str, Tensor]:
+             batch: int = 500, patch: int | None = None) -> dict[str, Tensor]:
     """Per-image metrics of one method on one masking setting (cached).
 
     images: (N, 3, H, W) uint8 test images; masks are drawn with `seed` from
     `mask_cfg`, so every method sees the same holes. Slow methods are scored on
-    the first `subset` images (the same images for every method).
+    the first `subset` images (the same images for every method). With `patch`, the
+    patch-grid measure at that period is added (`metrics.per_image_metrics`).
     Returns {metric: (n,) float64}.
     """
     n = len(images) if not (method.slow and subset) else min(subset, len(images))
     key = config_hash({"method": method.identity, "data": data_id, "mask": mask_cfg.model_dump(),
-                       "seed": seed, "range": value_range, "n": n, "metrics": sorted(METRIC_LABELS)})
+                       "seed": seed, "range": value_range, "n": n, "metrics": sorted(METRIC_LABELS),
+                       "patch": patch})
     path = cache / f"{key}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)
@@ -44,7 +46,7 @@ def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, ca
         target = images[start:start + batch].float() / 255
         m = masks[start:start + batch]
         pred = method.predict(apply_masks(target, m, 0.0), m).cpu().float()
-        parts.append(per_image_metrics(pred, target, m, value_range))
+        parts.append(per_image_metrics(pred, target, m, value_range, patch))
     result = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
     atomic_torch_save(result, path)
     return result

@@ -29,6 +29,7 @@ METRIC_LABELS: dict[str, str] = {
     "hole_mae": "hole MAE",
     "hole_psnr": "hole PSNR (dB)",
     "ssim": "SSIM (composited output)",
+    "grid": "patch grid (raw prediction; 1 = as the image)",
 }
 # The metrics of every results table (Part B adds the whole-image MAE and PSNR).
 TABLE_METRICS = ["mse", "mse_composite", "hole_mse", "hole_mae", "hole_psnr", "ssim"]
@@ -77,11 +78,25 @@ def ssim_per_image(x: Tensor, y: Tensor, data_range: float, kernel_size: int = 1
     return index.mean(dim=(1, 2, 3))
 
 
+def patch_steps(imgs: Tensor, patch: int) -> Tensor:
+    """Mean absolute step between neighbouring pixels across patch borders divided by the
+    same inside patches, per image: (N, C, H, W) -> (N,). 1 for an image without a grid
+    at that period; a mosaic of `patch` x `patch` tiles gives more than 1."""
+    dx = (imgs[..., :, 1:] - imgs[..., :, :-1]).abs()  # step from column j to j + 1
+    dy = (imgs[..., 1:, :] - imgs[..., :-1, :]).abs()
+    border_x = (torch.arange(1, imgs.shape[-1], device=imgs.device) % patch) == 0  # (W-1,)
+    border_y = (torch.arange(1, imgs.shape[-2], device=imgs.device) % patch) == 0  # (H-1,)
+    across = dx[..., border_x].mean(dim=(1, 2, 3)) + dy[..., border_y, :].mean(dim=(1, 2, 3))
+    inside = dx[..., ~border_x].mean(dim=(1, 2, 3)) + dy[..., ~border_y, :].mean(dim=(1, 2, 3))
+    return across / inside.clamp(min=1e-12)
+
+
 def per_image_metrics(
     pred: Tensor,
     target: Tensor,
     masks: Tensor,
     value_range: tuple[float, float] = (0.0, 1.0),
+    patch: int | None = None,
 ) -> dict[str, Tensor]:
     """Per-image metrics of a prediction, each a float64 tensor of shape (N,).
 
@@ -90,6 +105,9 @@ def per_image_metrics(
     masks:  (N, 1, H, W) bool (or {0, 1} float), True = missing pixel.
     value_range: scale on which errors are measured; both images are mapped
         affinely from [0, 1] to it first. data_range = value_range[1] - value_range[0].
+    patch: with a patch size (Part B), also the patch-grid measure of the raw prediction
+        and of the target: `grid_pred`, `grid_target` (`patch_steps`); the report shows
+        mean(grid_pred) / mean(grid_target), 1.0 = no more grid than the image's own.
 
     Keys:
       mse:           whole-image MSE of the raw prediction.
@@ -131,7 +149,9 @@ def per_image_metrics(
     composite_unit = ((composite - low) / data_range).float()  # (N, 3, H, W) in [0, 1]
     ssim = ssim_per_image(composite_unit, target.detach().float(), 1.0, kernel_size)  # (N,)
 
-    return {
+    grid = {} if patch is None else {"grid_pred": patch_steps(pred.detach().double(), patch),
+                                     "grid_target": patch_steps(target.detach().double(), patch)}
+    return grid | {
         "mse": mse,
         "mse_composite": mse_composite,
         "mae_composite": mae_composite,
@@ -144,5 +164,10 @@ def per_image_metrics(
 
 
 def mean_metrics(per_image: dict[str, Tensor]) -> dict[str, float]:
-    """Mean of each (N,) metric over images, ignoring NaN (e.g. images without a hole)."""
-    return {key: float(torch.nanmean(values.double())) for key, values in per_image.items()}
+    """Mean of each (N,) metric over images, ignoring NaN (e.g. images without a hole); with
+    the patch-grid measures, also `grid` = mean(grid_pred) / mean(grid_target)."""
+    means = {key: float(torch.nanmean(values.double())) for key, values in per_image.items()}
+    if "grid_pred" in means:
+        means["grid"] = means["grid_pred"] / means["grid_target"]
+    return means
+

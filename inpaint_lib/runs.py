@@ -32,7 +32,8 @@ from . import data as data_mod
 from .data import Splits
 from .io import atomic_torch_save, atomic_write_json, read_json
 from .models import build_model, count_parameters
-from .resolve import load_params, run_config
+from .progress import TrainingProgress
+from .resolve import chained_run_config, load_params, run_config
 from .schema import RunConfig, StudyParams, config_hash
 from .train import Trainer, default_device, precision_name
 
@@ -108,6 +109,14 @@ def run_dir_for(cfg: RunConfig, splits: Splits, profile: str) -> Path:
     return results_root(profile) / "runs" / f"{cfg.model.arch}-{key}"
 
 
+def trained_run(study: StudyParams, name: str, profile: str) -> Run | None:
+    """The finished run `name` of `study` if the cache holds it (nothing is trained)."""
+    splits = load_splits(study)
+    cfg = chained_run_config(study, name, profile)
+    run = Run(name, cfg, run_dir_for(cfg, splits, profile), splits.name)
+    return run if (run.dir / "final.pt").exists() else None
+
+
 def get_run(study: StudyParams, name: str, profile: str, device: torch.device | None = None,
             log: Any = None) -> Run:
     """The finished run `name` of `study`, training it (and its parents) if needed."""
@@ -129,6 +138,8 @@ def get_run(study: StudyParams, name: str, profile: str, device: torch.device | 
         init = None
         if parent_run is not None:
             init = torch.load(parent_run.dir / "final.pt", map_location="cpu", weights_only=True)
+        if log is None:  # notebooks: epochs, ETA on the terminal, not in the stored notebook
+            log = TrainingProgress(f"{Path(study.source_file).stem} :: {name} (seed {cfg.seed})")
         train_run(cfg, splits, run_dir, device, init, log=log)
     return run
 

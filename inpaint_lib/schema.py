@@ -325,6 +325,7 @@ class EvalConfig(Strict):
     mask_size: PositiveInt = 11
     ood: DataConfig | None = None  # out-of-distribution test set (ships)
     baseline_subset: PositiveInt | None = None  # score slow classical methods on a subset
+    grid_patch: PositiveInt | None = None  # Part B: period of the patch-grid measure (the ViT's patch)
 
 
 class Reference(Strict):

@@ -14,13 +14,17 @@ from .scoring import reconstructions as prediction_rows
 from .study import Study
 
 try:  # notebooks display rich output; the CLI (e.g. on a bare GPU machine) prints
-    from IPython.display import Markdown, display
+    from IPython.display import HTML, Markdown, display
 except ImportError:  # pragma: no cover - exercised only where IPython is absent
-    Markdown, display = str, print
+    HTML, Markdown, display = str, str, print
 
 
 def md(text: str) -> None:
     display(Markdown(text))
+
+
+def html(text: str) -> None:
+    display(HTML(text))
 
 
 def figure(fig: Figure) -> None:

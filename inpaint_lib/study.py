@@ -145,7 +145,7 @@ class Study:
         return evaluate(method, images, mask_cfg, ev.mask_seed if seed is None else seed,
                         results_root(self.profile) / "eval", self.value_range,
                         data_id or self.splits.fingerprint, subset=ev.baseline_subset,
-                        batch=ev.batch_size)
+                        batch=ev.batch_size, patch=ev.grid_patch)
 
     def examples(self, mask_cfg: MaskConfig, n: int | None = None,
                  images: Tensor | None = None) -> tuple[Tensor, Tensor]:

@@ -151,4 +151,5 @@ def sweep_pivot(sweep: pd.DataFrame, metric: str = "mse") -> pd.DataFrame:
 def levels_table(levels: pd.DataFrame) -> pd.DataFrame:
     """Occlusion-level results as shown: level, measured occlusion, method, every metric."""
     cols = ["masks", "occluded", "method", "images", *TABLE_METRICS, *WHOLE_IMAGE_METRICS]
+    cols += ["grid"] if "grid" in levels else []
     return levels[cols].rename(columns={**METRIC_LABELS, "occluded": "occluded (measured)"})

@@ -80,6 +80,14 @@ POSITIVE = [
 ]
 
 
+def test_tool_speed_section(results: tuple[dict, Path]) -> None:
+    data, path = results
+    methods = data["tool"]["methods"]
+    assert set(methods) >= {"mean", "telea", "ns", "biharmonic", "cae", "vit"}
+    assert all(_value(data, f"tool.methods.{m}.seconds_per_image") > 0 for m in methods)
+    assert "## tool" in path.with_suffix(".md").read_text()
+
+
 @pytest.mark.parametrize("path", POSITIVE)
 def test_positive_numbers(results: tuple[dict, Path], path: str) -> None:
     assert _value(results[0], path) > 0

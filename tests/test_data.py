@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 from inpaint_lib import data
 from inpaint_lib.schema import DataConfig, SubsetConfig
@@ -98,3 +99,42 @@ def test_a_missing_dataset_uses_its_named_fallback(tmp_path: Path) -> None:
     assert splits.test.shape == (4, 3, 24, 24) and len(splits.train) == 12
     assert splits.name.endswith("at 24 px, standing in for STL-10, which is not on this machine")
     assert splits.fingerprint == data.load(pets).fingerprint
+def _break_tree(root: Path) -> tuple[Path, Path]:
+    """A truncated JPEG and a text file named .jpg in root/train (the tree's other files are fine)."""
+    good = root / "train" / "cat" / "0000.png"
+    truncated = root / "train" / "cat" / "truncated.jpg"
+    Image.open(good).convert("RGB").resize((64, 64)).save(truncated, quality=95)
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    not_image = root / "train" / "dog" / "notes.jpg"
+    not_image.parent.mkdir(parents=True, exist_ok=True)
+    not_image.write_text("this is not a picture\n")
+    return truncated, not_image
+
+
+def test_unreadable_images_are_one_line_naming_each_file_and_nothing_is_cached(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "imgs", {"cat": (6, 2)}, size=16)
+    truncated, not_image = _break_tree(root)
+    cfg = DataConfig(dataset="folder", root=str(root), image_size=16, val_size=0)
+    with pytest.raises(data.DataMissingError) as err:
+        data.load(cfg)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "2 of 8 images" in msg and "cannot be decoded" in msg
+    assert "cat/truncated.jpg (image file is truncated" in msg
+    assert "dog/notes.jpg (not an image" in msg
+    assert "delete or replace them" in msg
+    assert not list((tmp_path / "cache").glob("images-*.pt")), "cached from a partial decode"
+
+    truncated.unlink()  # the fix the message gives
+    not_image.unlink()
+    splits = data.load(cfg)
+    assert splits.sizes() == {"train": 6, "val": 0, "test": 2}
+    assert len(list((tmp_path / "cache").glob("images-*.pt"))) == 2
+
+
+def test_many_unreadable_images_are_counted_not_all_named(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "imgs", {"a": (2, 1)}, size=8)
+    for i in range(5):
+        (root / "test" / "a" / f"bad{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with pytest.raises(data.DataMissingError, match=r"5 of 6 images .* and 2 more; delete"):
+        data.load(DataConfig(dataset="folder", root=str(root), val_size=0))

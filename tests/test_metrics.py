@@ -30,7 +30,7 @@ def test_keys_shapes_and_labels() -> None:
     target = _target()
     out = per_image_metrics(target, target, _square_masks(2))
     assert set(out) == KEYS
-    assert set(METRIC_LABELS) == KEYS
+    assert set(METRIC_LABELS) == KEYS | {"grid"}  # grid: derived from grid_pred, grid_target
     assert METRIC_LABELS["hole_psnr"] == "hole PSNR (dB)"
     for value in out.values():
         assert value.shape == (2,)
@@ -140,3 +140,19 @@ def test_whole_image_composite_mae_and_psnr() -> None:
     out = per_image_metrics(pred, target, masks)
     assert out["mae_composite"].item() == pytest.approx(0.25)
     assert out["psnr_composite"].item() == pytest.approx(10 * math.log10(1 / 0.125))
+
+
+def test_patch_grid_measure_sees_a_mosaic_and_not_a_smooth_image() -> None:
+    from inpaint_lib.metrics import patch_steps
+
+    torch.manual_seed(0)
+    ramp = torch.linspace(0, 1, 32).expand(1, 3, 32, 32)  # smooth: every step equal
+    assert patch_steps(ramp, 8).item() == pytest.approx(1.0)
+    tiles = torch.rand(1, 3, 4, 4).repeat_interleave(8, 2).repeat_interleave(8, 3)
+    mosaic = tiles + 0.01 * torch.rand(1, 3, 32, 32)  # flat 8x8 tiles: steps only at borders
+    assert patch_steps(mosaic, 8).item() > 20
+    target = torch.rand(4, 3, 16, 16)
+    out = per_image_metrics(target, target, torch.zeros(4, 1, 16, 16, dtype=torch.bool), patch=4)
+    assert torch.equal(out["grid_pred"], out["grid_target"])
+    assert mean_metrics(out)["grid"] == pytest.approx(1.0)
+    assert "grid_pred" not in per_image_metrics(target, target, torch.zeros(4, 1, 16, 16) > 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,7 +11,9 @@ from html import unescape
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
+from PIL import Image
 
 from .conftest import REPO
 
@@ -53,6 +56,16 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     out = _make(tmp_path, "report")
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     res = tmp_path / "results" / "smoke"
+    # the terminal: the check first, which run trains (epoch k/N, ETA), each notebook's time;
+    # none of it in the stored notebooks
+    assert out.stdout.index("check: profile smoke has everything it needs") < out.stdout.index("== a1_baseline")
+    assert re.search(r"training a1_baseline :: baseline \(seed 0\) epoch 1/\d+: .* (ETA|done)", out.stderr)
+    assert re.search(r"training b1_phase1 :: vit \(seed 0\) epoch 1/1: .* done, 1 epochs in", out.stderr)
+    assert re.search(r"== a1_baseline: done in \d+ min \d\d s", out.stdout)
+    assert "running over TCP" not in out.stderr and "Executing:" not in out.stderr
+    stored = "".join((res / "notebooks" / f"{n}.ipynb").read_text() for n in ("a1_baseline", "b1_phase1"))
+    assert "ETA" not in stored and "training a1_baseline" not in stored
+    assert (res / "methods.json").exists()
     executed = sorted(p.stem for p in (res / "notebooks").glob("*.ipynb"))
     assert executed == sorted(
         [p.stem for p in (REPO / "params").glob("a[0-9]_*.yaml")]
@@ -90,3 +103,64 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     changed = {n for n in nb_after if nb_after[n] != nb_before[n]}
     assert changed == {"a2_optimizers.ipynb", "c1_conclusions.ipynb"}
     assert {p: p.stat().st_mtime for p in (res / "runs").glob("*/final.pt")} == runs_before
+
+    _explorer_on_the_smoke_runs(tmp_path)
+    _tool_on_the_smoke_runs(tmp_path)
+    _publish_the_smoke_report(tmp_path)
+
+
+def _explorer_on_the_smoke_runs(tmp: Path) -> None:
+    """notebooks/explore.ipynb runs on the smoke run cache: a test image, then a file with a mask."""
+    env = {**os.environ, "INPAINT_RESULTS_DIR": str(tmp / "results"), "INPAINT_CACHE_DIR": str(tmp / "cache")}
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)).save(tmp / "photo.png")
+    hole = np.zeros((40, 56), dtype=np.uint8)
+    hole[10:20, 30:44] = 255
+    Image.fromarray(hole).save(tmp / "hole.png")
+    for i, params in enumerate([[], ["-p", "image", str(tmp / "photo.png"), "-p", "mask", str(tmp / "hole.png")]]):
+        out = tmp / f"explore{i}.ipynb"
+        proc = subprocess.run([sys.executable, "-m", "papermill", "--cwd", str(REPO), "-k", "python3",
+                               "--no-progress-bar", "-p", "profile", "smoke", *params,
+                               str(REPO / "notebooks" / "explore.ipynb"), str(out)],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        nb = nbformat.read(out, as_version=4)
+        outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+        assert not [o for o in outputs if o.output_type == "error"]
+        assert any("image/png" in o.get("data", {}) for o in outputs)
+        html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+        for name in ("biharmonic", "cae", "vit", "hole PSNR (dB)"):
+            assert name in html, name
+
+
+def _tool_on_the_smoke_runs(tmp: Path) -> None:
+    """The inpaint command with the smoke profile's trained networks and its computed default."""
+    env = {**os.environ, "INPAINT_RESULTS_DIR": str(tmp / "results"), "PYTHONPATH": str(REPO)}
+    tool = [sys.executable, "-m", "inpaint_lib", "inpaint", "--profile", "smoke"]
+    listing = subprocess.run([*tool, "--list-methods"], env=env, capture_output=True, text=True,
+                             timeout=300, check=True).stdout
+    ranking = json.loads((tmp / "results" / "smoke" / "methods.json").read_text())
+    assert set(ranking["networks"]) >= {"cae", "vit"}  # every trained network was scored
+    default = ranking["default"]
+    if default is None:  # smoke networks lose to the classical methods: the best method is used
+        default = "biharmonic"
+        assert "default: biharmonic (no trained network beats the classical methods" in listing
+    else:
+        assert f"default: {default} (the trained network with the largest" in listing
+    done = subprocess.run([*tool, str(tmp / "photo.png"), "--mask", str(tmp / "hole.png"), "--out",
+                           str(tmp / "filled.png")], env=env, capture_output=True, text=True,
+                          timeout=300, check=True).stdout
+    assert f"with {default} in" in done
+    src, filled = np.asarray(Image.open(tmp / "photo.png")), np.asarray(Image.open(tmp / "filled.png"))
+    known = np.asarray(Image.open(tmp / "hole.png")) == 0
+    assert np.array_equal(src[known], filled[known])
+
+
+def _publish_the_smoke_report(tmp: Path) -> None:
+    published = tmp / "docs" / "report.html"
+    out = _make(tmp, "publish", "PUBLISH_PROFILE=smoke", f"PUBLISHED={published}", f"SHARED={tmp / 'no-shared'}")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "published " in out.stdout and "figures re-encoded" in out.stdout
+    page = published.read_text()
+    assert published.stat().st_size < min(15 * 2**20, (tmp / "results" / "smoke" / "report.html").stat().st_size)
+    assert "Data credits and licences" in page and "synthetic shapes" in page
+    assert "Figure 26." in unescape(page) and page.count("<img") >= len(PART_A_FIGURES + PART_B_FIGURES)

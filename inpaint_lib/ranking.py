@@ -1,0 +1,125 @@
+"""Which trained network the inpaint tool uses by default: computed from the report.
+
+Rule. Each trained network of the tool (`tool.trained_networks`) is scored by the
+report's own cached evaluation on its own test set: hole PSNR (dB, over the missing
+pixels) minus the hole PSNR of the best classical method on the same images and
+masks (for the ViT, the mean of that margin over the report's occlusion levels on
+the held-out pets). The default is the network with the largest margin if that margin
+is positive, i.e. the best method: a network that loses to the classical methods on
+its own test set is not the default, ``biharmonic`` is (and so with no trained
+network). Raw PSNR is not compared across networks, since they are tested on
+different images at different occlusion; the margin over the best method that needs
+no training is. `--list-methods` shows every margin.
+
+``make report`` runs ``python -m inpaint_lib rank-networks --profile P`` after the
+notebooks; it writes ``results/<profile>/methods.json``, which the tool reads. It
+re-reads the notebooks' cached evaluations through the same `Study` calls, so it
+trains nothing and, after a report, scores nothing anew.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import scoring
+from .io import atomic_write_json, read_json
+from .resolve import PARAMS_DIR
+from .runs import results_root
+
+RULE = ("the trained network with the largest positive test hole-PSNR margin over the best "
+        "classical method on the same images and masks, from the report's own evaluation")
+
+
+def ranking_path(profile: str) -> Path:
+    return results_root(profile) / "methods.json"
+
+
+def read_ranking(profile: str) -> dict[str, Any]:
+    path = ranking_path(profile)
+    return read_json(path) if path.exists() else {}
+
+
+def _margins(table: pd.DataFrame) -> pd.DataFrame:
+    """Network rows of a results table with the best classical hole PSNR of their setting."""
+    key = "setting" if "setting" in table else "masks"
+    rows = []
+    for setting, g in table.groupby(key, sort=False):
+        classical = g[g.kind == "classical"]
+        if classical.empty:
+            continue
+        best = classical.loc[classical.hole_psnr.idxmax()]
+        for _, r in g[g.kind == "network"].iterrows():
+            rows.append({**r.to_dict(), "setting": setting, "best_classical": best.method,
+                         "best_classical_hole_psnr": best.hole_psnr,
+                         "margin_db": r.hole_psnr - best.hole_psnr})
+    return pd.DataFrame(rows)
+
+
+def _score(margins: pd.DataFrame, test_set: str, run_dir: str) -> dict[str, Any]:
+    return {"run_dir": run_dir, "test_set": test_set,
+            "masks": ", ".join(str(s) for s in margins.setting),
+            "hole_psnr": float(margins.hole_psnr.mean()),
+            "best_classical": " / ".join(dict.fromkeys(margins.best_classical)),
+            "best_classical_hole_psnr": float(margins.best_classical_hole_psnr.mean()),
+            "margin_db": float(margins.margin_db.mean())}
+
+
+def rank_networks(profile: str) -> dict[str, Any]:
+    """Score every trained network from the report's evaluations; write methods.json."""
+    from .study import open_study
+    from .tool import trained_networks
+
+    nets = {n.run.dir.name: n for n in trained_networks(profile)}
+    scores: dict[str, dict[str, Any]] = {}
+    notebooks = sorted({n.notebook for n in nets.values() if n.run.config.model.arch == "cae"})
+    for notebook in notebooks:
+        study = open_study(str(PARAMS_DIR / f"{notebook}.yaml"), profile)
+        runs = study.runs()  # trained: the notebook recorded them
+        by_seed = {(name, r.config.seed): r.dir.name for name, seeded in runs.items() for r in seeded}
+        margins = _margins(scoring.results_table(study, runs))  # the notebook's cached scores
+        for _, row in margins.iterrows():
+            net = nets.get(by_seed.get((row.method, row.seed), ""))
+            if net is not None and net.notebook == notebook and net.name not in scores:
+                scores[net.name] = _score(margins[margins.index == row.name], study.splits.name,
+                                          net.run.dir.name)
+    vit = next((n for n in nets.values() if n.name == "vit"), None)
+    if vit is not None:
+        study = open_study(str(PARAMS_DIR / "b8_evaluation.yaml"), profile)
+        final = study.phase_chain()[-1][1]
+        if final.dir == vit.run.dir:
+            levels = scoring.occlusion_levels(study, study.method(final, "ViT"), study.splits.test,
+                                              study.splits.fingerprint)
+            scores["vit"] = _score(_margins(levels), study.splits.name, final.dir.name)
+    best = max(scores, key=lambda n: scores[n]["margin_db"]) if scores else None
+    default = best if best is not None and scores[best]["margin_db"] > 0 else None
+    result = {"profile": profile, "rule": RULE, "default": default, "networks": scores,
+              "written": time.strftime("%Y-%m-%d %H:%M:%S")}
+    atomic_write_json(ranking_path(profile), result)
+    return result
+
+
+def default_method(profile: str) -> tuple[str, str]:
+    """(method name, why) of the tool's default for `profile`."""
+    from .tool import FALLBACK, trained_networks
+
+    nets = {n.name: n for n in trained_networks(profile)}
+    if not nets:
+        return FALLBACK, f"no trained network in {results_root(profile)}/runs yet"
+    ranking = read_ranking(profile)
+    name = ranking.get("default")
+    score = ranking.get("networks", {}).get(name or "", {})
+    if name in nets and score.get("run_dir") == nets[name].run.dir.name:
+        return name, (f"{RULE}: {score['margin_db']:+.2f} dB against {score['best_classical']} "
+                      f"on {score['test_set']}; {ranking_path(profile)}")
+    scores = ranking.get("networks", {})
+    if ranking and scores:
+        top = max(scores, key=lambda n: scores[n]["margin_db"])
+        return FALLBACK, (f"no trained network beats the classical methods on its test set; the "
+                          f"best, {top}, is {scores[top]['margin_db']:+.2f} dB against "
+                          f"{scores[top]['best_classical']} ({ranking_path(profile)})")
+    return FALLBACK, (f"networks are trained but not ranked yet ({ranking_path(profile)} is "
+                      f"missing or stale; `make report PROFILE={profile}` writes it)")

@@ -1,0 +1,537 @@
+"""Inpaint your own images: ``python -m inpaint_lib inpaint IMAGE_OR_DIR... --out PATH``.
+
+Where the holes are (one of):
+- ``--mask MASK``: a mask image, nonzero (white) = missing (a pixel of a transparent layer is
+  not), the size of the image; for a
+  folder of images, ``--mask`` may be a folder of masks matched by relative path and name
+  (``photos/a/cat.jpg`` -> ``masks/a/cat.png``, any image suffix);
+- ``--mask-from-alpha``: every pixel of the image that is not fully opaque is missing;
+- ``--squares COUNT:SIZE [--seed N]``: COUNT random SIZExSIZE squares, drawn by the
+  evaluation's own mask generator; they depend only on the seed and the image's size.
+
+Methods are the evaluation's own `Method` objects (`methods.classical_methods`,
+`methods.network_method`): ``mean``, ``telea``, ``ns``, ``biharmonic`` and the trained
+networks of a profile's run cache (``cae``, ``cae-<run>``, ``vit``; see
+`trained_networks`). The default is `ranking.default_method`: the best method by the
+report's own evaluation, a trained network where one beats the classical methods, else
+``biharmonic``.
+
+Images are read with PIL (EXIF orientation applied, converted to 8-bit RGB) and written
+as RGB PNG at the input's resolution, atomically. The known pixels of the output are
+byte-identical to that RGB decoding of the input; only the holes change.
+
+Full-resolution rule for the networks, which work at one square size (the CAE at 32x32,
+the ViT at its training size; see `at_full_resolution`):
+1. downscale the image, holes black, to the network's size with a box filter (area
+   average); a small pixel is missing if any pixel of its box is missing, so no hidden
+   pixel leaks in and no known small pixel is darkened by a hole;
+2. predict at the network's size;
+3. upsample the prediction bicubically to the input's size;
+4. composite: the input where known, the upsampled prediction in the holes.
+A non-square image is squashed to the square and back, as the study squashes its pets.
+Classical methods run at the input's resolution, with the same composite.
+
+Bad input (unreadable image, mask of another size, empty or all-missing mask, unknown
+method, no trained run yet) is a `ToolError`: one line naming the file or the option,
+exit 2. Every input is read and checked before the first output is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+from torch import Tensor
+
+from .data import DECODE_ERRORS, IMAGE_SUFFIXES, unreadable_reason
+from .evaluate import predictions
+from .io import atomic_write_bytes, read_json
+from .masks import apply_masks, fixed_masks
+from .methods import Method, classical_methods, network_method
+from .metrics import PSNR_MIN_MSE
+from .runs import Run, results_root
+from .schema import MaskConfig, RunConfig
+from .train import default_device, signed_scale
+
+# command-line name -> the evaluation's name of the classical method, and what it does
+CLASSICAL = {"mean": "mean fill", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes",
+             "biharmonic": "biharmonic"}
+CLASSICAL_SUMMARY = {
+    "mean": "each hole gets the mean colour of the image's visible pixels",
+    "telea": "OpenCV fast marching from the hole's boundary inward (Telea 2004)",
+    "ns": "OpenCV Navier-Stokes isophote propagation (Bertalmio et al. 2001)",
+    "biharmonic": "scikit-image biharmonic: the smoothest surface matching the hole's boundary",
+}
+ARCH_NAMES = {"cae": "CAE", "vit": "ViT"}
+FALLBACK = "biharmonic"
+HOLE_COLOUR = (255, 0, 255)  # how --compare shows the holes of the input
+PANEL_TILE = 512  # --compare: tiles larger than this (long side) are shown downscaled
+PANEL_COLUMNS = 5
+
+
+class ToolError(ValueError):
+    """Bad input: the one-line message names the file or the option (exit 2)."""
+
+
+# --------------------------------------------------------------------- images
+@dataclass(frozen=True)
+class Picture:
+    rgb: Tensor  # (3, H, W) uint8
+    alpha: Tensor | None  # (H, W) uint8, None if the file has no transparency
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.rgb.shape[1]), int(self.rgb.shape[2])
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
+
+
+def _to_rgb(im: Image.Image) -> np.ndarray:
+    """(H, W, 3) uint8; 16-bit greyscale is scaled to 8 bits (PIL would clip it)."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        grey = (np.asarray(im, dtype=np.float64) / 257).round().clip(0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def read_image(path: Path) -> Picture:
+    """An image file -> 8-bit RGB (EXIF orientation applied) and its alpha channel, if any."""
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            alpha = np.asarray(im.convert("RGBA"))[:, :, 3].copy() if _has_alpha(im) else None
+            rgb = _to_rgb(im)
+    except FileNotFoundError:
+        raise ToolError(f"{path}: no such file") from None
+    except DECODE_ERRORS as e:
+        raise ToolError(f"{path}: cannot read this image ({unreadable_reason(e)}); "
+                        "give a PNG, JPEG, BMP or WebP file") from None
+    return Picture(torch.from_numpy(rgb.copy()).permute(2, 0, 1).contiguous(),
+                   None if alpha is None else torch.from_numpy(alpha))
+
+
+def read_mask(path: Path, size: tuple[int, int], image: Path) -> Tensor:
+    """A mask image -> (1, H, W) bool, True = missing (any nonzero channel)."""
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                values = np.asarray(im)
+            else:
+                values = np.asarray(im.convert("RGB")).max(axis=2)
+                if _has_alpha(im):  # strokes painted on a transparent layer: transparent = known
+                    values = values * (np.asarray(im.convert("RGBA"))[:, :, 3] > 0)
+    except FileNotFoundError:
+        raise ToolError(f"--mask {path}: no such file") from None
+    except DECODE_ERRORS as e:
+        raise ToolError(f"--mask {path}: cannot read this mask ({unreadable_reason(e)})") from None
+    h, w = size
+    if values.shape != (h, w):
+        raise ToolError(f"--mask {path}: mask is {values.shape[1]}x{values.shape[0]} px but "
+                        f"{image} is {w}x{h} px; masks must have the image's size")
+    return torch.from_numpy(values != 0)[None]
+
+
+def alpha_mask(picture: Picture, image: Path) -> Tensor:
+    """(1, H, W) bool: every pixel that is not fully opaque is missing."""
+    if picture.alpha is None:
+        raise ToolError(f"{image}: --mask-from-alpha: this image has no alpha channel "
+                        "(save it as a PNG or WebP with the hole transparent)")
+    return (picture.alpha < 255)[None]
+
+
+def parse_squares(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
+    if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise ToolError(f"--squares {text}: expected COUNT:SIZE with positive integers, e.g. 4:32")
+    return int(m.group(1)), int(m.group(2))
+
+
+def squares_mask(size: tuple[int, int], count: int, side: int, seed: int, image: Path) -> Tensor:
+    """(1, H, W) bool: `count` seeded squares of `side` px, the evaluation's generator."""
+    h, w = size
+    if side > min(h, w):
+        raise ToolError(f"--squares {count}:{side}: {side} px squares do not fit {image} ({w}x{h} px)")
+    return fixed_masks(1, h, w, MaskConfig(size=side, count=count), seed)[0]
+
+
+def check_mask(mask: Tensor, where: str) -> None:
+    """A mask must leave something to fill and something to fill it from."""
+    if not bool(mask.any()):
+        raise ToolError(f"{where}: the mask marks no pixel as missing (nonzero/white = missing): "
+                        "nothing to inpaint")
+    if bool(mask.all()):
+        raise ToolError(f"{where}: the mask marks every pixel as missing: nothing to inpaint from "
+                        "(is it inverted? white = missing)")
+
+
+def encode_png(image: Tensor) -> bytes:
+    """image: (3, H, W) uint8 -> PNG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(image.permute(1, 2, 0).numpy()).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------- methods
+def at_full_resolution(method: Method, size: int) -> Method:
+    """A fixed-size network as a method for any image size (the rule in the module doc)."""
+
+    def predict(masked: Tensor, masks: Tensor) -> Tensor:
+        # masked: (N, 3, H, W) in [0, 1], holes black; masks: (N, 1, H, W) bool
+        h, w = masked.shape[-2:]
+        if (h, w) == (size, size):
+            return method.predict(masked, masks)
+        small_masks = F.interpolate(masks.float(), size=(size, size), mode="area") > 0  # (N, 1, s, s)
+        small = apply_masks(F.interpolate(masked, size=(size, size), mode="area"), small_masks, 0.0)
+        pred = method.predict(small, small_masks).float()  # (N, 3, s, s) in [0, 1]
+        return F.interpolate(pred, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
+
+    return Method(method.name, predict, f"{method.identity}@any-size", method.slow)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Network:
+    """A trained network of a profile's run cache, as the tool names it."""
+
+    name: str  # "cae", "cae-rmsprop", "vit"
+    notebook: str  # the params file (stem) whose notebook trained it
+    run: Run
+
+    @property
+    def image_size(self) -> int:
+        return int(self.run.info["image_size"])
+
+    def describe(self) -> str:
+        arch = ARCH_NAMES[self.run.config.model.arch]
+        return (f"{arch} {self.image_size}x{self.image_size} px, {self.run.dataset}; "
+                f"{self.notebook} :: {self.run.name} (seed {self.run.config.seed}), "
+                f"run {self.run.dir.name}")
+
+    def method(self, device: torch.device) -> Method:
+        model = self.run.load_model(device)  # weights_only=True
+        net = network_method(self.name, model, self.run.dir.name, signed_scale(self.run.config), device)
+        return at_full_resolution(net, self.image_size)
+
+
+def _provenance(profile: str) -> Iterator[tuple[str, dict]]:
+    folder = results_root(profile) / "provenance"
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        yield path.stem, read_json(path)
+
+
+def _load_run(run_dir: Path, name: str) -> Run | None:
+    if not (run_dir / "final.pt").exists() or not (run_dir / "config.json").exists():
+        return None
+    info = read_json(run_dir / "config.json")
+    return Run(name, RunConfig.model_validate(info["config"]), run_dir, info.get("dataset", "?"))
+
+
+def trained_networks(profile: str) -> list[Network]:
+    """The trained networks of `results/<profile>/`, named from the notebooks' provenance.
+
+    Part A: every run a Part A notebook used, first seed of each run name, each run
+    directory once (in notebook order, so the shared baseline is a1_baseline's): the
+    baseline of a1_baseline is ``cae``, the others ``cae-<slug of the run name>``.
+    Part B: ``vit``, the last phase (the run with the highest last epoch), which the
+    report evaluates.
+    """
+    runs_dir = results_root(profile) / "runs"
+    nets: list[Network] = []
+    seen: set[str] = set()
+    last_vit: tuple[int, Network] | None = None
+    for notebook, prov in _provenance(profile):
+        by_name: dict[str, list[tuple[int, str]]] = {}  # Part A run name -> [(seed, run dir)]
+        for dir_name, meta in prov.get("runs", {}).items():
+            if dir_name.startswith("vit-"):  # a phase of the ViT chain
+                run = _load_run(runs_dir / dir_name, meta["name"])
+                last = run.config.epoch_range[1] if run is not None else -1
+                if run is not None and (last_vit is None or last > last_vit[0]):
+                    last_vit = (last, Network("vit", notebook, run))
+            else:
+                by_name.setdefault(meta["name"], []).append((meta["seed"], dir_name))
+        for run_name, seeded in by_name.items():
+            dir_name = min(seeded)[1]  # the first seed
+            run = _load_run(runs_dir / dir_name, run_name)
+            if run is None or dir_name in seen:
+                continue
+            seen.add(dir_name)
+            name = "cae" if (notebook == "a1_baseline" and run_name == "baseline") \
+                else f"cae-{slug(run_name)}"
+            if all(n.name != name for n in nets):
+                nets.append(Network(name, notebook, run))
+    return nets + ([last_vit[1]] if last_vit else [])
+
+
+def resolve_methods(names: list[str], profile: str, device: torch.device) -> list[tuple[str, Method]]:
+    """Command-line method names -> (name, Method); unknown or untrained names are a ToolError."""
+    nets = {n.name: n for n in trained_networks(profile)}
+    out = []
+    for name in names:
+        if name in CLASSICAL:
+            out.append((name, classical_methods([CLASSICAL[name]])[0]))
+        elif name in nets:
+            out.append((name, nets[name].method(device)))
+        elif name in ("cae", "vit") or name.startswith(("cae-", "vit-")):
+            trained = ", ".join(nets) or "none"
+            raise ToolError(
+                f"--method {name}: no trained run of that name in {results_root(profile)}/runs "
+                f"(trained: {trained}); train the networks with `make report PROFILE={profile}`, "
+                f"or pick a classical method: {', '.join(CLASSICAL)}")
+        else:
+            raise ToolError(f"--method {name}: unknown method; available for profile {profile}: "
+                            f"{', '.join([*CLASSICAL, *nets])} (see --list-methods)")
+    return out
+
+
+def list_methods(profile: str) -> str:
+    from .ranking import default_method, read_ranking
+
+    ranking = read_ranking(profile).get("networks", {})
+    lines = [f"methods for profile {profile} (run cache {results_root(profile)}/runs):"]
+    for name in CLASSICAL:
+        lines.append(f"  {name:<26} classical  {CLASSICAL_SUMMARY[name]}")
+    nets = trained_networks(profile)
+    for net in nets:
+        score = ranking.get(net.name)
+        note = ""
+        if score and score.get("run_dir") == net.run.dir.name:
+            note = (f"; test hole PSNR {score['hole_psnr']:.2f} dB vs {score['best_classical']} "
+                    f"{score['best_classical_hole_psnr']:.2f} dB ({score['margin_db']:+.2f} dB)")
+        lines.append(f"  {net.name:<26} network    {net.describe()}{note}")
+    if not nets:
+        lines.append(f"  (no trained network: `make report PROFILE={profile}` trains them)")
+    name, why = default_method(profile)
+    lines.append(f"default: {name} ({why})")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------- jobs
+@dataclass(frozen=True)
+class Job:
+    image: Path
+    rel: Path  # path relative to the input folder (or the file name)
+    out: Path
+    mask_file: Path | None  # --mask file or the matched file of a --mask folder
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def _match_mask(folder: Path, rel: Path, image: Path) -> Path:
+    stem = rel.with_suffix("")
+    for suffix in (".png", *sorted(IMAGE_SUFFIXES - {".png"})):
+        for candidate in (folder / f"{stem}{suffix}", folder / f"{stem}{suffix.upper()}"):
+            if candidate.is_file():
+                return candidate
+    raise ToolError(f"{image}: no mask for it in --mask {folder} (looked for {folder / stem}.png "
+                    "or another image suffix: masks are matched by relative path and name)")
+
+
+def plan(inputs: list[str], out: str, mask: str | None) -> list[Job]:
+    """Inputs and --out -> one job per image; every path problem is found here, before any work."""
+    if not inputs:
+        raise ToolError("give at least one IMAGE_OR_DIR (or --list-methods)")
+    out_path = Path(out).expanduser()
+    mask_path = Path(mask).expanduser() if mask else None
+    if mask_path is not None and not mask_path.exists():
+        raise ToolError(f"--mask {mask}: no such file or folder")
+    # a mask or output folder inside an input folder holds no inputs
+    skip = [p.resolve() for p in (mask_path, out_path) if p is not None and p.is_dir()]
+    found: list[tuple[Path, Path]] = []  # (image, relative name)
+    several = len(inputs) > 1
+    for text in inputs:
+        path = Path(text).expanduser()
+        if path.is_dir():
+            images = [p for p in _images_in(path)
+                      if not any(p.resolve().is_relative_to(s) for s in skip)]
+            if not images:
+                raise ToolError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            found += [(p, p.relative_to(path)) for p in images]
+            several = True
+        elif path.exists():
+            found.append((path, Path(path.name)))
+        else:
+            raise ToolError(f"{path}: no such file or folder")
+    to_dir = several or out_path.is_dir() or out.endswith(("/", "\\"))
+    if not to_dir and out_path.suffix.lower() != ".png":
+        raise ToolError(f"--out {out}: outputs are PNG files; name it {out_path.with_suffix('.png').name} "
+                        "or give a folder")
+    if to_dir and out_path.exists() and not out_path.is_dir():
+        raise ToolError(f"--out {out}: is a file; several images need an output folder")
+    jobs, targets = [], {}
+    inputs_resolved = {p.resolve() for p, _ in found}
+    for image, rel in found:
+        target = out_path / rel.with_suffix(".png") if to_dir else out_path
+        if target.resolve() in inputs_resolved:
+            raise ToolError(f"--out {out}: would overwrite the input {image}; choose another output")
+        if target in targets:
+            raise ToolError(f"{image} and {targets[target]} would both be written to {target}; "
+                            "rename one or run them separately")
+        targets[target] = image
+        mask_file = None
+        if mask_path is not None:
+            mask_file = _match_mask(mask_path, rel, image) if mask_path.is_dir() else mask_path
+        jobs.append(Job(image, rel, target, mask_file))
+    return jobs
+
+
+@dataclass(frozen=True)
+class HoleSpec:
+    mask: str | None = None
+    from_alpha: bool = False
+    squares: tuple[int, int] | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        given = sum([self.mask is not None, self.from_alpha, self.squares is not None])
+        if given != 1:
+            raise ToolError("say where the holes are with exactly one of --mask MASK_PNG, "
+                            "--mask-from-alpha, --squares COUNT:SIZE")
+
+    @property
+    def has_truth(self) -> bool:
+        """The pixels under the holes are in the input file (not under transparency)."""
+        return not self.from_alpha
+
+
+def load_job(job: Job, holes: HoleSpec) -> tuple[Picture, Tensor]:
+    """Read and check one job's image and mask: (picture, (1, H, W) bool mask)."""
+    picture = read_image(job.image)
+    if holes.from_alpha:
+        mask = alpha_mask(picture, job.image)
+    elif holes.squares is not None:
+        mask = squares_mask(picture.size, *holes.squares, holes.seed, job.image)
+    else:
+        assert job.mask_file is not None
+        mask = read_mask(job.mask_file, picture.size, job.image)
+    where = f"{job.image}" if holes.mask is None else f"--mask {job.mask_file} (for {job.image})"
+    check_mask(mask, where)
+    return picture, mask
+
+
+def inpaint(image: Tensor, mask: Tensor, method: Method) -> Tensor:
+    """image: (3, H, W) uint8; mask: (1, H, W) bool -> (3, H, W) uint8: the input where known
+    (byte-identical), the method's prediction, rounded to 8 bits, in the holes."""
+    pred = predictions(method, image[None], mask[None])[0]  # (3, H, W) in [0, 1]
+    filled = (pred * 255).round().clamp(0, 255).to(torch.uint8)
+    return torch.where(mask, filled, image)
+
+
+# --------------------------------------------------------------------- compare panel
+def hole_psnr(output: Tensor, truth: Tensor, mask: Tensor) -> float:
+    """PSNR (dB) over the holes of an output against the input's own pixels there, on the
+    [0, 1] scale: `metrics.per_image_metrics`' hole PSNR without its whole-image SSIM.
+    output, truth: (3, H, W) uint8; mask: (1, H, W) bool."""
+    diff = (output.double() - truth.double()) / 255  # (3, H, W)
+    mse = diff.pow(2)[:, mask[0]].mean()  # over the missing pixels, all channels
+    return float(10 * torch.log10(1 / mse.clamp(min=PSNR_MIN_MSE)))
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def panel(tiles: list[tuple[str, Tensor]]) -> bytes:
+    """Labelled tiles side by side (at most PANEL_COLUMNS per row) -> PNG bytes.
+
+    tiles: [(label, (3, H, W) uint8)], all the same size; tiles larger than PANEL_TILE
+    on their long side are shown downscaled."""
+    h, w = tiles[0][1].shape[1:]
+    scale = min(1.0, PANEL_TILE / max(h, w))
+    tw, th = max(1, round(w * scale)), max(1, round(h * scale))
+    label_h, pad = 34, 6
+    cols = min(PANEL_COLUMNS, len(tiles))
+    rows = -(-len(tiles) // cols)
+    canvas = Image.new("RGB", (cols * (tw + pad) + pad, rows * (th + label_h + pad) + pad), "white")
+    draw, font = ImageDraw.Draw(canvas), _font(12)
+    for i, (label, tile) in enumerate(tiles):
+        x = pad + (i % cols) * (tw + pad)
+        y = pad + (i // cols) * (th + label_h + pad)
+        im = Image.fromarray(tile.permute(1, 2, 0).numpy())
+        if scale < 1:
+            im = im.resize((tw, th), Image.LANCZOS)
+        for k, text in enumerate(label.split("\n")[:2]):
+            draw.text((x, y + k * 15), text, fill="black", font=font)
+        canvas.paste(im, (x, y + label_h))
+    buf = io.BytesIO()
+    canvas.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def compare(picture: Picture, mask: Tensor, methods: list[tuple[str, Method]], truth: bool) -> bytes:
+    """One panel: the input with its holes, then every method's output (time, hole PSNR)."""
+    shown = torch.where(mask, torch.tensor(HOLE_COLOUR, dtype=torch.uint8).view(3, 1, 1), picture.rgb)
+    tiles = [("input (missing = magenta)", shown)]
+    for name, method in methods:
+        t0 = time.perf_counter()
+        out = inpaint(picture.rgb, mask, method)
+        label = f"{name}  {time.perf_counter() - t0:.2f} s"
+        if truth:
+            label += f"\nhole PSNR {hole_psnr(out, picture.rgb, mask):.2f} dB"
+        tiles.append((label, out))
+    return panel(tiles)
+
+
+# --------------------------------------------------------------------- command
+def run(args: argparse.Namespace) -> int:
+    """``python -m inpaint_lib inpaint``: validate everything, then write (see module doc)."""
+    from tqdm import tqdm
+
+    from .ranking import default_method
+
+    if args.list_methods:
+        print(list_methods(args.profile))
+        return 0
+    holes = HoleSpec(args.mask, args.mask_from_alpha,
+                     parse_squares(args.squares) if args.squares else None, args.seed)
+    if not args.out:
+        raise ToolError("--out PATH is required: a .png file for one image, else a folder")
+    jobs = plan(args.inputs, args.out, args.mask)
+    device = torch.device(args.device) if args.device else default_device()
+    if args.compare and args.method:
+        raise ToolError(f"--method {args.method} with --compare: the panel shows every method; "
+                        "drop one of the two")
+    if args.compare:
+        names = [*CLASSICAL, *(n.name for n in trained_networks(args.profile))]
+        label = "every method"
+    else:
+        name = args.method or default_method(args.profile)[0]
+        names, label = [name], name
+    methods = resolve_methods(names, args.profile, device)
+    for job in jobs:  # read and check every input before the first write
+        load_job(job, holes)
+    t0 = time.perf_counter()
+    bar = tqdm(jobs, unit="image", file=sys.stderr, disable=True if len(jobs) < 2 else None)
+    for job in bar:
+        picture, mask = load_job(job, holes)
+        if args.compare:
+            data = compare(picture, mask, methods, holes.has_truth)
+        else:
+            data = encode_png(inpaint(picture.rgb, mask, methods[0][1]))
+        atomic_write_bytes(job.out, data)
+    took = time.perf_counter() - t0
+    where = jobs[0].out if len(jobs) == 1 else Path(args.out)
+    print(f"inpainted {len(jobs)} image{'s' if len(jobs) != 1 else ''} with {label} in {took:.1f} s "
+          f"({took / len(jobs):.2f} s per image) -> {where}")
+    return 0
