@@ -12,6 +12,7 @@ weights of the profile's configuration, which cost the same, and labelled so.
 from __future__ import annotations
 
 import argparse
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from inpaint_lib.tool import (
 )
 from inpaint_lib.train import default_device, signed_scale
 
-from .common import median, q, time_repeats
+from .timing import q, time_once
 
 SIZE, SQUARES, SIDE = 256, 8, 24
 GOAL_SECONDS = 1.0
@@ -72,8 +73,9 @@ def run(device: torch.device | None = None, repeats: int = 5, profile: str = "qu
     image, mask = bench_image()
     rows: dict[str, Any] = {}
     for name, method, source in methods(profile, device):
-        times = time_repeats(lambda m=method: inpaint(image, mask, m), device, repeats, warmup=1)
-        rows[name] = {"seconds_per_image": q(median(times), "s (median)"),
+        inpaint(image, mask, method)  # warm-up
+        times = [time_once(lambda m=method: inpaint(image, mask, m), device) for _ in range(repeats)]
+        rows[name] = {"seconds_per_image": q(statistics.median(times), "s (median)"),
                       "best": q(min(times), "s (best of repeats)"), "source": source}
     slowest = max(r["seconds_per_image"]["value"] for r in rows.values())
     return {"image": f"{SIZE}x{SIZE} px, {SQUARES} squares of {SIDE} px "

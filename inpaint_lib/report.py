@@ -14,6 +14,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from .io import atomic_write_json, atomic_write_text, read_json
 from .runs import REPO_ROOT, git_commit, results_root
@@ -91,29 +92,71 @@ def _header(profile: str, notebooks: list[Path]) -> str:
     return "\n".join(lines) + "\n\n" + STYLE
 
 
-def _section(markdown: str, heading: str) -> str:
-    """The '## heading' section of a Markdown text (up to the next '## '), or ''."""
-    m = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", markdown, flags=re.MULTILINE | re.DOTALL)
-    return m.group(1).strip() if m else ""
+def _number(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e5 or abs(value) < 1e-2:
+        return f"{value:.3g}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def performance_appendix(devices: list[str]) -> str:
-    """'Performance' appendix from the newest benchmark file for the report's device."""
-    bench = REPO_ROOT / "results" / "bench"
-    cuda = any(d.startswith("cuda") for d in devices)
-    files = [p for p in bench.glob("*.md") if p.stem.startswith("cpu") != cuda]
-    if not files:
-        return ("## Appendix: Performance\n\nNo benchmark file for this device yet: run `make bench` "
-                "(writes results/bench/<device>.json and .md).")
-    newest = max(files, key=lambda p: p.stat().st_mtime)
-    text = newest.read_text()
-    parts = [(f"## Appendix: Performance\n\nFrom `results/bench/{newest.name}` (`make bench`), "
-             "measured side by side in one process, medians after warm-up:")]
-    for heading in ("Targets (medians; best-of repeats in brackets)", "Notes", "ratios", "projection"):
-        body = _section(text, heading)
-        if body:
-            parts.append(f"### {heading.split(' (')[0].capitalize()}\n\n{body}")
-    return "\n\n".join(parts)
+def quantity_table(node: Any) -> list[str]:
+    """Markdown table rows of every leaf under `node` (nested dicts of {"value", "unit"})."""
+    rows = ["| quantity | value | unit |", "| --- | ---: | --- |"]
+
+    def walk(path: str, n: Any) -> None:
+        if isinstance(n, dict) and set(n) == {"value", "unit"}:
+            rows.append(f"| {path} | {_number(n['value'])} | {n['unit']} |")
+        elif isinstance(n, dict):
+            for k, v in n.items():
+                walk(f"{path}.{k}" if path else k, v)
+        else:
+            rows.append(f"| {path} | {'; '.join(map(str, n)) if isinstance(n, list) else n} |  |")
+
+    walk("", node)
+    return rows
+
+
+def bench_summary(results: dict[str, Any], level: str = "###") -> str:
+    """Targets, notes, ratios and projection of one benchmark's results, as Markdown."""
+    lines = [f"{level} Targets (medians; best-of repeats in brackets)", "",
+             "| target | measured | goal | pass |", "| --- | ---: | --- | --- |"]
+    for t in results["targets"]:
+        best = f" [{t['value_best_of']:.3g}x]" if "value_best_of" in t else ""
+        lines.append(f"| {t['name']} | {t['value']:.3g}x{best} | {t['goal']} | "
+                     f"{'PASS' if t['pass'] else 'FAIL'} |")
+    lines += ["", f"{level} Notes", "", *[f"- {n}" for n in results["notes"]]]
+    lines += ["", f"{level} Ratios", "", *quantity_table(results["ratios"])]
+    lines += ["", f"{level} Projected wall time of the full profile", "",
+              *quantity_table(results["projection"])]
+    return "\n".join(lines)
+
+
+def performance_appendix(devices: list[str], bench_dir: Path | None = None) -> str:
+    """'Performance' appendix from the newest benchmark results (results/bench/<device>.json)
+    of the report's kind of device (CUDA if any notebook ran on CUDA, else CPU)."""
+    bench_dir = bench_dir or REPO_ROOT / "results" / "bench"
+    kind = "cuda" if any(d.startswith("cuda") for d in devices) else "cpu"
+    found = []
+    for path in sorted(bench_dir.glob("*.json")):
+        data = read_json(path)
+        meta = data.get("meta", {})
+        if meta.get("device_type", "cpu" if path.stem.startswith("cpu") else "cuda") == kind:
+            found.append((meta.get("date", ""), path.name, data))
+    head = "## Appendix: Performance\n\n"
+    if not found:
+        return head + (f"No benchmark results for a {kind.upper()} device yet: `make bench` "
+                       "on one writes results/bench/<device>.json.")
+    _, name, data = max(found, key=lambda f: (f[0], f[1]))
+    if not data.get("complete") or not {"targets", "notes", "ratios", "projection"} <= set(data):
+        return head + (f"`results/bench/{name}` is from an interrupted or much older benchmark: "
+                       "rerun `make bench` for this appendix.")
+    meta = data["meta"]
+    quick = " in --quick mode (a smoke test: sizes too small to read)" if meta.get("quick") else ""
+    return head + (f"From `results/bench/{name}` (`make bench` on {meta['device_name']}, "
+                   f"{meta['date'][:10]}, torch {meta['torch']}{quick}): every ratio compares "
+                   "things timed side by side in one process, medians after warm-up.\n\n"
+                   + bench_summary(data))
 
 
 def build_report(profile: str, out: str | Path | None = None) -> Path:

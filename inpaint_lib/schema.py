@@ -255,8 +255,8 @@ class RunConfig(Strict):
     batch_size: PositiveInt = 256
     seed: int = 0
     amp: bool = True  # CUDA: fp16 autocast + GradScaler (the study's AMP)
-    # CPU: bf16 autocast where the CPU has AMX tiles ("auto"; 2.4-2.7x for the ViT step,
-    # 1.6x for the CAE pipeline on this project's Xeon, see results/bench), else fp32.
+    # CPU: bf16 autocast where the CPU has bf16 matrix instructions (AMX or AVX512-BF16;
+    # "auto", see train.cpu_has_bf16 and results/bench), else fp32.
     cpu_precision: Literal["auto", "bf16", "fp32"] = "auto"
     channels_last: bool = True
     # torch.compile the network (and the VGG of the perceptual loss): a one-off compile of

@@ -64,9 +64,9 @@ def test_precision_follows_device_config_and_cpu(monkeypatch: pytest.MonkeyPatch
     assert train.autocast_dtype(_cfg(amp=False), cuda) is None
     assert train.autocast_dtype(_cfg(cpu_precision="bf16"), cpu) == torch.bfloat16
     assert train.autocast_dtype(_cfg(cpu_precision="fp32"), cpu) is None
-    monkeypatch.setattr(train, "cpu_has_amx", lambda: False)
+    monkeypatch.setattr(train, "cpu_has_bf16", lambda: False)
     assert train.precision_name(_cfg(), cpu) == "fp32"  # auto without AMX: fp32
-    monkeypatch.setattr(train, "cpu_has_amx", lambda: True)
+    monkeypatch.setattr(train, "cpu_has_bf16", lambda: True)
     assert train.precision_name(_cfg(), cpu) == "bf16 autocast"
 
 
