@@ -39,7 +39,8 @@ from .resolve import PARAMS_DIR, ParamsError, load_params, run_config
 from .schema import DataConfig, StudyParams
 
 PROBE_SECONDS = 3.0
-RANDOM_VGG_OVERRIDE = "INPAINT_OVERRIDES='vit: {train: {loss: {perceptual_weights: random}}}'"
+RANDOM_VGG_OVERRIDE = ("INPAINT_OVERRIDES='{cae: {train: {loss: {perceptual_weights: random}}}, "
+                       "vit: {train: {loss: {perceptual_weights: random}}}}'")
 VGG_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"  # VGG16_Weights.IMAGENET1K_V1
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .metrics import METRIC_LABELS, TABLE_METRICS
 from .schema import Reference, RunConfig
-from .stats import difference_threshold
+from .stats import difference_threshold, mean_ci
 from .tables import beats, best, gap, seed_noise, seed_summary, split_methods
 
 
@@ -156,6 +156,45 @@ def versus_baselines(long: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
+def ablation(long: pd.DataFrame, baseline: str) -> str:
+    """What each change did to hole MSE against `baseline` (judged against the seed noise),
+    what it cost, and how the best network compares with the best classical method on every
+    metric, with the seed interval of its hole MSE."""
+    summary = long[long.kind == "network"].groupby("method", sort=False)
+    mean = summary["hole_mse"].mean()
+    n = summary.size()
+    sd, df = seed_noise(long, "hole_mse")
+    base = mean[baseline]
+    seconds = summary["train_seconds"].mean()
+    params = summary["parameters"].first()
+    lines = [(f"**Each change against {baseline}** (hole MSE {base:.4g}, {params[baseline]:,} "
+             f"parameters, {seconds[baseline]:.0f} s of training per seed):")]
+    for name in mean.index.drop(baseline):
+        diff = mean[name] - base
+        lines.append(f"- {name}: hole MSE {mean[name]:.4g} ({100 * diff / base:+.0f}%; "
+                     f"{noise_verdict(diff, int(n[baseline]), int(n[name]), sd, df)}); "
+                     f"{params[name]:,} parameters, {seconds[name] / seconds[baseline]:.1f}x the "
+                     "training time.")
+    top = best(mean, "hole_mse")
+    nets, classical = split_methods(long)
+    wins = [m for m in TABLE_METRICS if beats(nets.loc[top, m], classical[m].loc[best(classical[m], m)], m)]
+    cls = best(classical["hole_mse"], "hole_mse")
+    values = long[long.method == top]["hole_mse"].tolist()
+    half = mean_ci(values)[1]
+    interval = ("" if math.isnan(half) else
+                f"; its 95% seed interval is ±{half:.4g}, so the gap to {cls} is "
+                + ("beyond the seed noise" if classical.loc[cls, "hole_mse"] - mean[top] > half
+                   else "within the seed noise"))
+    lines.append(f"\n**Best network: {top}.** Against the best classical method of each metric it is "
+                 f"better on {count_of(len(wins), len(TABLE_METRICS), 'metrics')}"
+                 + ("" if len(wins) == len(TABLE_METRICS) else
+                    " (worse on " + ", ".join(METRIC_LABELS[m] for m in TABLE_METRICS
+                                              if m not in wins) + ")")
+                 + f". Hole MSE {mean[top]:.4g} against {cls}'s {classical.loc[cls, 'hole_mse']:.4g} "
+                 f"({gap(mean[top], classical.loc[cls, 'hole_mse'], 'hole_mse')}){interval}.")
+    return "\n".join(lines)
+
+
 def generalisation_gaps(last: pd.DataFrame) -> str:
     """From `tables.last_epochs`: each run's train/validation gap at its last epoch."""
     lines = ["**Train/validation gap at the last epoch** (positive = validation worse):"]
@@ -192,6 +231,31 @@ def mask_sweep(sweep: pd.DataFrame, per_image: pd.DataFrame) -> str:
         lines.append("The CAE has lower whole-image MSE than every classical method at every "
                      "mask count.")
     return " ".join(lines)
+
+
+def more_context(high: pd.DataFrame, low: pd.DataFrame, high_label: str, low_label: str) -> str:
+    """Did more context help? The best network's gap to the best classical method on hole MSE
+    and hole PSNR in two long results tables (e.g. 96 px and 32 px), each on its own images."""
+    rel, lines = [], []
+    for label, long in ((low_label, low), (high_label, high)):
+        nets, classical = split_methods(long)
+        net, cls = best(nets["hole_mse"], "hole_mse"), best(classical["hole_mse"], "hole_mse")
+        nv, cv = nets.loc[net, "hole_mse"], classical.loc[cls, "hole_mse"]
+        pnet, pcls = best(nets["hole_psnr"], "hole_psnr"), best(classical["hole_psnr"], "hole_psnr")
+        pv, pc = nets.loc[pnet, "hole_psnr"], classical.loc[pcls, "hole_psnr"]
+        rel.append((nv - cv) / cv)
+        lines.append(f"- {label}: {net} hole MSE {nv:.4g} against {cls}'s {cv:.4g} "
+                     f"({gap(nv, cv, 'hole_mse')}); hole PSNR {pv:.2f} dB against {pcls}'s "
+                     f"{pc:.2f} dB ({gap(pv, pc, 'hole_psnr')}).")
+    helped = rel[1] < rel[0]
+    verdict = (f"The best network's hole MSE is {100 * rel[1]:+.0f}% against the best classical "
+               f"method at {high_label}, {100 * rel[0]:+.0f}% at {low_label}: more context "
+               + ("**helped** the network against the methods that need no training."
+                  if helped else "**did not help** the network against the methods that need no "
+                                 "training.")
+               + " The two sets hold different images, so this compares each network's gap to the "
+                 "classical methods on its own images, not raw errors.")
+    return "\n".join([verdict, "", *lines])
 
 
 # ------------------------------------------------------------------- Part B text

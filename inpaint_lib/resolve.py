@@ -159,6 +159,10 @@ def load_params(params_file: str | Path, profile: str = "quick") -> StudyParams:
     for name in study.run_seeds:
         if name not in study.runs:
             raise ParamsError(f"{path}: run_seeds.{name}: no run named {name!r}")
+    for field in ("parent", "compare_with"):
+        other = getattr(study, field)
+        if other is not None and not (path.parent / other).exists():
+            raise ParamsError(f"{path}: {field}: no params file {other!r} beside it")
     return study
 
 
@@ -255,13 +259,19 @@ def chained_run_config(study: StudyParams, name: str, profile: str) -> RunConfig
     return run_config(study, name, parent=parent)
 
 
-def seeds_for(study: StudyParams, name: str) -> list[int]:
-    """Seeds run `name` is trained with: `seeds`, or `baseline_seeds` for the configuration
-    that equals the study's shared base (the baseline, trained once for every study)."""
-    cfg = run_config(study, name)
+def is_base_run(study: StudyParams, name: str) -> bool:
+    """Is run `name` the study's shared base configuration (the baseline every Part A study
+    shares, trained once)?"""
     base = StudyParams.model_validate({**study.model_dump(), "runs": {"_base": {}}})
-    is_base = cfg.key() == run_config(base, "_base").key()
-    n = max(study.seeds, study.baseline_seeds if is_base else 1, study.run_seeds.get(name, 1))
+    return run_config(study, name).key() == run_config(base, "_base").key()
+
+
+def seeds_for(study: StudyParams, name: str) -> list[int]:
+    """Seeds run `name` is trained with: `seeds`, `baseline_seeds` for the base configuration,
+    or `run_seeds` for a named run, whichever is most."""
+    cfg = run_config(study, name)
+    n = max(study.seeds, study.baseline_seeds if is_base_run(study, name) else 1,
+            study.run_seeds.get(name, 1))
     return [cfg.seed + i for i in range(n)]
 
 

@@ -129,9 +129,38 @@ class MaskConfig(Strict):
 
 
 # ------------------------------------------------------------------------ models
-class CAEConfig(Strict):
+FillName = Literal["none", "line", "biharmonic"]
+
+
+class InpaintingPractice(Strict):
+    """What inpainting networks do that the study's two do not (see models/practice.py):
+    see where the hole is, start from a classical fill, keep the known pixels."""
+
+    mask_channel: bool = False  # the hole mask as an extra input channel
+    fill: FillName = "none"  # input: this classical fill of the holes instead of black
+    residual: bool = False  # output = the fill + the network's correction (needs a fill)
+    composite: bool = False  # known pixels copied from the input: only the hole is predicted
+
+    @model_validator(mode="after")
+    def _check_residual(self) -> InpaintingPractice:
+        if self.residual and self.fill == "none":
+            raise ValueError("residual: a residual is a correction of a fill: set fill")
+        return self
+
+    @property
+    def uses_practice(self) -> bool:
+        return self.mask_channel or self.fill != "none" or self.composite
+
+
+class CAEConfig(InpaintingPractice):
     arch: Literal["cae"] = "cae"
     latent_channels: PositiveInt = 128
+    skips: Literal["none", "add", "concat"] = "none"  # U-Net links at 16 and 8 px
+
+    @property
+    def is_study(self) -> bool:
+        """The study's CAE exactly (section 1.3), with none of the variants' options."""
+        return self.skips == "none" and not self.uses_practice
 
 
 class ViTConfig(Strict):
@@ -309,8 +338,13 @@ class RunConfig(Strict):
         return last - first + 1
 
     def key(self) -> str:
-        """Stable hash of the effective config: identical runs share one directory."""
-        return config_hash(self.model_dump(mode="json"))
+        """Stable hash of the effective config: identical runs share one directory. Where
+        the perceptual term is off, which VGG weights it would use cannot matter and is left
+        out (so a random-VGG override does not retrain the runs without that term)."""
+        doc = self.model_dump(mode="json")
+        if not self.loss.uses_perceptual:
+            del doc["loss"]["perceptual_weights"]
+        return config_hash(doc)
 
 
 # ------------------------------------------------------------------ evaluation
@@ -354,6 +388,7 @@ class StudyParams(Strict):
     seeds: PositiveInt = 1  # training seeds per run (mean and 95% interval when > 1)
     baseline_seeds: PositiveInt = 1  # seeds for runs equal to the base config: the noise estimate
     run_seeds: dict[str, PositiveInt] = {}  # more seeds for named runs (e.g. the best variant)
+    compare_with: str | None = None  # params file of a study this one is set against
     profile_note: str = ""
     source_file: str = ""
 

@@ -241,6 +241,11 @@ def loss_histories(runs: dict[str, Run]) -> dict[str, list[dict[str, float]]]:
     return {name: run.history for name, run in runs.items()}
 
 
+def histories(runs: dict[str, list[Run]], names: list[str]) -> dict[str, list[dict[str, float]]]:
+    """Per-epoch history of the first seed of each named run."""
+    return {name: runs[name][0].history for name in names}
+
+
 def last_epochs(runs: dict[str, list[Run]]) -> pd.DataFrame:
     """Train and held-out loss at the last epoch of each run (first seed), and their gap."""
     rows = []

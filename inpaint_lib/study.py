@@ -22,6 +22,7 @@ from .methods import Method, network_method
 from .report import record_provenance
 from .resolve import (
     chained_run_config,
+    is_base_run,
     load_params,
     run_config,
     seeds_for,
@@ -56,6 +57,11 @@ class Study:
         """The notebook's name: its params file's stem."""
         return Path(self.params.source_file).stem
 
+    def label(self) -> str:
+        """e.g. '32×32 px, CIFAR-10 (JPEG copy)': the image size and the dataset's name."""
+        side = self.splits.image_size
+        return f"{side}×{side} px, {self.splits.name}"
+
     def config(self, name: str | None = None) -> RunConfig:
         """Effective config of run `name` (default: the study's first run)."""
         return run_config(self.params, name or next(iter(self.params.runs)))
@@ -72,6 +78,10 @@ class Study:
         """The generalisation tests' occlusion levels (`evaluation.mask_counts` squares)."""
         ev = self.params.evaluation
         return [MaskConfig(size=ev.mask_size, count=count) for count in ev.mask_counts]
+
+    def baseline_name(self) -> str:
+        """The run that is the study's base configuration (the study's own CAE or ViT)."""
+        return next(name for name in self.params.runs if is_base_run(self.params, name))
 
     def reference(self, run: Run) -> Reference | None:
         """The study's own numbers for `run` (params `reference`), if any."""
@@ -163,6 +173,14 @@ def open_study(params_file: str | Path, profile: str, device: str | None = None)
     params = load_params(params_file, profile)
     dev = torch.device(device) if device else default_device()
     return Study(params, profile, dev, load_splits(params))
+
+
+def open_compared(study: Study) -> Study:
+    """The study named by `compare_with` (e.g. the 32 px baseline for the 96 px one)."""
+    if study.params.compare_with is None:
+        raise ValueError(f"{study.params.source_file}: compare_with: no study to compare with")
+    return open_study(Path(study.params.source_file).parent / study.params.compare_with,
+                      study.profile, str(study.device))
 
 
 def open_ood(study: Study) -> Splits:

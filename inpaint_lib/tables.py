@@ -21,6 +21,12 @@ def best(values: pd.Series, metric: str) -> str:
     return values.idxmin() if LOWER_IS_BETTER[metric] else values.idxmax()
 
 
+def best_of(long: pd.DataFrame, kind: str, metric: str = "hole_mse") -> str:
+    """The method of `kind` ("network" or "classical") with the best mean `metric`."""
+    means = long[long.kind == kind].groupby("method", sort=False)[metric].mean()
+    return best(means, metric)
+
+
 def split_methods(long: pd.DataFrame, by: str = "method") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(networks, classical): mean metrics per method (over seeds), in first-seen order."""
     nets = long[long.kind == "network"].groupby(by, sort=False)[TABLE_METRICS].mean()

@@ -117,3 +117,24 @@ def test_settings_block_lists_each_change_with_its_source() -> None:
     text = prose.settings_block(rows, "params/a1.yaml", "quick", "title: t\n")
     assert "| `runs.baseline.epochs` | `200` | `10` | cae.yaml (200), rescaled by profile quick" in text
     assert "Every setting is the study's base value." in prose.settings_block([], "p", "full", "")
+
+
+def test_more_context_compares_each_gap_to_the_classical_methods() -> None:
+    low = pd.DataFrame(seeded("cae", [1.2]) + [classical("fill", 1.0)])
+    high = pd.DataFrame(seeded("cae", [0.9]) + [classical("fill", 1.0)])
+    text = prose.more_context(high, low, "96 px", "32 px")
+    assert "-10% against the best classical method at 96 px, +20% at 32 px: more context **helped**" in text
+    assert "**did not help**" in prose.more_context(low, high, "96 px", "32 px")
+
+
+def test_ablation_text_judges_changes_and_the_best_against_classical() -> None:
+    rows = (seeded("study", [1.0, 1.1, 0.9]) + seeded("tweak", [0.98]) + seeded("best", [0.5, 0.52, 0.48])
+            + [classical("fill", 0.8)])
+    long = pd.DataFrame(rows).assign(parameters=100, train_seconds=10.0)
+    long.loc[long.method == "best", "hole_psnr"] = 40.0  # beats fill's 30 dB
+    long.loc[long.method == "best", "ssim"] = 0.995
+    text = prose.ablation(long, "study")
+    assert "- tweak: hole MSE 0.98 (-2%; within noise" in text
+    assert "- best: hole MSE 0.5 (-50%; a real difference" in text
+    assert "**Best network: best.** Against the best classical method of each metric it is better on all 6 metrics" in text
+    assert "Hole MSE 0.5 against fill's 0.8 (-38%); its 95% seed interval is ±0.04968, so the gap to fill is beyond the seed noise" in text

@@ -96,3 +96,17 @@ def test_sweep_pivot_puts_occlusion_first() -> None:
 def test_gap_and_beats_respect_the_metric_direction() -> None:
     assert tables.beats(0.1, 0.2, "hole_mse") and not tables.beats(0.1, 0.2, "ssim")
     assert tables.gap(20.0, 21.5, "hole_psnr") == "-1.50 dB" and tables.gap(0.9, 1.0, "mse") == "-10%"
+
+
+def test_ablation_rows_intervals_and_verdicts() -> None:
+    long = long_table().assign(parameters=[10, 10, 10, 20, 0, 0], train_seconds=[5.0, 7.0, 6.0, 9.0, 0, 0])
+    table = tables.ablation(long).set_index("method")
+    assert list(table.index) == ["A", "B", "fill", "blur"]
+    assert table.loc["A", "training s"] == 6.0 and table.loc["A", "seeds"] == 3
+    assert table.loc["A", "hole MSE ±95%"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)
+    # A: hole MSE 2 vs fill 1.5 (worse); B: PSNR 22 vs 21 better, SSIM 0.95 vs 0.99 worse
+    assert table.loc["A", "vs best classical"].startswith("worse on 6 of 6")
+    assert "hole PSNR (dB)" not in table.loc["B", "vs best classical"]
+    assert table.loc["fill", "vs best classical"] == "-"
+    assert tables.best_of(long, "network") == "A" and tables.best_of(long, "classical") == "fill"
+    assert tables.best_of(long, "network", "hole_psnr") == "B"

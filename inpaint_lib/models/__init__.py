@@ -13,16 +13,16 @@ from __future__ import annotations
 from torch import nn
 
 from ..schema import CAEConfig, ViTConfig
-from .cae import CAE
+from .cae import CAE, InpaintingCAE
 from .vit import ViTInpainter
 
-__all__ = ["CAE", "ViTInpainter", "build_model", "count_parameters", "vit_parameter_count",
-           "vit_parameter_reconciliation"]
+__all__ = ["CAE", "InpaintingCAE", "ViTInpainter", "build_model", "count_parameters",
+           "vit_parameter_count", "vit_parameter_reconciliation"]
 
 
 def build_model(cfg: CAEConfig | ViTConfig, image_size: int) -> nn.Module:
     if isinstance(cfg, CAEConfig):
-        return CAE(cfg.latent_channels)
+        return CAE(cfg.latent_channels) if cfg.is_study else InpaintingCAE(cfg)
     return ViTInpainter(image_size, cfg.patch_size, cfg.dim, cfg.depth, cfg.heads, cfg.mlp_dim,
                         cfg.dropout)
 

@@ -1,8 +1,12 @@
-"""Part A's convolutional autoencoder (study section 1.3)."""
+"""Part A's convolutional autoencoder (study section 1.3), and its variants for the ablation."""
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
+
+from ..schema import CAEConfig
+from .practice import channels_in, network_input, network_output
 
 
 class CAE(nn.Module):
@@ -25,3 +29,55 @@ class CAE(nn.Module):
         """masked: (N, 3, H, W) in [-1, 1], holes black (-1); holes: unused (the study's CAE
         does not know where the hole is) -> (N, 3, H, W) in [-1, 1]. H, W: multiples of 8."""
         return self.decoder(self.encoder(masked))
+
+
+def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel_size=3, stride=stride, padding=1), nn.ReLU())
+
+
+def _up(cin: int, cout: int) -> nn.Sequential:
+    """The study's 2x upsampling: ConvTranspose2d(k3, s2, p1, output_padding 1) + ReLU."""
+    return nn.Sequential(nn.ConvTranspose2d(cin, cout, kernel_size=3, stride=2, padding=1,
+                                            output_padding=1), nn.ReLU())
+
+
+class InpaintingCAE(nn.Module):
+    """The study's CAE with the ablation's options (`schema.CAEConfig`).
+
+    Encoder: three stride-2 3x3 convolutions, 32, 64 and `latent_channels` wide (H/2, H/4,
+    H/8). Decoder: transposed convolutions back, as the study's. `skips` links the encoder
+    to the decoder at H/4 and H/2 (a small U-Net): by a sum ("add"), or by concatenating
+    and merging with a 3x3 convolution ("concat"). Around it, `models.practice`: the mask
+    channel, the classical fill it starts from and corrects, the known pixels kept.
+    """
+
+    def __init__(self, cfg: CAEConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        c0, c1, c2 = 32, 64, cfg.latent_channels
+        self.down1 = _conv(channels_in(cfg), c0, 2)
+        self.down2 = _conv(c0, c1, 2)
+        self.down3 = _conv(c1, c2, 2)
+        self.up3 = _up(c2, c1)
+        self.up2 = _up(c1, c0)
+        if cfg.skips == "concat":
+            self.merge2 = _conv(2 * c1, c1)
+            self.merge1 = _conv(2 * c0, c0)
+        self.up1 = nn.ConvTranspose2d(c0, 3, kernel_size=3, stride=2, padding=1, output_padding=1)
+
+    def _link(self, decoded: Tensor, encoded: Tensor, merge: str) -> Tensor:
+        if self.cfg.skips == "add":
+            return decoded + encoded
+        if self.cfg.skips == "concat":
+            return getattr(self, merge)(torch.cat([decoded, encoded], dim=1))
+        return decoded
+
+    def forward(self, masked: Tensor, holes: Tensor) -> Tensor:
+        """masked: (N, 3, H, W) in [-1, 1], holes black (-1); holes: (N, 1, H, W) bool
+        -> (N, 3, H, W) in [-1, 1]. H, W: multiples of 8."""
+        x, base = network_input(masked, holes, self.cfg)
+        e1 = self.down1(x)  # (N, 32, H/2, W/2)
+        e2 = self.down2(e1)  # (N, 64, H/4, W/4)
+        y = self._link(self.up3(self.down3(e2)), e2, "merge2")  # (N, 64, H/4, W/4)
+        y = self._link(self.up2(y), e1, "merge1")  # (N, 32, H/2, W/2)
+        return network_output(self.up1(y), base, masked, holes, self.cfg, torch.tanh, (-1.0, 1.0))
