@@ -10,8 +10,11 @@
   evaluations (ranking.py); ``make report`` runs it.
 - ``validate PARAMS... [--profile P]``: check params files before any work;
   one line naming file and field per bad file, exit 2.
-- ``train PARAMS... [--profile P] [--device D]``: train (or find cached) every
-  run the files declare, print their run directories. Same code as the notebooks.
+- ``train PARAMS... [--profile P] [--device D] [--run NAME]...``: train (or find cached)
+  every run the files declare (or the named ones, every seed), print their run
+  directories. Same code as the notebooks.
+- ``score PARAMS [--profile P] [--run NAME]...``: score trained runs and the classical
+  methods on the study's test images and masks and print the table; trains nothing.
 - ``report --profile P``: merge the executed notebooks into one HTML report.
 - ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
   ``../shared/data`` into the data directory as image trees with LABEL files.
@@ -42,14 +45,53 @@ def _validate(files: list[str], profile: str) -> int:
     return 2 if bad else 0
 
 
-def _train(files: list[str], profile: str, device: str | None) -> int:
+def _train(files: list[str], profile: str, device: str | None, only: list[str] | None) -> int:
+    """Train (or find) every run of the files, or only the runs named by --run (every seed)."""
+    import torch
+
+    from .resolve import seeds_for, with_seed
+    from .runs import get_run
+    from .train import default_device
+
+    dev = torch.device(device) if device else default_device()
+    for f in files:
+        params = load_params(f, profile)
+        names = only or list(params.runs)
+        for name in names:
+            if name not in params.runs:
+                raise ParamsError(f"{f}: --run {name!r}: no such run (have {', '.join(params.runs)})")
+        for name in names:
+            for seed in seeds_for(params, name):  # progress with ETA on stderr
+                run = get_run(with_seed(params, name, seed), name, profile, dev)
+                print(f"{f} :: {name} (seed {seed}) -> {run.dir}", flush=True)
+    return 0
+
+
+def _score(file: str, profile: str, device: str | None, only: list[str] | None) -> int:
+    """Score trained runs (never train) and the classical methods on the study's test set and
+    masks, and print the ablation-style table: the command behind a GPU or full-scale number."""
+    import pandas as pd
+
+    from . import scoring, tables
+    from .resolve import seeds_for, with_seed
+    from .runs import trained_run
     from .study import open_study
 
-    for f in files:
-        study = open_study(f, profile, device)
-        for name, seeded in study.runs().items():  # progress with ETA on stderr
-            for run in seeded:
-                print(f"{f} :: {name} (seed {run.config.seed}) -> {run.dir}", flush=True)
+    study = open_study(file, profile, device)
+    names = only or list(study.params.runs)
+    runs = {}
+    for name in names:
+        if name not in study.params.runs:
+            raise ParamsError(f"{file}: --run {name!r}: no such run (have {', '.join(study.params.runs)})")
+        seeded = [trained_run(with_seed(study.params, name, s), name, profile)
+                  for s in seeds_for(study.params, name)]
+        runs[name] = [r for r in seeded if r is not None]
+        if not runs[name]:
+            raise ParamsError(f"{file}: --run {name!r} is not trained for profile {profile}: "
+                              f"python -m inpaint_lib train {file} --profile {profile} --run {name!r}")
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(f"{study.params.title} · {study.label()} · profile {profile}")
+        print(tables.ablation(scoring.results_table(study, runs)).to_string(index=False))
     return 0
 
 
@@ -145,6 +187,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--profile", default="quick", choices=PROFILES)
         if name == "train":
             p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if available)")
+            p.add_argument("--run", action="append", default=None, metavar="NAME",
+                           help="train only this run of the params file (repeatable; every seed)")
+    p = sub.add_parser("score", help="score trained runs and the classical methods (trains nothing)")
+    p.add_argument("params")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--device", default=None)
+    p.add_argument("--run", action="append", default=None, metavar="NAME")
     p = sub.add_parser("report")
     p.add_argument("--profile", default="quick", choices=PROFILES)
     p.add_argument("--out", default=None)
@@ -162,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "validate":
             return _validate(args.params, args.profile)
         if args.cmd == "train":
-            return _train(args.params, args.profile, args.device)
+            return _train(args.params, args.profile, args.device, args.run)
+        if args.cmd == "score":
+            return _score(args.params, args.profile, args.device, args.run)
         if args.cmd == "check":
             from .preflight import run_check
 

@@ -338,12 +338,19 @@ class RunConfig(Strict):
         return last - first + 1
 
     def key(self) -> str:
-        """Stable hash of the effective config: identical runs share one directory. Where
-        the perceptual term is off, which VGG weights it would use cannot matter and is left
-        out (so a random-VGG override does not retrain the runs without that term)."""
-        doc = self.model_dump(mode="json")
+        """Stable hash of the effective config: identical runs share one directory.
+
+        Only values that differ from the schema's defaults are hashed, so a new option
+        (with a default that keeps the old behaviour) leaves existing runs where they are.
+        Where the perceptual term is off, which VGG weights it would use cannot matter and
+        is left out (so a random-VGG override does not retrain the runs without that term).
+        """
+        cfg = self
         if not self.loss.uses_perceptual:
-            del doc["loss"]["perceptual_weights"]
+            unused = self.loss.model_copy(update={"perceptual_weights": "imagenet"})
+            cfg = self.model_copy(update={"loss": unused})
+        doc = cfg.model_dump(mode="json", exclude_defaults=True)
+        doc.setdefault("model", {})["arch"] = self.model.arch  # the architecture, always
         return config_hash(doc)
 
 

@@ -195,3 +195,18 @@ def test_setting_sources_say_which_layer_set_each_value(monkeypatch: pytest.Monk
     phase = {r["setting"]: r for r in setting_sources(REPO / "params/b3_phase3.yaml", "quick")}
     assert phase["runs.vit.epochs"]["value"] == [3, 5]  # placed after phases 1 and 2
     assert phase["runs.vit.epochs"]["set by"].startswith("b3_phase3.yaml ([41, 135]), rescaled")
+
+
+def test_run_keys_hash_what_differs_from_the_defaults() -> None:
+    from inpaint_lib.schema import DataConfig, RunConfig
+
+    data = DataConfig(dataset="cifar10")
+    cae = RunConfig(data=data, model={"arch": "cae"})
+    assert cae.key() == RunConfig(data=data, model={"arch": "cae", "latent_channels": 128}).key()
+    assert cae.key() != RunConfig(data=data, model={"arch": "cae", "latent_channels": 64}).key()
+    assert cae.key() != RunConfig(data=data, model={"arch": "vit"}).key()  # arch always counts
+    random_vgg = RunConfig(data=data, model={"arch": "cae"}, loss={"mse": 1, "perceptual_weights": "random"})
+    assert random_vgg.key() == cae.key()  # no perceptual term: which VGG cannot matter
+    vgg = {"mae": 1, "perceptual": 0.1}
+    assert (RunConfig(data=data, model={"arch": "cae"}, loss={**vgg, "perceptual_weights": "random"}).key()
+            != RunConfig(data=data, model={"arch": "cae"}, loss=vgg).key())
