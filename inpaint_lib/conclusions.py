@@ -48,9 +48,11 @@ class Conclusions:
         if self.params.part_b is None:
             return {}
         study = self._open(self.params.part_b)
-        vit = study.method(study.phase_chain()[-1][1], "ViT")
+        networks = {"ViT": [study.phase_chain()[-1][1]]}
+        if self.params.part_b_variants is not None:  # the variants, on the same test sets
+            networks |= self._open(self.params.part_b_variants).runs()
         ood = open_ood(study)
-        return {f"{role} {s.name}": scoring.occlusion_levels(study, vit, s.test, s.fingerprint)
+        return {f"{role} {s.name}": scoring.occlusion_levels(study, networks, s.test, s.fingerprint)
                 for role, s in (("held-out", study.splits), ("out-of-distribution", ood))}
 
 

@@ -171,3 +171,19 @@ def headline_heatmap(table: pd.DataFrame, title: str) -> Figure:
     ax.tick_params(axis="x", labelrotation=20)
     fig.tight_layout()
     return fig
+
+
+def loss_weights(histories: dict[str, list[dict[str, float]]], title: str) -> Figure:
+    """λ_MAE (solid) and λ_Perceptual (dashed) in force at each epoch, one colour per run
+    (the histories' `w_mae`, `w_perceptual`): learned or adapted weights beside hand-set ones."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    colours = sns.color_palette("deep", len(histories))
+    for colour, (name, hist) in zip(colours, histories.items()):
+        epochs = [h["epoch"] for h in hist]
+        ax.plot(epochs, [h["w_mae"] for h in hist], color=colour, label=f"{name}: λ_MAE")
+        ax.plot(epochs, [h["w_perceptual"] for h in hist], color=colour, ls="--",
+                label=f"{name}: λ_Perceptual")
+    ax.set(xlabel="epoch", ylabel="loss weight", title=title)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig

@@ -91,10 +91,12 @@ class InpaintingLoss(nn.Module):
     `region` of the output (see `schema.LossConfig`)."""
 
     def __init__(self, perceptual_weights: str | None, region: str = "image",
-                 known_weight: float = 0.0, signed: bool = False) -> None:
+                 known_weight: float = 0.0, signed: bool = False,
+                 perceptual_images: int | None = None) -> None:
         super().__init__()
         self.perceptual = PerceptualLoss(perceptual_weights) if perceptual_weights else None
         self.region, self.known_weight = region, known_weight
+        self.perceptual_images = perceptual_images  # the VGG sees only this many of a batch
         self.signed = signed  # images on [-1, 1] (the CAE): mapped to [0, 1] for the VGG
 
     def terms(self, pred: Tensor, target: Tensor, holes: Tensor | None,
@@ -119,7 +121,8 @@ class InpaintingLoss(nn.Module):
         if w.perceptual:
             if self.perceptual is None:
                 raise RuntimeError("perceptual weight > 0 but the loss was built without VGG")
-            pair = (seen.float(), target.float())
+            k = self.perceptual_images
+            pair = (seen[:k].float(), target[:k].float())  # [:None] is the whole batch
             parts["perceptual"] = self.perceptual(*[(x + 1) / 2 for x in pair] if self.signed else pair)
         return parts
 

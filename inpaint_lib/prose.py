@@ -312,6 +312,59 @@ def occlusion_levels(levels: pd.DataFrame, label: str) -> str:
     return "\n".join(lines)
 
 
+def variants(levels: pd.DataFrame, reference: str, weightings: list[str], label: str) -> str:
+    """Part B's variants on one test set: per occlusion level the best network against the
+    best classical method (hole PSNR, SSIM) and its patch grid; then each automatic weighting
+    against `reference` (the seven-phase chain) on hole MAE, judged by the seed intervals."""
+    lines = [f"**{label}**"]
+    for level, g in levels.groupby("masks", sort=False):
+        nets, classical = split_methods(g)
+        top = best(nets["hole_psnr"], "hole_psnr")
+        cls = best(classical["hole_psnr"], "hole_psnr")
+        scls = best(classical["ssim"], "ssim")
+        grid = g[g.method == top]["grid"].mean() if "grid" in g else math.nan
+        grid_note = ("" if math.isnan(grid) else
+                     f"; its patch grid is {grid:.2f} ({'within' if abs(grid - 1) <= 0.1 else 'not within'}"
+                     " 10% of the ground truth's own)")
+        lines.append(f"- *{level}*: best network **{top}**, hole PSNR {nets.loc[top, 'hole_psnr']:.2f} dB "
+                     f"against {cls}'s {classical.loc[cls, 'hole_psnr']:.2f} dB "
+                     f"({gap(nets.loc[top, 'hole_psnr'], classical.loc[cls, 'hole_psnr'], 'hole_psnr')}), "
+                     f"SSIM {nets.loc[top, 'ssim']:.4f} against {scls}'s {classical.loc[scls, 'ssim']:.4f} "
+                     f"({'better' if beats(nets.loc[top, 'ssim'], classical.loc[scls, 'ssim'], 'ssim') else '**worse**'})"
+                     f"{grid_note}.")
+    lines.append(f"\n*Automatic weighting in one run against {reference} (hole MAE, equal epochs):*")
+    for name in weightings:
+        verdicts = []
+        for level, g in levels.groupby("masks", sort=False):
+            ours, theirs = g[g.method == name]["hole_mae"], g[g.method == reference]["hole_mae"]
+            half = max((mean_ci(v.tolist())[1] for v in (ours, theirs) if len(v) > 1), default=math.nan)
+            diff = ours.mean() - theirs.mean()
+            verdict = ("better" if diff < 0 else
+                       "no seed interval to judge it" if math.isnan(half) else
+                       "within the seed interval" if diff <= half else "**worse**")
+            verdicts.append(f"{level}: {ours.mean():.4f} vs {theirs.mean():.4f} ({verdict})")
+        lines.append(f"- {name}: " + "; ".join(verdicts))
+    return "\n".join(lines)
+
+
+def deferred(steps: pd.DataFrame, profile: str, reference_seconds: float) -> str:
+    """Why runs are left to the full profile here, from `scoring.step_times`."""
+    if len(steps) < 2:
+        return ""
+    base = steps.iloc[0]
+    lines = [(f"Not trained at the `{profile}` profile, measured instead (seconds per training step "
+             f"on this machine, against {base['run']}'s {base['seconds per step']:.2f} s):")]
+    ratio = "× the study's step"
+    for _, r in steps.iloc[1:].iterrows():
+        lines.append(f"- {r['run']}: {r['seconds per step']:.2f} s per step "
+                     f"({r[ratio]:.1f}x), so one run of {int(r['epochs'])} epochs "
+                     f"would take about {r['one run (estimated s)'] / 60:.1f} min, "
+                     f"{r['one run (estimated s)'] / reference_seconds:.1f}x the training of the "
+                     f"study's whole seven-phase chain here ({reference_seconds / 60:.1f} min). "
+                     "`make report PROFILE=full` trains it.")
+    return "\n".join(lines)
+
+
 def shift_between_sets(ours: pd.DataFrame, other: pd.DataFrame, network: str, metric: str,
                        label: str) -> str:
     """The network's `metric` per occlusion level on another set against ours."""

@@ -91,7 +91,7 @@ def rank_networks(profile: str) -> dict[str, Any]:
         study = open_study(str(PARAMS_DIR / "b8_evaluation.yaml"), profile)
         final = study.phase_chain()[-1][1]
         if final.dir == vit.run.dir:
-            levels = scoring.occlusion_levels(study, study.method(final, "ViT"), study.splits.test,
+            levels = scoring.occlusion_levels(study, {"ViT": [final]}, study.splits.test,
                                               study.splits.fingerprint)
             scores["vit"] = _score(_margins(levels), study.splits.name, final.dir.name)
     best = max(scores, key=lambda n: scores[n]["margin_db"]) if scores else None

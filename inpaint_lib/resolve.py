@@ -156,6 +156,13 @@ def load_params(params_file: str | Path, profile: str = "quick") -> StudyParams:
         raise one_line(path, err) from None
     for name in study.runs:
         run_config(study, name, path)
+    unknown = [name for name in study.full_only if name not in study.runs]
+    if unknown:
+        raise ParamsError(f"{path}: full_only: no run named {unknown[0]!r}")
+    if profile != "full" and study.full_only:
+        runs = {n: r for n, r in study.runs.items() if n not in study.full_only}
+        deferred = {n: study.runs[n] for n in study.full_only}
+        study = StudyParams.model_validate({**study.model_dump(), "runs": runs, "deferred": deferred})
     for name in study.run_seeds:
         if name not in study.runs:
             raise ParamsError(f"{path}: run_seeds.{name}: no run named {name!r}")
@@ -172,7 +179,7 @@ def load_conclusions(params_file: str | Path) -> ConclusionsParams:
         params = ConclusionsParams.model_validate({**read_yaml(path), "source_file": str(path)})
     except ValidationError as err:
         raise one_line(path, err) from None
-    for name in [*params.part_a, params.mask_sweep, params.part_b]:
+    for name in [*params.part_a, params.mask_sweep, params.part_b, params.part_b_variants]:
         if name is not None and not (path.parent / name).exists():
             raise ParamsError(f"{path}: {name}: no such params file beside it")
     return params

@@ -163,7 +163,7 @@ class CAEConfig(InpaintingPractice):
         return self.skips == "none" and not self.uses_practice
 
 
-class ViTConfig(Strict):
+class ViTConfig(InpaintingPractice):
     arch: Literal["vit"] = "vit"
     patch_size: PositiveInt = 16
     dim: PositiveInt = 256
@@ -171,12 +171,32 @@ class ViTConfig(Strict):
     heads: PositiveInt = 8
     mlp_dim: PositiveInt = 1024
     dropout: float = Field(0.1, ge=0, lt=1)
+    # the mosaic fixes of study section 7.3, relative to patch_size so every profile keeps them:
+    finer: PositiveInt = 1  # tokens of patch_size/finer px (7.3: 8x8 instead of 16x16 = 2)
+    overlap: bool = False  # tokens every half patch, overlapping predictions averaged
+    head: Literal["mlp", "conv"] = "mlp"  # the study's per-patch MLP, or conv upsampling
+    refiner: int = Field(0, ge=0)  # channels of a small CNN refining the output (0 = none)
 
     @model_validator(mode="after")
     def _check(self) -> ViTConfig:
         if self.dim % self.heads:
             raise ValueError(f"heads: dim {self.dim} is not divisible by {self.heads} heads")
+        if self.patch_size % self.finer:
+            raise ValueError(f"finer: {self.finer} does not divide patch_size {self.patch_size}")
+        if self.overlap and self.token_patch % 4:
+            raise ValueError(f"overlap: needs a token patch divisible by 4, not {self.token_patch}")
         return self
+
+    @property
+    def token_patch(self) -> int:
+        """Pixels per side of one token's patch."""
+        return self.patch_size // self.finer
+
+    @property
+    def is_study(self) -> bool:
+        """The study's ViT exactly (section 4), with none of the variants' options."""
+        return (self.finer == 1 and not self.overlap and self.head == "mlp" and not self.refiner
+                and not self.uses_practice)
 
 
 ModelConfig = Annotated[CAEConfig | ViTConfig, Field(discriminator="arch")]
@@ -215,6 +235,9 @@ class LossConfig(LossWeights):
     gradnorm_alpha: float = Field(1.5, ge=0)
     softadapt_beta: float = 0.1
     weight_lr: PositiveFloat = 0.025  # GradNorm's step size for the weights
+    # the perceptual term on the first k images of each (shuffled) batch: an unbiased estimate
+    # of the same term at k/batch of the VGG's cost (None: every image, as the study)
+    perceptual_images: PositiveInt | None = None
 
     @model_validator(mode="after")
     def _check(self) -> LossConfig:
@@ -396,6 +419,10 @@ class StudyParams(Strict):
     baseline_seeds: PositiveInt = 1  # seeds for runs equal to the base config: the noise estimate
     run_seeds: dict[str, PositiveInt] = {}  # more seeds for named runs (e.g. the best variant)
     compare_with: str | None = None  # params file of a study this one is set against
+    # runs trained only at the full profile (a reduced profile cannot afford them: the
+    # notebook measures their step time instead and says so); moved to `deferred` there
+    full_only: list[str] = []
+    deferred: dict[str, dict[str, Any]] = {}
     profile_note: str = ""
     source_file: str = ""
 
@@ -407,4 +434,5 @@ class ConclusionsParams(Strict):
     part_a: list[str]  # params files of Part A studies (their test tables)
     mask_sweep: str | None = None  # params file of the test-time mask sweep
     part_b: str | None = None  # params file of the ViT evaluation
+    part_b_variants: str | None = None  # params file of the ViT variants (counted with the ViT)
     source_file: str = ""

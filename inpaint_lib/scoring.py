@@ -7,6 +7,9 @@ pure functions of `tables`, `prose` and `figures` take it from there.
 
 from __future__ import annotations
 
+import math
+import time
+
 import pandas as pd
 from torch import Tensor
 
@@ -14,6 +17,7 @@ from .evaluate import predictions
 from .masks import apply_masks, fixed_masks, naive_fraction, occluded_fraction
 from .methods import Method, classical_methods
 from .metrics import mean_metrics
+from .resolve import run_config
 from .runs import Run
 from .schema import MaskConfig, StudyParams
 from .study import Study, spread
@@ -109,17 +113,28 @@ def sweep_per_image(study: Study, run: Run) -> pd.DataFrame:
     return matrix
 
 
-def occlusion_levels(study: Study, network: Method, images: Tensor, data_id: str) -> pd.DataFrame:
-    """A network and the classical methods at each generalisation-test mask count, on the
-    same images and masks: one row per (level, method) with the measured occlusion."""
+def occlusion_levels(study: Study, networks: dict[str, list[Run]], images: Tensor,
+                     data_id: str, train_seconds: dict[str, float] | None = None) -> pd.DataFrame:
+    """Networks ({name: runs, one per seed}) and the classical methods at each
+    generalisation-test mask count, on the same images and masks: one row per (level,
+    method, seed) with the measured occlusion, parameters and training seconds (the runs'
+    own, or `train_seconds[name]`, e.g. a whole phase chain's)."""
+    seconds = train_seconds or {}
     ev, side = study.params.evaluation, images.shape[-1]
     rows = []
     for cfg in study.level_masks():
         frac = occluded_fraction(fixed_masks(len(images), side, side, cfg, ev.mask_seed)).mean().item()
-        for m in [network, *classical_methods()]:
-            rows.append(_row(m.name, "network" if m is network else "classical",
-                             study.score(m, cfg, images, data_id), masks=cfg.label,
-                             occluded=frac))
+        level = {"masks": cfg.label, "occluded": frac}
+        for name, seeded in networks.items():
+            for run in seeded:
+                rows.append(_row(name, "network", study.score(study.method(run, name), cfg, images,
+                                                              data_id),
+                                 **level, seed=run.config.seed, parameters=run.parameter_count(),
+                                 train_seconds=seconds.get(name, run.info.get("train_seconds",
+                                                                              float("nan")))))
+        for m in classical_methods():
+            rows.append(_row(m.name, "classical", study.score(m, cfg, images, data_id), **level,
+                             seed=None, parameters=0, train_seconds=0.0))
     return pd.DataFrame(rows)
 
 
@@ -213,6 +228,42 @@ def phase_schedule(study: Study, chain: list[tuple[StudyParams, Run]]) -> pd.Dat
             "occluded, measured": f"{100 * occluded_fraction(masks).mean().item():.1f}%",
         })
     return pd.DataFrame(rows)
+
+
+def chain_seconds(chain: list[tuple[StudyParams, Run]]) -> float:
+    """Training seconds of a whole phase chain."""
+    return sum(run.info.get("train_seconds", 0.0) for _, run in chain)
+
+
+def step_times(study: Study, names: list[str], steps: int = 3) -> pd.DataFrame:
+    """Seconds per training step of runs a reduced profile defers (`StudyParams.deferred`)
+    against the study's base configuration, measured on the study's data after one warm-up
+    step, untrained: what one run would cost here."""
+    from .train import Trainer
+
+    rows = []
+    base = StudyParams.model_validate({**study.params.model_dump(), "runs": {"_base": {}}})
+    for name, params in [("the study's ViT configuration", base),
+                         *[(n, StudyParams.model_validate(
+                             {**study.params.model_dump(), "runs": {n: study.params.deferred[n]}}))
+                           for n in names]]:
+        cfg = run_config(params, next(iter(params.runs)))
+        trainer = Trainer(cfg.model_copy(update={"epochs": 1}), study.splits, study.device)
+        trainer.train_images = study.splits.train[: cfg.batch_size].to(study.device)
+        trainer.train_epoch(1)  # one warm-up step
+        trainer.train_images = study.splits.train[: cfg.batch_size * steps].to(study.device)
+        trainer.steps_per_epoch = steps
+        start = time.perf_counter()
+        trainer.train_epoch(1)
+        seconds = (time.perf_counter() - start) / steps
+        rows.append({"run": name, "seconds per step": seconds,
+                     "seconds per epoch (estimated)": seconds * math.ceil(len(study.splits.train)
+                                                                          / cfg.batch_size),
+                     "epochs": cfg.num_epochs})
+    table = pd.DataFrame(rows)
+    table["× the study's step"] = table["seconds per step"] / table["seconds per step"].iloc[0]
+    table["one run (estimated s)"] = table["seconds per epoch (estimated)"] * table["epochs"]
+    return table
 
 
 def full_history(chain: list[tuple[StudyParams, Run]]) -> tuple[list[dict[str, float]], list[tuple[int, str]]]:

@@ -79,6 +79,11 @@ class Study:
         ev = self.params.evaluation
         return [MaskConfig(size=ev.mask_size, count=count) for count in ev.mask_counts]
 
+    def weighting_runs(self) -> list[str]:
+        """Runs of the study's own network whose loss terms are weighted automatically."""
+        return [name for name, cfg in self.configs().items()
+                if cfg.loss.weighting != "manual" and cfg.model.is_study]
+
     def baseline_name(self) -> str:
         """The run that is the study's base configuration (the study's own CAE or ViT)."""
         return next(name for name in self.params.runs if is_base_run(self.params, name))

@@ -131,6 +131,40 @@ def ablation(long: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+VARIANT_METRICS = ["hole_mae", "hole_mse", "hole_psnr", "ssim"]
+
+
+def variants(levels: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Part B's variant table from `scoring.occlusion_levels` rows: per occlusion level, each
+    network (mean over seeds, hole MAE with its 95% interval), its parameters, training
+    seconds and their ratio to `reference` (the study's ViT: equal epochs, so the step-time
+    ratio), hole MAE/MSE/PSNR, SSIM, the patch-grid measure, and the verdict against the
+    best classical method of each metric; then the classical methods."""
+    ref_seconds = levels.loc[levels.method == reference, "train_seconds"].mean()
+    rows = []
+    for level, lv in levels.groupby("masks", sort=False):
+        _, classical = split_methods(lv)
+        for method, g in lv.groupby("method", sort=False):
+            network = g.kind.iloc[0] == "network"
+            row = {"masks": level, "method": method, "kind": g.kind.iloc[0],
+                   "seeds": len(g) if network else "-", "parameters": int(g["parameters"].iloc[0]),
+                   "training s": g["train_seconds"].mean() if network else 0.0,
+                   "× study's time": g["train_seconds"].mean() / ref_seconds if network else math.nan}
+            for m in VARIANT_METRICS:
+                row[METRIC_LABELS[m]] = g[m].mean()
+            row[f"{METRIC_LABELS['hole_mae']} ±95%"] = mean_ci(g["hole_mae"].tolist())[1]
+            row[METRIC_LABELS["grid"]] = g["grid"].mean() if "grid" in g else math.nan
+            if network:
+                lost = [METRIC_LABELS[m] for m in VARIANT_METRICS
+                        if not beats(g[m].mean(), classical[m].loc[best(classical[m], m)], m)]
+                row["vs best classical"] = ("better on every metric" if not lost else
+                                            "worse on " + ", ".join(lost))
+            else:
+                row["vs best classical"] = "-"
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def setting_headlines(prefix: str, long: pd.DataFrame, by: str = "setting") -> pd.DataFrame:
     """`headline` for each value of `by` (mask setting, occlusion level) of a long table."""
     return pd.concat([headline(f"{prefix} · {value}", *split_methods(g))

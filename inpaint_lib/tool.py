@@ -245,11 +245,11 @@ def _load_run(run_dir: Path, name: str) -> Run | None:
 def trained_networks(profile: str) -> list[Network]:
     """The trained networks of `results/<profile>/`, named from the notebooks' provenance.
 
-    Part A: every run a Part A notebook used, first seed of each run name, each run
-    directory once (in notebook order, so the shared baseline is a1_baseline's): the
-    baseline of a1_baseline is ``cae``, the others ``cae-<slug of the run name>``.
-    Part B: ``vit``, the last phase (the run with the highest last epoch), which the
-    report evaluates.
+    Every run a notebook used, first seed of each run name, each run directory once (in
+    notebook order, so the shared baseline is a1_baseline's): the baseline of a1_baseline is
+    ``cae``, the others ``<arch>-<slug of the run name>`` (``cae-best-combination``,
+    ``vit-softadapt``). The ViT phase chain (runs named ``vit``) is ``vit``: its last phase
+    (the run with the highest last epoch), which the report evaluates.
     """
     runs_dir = results_root(profile) / "runs"
     nets: list[Network] = []
@@ -258,7 +258,7 @@ def trained_networks(profile: str) -> list[Network]:
     for notebook, prov in _provenance(profile):
         by_name: dict[str, list[tuple[int, str]]] = {}  # Part A run name -> [(seed, run dir)]
         for dir_name, meta in prov.get("runs", {}).items():
-            if dir_name.startswith("vit-"):  # a phase of the ViT chain
+            if dir_name.startswith("vit-") and meta["name"] == "vit":  # a phase of the ViT chain
                 run = _load_run(runs_dir / dir_name, meta["name"])
                 last = run.config.epoch_range[1] if run is not None else -1
                 if run is not None and (last_vit is None or last > last_vit[0]):
@@ -271,8 +271,9 @@ def trained_networks(profile: str) -> list[Network]:
             if run is None or dir_name in seen:
                 continue
             seen.add(dir_name)
+            arch = dir_name.split("-")[0]  # run directories are <arch>-<key>
             name = "cae" if (notebook == "a1_baseline" and run_name == "baseline") \
-                else f"cae-{slug(run_name)}"
+                else f"{arch}-{slug(run_name)}"
             if all(n.name != name for n in nets):
                 nets.append(Network(name, notebook, run))
     return nets + ([last_vit[1]] if last_vit else [])

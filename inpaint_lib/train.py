@@ -131,8 +131,8 @@ class Trainer:
         # fp16 needs loss scaling; bf16 has fp32's exponent range and does not
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast_dtype == torch.float16)
         vgg = cfg.loss.perceptual_weights if cfg.loss.uses_perceptual else None
-        self.loss_fn = InpaintingLoss(vgg, cfg.loss.region, cfg.loss.known_weight,
-                                      self.signed).to(device)
+        self.loss_fn = InpaintingLoss(vgg, cfg.loss.region, cfg.loss.known_weight, self.signed,
+                                      cfg.loss.perceptual_images).to(device)
         # the compiled callable shares the model's parameters; checkpoints keep using self.model
         self.forward: Callable[[Tensor, Tensor], Tensor] = self.model
         if cfg.compile:

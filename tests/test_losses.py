@@ -90,3 +90,15 @@ def test_perceptual_term_sees_signed_images_on_the_unit_scale() -> None:
     a = signed.terms(x * 2 - 1, y * 2 - 1, None, LossWeights(perceptual=1.0))["perceptual"]
     b = unit.terms(x, y, None, LossWeights(perceptual=1.0))["perceptual"]
     assert a.item() == pytest.approx(b.item(), rel=1e-5)
+
+
+def test_perceptual_term_on_the_first_images_of_a_batch() -> None:
+    with pytest.warns(UserWarning):
+        every = losses.InpaintingLoss("random")
+    some = losses.InpaintingLoss(None, perceptual_images=2)
+    some.perceptual = every.perceptual
+    x, y = torch.rand(6, 3, 16, 16), torch.rand(6, 3, 16, 16)
+    w = LossWeights(mae=1.0, perceptual=1.0)
+    part, whole = some.terms(x, y, None, w), every.terms(x[:2], y[:2], None, w)
+    assert part["perceptual"].item() == pytest.approx(whole["perceptual"].item(), rel=1e-6)
+    assert part["mae"].item() == pytest.approx(every.terms(x, y, None, w)["mae"].item())  # all 6

@@ -14,15 +14,18 @@ from torch import nn
 
 from ..schema import CAEConfig, ViTConfig
 from .cae import CAE, InpaintingCAE
-from .vit import ViTInpainter
+from .vit import InpaintingViT, ViTInpainter
 
-__all__ = ["CAE", "InpaintingCAE", "ViTInpainter", "build_model", "count_parameters",
+__all__ = ["CAE", "InpaintingCAE", "InpaintingViT", "ViTInpainter", "build_model", "count_parameters",
            "vit_parameter_count", "vit_parameter_reconciliation"]
 
 
 def build_model(cfg: CAEConfig | ViTConfig, image_size: int) -> nn.Module:
+    """The study's network when `cfg` asks for nothing else, else the variant."""
     if isinstance(cfg, CAEConfig):
         return CAE(cfg.latent_channels) if cfg.is_study else InpaintingCAE(cfg)
+    if not cfg.is_study:
+        return InpaintingViT(cfg, image_size)
     return ViTInpainter(image_size, cfg.patch_size, cfg.dim, cfg.depth, cfg.heads, cfg.mlp_dim,
                         cfg.dropout)
 
