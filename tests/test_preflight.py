@@ -17,7 +17,7 @@ from inpaint_lib.schema import DataConfig
 
 from .conftest import REPO, make_tree
 
-RANDOM_VGG = "vit: {train: {loss: {perceptual_weights: random}}}"
+RANDOM_VGG = "{cae: {train: {loss: {perceptual_weights: random}}}, vit: {train: {loss: {perceptual_weights: random}}}}"
 
 
 def _offline(host: str) -> bool:
@@ -51,7 +51,8 @@ def test_nothing_on_disk_is_one_line_per_item_and_exit_2_within_seconds(tmp_path
     lines = proc.stderr.strip().splitlines()
     missing = [ln for ln in lines if ln.startswith("missing: ")]
     assert [ln.split(" (for ")[0] for ln in missing] == [
-        "missing: CIFAR-10", "missing: Oxford-IIIT Pet",
+        "missing: CIFAR-10", "missing: STL-10, and its stand-in Oxford-IIIT Pet",
+        "missing: Oxford-IIIT Pet",
         "missing: ship photos (STL-10's ship class, or a ships/boats image tree)",
         "missing: the ImageNet VGG-16 weights of the perceptual loss"]
     for line in missing:
@@ -59,8 +60,9 @@ def test_nothing_on_disk_is_one_line_per_item_and_exit_2_within_seconds(tmp_path
     data_dir = tmp_path / "data"  # conftest's INPAINT_DATA_DIR
     assert f"{data_dir}/cifar-10-batches-py/" in missing[0] and f"{data_dir}/cifar10/" in missing[0]
     assert "make shared-data SHARED=<folder holding cifar10-jpeg.tar.gz>" in missing[0]
-    assert "vgg16-397923af.pth" in missing[3] and "perceptual_weights: random" in missing[3]
-    assert lines[-1].startswith("check: 4 item(s) missing for profile quick; nothing was run")
+    assert "a7_resolution" in missing[1] and "oxford-pet" in missing[1]
+    assert "vgg16-397923af.pth" in missing[4] and "perceptual_weights: random" in missing[4]
+    assert lines[-1].startswith("check: 5 item(s) missing for profile quick; nothing was run")
     assert took < 60  # seconds, not the minutes of training before the old failure
 
 
@@ -79,8 +81,9 @@ def test_one_missing_dataset_among_present_ones(tmp_path: Path, monkeypatch: pyt
         p.unlink() if p.is_file() else p.rmdir()
     assert main(["check", "--profile", "quick", "--offline", "--shared", str(shared)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 2 and err[0].startswith("missing: Oxford-IIIT Pet (for 8 notebooks: b1_phase1")
-    assert f"fix: `make shared-data SHARED={shared}` (it holds oxford-pet-subset.tar.gz)" in err[0]
+    assert len(err) == 3 and err[1].startswith("missing: Oxford-IIIT Pet (for 9 notebooks: b1_phase1")
+    assert err[0].startswith("missing: STL-10, and its stand-in Oxford-IIIT Pet (for a7_resolution)")
+    assert f"fix: `make shared-data SHARED={shared}` (it holds oxford-pet-subset.tar.gz)" in err[1]
 
 
 def test_unreadable_image_is_reported_before_any_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -96,7 +99,8 @@ def test_unreadable_image_is_reported_before_any_training(tmp_path: Path, monkey
 
 def test_vgg_is_needed_by_the_perceptual_phases_only(monkeypatch: pytest.MonkeyPatch) -> None:
     needing = {s.source_file.split("/")[-1] for s in preflight.studies("quick") if preflight.uses_vgg(s)}
-    assert needing == {f"b{i}_phase{i}.yaml" for i in range(2, 8)} | {"b8_evaluation.yaml"}
+    assert needing == ({f"b{i}_phase{i}.yaml" for i in range(2, 8)}
+                       | {"b8_evaluation.yaml", "b9_variants.yaml", "a6_ablation.yaml"})
     monkeypatch.setenv("INPAINT_OVERRIDES", RANDOM_VGG)
     assert not any(preflight.uses_vgg(s) for s in preflight.studies("quick"))
 

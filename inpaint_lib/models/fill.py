@@ -101,16 +101,20 @@ def harmonic_fill(masked: Tensor, holes: Tensor, iterations: int = 30) -> Tensor
     return fill
 
 
-def biharmonic_fill(masked: Tensor, holes: Tensor, iterations: int = 12) -> Tensor:
+def biharmonic_fill(masked: Tensor, holes: Tensor, iterations: int = 64,
+                    tolerance: float = 1e-2) -> Tensor:
     """Δ²u = 0 in the holes: minimise Σ (Δu)² over the hole values by conjugate gradients,
-    every image and channel its own system, all at once, from `harmonic_fill`."""
+    every image and channel its own system, all at once, from `harmonic_fill`; stops when
+    every residual norm has fallen below `tolerance` of its start (checked every 8 steps;
+    3 px holes need about 24 steps, 10 px holes about 48), or after `iterations`."""
     x = harmonic_fill(masked, holes, iterations=10)
     hole = holes.float()
     r = -hole * _laplacian_adjoint(_laplacian(x))
     step = torch.zeros_like(x)
     p = r.clone()
     rr = (r * r).sum((2, 3), keepdim=True)
-    for _ in range(iterations):
+    start = rr.clamp(min=1e-20)
+    for i in range(iterations):
         ap = hole * _laplacian_adjoint(_laplacian(p))
         alpha = rr / (p * ap).sum((2, 3), keepdim=True).clamp(min=1e-20)
         step = step + alpha * p
@@ -118,6 +122,8 @@ def biharmonic_fill(masked: Tensor, holes: Tensor, iterations: int = 12) -> Tens
         rr_next = (r * r).sum((2, 3), keepdim=True)
         p = r + (rr_next / rr.clamp(min=1e-20)) * p
         rr = rr_next
+        if i % 8 == 7 and bool((rr <= tolerance**2 * start).all()):
+            break
     return x + step
 
 
