@@ -51,6 +51,12 @@ def ratios(results: dict[str, Any]) -> dict[str, Quantity]:
                 _tp(c) / _tp(lib["bare_step"]), "x (conventional / bare step: a/c <= 1 / this)")
             out[f"{name}_data_path_ours_over_conventional"] = q(
                 _tp(case["data_path_only"]) / _tp(conv["data_path_only"]), "x (data path alone)")
+    cases = results["cases"]
+    if {"vit_gradnorm", "vit_quick_shape"} <= set(cases):  # the same ViT, weights learnt or set
+        manual = cases["vit_quick_shape"]["variants"][cases["vit_quick_shape"]["library_variant"]]
+        gradnorm = cases["vit_gradnorm"]["variants"][cases["vit_gradnorm"]["library_variant"]]
+        out["vit_gradnorm_step_over_manual"] = q(_tp(manual["pipeline"]) / _tp(gradnorm["pipeline"]),
+                                                 "x (step time, GradNorm / hand-set weights)")
     masks = results["masks"]
     lib, loop = masks["library_random_squares"], masks["python_loop"]
     out["masks_loop_over_library"] = q(_tp(lib) / _tp(loop), "x (time loop / time library)")
@@ -61,12 +67,14 @@ def ratios(results: dict[str, Any]) -> dict[str, Quantity]:
     return out
 
 
-def targets(r: dict[str, Quantity], goals: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
-    """goals: (name, ratio key, at least); a goal whose ratio was not measured is left out."""
-    return [{"name": name, "ratio": key, "value": r[key]["value"], "goal": f">= {goal:g}",
-             "pass": r[key]["value"] >= goal}
+def targets(r: dict[str, Quantity], goals: list[tuple[str, str, float, str]]) -> list[dict[str, Any]]:
+    """goals: (name, ratio key, goal, "min" (at least) or "max" (at most)); a goal whose ratio
+    was not measured is left out."""
+    return [{"name": name, "ratio": key, "value": r[key]["value"],
+             "goal": f"{'>=' if kind == 'min' else '<='} {goal:g}",
+             "pass": r[key]["value"] >= goal if kind == "min" else r[key]["value"] <= goal}
             | ({"value_best_of": r[f"{key}_best_of"]["value"]} if f"{key}_best_of" in r else {})
-            for name, key, goal in goals if key in r]
+            for name, key, goal, kind in goals if key in r]
 
 
 def notes(results: dict[str, Any]) -> list[str]:

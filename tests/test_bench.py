@@ -20,7 +20,7 @@ import pytest
 from inpaint_lib.report import performance_appendix
 
 REPO = Path(__file__).resolve().parent.parent
-CASES = ("cae", "vit_full_shape", "vit_quick_shape")
+CASES = ("cae", "vit_full_shape", "vit_quick_shape", "cae_best", "vit_gradnorm")
 
 
 def _value(results: dict, path: str) -> float:
@@ -145,9 +145,12 @@ def test_positive_numbers(results: tuple[dict, Path], path: str) -> None:
 def test_targets_and_checks(results: tuple[dict, Path]) -> None:
     data = results[0]
     assert [t["ratio"] for t in data["targets"]] == [
-        "cae_a_over_b", "cae_a_over_c", "masks_loop_over_library"]
+        "cae_a_over_b", "cae_a_over_c", "masks_loop_over_library", "cae_best_a_over_b",
+        "vit_gradnorm_step_over_manual"]
     for t in data["targets"]:
-        assert isinstance(t["pass"], bool) and t["value"] > 0 and t["goal"].startswith(">=")
+        assert isinstance(t["pass"], bool) and t["value"] > 0
+        assert t["goal"].startswith("<=" if t["ratio"] == "vit_gradnorm_step_over_manual" else ">=")
+        assert t["pass"] == (t["value"] <= 1.5 if t["goal"].startswith("<=") else t["value"] >= float(t["goal"][3:]))
     assert data["masks"]["union_algorithms_identical"] is True
     assert data["masks"]["config"]["output"] == "(16, 1, 224, 224) bool"
     # shapes from the params files: phase 7 at the full and at the quick profile
