@@ -40,30 +40,40 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
-from .data import DECODE_ERRORS, IMAGE_SUFFIXES, unreadable_reason
+from .data import IMAGE_SUFFIXES
 from .evaluate import predictions
-from .io import atomic_write_bytes, read_json
-from .masks import apply_masks, fixed_masks
-from .methods import Method, classical_methods, network_method
+from .io import atomic_write_bytes
+from .methods import Method, classical_methods
 from .metrics import PSNR_MIN_MSE
-from .runs import Run, results_root
-from .schema import MaskConfig, RunConfig
-from .train import default_device, signed_scale
+from .networks import Network, at_full_resolution, slug, trained_networks
+from .photos import (
+    Picture,
+    ToolError,
+    alpha_mask,
+    check_mask,
+    encode_png,
+    parse_squares,
+    read_image,
+    read_mask,
+    squares_mask,
+)
+from .runs import results_root
+from .train import default_device
 
-# command-line name -> the evaluation's name of the classical method, and what it does
+__all__ = ["CLASSICAL", "FALLBACK", "HOLE_COLOUR", "Network", "Picture", "ToolError", "alpha_mask",
+           "at_full_resolution", "check_mask", "encode_png", "inpaint", "parse_squares",
+           "read_image", "read_mask", "resolve_methods", "run", "slug", "squares_mask",
+           "trained_networks"]
+
 CLASSICAL = {"mean": "mean fill", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes",
              "biharmonic": "biharmonic"}
 CLASSICAL_SUMMARY = {
@@ -72,211 +82,11 @@ CLASSICAL_SUMMARY = {
     "ns": "OpenCV Navier-Stokes isophote propagation (Bertalmio et al. 2001)",
     "biharmonic": "scikit-image biharmonic: the smoothest surface matching the hole's boundary",
 }
-ARCH_NAMES = {"cae": "CAE", "vit": "ViT"}
 FALLBACK = "biharmonic"
 HOLE_COLOUR = (255, 0, 255)  # how --compare shows the holes of the input
 PANEL_TILE = 512  # --compare: tiles larger than this (long side) are shown downscaled
 PANEL_COLUMNS = 5
 
-
-class ToolError(ValueError):
-    """Bad input: the one-line message names the file or the option (exit 2)."""
-
-
-# --------------------------------------------------------------------- images
-@dataclass(frozen=True)
-class Picture:
-    rgb: Tensor  # (3, H, W) uint8
-    alpha: Tensor | None  # (H, W) uint8, None if the file has no transparency
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return int(self.rgb.shape[1]), int(self.rgb.shape[2])
-
-
-def _has_alpha(im: Image.Image) -> bool:
-    return im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
-
-
-def _to_rgb(im: Image.Image) -> np.ndarray:
-    """(H, W, 3) uint8; 16-bit greyscale is scaled to 8 bits (PIL would clip it)."""
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        grey = (np.asarray(im, dtype=np.float64) / 257).round().clip(0, 255).astype(np.uint8)
-        return np.repeat(grey[:, :, None], 3, axis=2)
-    return np.asarray(im.convert("RGB"), dtype=np.uint8)
-
-
-def read_image(path: Path) -> Picture:
-    """An image file -> 8-bit RGB (EXIF orientation applied) and its alpha channel, if any."""
-    try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            alpha = np.asarray(im.convert("RGBA"))[:, :, 3].copy() if _has_alpha(im) else None
-            rgb = _to_rgb(im)
-    except FileNotFoundError:
-        raise ToolError(f"{path}: no such file") from None
-    except DECODE_ERRORS as e:
-        raise ToolError(f"{path}: cannot read this image ({unreadable_reason(e)}); "
-                        "give a PNG, JPEG, BMP or WebP file") from None
-    return Picture(torch.from_numpy(rgb.copy()).permute(2, 0, 1).contiguous(),
-                   None if alpha is None else torch.from_numpy(alpha))
-
-
-def read_mask(path: Path, size: tuple[int, int], image: Path) -> Tensor:
-    """A mask image -> (1, H, W) bool, True = missing (any nonzero channel)."""
-    try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                values = np.asarray(im)
-            else:
-                values = np.asarray(im.convert("RGB")).max(axis=2)
-                if _has_alpha(im):  # strokes painted on a transparent layer: transparent = known
-                    values = values * (np.asarray(im.convert("RGBA"))[:, :, 3] > 0)
-    except FileNotFoundError:
-        raise ToolError(f"--mask {path}: no such file") from None
-    except DECODE_ERRORS as e:
-        raise ToolError(f"--mask {path}: cannot read this mask ({unreadable_reason(e)})") from None
-    h, w = size
-    if values.shape != (h, w):
-        raise ToolError(f"--mask {path}: mask is {values.shape[1]}x{values.shape[0]} px but "
-                        f"{image} is {w}x{h} px; masks must have the image's size")
-    return torch.from_numpy(values != 0)[None]
-
-
-def alpha_mask(picture: Picture, image: Path) -> Tensor:
-    """(1, H, W) bool: every pixel that is not fully opaque is missing."""
-    if picture.alpha is None:
-        raise ToolError(f"{image}: --mask-from-alpha: this image has no alpha channel "
-                        "(save it as a PNG or WebP with the hole transparent)")
-    return (picture.alpha < 255)[None]
-
-
-def parse_squares(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
-    if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
-        raise ToolError(f"--squares {text}: expected COUNT:SIZE with positive integers, e.g. 4:32")
-    return int(m.group(1)), int(m.group(2))
-
-
-def squares_mask(size: tuple[int, int], count: int, side: int, seed: int, image: Path) -> Tensor:
-    """(1, H, W) bool: `count` seeded squares of `side` px, the evaluation's generator."""
-    h, w = size
-    if side > min(h, w):
-        raise ToolError(f"--squares {count}:{side}: {side} px squares do not fit {image} ({w}x{h} px)")
-    return fixed_masks(1, h, w, MaskConfig(size=side, count=count), seed)[0]
-
-
-def check_mask(mask: Tensor, where: str) -> None:
-    """A mask must leave something to fill and something to fill it from."""
-    if not bool(mask.any()):
-        raise ToolError(f"{where}: the mask marks no pixel as missing (nonzero/white = missing): "
-                        "nothing to inpaint")
-    if bool(mask.all()):
-        raise ToolError(f"{where}: the mask marks every pixel as missing: nothing to inpaint from "
-                        "(is it inverted? white = missing)")
-
-
-def encode_png(image: Tensor) -> bytes:
-    """image: (3, H, W) uint8 -> PNG bytes."""
-    buf = io.BytesIO()
-    Image.fromarray(image.permute(1, 2, 0).numpy()).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-# --------------------------------------------------------------------- methods
-def at_full_resolution(method: Method, size: int) -> Method:
-    """A fixed-size network as a method for any image size (the rule in the module doc)."""
-
-    def predict(masked: Tensor, masks: Tensor) -> Tensor:
-        # masked: (N, 3, H, W) in [0, 1], holes black; masks: (N, 1, H, W) bool
-        h, w = masked.shape[-2:]
-        if (h, w) == (size, size):
-            return method.predict(masked, masks)
-        small_masks = F.interpolate(masks.float(), size=(size, size), mode="area") > 0  # (N, 1, s, s)
-        small = apply_masks(F.interpolate(masked, size=(size, size), mode="area"), small_masks, 0.0)
-        pred = method.predict(small, small_masks).float()  # (N, 3, s, s) in [0, 1]
-        return F.interpolate(pred, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
-
-    return Method(method.name, predict, f"{method.identity}@any-size", method.slow)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-@dataclass(frozen=True)
-class Network:
-    """A trained network of a profile's run cache, as the tool names it."""
-
-    name: str  # "cae", "cae-rmsprop", "vit"
-    notebook: str  # the params file (stem) whose notebook trained it
-    run: Run
-
-    @property
-    def image_size(self) -> int:
-        return int(self.run.info["image_size"])
-
-    def describe(self) -> str:
-        arch = ARCH_NAMES[self.run.config.model.arch]
-        return (f"{arch} {self.image_size}x{self.image_size} px, {self.run.dataset}; "
-                f"{self.notebook} :: {self.run.name} (seed {self.run.config.seed}), "
-                f"run {self.run.dir.name}")
-
-    def method(self, device: torch.device) -> Method:
-        model = self.run.load_model(device)  # weights_only=True
-        net = network_method(self.name, model, self.run.dir.name, signed_scale(self.run.config), device)
-        return at_full_resolution(net, self.image_size)
-
-
-def _provenance(profile: str) -> Iterator[tuple[str, dict]]:
-    folder = results_root(profile) / "provenance"
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        yield path.stem, read_json(path)
-
-
-def _load_run(run_dir: Path, name: str) -> Run | None:
-    if not (run_dir / "final.pt").exists() or not (run_dir / "config.json").exists():
-        return None
-    info = read_json(run_dir / "config.json")
-    return Run(name, RunConfig.model_validate(info["config"]), run_dir, info.get("dataset", "?"))
-
-
-def trained_networks(profile: str) -> list[Network]:
-    """The trained networks of `results/<profile>/`, named from the notebooks' provenance.
-
-    Every run a notebook used, first seed of each run name, each run directory once (in
-    notebook order, so the shared baseline is a1_baseline's): the baseline of a1_baseline is
-    ``cae``, the others ``<arch>-<slug of the run name>`` (``cae-best-combination``,
-    ``vit-softadapt``). The ViT phase chain (runs named ``vit``) is ``vit``: its last phase
-    (the run with the highest last epoch), which the report evaluates.
-    """
-    runs_dir = results_root(profile) / "runs"
-    nets: list[Network] = []
-    seen: set[str] = set()
-    last_vit: tuple[int, Network] | None = None
-    for notebook, prov in _provenance(profile):
-        by_name: dict[str, list[tuple[int, str]]] = {}  # Part A run name -> [(seed, run dir)]
-        for dir_name, meta in prov.get("runs", {}).items():
-            if dir_name.startswith("vit-") and meta["name"] == "vit":  # a phase of the ViT chain
-                run = _load_run(runs_dir / dir_name, meta["name"])
-                last = run.config.epoch_range[1] if run is not None else -1
-                if run is not None and (last_vit is None or last > last_vit[0]):
-                    last_vit = (last, Network("vit", notebook, run))
-            else:
-                by_name.setdefault(meta["name"], []).append((meta["seed"], dir_name))
-        for run_name, seeded in by_name.items():
-            dir_name = min(seeded)[1]  # the first seed
-            run = _load_run(runs_dir / dir_name, run_name)
-            if run is None or dir_name in seen:
-                continue
-            seen.add(dir_name)
-            arch = dir_name.split("-")[0]  # run directories are <arch>-<key>
-            name = "cae" if (notebook == "a1_baseline" and run_name == "baseline") \
-                else f"{arch}-{slug(run_name)}"
-            if all(n.name != name for n in nets):
-                nets.append(Network(name, notebook, run))
-    return nets + ([last_vit[1]] if last_vit else [])
 
 
 def resolve_methods(names: list[str], profile: str, device: torch.device) -> list[tuple[str, Method]]:
