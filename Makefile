@@ -25,7 +25,7 @@ RESULTS ?= results
 export INPAINT_RESULTS_DIR := $(abspath $(RESULTS))
 RES := $(RESULTS)/$(PROFILE)
 NB_OUT := $(RES)/notebooks
-LIB := $(wildcard inpaint_lib/*.py)
+LIB := $(wildcard inpaint_lib/*.py inpaint_lib/prose/*.py inpaint_lib/schema/*.py)
 PROFILE_FILE := params/profiles/$(PROFILE).yaml
 PARAMS := $(filter-out params/cae.yaml params/vit.yaml,$(wildcard params/*.yaml))
 PART_A := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/a[0-9]_*.yaml))
@@ -74,7 +74,7 @@ $(CONDA_PREFIX)/.inpaint-installed: pyproject.toml environment.yml
 	touch $@
 
 validate: $(RES)/.validated
-$(RES)/.validated: $(PARAMS) params/cae.yaml params/vit.yaml $(PROFILE_FILE) inpaint_lib/schema.py inpaint_lib/resolve.py | $(ENV)
+$(RES)/.validated: $(PARAMS) params/cae.yaml params/vit.yaml $(PROFILE_FILE) $(wildcard inpaint_lib/schema/*.py) inpaint_lib/resolve.py | $(ENV)
 	@mkdir -p $(@D)
 	$(PY) -m inpaint_lib validate $(PARAMS) --profile $(PROFILE)
 	touch $@

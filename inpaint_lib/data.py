@@ -10,11 +10,9 @@ Sources, resolved under the data directory ($INPAINT_DATA_DIR, default ./data):
 - ``folder``: any image tree at ``root`` (bring your own images).
 - ``synthetic``: generated shapes, for the smoke profile only (labelled as such).
 
-A tree may hold a one-line ``LABEL`` file naming the set for the report. Decoded
-trees are cached as one tensor file so later runs never decode JPEGs again.
-A tree holding an unreadable, truncated or non-image file stops the load with one
-line naming the files and what to do; nothing is cached from a partial decode.
-Missing data is a `DataMissingError` whose one line says where to put the files.
+Image trees (a ``LABEL`` file naming the set, the decode cache, unreadable files) are
+read by `image_trees`. Missing data is a `DataMissingError` whose one line says where
+to put the files.
 """
 
 from __future__ import annotations
@@ -26,23 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
-from .io import atomic_torch_save
+from .image_trees import DataMissingError, decode_all, is_tree, read_tree, tree_label
 from .schema import DataConfig
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CIFAR10_SHIP, STL10_SHIP = 8, 8
 DATASET_NAMES = {"cifar10": "CIFAR-10", "oxford_pet": "Oxford-IIIT Pet", "ships": "STL-10's ships",
                  "stl10": "STL-10", "cifar10_ship": "CIFAR-10's ships"}
-
-
-class DataMissingError(RuntimeError):
-    """The dataset is not on disk and could not be downloaded."""
 
 
 @dataclass(frozen=True)
@@ -64,10 +55,6 @@ class Splits:
 
 def data_dir() -> Path:
     return Path(os.environ.get("INPAINT_DATA_DIR", REPO_ROOT / "data")).expanduser()
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("INPAINT_CACHE_DIR", REPO_ROOT / "results" / "cache"))
 
 
 # -------------------------------------------------------------------- sources
@@ -104,106 +91,6 @@ def candidate_paths(dataset: str) -> tuple[Path, list[Path]]:
     if dataset.startswith("cifar10") and (root / "train" / "airplane").is_dir():
         trees.append(root)  # a CIFAR-10 tree unpacked straight into the data directory
     return root / src.official, trees
-
-
-# ----------------------------------------------------------------- image trees
-def _tree_label(root: Path, default: str) -> str:
-    label = root / "LABEL"
-    return label.read_text().strip() if label.exists() else default
-
-
-def _list_images(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-# What PIL raises for a file it cannot decode: not an image (UnidentifiedImageError is an
-# OSError), truncated ("image file is truncated"), corrupt headers (SyntaxError, ValueError),
-# or a decompression bomb.
-DECODE_ERRORS: tuple[type[BaseException], ...] = (OSError, SyntaxError, ValueError,
-                                                  Image.DecompressionBombError)
-BAD_IMAGES_SHOWN = 3  # unreadable files named in the one-line error; the rest are counted
-
-
-def unreadable_reason(err: BaseException) -> str:
-    """A short reason for a decode failure, e.g. 'not an image' or 'image file is truncated'."""
-    if isinstance(err, UnidentifiedImageError):
-        return "not an image PIL can read"
-    text = str(err).split("\n")[0].strip()
-    return text[:80] or type(err).__name__
-
-
-def _decode(path: Path, size: int | None) -> np.ndarray:
-    with Image.open(path) as im:
-        if size is not None:
-            im.draft("RGB", (size, size))  # JPEG: decode at reduced scale when possible
-        im = im.convert("RGB")  # decodes every pixel: a truncated file raises here
-        if size is not None and im.size != (size, size):
-            im = im.resize((size, size), Image.BICUBIC, reducing_gap=2.0)
-        return np.asarray(im, dtype=np.uint8)
-
-
-def _unreadable_error(bad: list[tuple[Path, str]], paths: list[Path]) -> DataMissingError:
-    """One line naming the unreadable files (the first few) and what to do."""
-    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
-    named = ", ".join(f"{p.relative_to(root)} ({why})" for p, why in bad[:BAD_IMAGES_SHOWN])
-    more = f" and {len(bad) - BAD_IMAGES_SHOWN} more" if len(bad) > BAD_IMAGES_SHOWN else ""
-    return DataMissingError(
-        f"{len(bad)} of {len(paths)} images under {root} cannot be decoded: {named}{more}; "
-        "delete or replace them (or move them out of the tree), then run again"
-    )
-
-
-def _decode_all(paths: list[Path], size: int | None) -> Tensor:
-    """paths -> (N, 3, H, W) uint8, decoded once and cached on disk.
-
-    Every file is decoded before anything is cached: one unreadable, truncated or
-    non-image file stops the load with a `DataMissingError` naming the files, and
-    no cache file is written from a partial decode.
-    """
-    if not paths:
-        return torch.zeros(0, 3, size or 1, size or 1, dtype=torch.uint8)
-    digest = hashlib.sha256()
-    for p in paths:
-        st = p.stat()
-        digest.update(f"{p}|{st.st_size}|{int(st.st_mtime)}".encode())
-    digest.update(f"size={size}".encode())
-    cached = cache_dir() / f"images-{digest.hexdigest()[:16]}.pt"
-    if cached.exists():
-        return torch.load(cached, weights_only=True)
-    arrays, bad = [], []
-    for p in paths:
-        try:
-            arrays.append(_decode(p, size))
-        except DECODE_ERRORS as e:
-            bad.append((p, unreadable_reason(e)))
-    if bad:
-        raise _unreadable_error(bad, paths)
-    shapes = {a.shape for a in arrays}
-    if len(shapes) > 1:
-        raise DataMissingError(
-            f"images under {paths[0].parent.parent} differ in size {sorted(shapes)[:3]}: "
-            "set data.image_size to resize them"
-        )
-    images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
-    atomic_torch_save(images, cached)
-    return images
-
-
-def read_tree(root: Path, size: int | None, classes: set[str] | None = None) -> tuple[Tensor, Tensor]:
-    """An image tree -> (train, test) uint8 tensors (either may be empty)."""
-    out = []
-    for split in ("train", "test"):
-        paths = _list_images(root / split)
-        if classes is not None:
-            paths = [p for p in paths if p.parent.name.lower() in classes]
-        out.append(_decode_all(paths, size))
-    return out[0], out[1]
-
-
-def _is_tree(root: Path) -> bool:
-    return (root / "train").is_dir() or (root / "test").is_dir()
 
 
 # ----------------------------------------------------------- torchvision sets
@@ -244,7 +131,7 @@ def _locate(cfg: DataConfig, download: Callable[[], object]) -> Path | None:
     if official.is_dir():
         return None
     for tree in trees:
-        if _is_tree(tree):
+        if is_tree(tree):
             return tree
     src = SOURCES[cfg.dataset]
     if not cfg.download:
@@ -261,7 +148,7 @@ def _cifar10(cfg: DataConfig, ships_only: bool = False) -> tuple[Tensor, Tensor,
     tree = _locate(cfg, lambda: CIFAR10(root, train=True, download=True))
     if tree is not None:
         train, test = read_tree(tree, cfg.image_size, {"ship"} if ships_only else None)
-        return train, test, _tree_label(tree, "CIFAR-10 (image folder)"), f"image tree {tree}"
+        return train, test, tree_label(tree, "CIFAR-10 (image folder)"), f"image tree {tree}"
     tensors = []
     for train in (True, False):
         ds = CIFAR10(root, train=train, download=False)
@@ -280,11 +167,11 @@ def _oxford_pet(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
                                  for s in ("trainval", "test")])
     if tree is not None:
         train, test = read_tree(tree, size)
-        return train, test, _tree_label(tree, "Oxford-IIIT Pet (image folder)"), f"image tree {tree}"
+        return train, test, tree_label(tree, "Oxford-IIIT Pet (image folder)"), f"image tree {tree}"
     parts = []
     for split_name in ("trainval", "test"):
         ds = OxfordIIITPet(root, split=split_name, download=False)
-        parts.append(_decode_all([Path(p) for p in ds._images], size))
+        parts.append(decode_all([Path(p) for p in ds._images], size))
     return parts[0], parts[1], "Oxford-IIIT Pet", f"torchvision OxfordIIITPet at {root}"
 
 
@@ -295,7 +182,7 @@ def _ships(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     tree = _locate(cfg, lambda: STL10(root, split="test", download=True))
     if tree is not None:
         train, test = read_tree(tree, cfg.image_size)
-        return train, test, _tree_label(tree, "ship photos (image folder)"), f"image tree {tree}"
+        return train, test, tree_label(tree, "ship photos (image folder)"), f"image tree {tree}"
     ds = STL10(root, split="test", download=False)
     ships = torch.from_numpy(ds.data[ds.labels == STL10_SHIP]).contiguous()
     name = "STL-10 ship class (test split)"
@@ -310,7 +197,7 @@ def _stl10(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     tree = _locate(cfg, lambda: STL10(root, split="train", download=True))
     if tree is not None:
         train, test = read_tree(tree, cfg.image_size)
-        return train, test, _tree_label(tree, "STL-10 (image folder)"), f"image tree {tree}"
+        return train, test, tree_label(tree, "STL-10 (image folder)"), f"image tree {tree}"
     parts = [torch.from_numpy(STL10(root, split=s, download=False).data).contiguous()
              for s in ("train", "test")]
     return parts[0], parts[1], "STL-10", f"torchvision STL10 at {root}"
@@ -382,10 +269,10 @@ def _load(cfg: DataConfig) -> Splits:
         train, test, name, source = _stl10(cfg)
     elif cfg.dataset == "folder":
         root = Path(cfg.root or "").expanduser()
-        if not _is_tree(root):
+        if not is_tree(root):
             raise _missing(f"image folder {root}", "expected train/<class>/* and test/<class>/* under it")
         train, test = read_tree(root, cfg.image_size)
-        name, source = _tree_label(root, f"image folder {root.name}"), f"image tree {root}"
+        name, source = tree_label(root, f"image folder {root.name}"), f"image tree {root}"
     else:  # synthetic
         size = cfg.image_size or 32
         pool = synthetic_images(cfg.synthetic_count, size, seed=cfg.split_seed)

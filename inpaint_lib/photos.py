@@ -18,7 +18,7 @@ import torch
 from PIL import Image, ImageOps
 from torch import Tensor
 
-from .data import DECODE_ERRORS, unreadable_reason
+from .image_trees import DECODE_ERRORS, unreadable_reason
 from .masks import fixed_masks
 from .schema import MaskConfig
 

@@ -107,7 +107,7 @@ def uses_vgg(study: StudyParams) -> list[str]:
 
 # ------------------------------------------------------------------ where it looks
 def _has_images(folder: Path) -> bool:
-    from .data import IMAGE_SUFFIXES
+    from .image_trees import IMAGE_SUFFIXES
 
     return folder.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.rglob("*"))
 

@@ -35,7 +35,7 @@ from .models import build_model, count_parameters
 from .progress import TrainingProgress
 from .resolve import chained_run_config, load_params, run_config
 from .schema import RunConfig, StudyParams, config_hash
-from .train import Trainer, default_device, precision_name
+from .train import Trainer, default_device, precision_name, restore_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,7 +175,7 @@ def _train(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.device,
     trainer = Trainer(cfg, splits, device, init)
     checkpoint = run_dir / "state.pt"
     if checkpoint.exists():
-        trainer.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
+        restore_checkpoint(trainer, torch.load(checkpoint, map_location="cpu", weights_only=True))
         log(f"resuming {run_dir.name} after epoch {trainer.epoch}")
     every = 1 if cfg.model.arch == "cae" else max(1, cfg.num_epochs // 10)
     t0 = time.perf_counter()

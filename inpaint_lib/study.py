@@ -26,11 +26,11 @@ from .resolve import (
     load_params,
     run_config,
     seeds_for,
-    setting_sources,
     with_seed,
 )
 from .runs import Run, get_run, load_splits, results_root
 from .schema import MaskConfig, Reference, RunConfig, StudyParams
+from .setting_sources import setting_sources
 from .train import default_device, precision_name, signed_scale
 
 
@@ -103,7 +103,7 @@ class Study:
                 "random_vgg": self.params.part == "B" and cfg.loss.perceptual_weights == "random"}
 
     def settings(self) -> list[dict[str, Any]]:
-        """Settings that differ from the study's base and what set them (`resolve.setting_sources`)."""
+        """Settings that differ from the study's base and what set them (`setting_sources`)."""
         return setting_sources(self.params.source_file, self.profile)
 
     # ------------------------------------------------------------------- runs

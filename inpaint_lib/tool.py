@@ -49,8 +49,8 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
-from .data import IMAGE_SUFFIXES
 from .evaluate import predictions
+from .image_trees import IMAGE_SUFFIXES
 from .io import atomic_write_bytes
 from .methods import Method, classical_methods
 from .metrics import PSNR_MIN_MSE

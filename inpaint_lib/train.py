@@ -98,6 +98,93 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
+def cosine_lr(cfg: RunConfig, steps_per_epoch: int, epoch: int, step: int) -> float:
+    """The cosine rule's lr (`cfg.cosine`) at `step` (0-based) of global `epoch`."""
+    c, (first, last) = cfg.cosine, cfg.epoch_range
+    total = steps_per_epoch * (last - first + 1)
+    t = steps_per_epoch * (epoch - first) + step
+    warm = c.warmup * total
+    if t < warm:
+        return cfg.optimizer.lr * (t + 1) / warm
+    progress = (t - warm) / max(total - warm, 1)
+    return cfg.optimizer.lr * (c.final + (1 - c.final) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def plateau_scheduler(cfg: RunConfig, optimizer: torch.optim.Optimizer
+                      ) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
+    """ReduceLROnPlateau on the held-out loss where `cfg.plateau` asks for it, else None."""
+    if cfg.plateau is None:
+        return None
+    p = cfg.plateau
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, factor=p.factor, patience=p.patience, min_lr=p.min_lr)
+
+
+def held_out_set(splits: Splits, cfg: RunConfig) -> tuple[str, Tensor, Tensor]:
+    """(name, images (N, 3, H, W) uint8, masks (N, 1, H, W) bool) of the held-out loss: the
+    validation split ("val"), else the test split ("test"), under masks fixed per run. The
+    masks are drawn on the CPU: the same on every device, so the classical methods can be
+    scored on exactly these (`scoring.held_out_classical`)."""
+    held_out = splits.val if len(splits.val) else splits.test
+    name = "val" if len(splits.val) else "test"
+    masks = fixed_masks(len(held_out), held_out.shape[-2], held_out.shape[-1], cfg.mask,
+                        cfg.seed + HELD_OUT_SEED_OFFSET)
+    return name, held_out, masks
+
+
+def compiled(model: nn.Module, loss_fn: InpaintingLoss) -> Callable[[Tensor, Tensor], Tensor]:
+    """torch.compile the network (returned: it shares the model's parameters, so checkpoints
+    keep using the model) and, in place, the VGG of the perceptual loss."""
+    forward = torch.compile(model)
+    if loss_fn.perceptual is not None:
+        loss_fn.perceptual.features = torch.compile(loss_fn.perceptual.features)
+    return forward
+
+
+def hole_psnr(pred: Tensor, target: Tensor, holes: Tensor, peak: float) -> Tensor:
+    """pred, target: (N, 3, H, W), holes: (N, 1, H, W) bool -> (N,) PSNR of the hole pixels
+    for a signal of peak-to-peak `peak` (the MSE floored at `PSNR_MIN_MSE`)."""
+    hole = holes.float()
+    sq = ((pred.float() - target).square() * hole).sum(dim=(1, 2, 3))  # (N,)
+    hole_mse = sq / (3 * hole.sum(dim=(1, 2, 3))).clamp(min=1)
+    return 10 * torch.log10(peak**2 / hole_mse.clamp(min=PSNR_MIN_MSE))
+
+
+# ---------------------------------------------------------------- checkpoints
+def checkpoint_state(t: Trainer) -> dict[str, Any]:
+    """Everything an interrupted run needs to resume bit-identically: model, weighting,
+    optimiser, scheduler, scaler, epoch, history and the RNG states."""
+    return {
+        "model": t.model.state_dict(),
+        "weighting": t.weighting.state_dict(),
+        "optimizer": t.optimizer.state_dict(),
+        "scheduler": t.scheduler.state_dict() if t.scheduler else None,
+        "scaler": t.scaler.state_dict(),
+        "epoch": t.epoch,
+        "history": t.history,
+        "generator": t.generator.get_state(),
+        "cpu_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state() if t.device.type == "cuda" else None,
+    }
+
+
+def restore_checkpoint(t: Trainer, state: dict[str, Any]) -> None:
+    """Put a `checkpoint_state` (as `torch.load` reads it back) into trainer `t`."""
+    t.model.load_state_dict(state["model"])
+    t.weighting.load_state_dict(state["weighting"])
+    t.optimizer.load_state_dict(state["optimizer"])
+    if t.scheduler is not None and state["scheduler"] is not None:
+        t.scheduler.load_state_dict(state["scheduler"])
+    t.scaler.load_state_dict(state["scaler"])
+    t.epoch = state["epoch"]
+    t.history = state["history"]
+    t.generator.set_state(state["generator"])
+    torch.set_rng_state(state["cpu_rng"])
+    if state["cuda_rng"] is not None and t.device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"])
+
+
+# -------------------------------------------------------------------- trainer
 class Trainer:
     """Holds everything one run needs; `fit()` trains the remaining epochs."""
 
@@ -121,11 +208,7 @@ class Trainer:
             self.optimizer.add_param_group({"params": learnt, "weight_decay": 0.0})
         set_lr(self.optimizer, cfg.optimizer.lr)
         self.steps_per_epoch = math.ceil(len(splits.train) / cfg.batch_size)
-        self.scheduler = None
-        if cfg.plateau is not None:
-            p = cfg.plateau
-            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                self.optimizer, factor=p.factor, patience=p.patience, min_lr=p.min_lr)
+        self.scheduler = plateau_scheduler(cfg, self.optimizer)
         self.autocast_dtype = autocast_dtype(cfg, device)  # None = fp32
         self.use_amp = self.autocast_dtype is not None
         # fp16 needs loss scaling; bf16 has fp32's exponent range and does not
@@ -133,52 +216,15 @@ class Trainer:
         vgg = cfg.loss.perceptual_weights if cfg.loss.uses_perceptual else None
         self.loss_fn = InpaintingLoss(vgg, cfg.loss.region, cfg.loss.known_weight, self.signed,
                                       cfg.loss.perceptual_images).to(device)
-        # the compiled callable shares the model's parameters; checkpoints keep using self.model
-        self.forward: Callable[[Tensor, Tensor], Tensor] = self.model
-        if cfg.compile:
-            self.forward = torch.compile(self.model)
-            if self.loss_fn.perceptual is not None:
-                self.loss_fn.perceptual.features = torch.compile(self.loss_fn.perceptual.features)
+        self.forward: Callable[[Tensor, Tensor], Tensor] = (
+            compiled(self.model, self.loss_fn) if cfg.compile else self.model)
         self.generator = make_generator(cfg.seed, device)
         self.train_images = splits.train.to(device)
-        held_out = splits.val if len(splits.val) else splits.test
-        self.held_out_name = "val" if len(splits.val) else "test"
+        self.held_out_name, held_out, held_out_masks = held_out_set(splits, cfg)
         self.held_out_images = held_out.to(device)
-        # drawn on the CPU (then moved): the same masks on every device, so the classical
-        # methods can be scored on exactly these (`scoring.held_out_classical`)
-        self.held_out_masks = fixed_masks(len(held_out), held_out.shape[-2], held_out.shape[-1],
-                                          cfg.mask, cfg.seed + HELD_OUT_SEED_OFFSET).to(device)
+        self.held_out_masks = held_out_masks.to(device)
         self.epoch = cfg.epoch_range[0] - 1  # last completed global epoch
         self.history: list[dict[str, float]] = []
-
-    # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model.state_dict(),
-            "weighting": self.weighting.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler else None,
-            "scaler": self.scaler.state_dict(),
-            "epoch": self.epoch,
-            "history": self.history,
-            "generator": self.generator.get_state(),
-            "cpu_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        self.weighting.load_state_dict(state["weighting"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state["scheduler"] is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
-        self.epoch = state["epoch"]
-        self.history = state["history"]
-        self.generator.set_state(state["generator"])
-        torch.set_rng_state(state["cpu_rng"])
-        if state["cuda_rng"] is not None and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["cuda_rng"])
 
     # --------------------------------------------------------------- one step
     def prepare(self, images: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
@@ -186,17 +232,6 @@ class Trainer:
         both (N, 3, H, W) on the model's scale, holes black."""
         target = to_model_scale(images, self.signed, self.memory_format)
         return apply_masks(target, masks, self.fill), target
-
-    def lr_at(self, epoch: int, step: int) -> float:
-        """The cosine rule's lr at `step` (0-based) of global `epoch`."""
-        c, (first, last) = self.cfg.cosine, self.cfg.epoch_range
-        total = self.steps_per_epoch * (last - first + 1)
-        t = self.steps_per_epoch * (epoch - first) + step
-        warm = c.warmup * total
-        if t < warm:
-            return self.cfg.optimizer.lr * (t + 1) / warm
-        progress = (t - warm) / max(total - warm, 1)
-        return self.cfg.optimizer.lr * (c.final + (1 - c.final) * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def train_epoch(self, epoch: int) -> tuple[float, dict[str, float]]:
         """One epoch; returns the mean total loss and the mean of each unweighted term."""
@@ -215,7 +250,7 @@ class Trainer:
         steps = 0
         for start in range(0, n, cfg.batch_size):
             if cfg.cosine is not None:
-                set_lr(self.optimizer, self.lr_at(epoch, steps))
+                set_lr(self.optimizer, cosine_lr(cfg, self.steps_per_epoch, epoch, steps))
             idx = order[start:start + cfg.batch_size]
             masks = (random_squares(len(idx), h, w, mask_cfg, self.generator) if per_batch
                      else epoch_masks[start:start + cfg.batch_size])
@@ -255,10 +290,7 @@ class Trainer:
                 pred = self.forward(masked, holes)
                 loss, _ = self.loss_fn(pred, target, weights, holes)
             total += loss.float().item() * len(target)
-            hole = holes.float()
-            sq = ((pred.float() - target).square() * hole).sum(dim=(1, 2, 3))  # (N,)
-            hole_mse = sq / (3 * hole.sum(dim=(1, 2, 3))).clamp(min=1)
-            psnr += (10 * torch.log10(peak**2 / hole_mse.clamp(min=PSNR_MIN_MSE))).sum().item()
+            psnr += hole_psnr(pred, target, holes, peak).sum().item()
         return total / max(n, 1), psnr / max(n, 1)
 
     # ------------------------------------------------------------------- fit
@@ -296,7 +328,7 @@ class Trainer:
             log(f"epoch {epoch}/{last}: train {train_loss:.5f}  {self.held_out_name} {held_out:.5f}"
                 f"  ({self.history[-1]['seconds']:.1f}s)")
             if (epoch - first + 1) % every == 0 or epoch == last:
-                atomic_torch_save(self.state_dict(), checkpoint)
+                atomic_torch_save(checkpoint_state(self), checkpoint)
             if stop_after is not None and done_now >= stop_after:
                 break
         return self.history

@@ -178,7 +178,7 @@ def test_references_and_mask_ranges_are_checked(tmp_path: Path, body: str, field
 
 
 def test_setting_sources_say_which_layer_set_each_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    from inpaint_lib.resolve import setting_sources
+    from inpaint_lib.setting_sources import setting_sources
 
     rows = {r["setting"]: r for r in setting_sources(REPO / "params/a2_optimizers.yaml", "quick")}
     epochs = rows["runs.Adam.epochs"]

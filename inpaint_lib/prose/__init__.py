@@ -1,0 +1,57 @@
+"""The report's generated sentences as pure functions: DataFrames (or plain values) in,
+Markdown out. Every number in a sentence is read from its arguments; a yes/no is
+written as words, never as ``True``/``False``.
+
+Notebooks and tests call ``prose.<name>``; the sentences live by the part of the report
+that writes them:
+- `common`: counts in words, a notebook's provenance line and settings block;
+- `part_a`: the CAE studies (rankings, the classical methods, ablation, mask sweep);
+- `part_b`: the ViT phases, their evaluation and variants;
+- `conclusions`: the conclusions notebook.
+"""
+
+from __future__ import annotations
+
+from .common import count_of, plural, provenance, settings_block
+from .conclusions import (
+    headline,
+    sets_against_classical,
+    studies_against_classical,
+    sweep_paragraph,
+    verdict_scope,
+)
+from .part_a import (
+    ablation,
+    compare_to_best,
+    final_epoch,
+    generalisation_gaps,
+    mask_sweep,
+    more_context,
+    noise_verdict,
+    parameter_count,
+    ranking,
+    versus_baselines,
+)
+from .part_b import (
+    classical_methods,
+    dataset_line,
+    deferred,
+    occlusion_levels,
+    phase_figure_title,
+    phase_loss_title,
+    phase_progress,
+    shift_between_sets,
+    study_caption,
+    variants,
+    vit_parameters,
+)
+
+__all__ = [
+    "ablation", "classical_methods", "compare_to_best", "count_of", "dataset_line", "deferred",
+    "final_epoch", "generalisation_gaps", "headline", "mask_sweep", "more_context",
+    "noise_verdict", "occlusion_levels", "parameter_count", "phase_figure_title",
+    "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
+    "sets_against_classical", "settings_block", "shift_between_sets", "studies_against_classical",
+    "study_caption", "sweep_paragraph", "variants", "verdict_scope", "versus_baselines",
+    "vit_parameters",
+]

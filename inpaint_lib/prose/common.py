@@ -1,0 +1,61 @@
+"""What every part's sentences share: counts in words, the provenance line and the
+settings block of a notebook."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def count_of(k: int, n: int, what: str) -> str:
+    """'all 10 images', 'none of the 10 images', '7 of 10 images'."""
+    if k == n:
+        return f"all {n} {what}" if n > 1 else f"the {what}"
+    return f"none of the {n} {what}" if k == 0 else f"{k} of {n} {what}"
+
+
+def provenance(facts: Mapping[str, Any]) -> str:
+    """Warning banners and the provenance line of a notebook (`Study.facts`)."""
+    out = []
+    if "synthetic" in facts["dataset"]:
+        out.append("<div class='warn'>⚠ SMOKE PROFILE: generated shapes, not real images. "
+                   "Numbers below only check the pipeline.</div>")
+    if facts.get("random_vgg"):
+        out.append("<div class='warn'>⚠ The perceptual loss here uses a RANDOMLY INITIALISED VGG-16 "
+                   "(pretrained ImageNet weights were not available): not the study's loss.</div>")
+    sizes = ", ".join(f"{k} {v:,}" for k, v in facts["sizes"].items() if v)
+    counts = sorted(set(facts["seeds"].values()))
+    seeds = (plural(counts[0], "seed") + " per run" if len(counts) == 1 else
+             ", ".join(f"{name}: {plural(n, 'seed')}" for name, n in facts["seeds"].items()))
+    first, last = facts["epochs"]
+    side = facts["image_size"]
+    out.append(f"**Provenance.** profile `{facts['profile']}` · dataset **{facts['dataset']}** "
+               f"({sizes}; {side}x{side} px) · epochs {first}-{last} · batch {facts['batch_size']} · "
+               f"{seeds} · test masks seed {facts['mask_seed']} · device `{facts['device']}`, "
+               f"training in {facts['precision']}")
+    return "\n\n".join(out)
+
+
+def settings_block(rows: list[dict[str, Any]], source: str, profile: str, effective_yaml: str) -> str:
+    """A collapsible block: each setting that differs from the study's base and what set it
+    (the params file, the profile, INPAINT_OVERRIDES, a rescaling), then the full params."""
+    lines = [(f"<details><summary>Settings: what differs from the study's base and why "
+              f"({source}, profile {profile})</summary>\n")]
+    if rows:
+        lines += ["| setting | base value | here | set by |", "|---|---|---|---|"]
+        lines += [f"| `{r['setting']}` | {_cell(r['base value'])} | {_cell(r['value'])} | {r['set by']} |"
+                  for r in rows]
+    else:
+        lines.append("Every setting is the study's base value.")
+    lines += ["\nAll effective parameters:\n", f"```yaml\n{effective_yaml}```", "</details>"]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"`{value}`".replace("|", "\\|")

@@ -1,0 +1,132 @@
+"""Part B's sentences (the ViT phases and their evaluation): titles, phase progress, the
+parameter reconciliation, occlusion levels, the variants and the runs deferred to the full
+profile."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..metrics import METRIC_LABELS
+from ..schema import Reference, RunConfig
+from ..stats import mean_ci
+from ..tables import beats, best, gap, split_methods
+from .part_a import compare_to_best
+
+
+def phase_loss_title(phase: int) -> str:
+    return f"Phase {phase} loss (weighted MAE + perceptual; objective changes between phases)"
+
+
+def dataset_line(what: str, name: str, images: int, side: int) -> str:
+    return f"{what}: **{name}** ({images:,} images, resized to {side}×{side})."
+
+
+def phase_progress(phase: int, history: list[dict[str, float]]) -> str:
+    first, last = history[0], history[-1]
+    return (f"Phase {phase}: train loss {first['train_loss']:.4f} → {last['train_loss']:.4f}, "
+            f"test loss {first['test_loss']:.4f} → {last['test_loss']:.4f} over epochs "
+            f"{first['epoch']}-{last['epoch']}; learning rate at the end {last['lr']:g}.")
+
+
+def classical_methods(descriptions: Mapping[str, str]) -> str:
+    """A bullet per classical method (`baselines.METHOD_DESCRIPTIONS`)."""
+    return "\n".join(f"- **{name}**: {text}" for name, text in descriptions.items())
+
+
+def study_caption(reference: Reference | None) -> str:
+    return f"Study's caption: *{reference.figure}*" if reference and reference.figure else ""
+
+
+def phase_figure_title(reference: Reference | None, cfg: RunConfig) -> str:
+    """'Figure 18. Reconstruction at epoch 40 (80 × 9×9 px)': the study's figure number,
+    the phase's last epoch and its training masks."""
+    caption = (reference.figure if reference else None) or ""
+    number = caption.split(".")[0] + ". " if caption.startswith("Figure") else ""
+    return f"{number}Reconstruction at epoch {cfg.epoch_range[1]} ({cfg.mask.label})"
+
+
+def vit_parameters(counts: Mapping[str, Any]) -> str:
+    """From `models.vit_parameter_reconciliation`: our count and the study's discrepancy."""
+    c = counts
+    return (f"Trainable parameters of the ViT built here (image {c['image_size']}, patch "
+            f"{c['patch_size']}, dim {c['dim']}, depth {c['depth']}, MLP {c['mlp_dim']}): "
+            f"**{c['ours']:,}**.\n\n*Reconciliation.* The study's text (224 px, 16 px patches, dim "
+            f"256, 8 blocks, MLP 1024, head 256→512→768) gives **{c['study_text']:,}** parameters; "
+            f"its table says **{c['study_table']:,}**, which is exactly 10 such blocks plus a final "
+            f"LayerNorm ({c['ten_blocks']:,}). We build what the text describes.")
+
+
+def occlusion_levels(levels: pd.DataFrame, label: str) -> str:
+    """Per occlusion level: the network against the best classical method on every metric."""
+    lines = [f"**{label}**"]
+    for level, g in levels.groupby("masks", sort=False):
+        nets, classical = split_methods(g)
+        lines.append(f"\n*{level} ({g.occluded.iloc[0]:.0%} occluded)*\n")
+        lines += [f"- {line}" for line in compare_to_best(nets, classical)]
+    return "\n".join(lines)
+
+
+def variants(levels: pd.DataFrame, reference: str, weightings: list[str], label: str) -> str:
+    """Part B's variants on one test set: per occlusion level the best network against the
+    best classical method (hole PSNR, SSIM) and its patch grid; then each automatic weighting
+    against `reference` (the seven-phase chain) on hole MAE, judged by the seed intervals."""
+    lines = [f"**{label}**"]
+    for level, g in levels.groupby("masks", sort=False):
+        nets, classical = split_methods(g)
+        top = best(nets["hole_psnr"], "hole_psnr")
+        cls = best(classical["hole_psnr"], "hole_psnr")
+        scls = best(classical["ssim"], "ssim")
+        grid = g[g.method == top]["grid"].mean() if "grid" in g else math.nan
+        grid_note = ("" if math.isnan(grid) else
+                     f"; its patch grid is {grid:.2f} ({'within' if abs(grid - 1) <= 0.1 else 'not within'}"
+                     " 10% of the ground truth's own)")
+        lines.append(f"- *{level}*: best network **{top}**, hole PSNR {nets.loc[top, 'hole_psnr']:.2f} dB "
+                     f"against {cls}'s {classical.loc[cls, 'hole_psnr']:.2f} dB "
+                     f"({gap(nets.loc[top, 'hole_psnr'], classical.loc[cls, 'hole_psnr'], 'hole_psnr')}), "
+                     f"SSIM {nets.loc[top, 'ssim']:.4f} against {scls}'s {classical.loc[scls, 'ssim']:.4f} "
+                     f"({'better' if beats(nets.loc[top, 'ssim'], classical.loc[scls, 'ssim'], 'ssim') else '**worse**'})"
+                     f"{grid_note}.")
+    lines.append(f"\n*Automatic weighting in one run against {reference} (hole MAE, equal epochs):*")
+    for name in weightings:
+        verdicts = []
+        for level, g in levels.groupby("masks", sort=False):
+            ours, theirs = g[g.method == name]["hole_mae"], g[g.method == reference]["hole_mae"]
+            half = max((mean_ci(v.tolist())[1] for v in (ours, theirs) if len(v) > 1), default=math.nan)
+            diff = ours.mean() - theirs.mean()
+            verdict = ("better" if diff < 0 else
+                       "no seed interval to judge it" if math.isnan(half) else
+                       "within the seed interval" if diff <= half else "**worse**")
+            verdicts.append(f"{level}: {ours.mean():.4f} vs {theirs.mean():.4f} ({verdict})")
+        lines.append(f"- {name}: " + "; ".join(verdicts))
+    return "\n".join(lines)
+
+
+def deferred(steps: pd.DataFrame, profile: str, reference_seconds: float) -> str:
+    """Why runs are left to the full profile here, from `scoring.step_times`."""
+    if len(steps) < 2:
+        return ""
+    base = steps.iloc[0]
+    lines = [(f"Not trained at the `{profile}` profile, measured instead (seconds per training step "
+             f"on this machine, against {base['run']}'s {base['seconds per step']:.2f} s):")]
+    ratio = "× the study's step"
+    for _, r in steps.iloc[1:].iterrows():
+        lines.append(f"- {r['run']}: {r['seconds per step']:.2f} s per step "
+                     f"({r[ratio]:.1f}x), so one run of {int(r['epochs'])} epochs "
+                     f"would take about {r['one run (estimated s)'] / 60:.1f} min, "
+                     f"{r['one run (estimated s)'] / reference_seconds:.1f}x the training of the "
+                     f"study's whole seven-phase chain here ({reference_seconds / 60:.1f} min). "
+                     "`make report PROFILE=full` trains it.")
+    return "\n".join(lines)
+
+
+def shift_between_sets(ours: pd.DataFrame, other: pd.DataFrame, network: str, metric: str,
+                       label: str) -> str:
+    """The network's `metric` per occlusion level on another set against ours."""
+    a = ours[ours.method == network].set_index("masks")[metric]
+    b = other[other.method == network].set_index("masks")[metric]
+    return (f"{label}, {network} {METRIC_LABELS[metric]} per level: "
+            + ", ".join(f"{k}: {b[k]:.4f} vs {a[k]:.4f} ({b[k] / a[k]:.2f}x)" for k in a.index))
