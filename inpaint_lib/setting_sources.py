@@ -45,6 +45,7 @@ def _get(doc: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 _MISSING = object()
+_PERCEPTUAL_ONLY = {("loss", "perceptual_weights"), ("loss", "perceptual_images")}
 
 
 def setting_sources(params_file: str | Path, profile: str) -> list[dict[str, Any]]:
@@ -80,8 +81,8 @@ def setting_sources(params_file: str | Path, profile: str) -> list[dict[str, Any
                                              "data": study.data.model_dump()}).model_dump(mode="json")
         for key, value in _leaves(effective):
             before = _get(base_cfg, key)
-            if value == before:
-                continue
+            if value == before or (key in _PERCEPTUAL_ONLY and not cfg.loss.uses_perceptual):
+                continue  # unchanged, or a setting of a term this run does not use
             # a run's own entry (runs.<name>) is merged over the shared train section
             layer = _last_layer(docs, ("runs", name, *key)) or _last_layer(docs, ("train", *key))
             rescaled = _get(declared, key) != value

@@ -40,10 +40,14 @@ def format_table(df: pd.DataFrame, digits: int = 6) -> pd.io.formats.style.Style
     """Uniform number formatting for report tables; NaN shown as '-', no index."""
     fmt = {c: f"{{:.{digits}f}}" for c in df.columns if df[c].dtype.kind == "f"}
     for c in df.columns:
-        if "PSNR" in c:
+        if "PSNR" in c or "grid" in c or c.startswith("×"):
             fmt[c] = "{:.2f}"
         if "SSIM" in c:
             fmt[c] = "{:.4f}"
+        if c == "training s":
+            fmt[c] = "{:,.0f}"
+        if c == "parameters" and df[c].dtype.kind == "i":
+            fmt[c] = "{:,}"
     return df.style.format(fmt, na_rep="-").hide(axis="index")
 
 

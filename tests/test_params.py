@@ -195,6 +195,12 @@ def test_setting_sources_say_which_layer_set_each_value(monkeypatch: pytest.Monk
     phase = {r["setting"]: r for r in setting_sources(REPO / "params/b3_phase3.yaml", "quick")}
     assert phase["runs.vit.epochs"]["value"] == [3, 5]  # placed after phases 1 and 2
     assert phase["runs.vit.epochs"]["set by"].startswith("b3_phase3.yaml ([41, 135]), rescaled")
+    monkeypatch.setenv("INPAINT_OVERRIDES", "cae: {train: {loss: {perceptual_weights: random}}}")
+    rows = {r["setting"]: r for r in setting_sources(REPO / "params/a6_ablation.yaml", "quick")}
+    vgg = "runs.+ L1 + VGG-16 perceptual.loss.perceptual_weights"
+    assert rows[vgg] == {"setting": vgg, "base value": "imagenet", "value": "random",
+                         "set by": "INPAINT_OVERRIDES"}
+    assert "runs.+ L1 loss.loss.perceptual_weights" not in rows  # no VGG term: which VGG is moot
 
 
 def test_run_keys_hash_what_differs_from_the_defaults() -> None:
