@@ -141,14 +141,20 @@ def _locate(cfg: DataConfig, download: Callable[[], object]) -> Path | None:
     return None
 
 
+def _from_tree(tree: Path, size: int | None, what: str,
+               classes: set[str] | None = None) -> tuple[Tensor, Tensor, str, str]:
+    """A dataset's train and test images from its image tree, named by the tree's LABEL."""
+    train, test = read_tree(tree, size, classes)
+    return train, test, tree_label(tree, f"{what} (image folder)"), f"image tree {tree}"
+
+
 def _cifar10(cfg: DataConfig, ships_only: bool = False) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import CIFAR10
 
     root = data_dir()
     tree = _locate(cfg, lambda: CIFAR10(root, train=True, download=True))
     if tree is not None:
-        train, test = read_tree(tree, cfg.image_size, {"ship"} if ships_only else None)
-        return train, test, tree_label(tree, "CIFAR-10 (image folder)"), f"image tree {tree}"
+        return _from_tree(tree, cfg.image_size, "CIFAR-10", {"ship"} if ships_only else None)
     tensors = []
     for train in (True, False):
         ds = CIFAR10(root, train=train, download=False)
@@ -166,8 +172,7 @@ def _oxford_pet(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     tree = _locate(cfg, lambda: [OxfordIIITPet(root, split=s, download=True)
                                  for s in ("trainval", "test")])
     if tree is not None:
-        train, test = read_tree(tree, size)
-        return train, test, tree_label(tree, "Oxford-IIIT Pet (image folder)"), f"image tree {tree}"
+        return _from_tree(tree, size, "Oxford-IIIT Pet")
     parts = []
     for split_name in ("trainval", "test"):
         ds = OxfordIIITPet(root, split=split_name, download=False)
@@ -181,8 +186,7 @@ def _ships(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     root = data_dir()
     tree = _locate(cfg, lambda: STL10(root, split="test", download=True))
     if tree is not None:
-        train, test = read_tree(tree, cfg.image_size)
-        return train, test, tree_label(tree, "ship photos (image folder)"), f"image tree {tree}"
+        return _from_tree(tree, cfg.image_size, "ship photos")
     ds = STL10(root, split="test", download=False)
     ships = torch.from_numpy(ds.data[ds.labels == STL10_SHIP]).contiguous()
     name = "STL-10 ship class (test split)"
@@ -196,8 +200,7 @@ def _stl10(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     root = data_dir()
     tree = _locate(cfg, lambda: STL10(root, split="train", download=True))
     if tree is not None:
-        train, test = read_tree(tree, cfg.image_size)
-        return train, test, tree_label(tree, "STL-10 (image folder)"), f"image tree {tree}"
+        return _from_tree(tree, cfg.image_size, "STL-10")
     parts = [torch.from_numpy(STL10(root, split=s, download=False).data).contiguous()
              for s in ("train", "test")]
     return parts[0], parts[1], "STL-10", f"torchvision STL10 at {root}"
