@@ -7,7 +7,9 @@ masks (for the ViT, the mean of that margin over the report's occlusion levels o
 the held-out pets). The default is the network with the largest margin if that margin
 is positive, i.e. the best method: a network that loses to the classical methods on
 its own test set is not the default, ``biharmonic`` is (and so with no trained
-network). Raw PSNR is not compared across networks, since they are tested on
+network). A network is the default only for images of the size it was tested at
+(`default_methods`, `pick`): elsewhere its prediction is resampled, which the margin does not
+cover. Raw PSNR is not compared across networks, since they are tested on
 different images at different occlusion; the margin over the best method that needs
 no training is. `--list-methods` shows every margin.
 
@@ -27,9 +29,13 @@ import pandas as pd
 
 from . import scoring
 from .io import atomic_write_json, read_json
+from .methods import Method
+from .networks import trained_networks
+from .photos import Picture
 from .resolve import PARAMS_DIR
 from .runs import results_root
 
+FALLBACK = "biharmonic"  # the default with no trained network that beats the classical methods
 RULE = ("the trained network with the largest positive test hole-PSNR margin over the best "
         "classical method on the same images and masks, from the report's own evaluation")
 
@@ -71,7 +77,6 @@ def _score(margins: pd.DataFrame, test_set: str, run_dir: str) -> dict[str, Any]
 def rank_networks(profile: str) -> dict[str, Any]:
     """Score every trained network from the report's evaluations; write methods.json."""
     from .study import open_study
-    from .tool import trained_networks
 
     nets = {n.run.dir.name: n for n in trained_networks(profile)}
     scores: dict[str, dict[str, Any]] = {}
@@ -86,6 +91,18 @@ def rank_networks(profile: str) -> dict[str, Any]:
             if net is not None and net.notebook == notebook and net.name not in scores:
                 scores[net.name] = _score(margins[margins.index == row.name], study.splits.name,
                                           net.run.dir.name)
+    vit_notebooks = sorted({n.notebook for n in nets.values()
+                            if n.run.config.model.arch == "vit" and n.name != "vit"})
+    for notebook in vit_notebooks:  # the Part B variants: held-out pets, every occlusion level
+        study = open_study(str(PARAMS_DIR / f"{notebook}.yaml"), profile)
+        runs = study.runs()
+        by_seed = {(name, r.config.seed): r.dir.name for name, seeded in runs.items() for r in seeded}
+        margins = _margins(scoring.occlusion_levels(study, runs, study.splits.test,
+                                                    study.splits.fingerprint))
+        for (method, seed), g in margins.groupby(["method", "seed"], sort=False):
+            net = nets.get(by_seed.get((method, int(seed)), ""))
+            if net is not None and net.notebook == notebook and net.name not in scores:
+                scores[net.name] = _score(g, study.splits.name, net.run.dir.name)
     vit = next((n for n in nets.values() if n.name == "vit"), None)
     if vit is not None:
         study = open_study(str(PARAMS_DIR / "b8_evaluation.yaml"), profile)
@@ -104,7 +121,6 @@ def rank_networks(profile: str) -> dict[str, Any]:
 
 def default_method(profile: str) -> tuple[str, str]:
     """(method name, why) of the tool's default for `profile`."""
-    from .tool import FALLBACK, trained_networks
 
     nets = {n.name: n for n in trained_networks(profile)}
     if not nets:
@@ -123,3 +139,24 @@ def default_method(profile: str) -> tuple[str, str]:
                           f"{scores[top]['best_classical']} ({ranking_path(profile)})")
     return FALLBACK, (f"networks are trained but not ranked yet ({ranking_path(profile)} is "
                       f"missing or stale; `make report PROFILE={profile}` writes it)")
+
+
+def network_size(name: str, profile: str) -> int:
+    return next(n.image_size for n in trained_networks(profile) if n.name == name)
+
+
+def default_methods(profile: str) -> list[str]:
+    """[ranked network, FALLBACK] when a trained network beats the classical methods on its
+    own test set (`ranking.default_method`), else [FALLBACK]. The network is the default only
+    for images of its own size: its margin was measured there, and at another size its
+    prediction is resampled (`at_full_resolution`), which the margin does not cover."""
+    name = default_method(profile)[0]
+    return [FALLBACK] if name == FALLBACK else [name, FALLBACK]
+
+
+def pick(methods: list[tuple[str, Method]], picture: Picture, profile: str) -> Method:
+    """The method for one image: the first, unless it is a network trained at another size."""
+    (name, method), rest = methods[0], methods[1:]
+    if rest and picture.size != (network_size(name, profile),) * 2:
+        return rest[0][1]
+    return method

@@ -14,7 +14,8 @@ Methods are the evaluation's own `Method` objects (`methods.classical_methods`,
 networks of a profile's run cache (``cae``, ``cae-<run>``, ``vit``; see
 `trained_networks`). The default is `ranking.default_method`: the best method by the
 report's own evaluation, a trained network where one beats the classical methods, else
-``biharmonic``.
+``biharmonic``; and a network is the default only for images of the size it was trained
+and tested at (32x32 for the CAE), ``biharmonic`` for every other size (`default_methods`).
 
 Images are read with PIL (EXIF orientation applied, converted to 8-bit RGB) and written
 as RGB PNG at the input's resolution, atomically. The known pixels of the output are
@@ -66,6 +67,7 @@ from .photos import (
     read_mask,
     squares_mask,
 )
+from .ranking import FALLBACK, default_method, default_methods, network_size, pick, read_ranking
 from .runs import results_root
 from .train import default_device
 
@@ -82,7 +84,6 @@ CLASSICAL_SUMMARY = {
     "ns": "OpenCV Navier-Stokes isophote propagation (Bertalmio et al. 2001)",
     "biharmonic": "scikit-image biharmonic: the smoothest surface matching the hole's boundary",
 }
-FALLBACK = "biharmonic"
 HOLE_COLOUR = (255, 0, 255)  # how --compare shows the holes of the input
 PANEL_TILE = 512  # --compare: tiles larger than this (long side) are shown downscaled
 PANEL_COLUMNS = 5
@@ -111,23 +112,25 @@ def resolve_methods(names: list[str], profile: str, device: torch.device) -> lis
 
 
 def list_methods(profile: str) -> str:
-    from .ranking import default_method, read_ranking
-
     ranking = read_ranking(profile).get("networks", {})
     lines = [f"methods for profile {profile} (run cache {results_root(profile)}/runs):"]
-    for name in CLASSICAL:
-        lines.append(f"  {name:<26} classical  {CLASSICAL_SUMMARY[name]}")
     nets = trained_networks(profile)
+    width = max(len(name) for name in [*CLASSICAL, *(n.name for n in nets)])
+    for name in CLASSICAL:
+        lines.append(f"  {name:<{width}} classical  {CLASSICAL_SUMMARY[name]}")
     for net in nets:
         score = ranking.get(net.name)
         note = ""
         if score and score.get("run_dir") == net.run.dir.name:
             note = (f"; test hole PSNR {score['hole_psnr']:.2f} dB vs {score['best_classical']} "
                     f"{score['best_classical_hole_psnr']:.2f} dB ({score['margin_db']:+.2f} dB)")
-        lines.append(f"  {net.name:<26} network    {net.describe()}{note}")
+        lines.append(f"  {net.name:<{width}} network    {net.describe()}{note}")
     if not nets:
         lines.append(f"  (no trained network: `make report PROFILE={profile}` trains them)")
     name, why = default_method(profile)
+    if name != FALLBACK:
+        size = network_size(name, profile)
+        name = f"{name} for {size}x{size} px images (the size its margin was measured at), {FALLBACK} for any other size"
     lines.append(f"default: {name} ({why})")
     return "\n".join(lines)
 
@@ -309,8 +312,6 @@ def run(args: argparse.Namespace) -> int:
     """``python -m inpaint_lib inpaint``: validate everything, then write (see module doc)."""
     from tqdm import tqdm
 
-    from .ranking import default_method
-
     if args.list_methods:
         print(list_methods(args.profile))
         return 0
@@ -326,9 +327,13 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:
         names = [*CLASSICAL, *(n.name for n in trained_networks(args.profile))]
         label = "every method"
+    elif args.method:
+        names, label = [args.method], args.method
     else:
-        name = args.method or default_method(args.profile)[0]
-        names, label = [name], name
+        names = default_methods(args.profile)
+        label = (names[0] if len(names) == 1 else
+                 f"the default ({names[0]} at {network_size(names[0], args.profile)} px, "
+                 f"{names[1]} at any other size)")
     methods = resolve_methods(names, args.profile, device)
     for job in jobs:  # read and check every input before the first write
         load_job(job, holes)
@@ -339,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
         if args.compare:
             data = compare(picture, mask, methods, holes.has_truth)
         else:
-            data = encode_png(inpaint(picture.rgb, mask, methods[0][1]))
+            data = encode_png(inpaint(picture.rgb, mask, pick(methods, picture, args.profile)))
         atomic_write_bytes(job.out, data)
     took = time.perf_counter() - t0
     where = jobs[0].out if len(jobs) == 1 else Path(args.out)

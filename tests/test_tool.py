@@ -237,11 +237,20 @@ def test_list_methods_and_the_computed_default(tmp_path: Path, networks: Path,
             "the best, vit, is -1.00 dB against biharmonic") in capsys.readouterr().out
     winning = {"vit": {**losing["vit"], "hole_psnr": 22.0, "margin_db": 1.0}}
     atomic_write_json(networks / "quick" / "methods.json", {"default": "vit", "networks": winning})
-    assert "default: vit (the trained network with the largest" in (main(["inpaint", "--list-methods"])
+    assert ("default: vit for 16x16 px images (the size its margin was measured at), biharmonic for "
+            "any other size (the trained network with the largest") in (main(["inpaint", "--list-methods"])
                                                                      or capsys.readouterr().out)
-    _photo(tmp_path / "in.png")
-    assert main(["inpaint", str(tmp_path / "in.png"), "--squares", "2:6", "--out", str(tmp_path / "o.png")]) == 0
-    assert "with vit" in capsys.readouterr().out
+    # the network where its margin was measured (16x16), biharmonic at any other size
+    _photo(tmp_path / "in" / "small.png", h=16, w=16)
+    _photo(tmp_path / "in" / "large.png")
+    for method in ("default", "vit", "biharmonic"):
+        flag = [] if method == "default" else ["--method", method]
+        assert main(["inpaint", str(tmp_path / "in"), "--squares", "2:4", *flag,
+                     "--out", str(tmp_path / method)]) == 0
+    assert "with the default (vit at 16 px, biharmonic at any other size)" in capsys.readouterr().out
+    assert (_read(tmp_path / "default" / "small.png") == _read(tmp_path / "vit" / "small.png")).all()
+    assert (_read(tmp_path / "default" / "large.png") == _read(tmp_path / "biharmonic" / "large.png")).all()
+    assert (_read(tmp_path / "default" / "small.png") != _read(tmp_path / "biharmonic" / "small.png")).any()
 
 
 def test_mask_painted_on_a_transparent_layer(tmp_path: Path) -> None:
