@@ -159,6 +159,18 @@ def performance_appendix(devices: list[str], bench_dir: Path | None = None) -> s
                    + bench_summary(data))
 
 
+def _part_opener_first(part: list[list]) -> list:
+    """The cells of one part's notebooks in order, with the part's opening cell (a notebook
+    that starts with a level-1 heading, e.g. b8's "# Part B") moved to the front, so that the
+    seven phase notebooks sit under Part B's heading, not Part A's."""
+    openers = [i for i, cells in enumerate(part) if cells and cells[0].cell_type == "markdown"
+               and cells[0].source.startswith("# ")]
+    if openers and openers[0] > 0:
+        first = openers[0]
+        part = [[part[first][0]], *part[:first], part[first][1:], *part[first + 1:]]
+    return [cell for cells in part for cell in cells]
+
+
 def build_report(profile: str, out: str | Path | None = None) -> Path:
     import nbformat  # imported here: notebooks record provenance without nbconvert
     from nbconvert import HTMLExporter
@@ -169,11 +181,13 @@ def build_report(profile: str, out: str | Path | None = None) -> Path:
     if not notebooks:
         raise FileNotFoundError(f"no executed notebooks in {nb_dir}: run `make report PROFILE={profile}`")
     merged = nbformat.v4.new_notebook()
-    body = []
+    parts: dict[str, list] = {}  # a, b, c: the notebooks of each part, in order
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
-        body += [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
-                 and "injected-parameters" not in c.metadata.get("tags", [])]
+        parts.setdefault(path.name[0], []).append(
+            [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
+             and "injected-parameters" not in c.metadata.get("tags", [])])
+    body = [cell for part in parts.values() for cell in _part_opener_first(part)]
     devices = [read_json(p)["device"] for p in provenance_dir(profile).glob("*.json")]
     body.append(new_markdown_cell(performance_appendix(devices)))
     merged.cells = [new_markdown_cell(_header(profile, notebooks)), new_markdown_cell(_toc(body))] + body

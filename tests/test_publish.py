@@ -55,3 +55,17 @@ def test_a_hidden_set_no_caption_names_is_refused() -> None:
 def test_a_hidden_set_as_training_data_is_refused() -> None:
     with pytest.raises(PublishError, match="licence is unknown"):
         publish_html(_report(), [UsedSet("my holiday photos", main=True)])
+
+
+def test_a_parts_opening_heading_comes_before_its_first_notebook() -> None:
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    from inpaint_lib.report import _part_opener_first
+
+    phase1 = [new_markdown_cell("## Phase 1"), new_code_cell("1")]
+    phase2 = [new_markdown_cell("## Phase 2")]
+    evaluation = [new_markdown_cell("# Part B\nthe model"), new_markdown_cell("## 4. Model")]
+    cells = _part_opener_first([phase1, phase2, evaluation])
+    assert [c.source.split("\n")[0] for c in cells] == ["# Part B", "## Phase 1", "1", "## Phase 2", "## 4. Model"]
+    first = [evaluation, phase1]  # already first: unchanged
+    assert [c.source for c in _part_opener_first(first)] == [c.source for nb in first for c in nb]
