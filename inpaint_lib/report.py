@@ -66,14 +66,16 @@ def _header(profile: str, notebooks: list[Path]) -> str:
 
     note = load_profile(profile).get("description", "")
     smoke = any("synthetic" in d for d in datasets)
-    random_vgg = any(p.get("random_vgg") for p in prov)
+    random_vgg = [p.stem for p in sorted(provenance_dir(profile).glob("*.json"))
+                  if any(p.stem == nb.stem for nb in notebooks) and read_json(p).get("random_vgg")]
     lines = ["# Image inpainting with deep learning — reproduction report", ""]
     if smoke:
         lines.append("<div class='warn'>⚠ SMOKE PROFILE: trained and evaluated on generated shapes, "
                      "not real images. Every number here only checks the pipeline.</div>\n")
     if random_vgg:
-        lines.append("<div class='warn'>⚠ Part B's perceptual loss used a RANDOMLY INITIALISED VGG-16 "
-                     "(pretrained weights were not available): its numbers are not the study's "
+        lines.append("<div class='warn'>⚠ The perceptual loss used a RANDOMLY INITIALISED VGG-16 "
+                     "(pretrained weights were not available) in " + ", ".join(random_vgg) +
+                     ": the runs with a perceptual term there are not trained with the study's "
                      "perceptual loss.</div>\n")
     lines += [
         f"- **Profile:** `{profile}` — {note}",

@@ -39,6 +39,11 @@ def spread(total: int, n: int) -> Tensor:
     return torch.linspace(0, total - 1, min(n, total)).round().long()
 
 
+def random_vgg(cfg: RunConfig) -> bool:
+    """Does this run's loss use a VGG-16 with random weights (not the study's perceptual loss)?"""
+    return cfg.loss.uses_perceptual and cfg.loss.perceptual_weights == "random"
+
+
 @dataclass
 class Study:
     params: StudyParams
@@ -100,7 +105,8 @@ class Study:
                 "image_size": self.splits.image_size, "epochs": cfg.epoch_range,
                 "batch_size": cfg.batch_size, "seeds": seeds, "mask_seed": self.params.evaluation.mask_seed,
                 "device": str(self.device), "precision": precision_name(cfg, self.device),
-                "random_vgg": self.params.part == "B" and cfg.loss.perceptual_weights == "random"}
+                "random_vgg": any(random_vgg(chained_run_config(self.params, name, self.profile))
+                                  for name in self.params.runs)}
 
     def settings(self) -> list[dict[str, Any]]:
         """Settings that differ from the study's base and what set them (`setting_sources`)."""
@@ -139,7 +145,7 @@ class Study:
             "device": str(self.device),
             "runs": {r.dir.name: {"name": r.name, "seed": r.config.seed,
                                   "train_seconds": r.info.get("train_seconds", 0.0)} for r in runs},
-            "random_vgg": any(r.config.loss.perceptual_weights == "random" for r in runs),
+            "random_vgg": any(random_vgg(r.config) for r in runs),
             "params": self.params.model_dump(mode="json"),
         })
 
