@@ -11,6 +11,7 @@ import math
 import time
 
 import pandas as pd
+import torch
 from torch import Tensor
 
 from .evaluate import predictions
@@ -152,11 +153,14 @@ def held_out_classical(study: Study, run: Run) -> dict[str, float]:
 def hole_comparison(study: Study, methods: list[Method], mask_cfg: MaskConfig,
                     n: int | None = None) -> tuple[dict[str, Tensor], Tensor]:
     """({"input", each method, "ground truth"}: (n, 3, H, W) in [0, 1], holes (n, 1, H, W)) on
-    the study's example images and their evaluation masks, for `figures.hole_crops`."""
+    the study's example images and their evaluation masks, for `figures.hole_crops`. Each
+    method's output is composited (known pixels from the image), as the hole metrics score
+    it, so the rows differ only inside the holes."""
     imgs, masks = study.examples(mask_cfg, n)
-    rows = {"input": apply_masks(imgs.float() / 255, masks, 0.0)}
-    rows |= {m.name: predictions(m, imgs, masks) for m in methods}
-    return rows | {"ground truth": imgs.float() / 255}, masks
+    truth = imgs.float() / 255
+    rows = {"input": apply_masks(truth, masks, 0.0)}
+    rows |= {m.name: torch.where(masks, predictions(m, imgs, masks), truth) for m in methods}
+    return rows | {"ground truth": truth}, masks
 
 
 def masked_examples(study: Study, mask_cfg: MaskConfig, title: str) -> tuple[dict[str, Tensor], str]:
