@@ -3,6 +3,9 @@ and a study's provenance block. The only module that talks to IPython."""
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import pandas as pd
 import yaml
 
@@ -13,14 +16,24 @@ from .scoring import first_seed, loss_histories, same_masks
 from .scoring import reconstructions as prediction_rows
 from .study import Study
 
+# A notebook shows a random VGG-16 as a banner on its page (`prose.provenance`); the library's
+# warning for command-line users would only repeat it as a red stderr block.
+warnings.filterwarnings("ignore", message="perceptual loss uses a RANDOMLY INITIALISED VGG-16")
+
 try:  # notebooks display rich output; the CLI (e.g. on a bare GPU machine) prints
     from IPython.display import HTML, Markdown, display
 except ImportError:  # pragma: no cover - exercised only where IPython is absent
     HTML, Markdown, display = str, str, print
 
 
+def one_level_items(text: str) -> str:
+    """Markdown whose list items may start with a run name such as "+ mask channel": the
+    "+" is escaped, so it stays one item instead of opening a nested list."""
+    return re.sub(r"(?m)^(\s*[-*] )([+*-] )", r"\1\\\2", text)
+
+
 def md(text: str) -> None:
-    display(Markdown(text))
+    display(Markdown(one_level_items(text)))
 
 
 def html(text: str) -> None:

@@ -124,6 +124,7 @@ def ablation(long: pd.DataFrame) -> pd.DataFrame:
             lost = [METRIC_LABELS[m] for m in TABLE_METRICS
                     if not beats(g[m].mean(), classical[m].loc[best(classical[m], m)], m)]
             row["vs best classical"] = ("better on every metric" if not lost else
+                                        f"worse on all {len(lost)}" if len(lost) == len(TABLE_METRICS) else
                                         f"worse on {len(lost)} of {len(TABLE_METRICS)}: " + ", ".join(lost))
         else:
             row["vs best classical"] = "-"

@@ -138,3 +138,11 @@ def test_ablation_text_judges_changes_and_the_best_against_classical() -> None:
     assert "- best: hole MSE 0.5 (-50%; a real difference" in text
     assert "**Best network: best.** Against the best classical method of each metric it is better on all 6 metrics" in text
     assert "Hole MSE 0.5 against fill's 0.8 (-38%); its 95% seed interval is ±0.04968, so the gap to fill is beyond the seed noise" in text
+
+
+def test_list_items_named_after_runs_stay_one_level() -> None:
+    from inpaint_lib.show import one_level_items
+
+    text = "Each change:\n- + mask channel: better\n- best combination: better\n  - - nested: kept"
+    assert one_level_items(text) == ("Each change:\n- \\+ mask channel: better\n- best combination: better"
+                                     "\n  - \\- nested: kept")
