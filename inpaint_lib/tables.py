@@ -105,6 +105,13 @@ def headline(label: str, nets: pd.DataFrame, classical: pd.DataFrame) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def verdict(lost: list[str], n: int) -> str:
+    """A network against the best classical method of each of `n` metrics, `lost` on these."""
+    if not lost:
+        return "better on every metric"
+    return f"worse on all {n}" if len(lost) == n else f"worse on {len(lost)} of {n}: " + ", ".join(lost)
+
+
 def ablation(long: pd.DataFrame) -> pd.DataFrame:
     """One row per method (networks, then the classical methods): parameters, training
     seconds, seeds, every metric (mean over seeds) with the 95% interval of hole MSE and hole
@@ -123,9 +130,7 @@ def ablation(long: pd.DataFrame) -> pd.DataFrame:
         if network:
             lost = [METRIC_LABELS[m] for m in TABLE_METRICS
                     if not beats(g[m].mean(), classical[m].loc[best(classical[m], m)], m)]
-            row["vs best classical"] = ("better on every metric" if not lost else
-                                        f"worse on all {len(lost)}" if len(lost) == len(TABLE_METRICS) else
-                                        f"worse on {len(lost)} of {len(TABLE_METRICS)}: " + ", ".join(lost))
+            row["vs best classical"] = verdict(lost, len(TABLE_METRICS))
         else:
             row["vs best classical"] = "-"
         rows.append(row)
@@ -158,8 +163,7 @@ def variants(levels: pd.DataFrame, reference: str) -> pd.DataFrame:
             if network:
                 lost = [METRIC_LABELS[m] for m in VARIANT_METRICS
                         if not beats(g[m].mean(), classical[m].loc[best(classical[m], m)], m)]
-                row["vs best classical"] = ("better on every metric" if not lost else
-                                            "worse on " + ", ".join(lost))
+                row["vs best classical"] = verdict(lost, len(VARIANT_METRICS))
             else:
                 row["vs best classical"] = "-"
             rows.append(row)

@@ -23,7 +23,7 @@ def verdict_scope(profile: str, description: str) -> str:
 
 def studies_against_classical(part_a: Mapping[str, pd.DataFrame]) -> str:
     """`versus_baselines` for each study: {title: long results table}."""
-    return "\n\n".join(f"**{title}**" + versus_baselines(long) for title, long in part_a.items())
+    return "\n\n".join(f"**{title}**\n" + versus_baselines(long) for title, long in part_a.items())
 
 
 def sweep_paragraph(sweep: tuple[pd.DataFrame, pd.DataFrame] | None) -> str:
