@@ -57,8 +57,9 @@ def loss_curves(histories: dict[str, list[dict[str, float]]], title: str,
     for colour, (name, hist) in zip(colours, histories.items()):
         epochs = [h["epoch"] for h in hist]
         held = next(k for k in hist[0] if k in ("val_loss", "test_loss"))
-        ax.plot(epochs, [h["train_loss"] for h in hist], color=colour, label=f"{name} train")
-        ax.plot(epochs, [h[held] for h in hist], color=colour, ls="--",
+        marker = "o" if len(epochs) < 5 else None  # a phase of one or two epochs is points, not a line
+        ax.plot(epochs, [h["train_loss"] for h in hist], color=colour, marker=marker, label=f"{name} train")
+        ax.plot(epochs, [h[held] for h in hist], color=colour, ls="--", marker=marker,
                 label=f"{name} {held.removesuffix('_loss')}")
     for epoch, label in boundaries or []:
         ax.axvline(epoch - 0.5, color="grey", lw=0.8, ls=":")

@@ -187,8 +187,8 @@ def build_report(profile: str, out: str | Path | None = None) -> Path:
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         parts.setdefault(path.name[0], []).append(
-            [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
-             and "injected-parameters" not in c.metadata.get("tags", [])])
+            [c for c in nb.cells if not {"parameters", "injected-parameters", "notebook-only"}
+             & set(c.metadata.get("tags", []))])
     body = [cell for part in parts.values() for cell in _part_opener_first(part)]
     devices = [read_json(p)["device"] for p in provenance_dir(profile).glob("*.json")]
     body.append(new_markdown_cell(performance_appendix(devices)))
