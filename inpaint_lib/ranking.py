@@ -80,29 +80,18 @@ def rank_networks(profile: str) -> dict[str, Any]:
 
     nets = {n.run.dir.name: n for n in trained_networks(profile)}
     scores: dict[str, dict[str, Any]] = {}
-    notebooks = sorted({n.notebook for n in nets.values() if n.run.config.model.arch == "cae"})
-    for notebook in notebooks:
+    for notebook in sorted({n.notebook for n in nets.values() if n.name != "vit"}):
         study = open_study(str(PARAMS_DIR / f"{notebook}.yaml"), profile)
         runs = study.runs()  # trained: the notebook recorded them
         by_seed = {(name, r.config.seed): r.dir.name for name, seeded in runs.items() for r in seeded}
-        margins = _margins(scoring.results_table(study, runs))  # the notebook's cached scores
-        for _, row in margins.iterrows():
-            net = nets.get(by_seed.get((row.method, row.seed), ""))
-            if net is not None and net.notebook == notebook and net.name not in scores:
-                scores[net.name] = _score(margins[margins.index == row.name], study.splits.name,
-                                          net.run.dir.name)
-    vit_notebooks = sorted({n.notebook for n in nets.values()
-                            if n.run.config.model.arch == "vit" and n.name != "vit"})
-    for notebook in vit_notebooks:  # the Part B variants: held-out pets, every occlusion level
-        study = open_study(str(PARAMS_DIR / f"{notebook}.yaml"), profile)
-        runs = study.runs()
-        by_seed = {(name, r.config.seed): r.dir.name for name, seeded in runs.items() for r in seeded}
-        margins = _margins(scoring.occlusion_levels(study, runs, study.splits.test,
-                                                    study.splits.fingerprint))
-        for (method, seed), g in margins.groupby(["method", "seed"], sort=False):
+        part_a = study.params.part == "A"
+        table = (scoring.results_table(study, runs) if part_a else  # the notebook's cached scores
+                 scoring.occlusion_levels(study, runs, study.splits.test, study.splits.fingerprint))
+        for (method, seed), g in _margins(table).groupby(["method", "seed"], sort=False):
             net = nets.get(by_seed.get((method, int(seed)), ""))
             if net is not None and net.notebook == notebook and net.name not in scores:
-                scores[net.name] = _score(g, study.splits.name, net.run.dir.name)
+                # Part A: the run's first mask setting (its own); Part B: every occlusion level
+                scores[net.name] = _score(g.head(1) if part_a else g, study.splits.name, net.run.dir.name)
     vit = next((n for n in nets.values() if n.name == "vit"), None)
     if vit is not None:
         study = open_study(str(PARAMS_DIR / "b8_evaluation.yaml"), profile)
@@ -154,9 +143,9 @@ def default_methods(profile: str) -> list[str]:
     return [FALLBACK] if name == FALLBACK else [name, FALLBACK]
 
 
-def pick(methods: list[tuple[str, Method]], picture: Picture, profile: str) -> Method:
-    """The method for one image: the first, unless it is a network trained at another size."""
-    (name, method), rest = methods[0], methods[1:]
-    if rest and picture.size != (network_size(name, profile),) * 2:
-        return rest[0][1]
-    return method
+def pick(methods: list[tuple[str, Method]], picture: Picture, own_size: int | None) -> Method:
+    """The method for one image: the first, unless `own_size` (the default network's image
+    size) is given and the image is not own_size x own_size; then the second (FALLBACK)."""
+    if own_size is not None and picture.size != (own_size, own_size):
+        return methods[1][1]
+    return methods[0][1]

@@ -105,10 +105,17 @@ def headline(label: str, nets: pd.DataFrame, classical: pd.DataFrame) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def verdict(lost: list[str], n: int) -> str:
-    """A network against the best classical method of each of `n` metrics, `lost` on these."""
+def verdict(g: pd.DataFrame, classical: pd.DataFrame, metrics: list[str]) -> str:
+    """One method's rows (`g`, mean over seeds) against the best classical method of each
+    metric: "better on every metric", "worse on all N" or "worse on k of N: ..."; "-" for a
+    classical method."""
+    if g.kind.iloc[0] != "network":
+        return "-"
+    lost = [METRIC_LABELS[m] for m in metrics
+            if not beats(g[m].mean(), classical[m].loc[best(classical[m], m)], m)]
     if not lost:
         return "better on every metric"
+    n = len(metrics)
     return f"worse on all {n}" if len(lost) == n else f"worse on {len(lost)} of {n}: " + ", ".join(lost)
 
 
@@ -127,12 +134,7 @@ def ablation(long: pd.DataFrame) -> pd.DataFrame:
             row[METRIC_LABELS[m]] = g[m].mean()
             if m in ("hole_mse", "hole_psnr"):
                 row[f"{METRIC_LABELS[m]} ±95%"] = mean_ci(g[m].tolist())[1]
-        if network:
-            lost = [METRIC_LABELS[m] for m in TABLE_METRICS
-                    if not beats(g[m].mean(), classical[m].loc[best(classical[m], m)], m)]
-            row["vs best classical"] = verdict(lost, len(TABLE_METRICS))
-        else:
-            row["vs best classical"] = "-"
+        row["vs best classical"] = verdict(g, classical, TABLE_METRICS)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -160,12 +162,7 @@ def variants(levels: pd.DataFrame, reference: str) -> pd.DataFrame:
                 row[METRIC_LABELS[m]] = g[m].mean()
             row[f"{METRIC_LABELS['hole_mae']} ±95%"] = mean_ci(g["hole_mae"].tolist())[1]
             row[METRIC_LABELS["grid"]] = g["grid"].mean() if "grid" in g else math.nan
-            if network:
-                lost = [METRIC_LABELS[m] for m in VARIANT_METRICS
-                        if not beats(g[m].mean(), classical[m].loc[best(classical[m], m)], m)]
-                row["vs best classical"] = verdict(lost, len(VARIANT_METRICS))
-            else:
-                row["vs best classical"] = "-"
+            row["vs best classical"] = verdict(g, classical, VARIANT_METRICS)
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -324,6 +324,7 @@ def run(args: argparse.Namespace) -> int:
     if args.compare and args.method:
         raise ToolError(f"--method {args.method} with --compare: the panel shows every method; "
                         "drop one of the two")
+    own_size = None  # the default network's own image size, where it is the default
     if args.compare:
         names = [*CLASSICAL, *(n.name for n in trained_networks(args.profile))]
         label = "every method"
@@ -331,9 +332,10 @@ def run(args: argparse.Namespace) -> int:
         names, label = [args.method], args.method
     else:
         names = default_methods(args.profile)
-        label = (names[0] if len(names) == 1 else
-                 f"the default ({names[0]} at {network_size(names[0], args.profile)} px, "
-                 f"{names[1]} at any other size)")
+        label = names[0]
+        if len(names) == 2:
+            own_size = network_size(names[0], args.profile)
+            label = f"the default ({names[0]} at {own_size} px, {names[1]} at any other size)"
     methods = resolve_methods(names, args.profile, device)
     for job in jobs:  # read and check every input before the first write
         load_job(job, holes)
@@ -344,7 +346,7 @@ def run(args: argparse.Namespace) -> int:
         if args.compare:
             data = compare(picture, mask, methods, holes.has_truth)
         else:
-            data = encode_png(inpaint(picture.rgb, mask, pick(methods, picture, args.profile)))
+            data = encode_png(inpaint(picture.rgb, mask, pick(methods, picture, own_size)))
         atomic_write_bytes(job.out, data)
     took = time.perf_counter() - t0
     where = jobs[0].out if len(jobs) == 1 else Path(args.out)
