@@ -137,5 +137,12 @@ bench: $(ENV)
 shared-data: $(ENV)
 	$(PY) -m inpaint_lib unpack-shared $(SHARED)
 
+# Every run of the profile trained as parallel Dask jobs (inpaint_lib/jobs.py; Part B phases
+# chained), WORKERS worker processes here; `make report` afterwards only reads the run cache.
+WORKERS ?= 2
+.PHONY: train-all
+train-all: $(RES)/.validated
+	$(PY) -m inpaint_lib jobs --profile $(PROFILE) --workers $(WORKERS)
+
 clean:
 	rm -rf $(RES)

@@ -15,6 +15,9 @@
   directories. Same code as the notebooks.
 - ``score PARAMS [--profile P] [--run NAME]...``: score trained runs and the classical
   methods on the study's test images and masks and print the table; trains nothing.
+- ``jobs [PARAMS...] --profile P (--list | --workers N | --gpus K | --scheduler ADDR |
+  --slurm JOBS)``: every run of the profile as one Dask job each, Part B phases chained
+  (jobs.py); the notebooks then only read the run cache.
 - ``report --profile P``: merge the executed notebooks into one HTML report.
 - ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
   ``../shared/data`` into the data directory as image trees with LABEL files.
@@ -203,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--offline", action="store_true",
                    help="do not probe the network: downloads count as impossible")
     _add_tool_parsers(sub)
+    from .jobs import add_parser as add_jobs_parser
+
+    add_jobs_parser(sub, PROFILES)
     p = sub.add_parser("unpack-shared")
     p.add_argument("src")
     p.add_argument("--dest", default=None)
@@ -219,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_check(args.profile, Path(args.shared) if args.shared else None,
                              (lambda host: False) if args.offline else None)
+        if args.cmd == "jobs":
+            from .jobs import main as jobs_main
+
+            return jobs_main(args)
         if args.cmd == "unpack-shared":
             return _unpack_shared(args.src, args.dest)
         if args.cmd == "inpaint":

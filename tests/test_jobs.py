@@ -1,0 +1,113 @@
+"""The full profile as Dask jobs: the job list, the local engine, the run cache's lock."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from inpaint_lib import jobs
+from inpaint_lib.__main__ import main
+from inpaint_lib.preflight import study_files
+
+REPO = Path(__file__).resolve().parent.parent
+PARAMS = REPO / "params"
+EPOCH = re.compile(r"epoch (\d+)/\d+")
+
+
+def test_list_every_run_once_with_the_phase_chain() -> None:
+    listed = jobs.list_jobs(study_files(), "smoke")
+    ids = [j.id for j in listed]
+    assert len(ids) == len(set(ids))
+    by_id = {j.id: j for j in listed}
+    # the Part A baseline is one job however many notebooks share it
+    baseline = [j for j in listed if j.name == "baseline"]
+    assert len(baseline) == 1 and {"a1_baseline", "a2_optimizers"} <= set(baseline[0].notebooks)
+    # every seed is a job: b9's SoftAdapt has run_seeds 2
+    assert sorted(j.seed for j in listed if j.notebook == "b9_variants" and j.name == "SoftAdapt") \
+        == [0, 1]
+    # phases: b7 <- b6 <- ... <- b1, each parent listed before its child; nothing else waits
+    chain, job = [], next(j for j in listed if "b7_phase7" in j.notebooks)
+    while job.parent is not None:
+        assert ids.index(job.parent) < ids.index(job.id)
+        chain.append(job.notebook)
+        job = by_id[job.parent]
+    chain.append(job.notebook)
+    assert chain == [f"b{i}_phase{i}" for i in range(7, 0, -1)]
+    assert all(j.parent is None for j in listed if not j.notebook.startswith("b"))
+
+
+def test_a_phase_brings_its_parents(capsys: pytest.CaptureFixture[str]) -> None:
+    listed = jobs.list_jobs([PARAMS / "b3_phase3.yaml"], "smoke")
+    assert [j.notebook for j in listed] == ["b1_phase1", "b2_phase2", "b3_phase3"]
+    assert main(["jobs", str(PARAMS / "b3_phase3.yaml"), "--profile", "smoke", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "3 runs, 2 of them phases" in out and listed[1].id in out
+
+
+def test_bad_worker_count_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs", "--profile", "smoke", "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--workers" in err
+
+
+def test_gpu_workers_see_one_device_each() -> None:
+    pytest.importorskip("distributed")
+    specs = jobs.gpu_workers(3)
+    assert [s["options"]["env"]["CUDA_VISIBLE_DEVICES"] for s in specs.values()] == ["0", "1", "2"]
+    assert all(s["options"]["nthreads"] == 1 for s in specs.values())
+
+
+def test_slurm_job_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("dask_jobqueue")
+    monkeypatch.setenv("INPAINT_OVERRIDES", "{vit: {train: {batch_size: 8}}}")
+    cluster = jobs.slurm_cluster(8, "32GB", "12:00:00", "gpu", "proj", 1, "/opt/py/bin/python")
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for line in ("#SBATCH -p gpu", "#SBATCH -A proj", "#SBATCH --gres=gpu:1", "#SBATCH -t 12:00:00",
+                 "export INPAINT_OVERRIDES=", "export INPAINT_RESULTS_DIR=", "/opt/py/bin/python"):
+        assert line in script, line
+
+
+def test_local_cluster_trains_each_run_once_phases_in_order(tmp_path: Path) -> None:
+    """Dask's local mode on the smoke profile: a Part A pair sharing the baseline and a
+    three-phase chain; a second job for the baseline at the same time stands for a second
+    worker (or a notebook) reaching the same run: the cache's lock lets one train it."""
+    distributed = pytest.importorskip("distributed")
+    files = [PARAMS / "a1_baseline.yaml", PARAMS / "a2_optimizers.yaml", PARAMS / "b3_phase3.yaml"]
+    listed = jobs.list_jobs(files, "smoke")
+    assert len(listed) == 6  # baseline, RMSprop, SGD + Momentum, b1, b2, b3
+    lines: list[str] = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        base = listed[0]
+        twin = client.submit(jobs.train_job, base.file, base.name, base.seed, "smoke", None, 1,
+                             key="twin-of-baseline", pure=False)
+        results = jobs.run_jobs(listed, client, "smoke", threads=1, echo=lines.append)
+        twin_result = twin.result()
+        again = jobs.run_jobs(listed, client, "smoke", threads=1, echo=lines.append)
+    assert len(results) == 6 and not any("error" in r for r in results.values()), lines
+    dirs = {Path(r["dir"]) for r in results.values()}
+    assert len(dirs) == 6 and all((d / "final.pt").exists() for d in dirs)
+    assert len(list((tmp_path / "results" / "smoke" / "runs").iterdir())) == 6
+    # each run trained exactly once: one process says it trained it, each epoch logged once
+    assert twin_result["dir"] == results[base.id]["dir"]
+    assert [twin_result["trained"], results[base.id]["trained"]].count(True) == 1
+    assert all(r["trained"] for j, r in results.items() if j != base.id)
+    for d in dirs:
+        epochs = [int(m.group(1)) for m in EPOCH.finditer((d / "train.log").read_text())]
+        assert epochs and len(epochs) == len(set(epochs)), (d, epochs)
+    # phases in order: a phase starts after its parent's final weights are written
+    for job in listed:
+        if job.parent is not None:
+            parent, child = results[job.parent], results[job.id]
+            assert parent["end"] <= child["start"]
+            assert (Path(parent["dir"]) / "final.pt").stat().st_mtime <= child["start"]
+    # a second pass trains nothing: every job finds its run in the cache
+    assert {j: r["dir"] for j, r in again.items()} == {j: r["dir"] for j, r in results.items()}
+    assert not any(r["trained"] for r in again.values())
+    assert sum("(cached" in line for line in lines) == 6
