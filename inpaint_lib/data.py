@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,18 +95,54 @@ def candidate_paths(dataset: str) -> tuple[Path, list[Path]]:
 
 
 # ----------------------------------------------------------- torchvision sets
-def _try_download(what: str, fn: Callable[[], object]) -> None:
+def _try_download(dataset: str, fn: Callable[[Path], object]) -> None:
+    """Download `dataset` with torchvision into a hidden temporary folder of the data
+    directory (`fn(tmp)`: torchvision fetches, checks the md5 and extracts there); only a
+    complete, verified download is moved into place as torchvision's folder. A bad
+    checksum, a dropped connection or an interrupt leaves nothing behind; the error is one
+    `DataMissingError` line."""
+    import shutil
+    import tempfile
+
+    root, src = data_dir(), SOURCES[dataset]
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".download-{src.official}-", dir=root))
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(30)
     try:
-        fn()
+        fn(tmp)
+        try:
+            (tmp / src.official).rename(root / src.official)
+        except OSError:
+            if not (root / src.official).is_dir():  # else: another process finished first
+                raise
     except Exception as e:  # noqa: BLE001 - network errors vary widely: one line for all
         raise DataMissingError(
-            f"{what}: not found under {data_dir()} and the download failed "
-            f"({type(e).__name__}: {str(e)[:120]})"
+            f"{src.what}: not found under {root} and the download failed ({_short(e)})"
         ) from None
     finally:
         socket.setdefaulttimeout(old)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _short(e: BaseException) -> str:
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:120]}"
+
+
+@contextmanager
+def _reading_official(dataset: str) -> Iterator[None]:
+    """Reading torchvision's folder: one that is incomplete or fails torchvision's md5
+    check (an interrupted copy, a truncated file) is one `DataMissingError` line."""
+    try:
+        yield
+    except DataMissingError:
+        raise
+    except (RuntimeError, OSError, ValueError) as e:
+        src = SOURCES[dataset]
+        raise DataMissingError(
+            f"{src.what}: {data_dir() / src.official} is incomplete or corrupted ({_short(e)}); "
+            f"delete it to download it again"
+        ) from None
 
 
 def _missing(what: str, hint: str) -> DataMissingError:
@@ -121,11 +158,12 @@ def _resize(images: Tensor, size: int | None) -> Tensor:
     return out.round().clamp(0, 255).to(torch.uint8)
 
 
-def _locate(cfg: DataConfig, download: Callable[[], object]) -> Path | None:
+def _locate(cfg: DataConfig, download: Callable[[Path], object]) -> Path | None:
     """The image tree to read, or None to read torchvision's files (downloaded if allowed).
 
     Order (`candidate_paths`): torchvision's own folder, then the first image tree that
-    holds train/ or test/, then a download, else a one-line DataMissingError.
+    holds train/ or test/, then a download (`download(root)` fetches into `root`), else a
+    one-line DataMissingError.
     """
     official, trees = candidate_paths(cfg.dataset)
     if official.is_dir():
@@ -137,7 +175,7 @@ def _locate(cfg: DataConfig, download: Callable[[], object]) -> Path | None:
     if not cfg.download:
         raise _missing(src.what, f"put torchvision's {src.official} or an image tree "
                                  f"{src.trees[0]}/{{train,test}}/<class>/* in the data directory")
-    _try_download(src.what, download)
+    _try_download(cfg.dataset, download)
     return None
 
 
@@ -152,12 +190,13 @@ def _cifar10(cfg: DataConfig, ships_only: bool = False) -> tuple[Tensor, Tensor,
     from torchvision.datasets import CIFAR10
 
     root = data_dir()
-    tree = _locate(cfg, lambda: CIFAR10(root, train=True, download=True))
+    tree = _locate(cfg, lambda r: CIFAR10(r, train=True, download=True))
     if tree is not None:
         return _from_tree(tree, cfg.image_size, "CIFAR-10", {"ship"} if ships_only else None)
     tensors = []
     for train in (True, False):
-        ds = CIFAR10(root, train=train, download=False)
+        with _reading_official("cifar10"):
+            ds = CIFAR10(root, train=train, download=False)
         x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
         if ships_only:
             x = x[torch.tensor(ds.targets) == CIFAR10_SHIP]
@@ -169,14 +208,15 @@ def _oxford_pet(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import OxfordIIITPet
 
     root, size = data_dir(), cfg.image_size or 224
-    tree = _locate(cfg, lambda: [OxfordIIITPet(root, split=s, download=True)
-                                 for s in ("trainval", "test")])
+    tree = _locate(cfg, lambda r: [OxfordIIITPet(r, split=s, download=True)
+                                   for s in ("trainval", "test")])
     if tree is not None:
         return _from_tree(tree, size, "Oxford-IIIT Pet")
     parts = []
     for split_name in ("trainval", "test"):
-        ds = OxfordIIITPet(root, split=split_name, download=False)
-        parts.append(decode_all([Path(p) for p in ds._images], size))
+        with _reading_official("oxford_pet"):
+            ds = OxfordIIITPet(root, split=split_name, download=False)
+            parts.append(decode_all([Path(p) for p in ds._images], size))
     return parts[0], parts[1], "Oxford-IIIT Pet", f"torchvision OxfordIIITPet at {root}"
 
 
@@ -184,10 +224,11 @@ def _ships(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import STL10
 
     root = data_dir()
-    tree = _locate(cfg, lambda: STL10(root, split="test", download=True))
+    tree = _locate(cfg, lambda r: STL10(r, split="test", download=True))
     if tree is not None:
         return _from_tree(tree, cfg.image_size, "ship photos")
-    ds = STL10(root, split="test", download=False)
+    with _reading_official("ships"):
+        ds = STL10(root, split="test", download=False)
     ships = torch.from_numpy(ds.data[ds.labels == STL10_SHIP]).contiguous()
     name = "STL-10 ship class (test split)"
     return ships[:0], _resize(ships, cfg.image_size), name, f"torchvision STL10 at {root}"
@@ -198,11 +239,12 @@ def _stl10(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import STL10
 
     root = data_dir()
-    tree = _locate(cfg, lambda: STL10(root, split="train", download=True))
+    tree = _locate(cfg, lambda r: STL10(r, split="train", download=True))
     if tree is not None:
         return _from_tree(tree, cfg.image_size, "STL-10")
-    parts = [torch.from_numpy(STL10(root, split=s, download=False).data).contiguous()
-             for s in ("train", "test")]
+    with _reading_official("stl10"):
+        parts = [torch.from_numpy(STL10(root, split=s, download=False).data).contiguous()
+                 for s in ("train", "test")]
     return parts[0], parts[1], "STL-10", f"torchvision STL10 at {root}"
 
 
