@@ -10,6 +10,8 @@ import pytest
 from inpaint_lib import jobs
 from inpaint_lib.__main__ import main
 from inpaint_lib.preflight import study_files
+from inpaint_lib.resolve import load_params, seeds_for, with_seed
+from inpaint_lib.runs import trained_run
 
 REPO = Path(__file__).resolve().parent.parent
 PARAMS = REPO / "params"
@@ -72,21 +74,24 @@ def test_slurm_job_script(monkeypatch: pytest.MonkeyPatch) -> None:
         assert line in script, line
 
 
-def test_local_cluster_trains_each_run_once_phases_in_order(tmp_path: Path) -> None:
+def test_local_cluster_trains_each_run_once_phases_in_order(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Dask's local mode on the smoke profile: a Part A pair sharing the baseline and a
-    three-phase chain; a second job for the baseline at the same time stands for a second
-    worker (or a notebook) reaching the same run: the cache's lock lets one train it."""
+    three-phase chain. The command trains a1 first (its baseline is then cached); a second
+    job for RMSprop at the same time stands for a second worker (or a notebook) reaching the
+    same run: the cache's lock lets one of them train it."""
     distributed = pytest.importorskip("distributed")
+    a1 = str(PARAMS / "a1_baseline.yaml")
+    assert main(["jobs", a1, "--profile", "smoke", "--workers", "1"]) == 0
+    assert "1 runs: 1 trained, 0 cached, 0 failed" in capsys.readouterr().out
     files = [PARAMS / "a1_baseline.yaml", PARAMS / "a2_optimizers.yaml", PARAMS / "b3_phase3.yaml"]
     listed = jobs.list_jobs(files, "smoke")
     assert len(listed) == 6  # baseline, RMSprop, SGD + Momentum, b1, b2, b3
+    base, rms = listed[0], next(j for j in listed if j.name == "RMSprop")
     lines: list[str] = []
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        base = listed[0]
-        twin = client.submit(jobs.train_job, base.file, base.name, base.seed, "smoke", None, 1,
-                             key="twin-of-baseline", pure=False)
+    with jobs.local_cluster(2) as cluster, distributed.Client(cluster) as client:
+        twin = client.submit(jobs.train_job, rms.file, rms.name, rms.seed, "smoke", None, 1,
+                             key="twin-of-RMSprop", pure=False)
         results = jobs.run_jobs(listed, client, "smoke", threads=1, echo=lines.append)
         twin_result = twin.result()
         again = jobs.run_jobs(listed, client, "smoke", threads=1, echo=lines.append)
@@ -95,9 +100,10 @@ def test_local_cluster_trains_each_run_once_phases_in_order(tmp_path: Path) -> N
     assert len(dirs) == 6 and all((d / "final.pt").exists() for d in dirs)
     assert len(list((tmp_path / "results" / "smoke" / "runs").iterdir())) == 6
     # each run trained exactly once: one process says it trained it, each epoch logged once
-    assert twin_result["dir"] == results[base.id]["dir"]
-    assert [twin_result["trained"], results[base.id]["trained"]].count(True) == 1
-    assert all(r["trained"] for j, r in results.items() if j != base.id)
+    assert not results[base.id]["trained"]  # the command trained it
+    assert twin_result["dir"] == results[rms.id]["dir"]
+    assert [twin_result["trained"], results[rms.id]["trained"]].count(True) == 1
+    assert all(r["trained"] for j, r in results.items() if j not in (base.id, rms.id))
     for d in dirs:
         epochs = [int(m.group(1)) for m in EPOCH.finditer((d / "train.log").read_text())]
         assert epochs and len(epochs) == len(set(epochs)), (d, epochs)
@@ -110,4 +116,11 @@ def test_local_cluster_trains_each_run_once_phases_in_order(tmp_path: Path) -> N
     # a second pass trains nothing: every job finds its run in the cache
     assert {j: r["dir"] for j, r in again.items()} == {j: r["dir"] for j, r in results.items()}
     assert not any(r["trained"] for r in again.values())
-    assert sum("(cached" in line for line in lines) == 6
+    assert sum("(cached" in line for line in lines) == 6 + sum(not r["trained"]
+                                                              for r in results.values())
+    # the notebooks only read the cache: every run they declare is there
+    for f in files:
+        study = load_params(f, "smoke")
+        for name in study.runs:
+            for seed in seeds_for(study, name):
+                assert trained_run(with_seed(study, name, seed), name, "smoke") is not None
