@@ -221,7 +221,8 @@ def add_parser(sub: Any, profiles: tuple[str, ...]) -> None:
                        help="start JOBS Slurm jobs of one worker each (dask-jobqueue)")
     p.add_argument("--device", default=None, help="cpu, cuda (default: cuda if the worker has one)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch threads per worker (default: cores / workers here, 1 on a cluster)")
+                   help="torch threads per worker (default: cores / workers here, --cores with "
+                        "--slurm, torch's own default with --scheduler)")
     slurm = p.add_argument_group("Slurm (with --slurm)")
     slurm.add_argument("--cores", type=int, default=4, help="CPU cores per job (default 4)")
     slurm.add_argument("--memory", default="16GB", help="memory per job (default 16GB)")
