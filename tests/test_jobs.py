@@ -124,3 +124,17 @@ def test_local_cluster_trains_each_run_once_phases_in_order(
         for name in study.runs:
             for seed in seeds_for(study, name):
                 assert trained_run(with_seed(study, name, seed), name, "smoke") is not None
+
+
+def test_a_failed_job_fails_its_children_one_line_each(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    bad = jobs.Job("vit-bad", str(tmp_path / "missing.yaml"), "vit", 0, None, ("b1_phase1",))
+    child = jobs.Job("vit-child", str(PARAMS / "b2_phase2.yaml"), "vit", 0, bad.id, ("b2_phase2",))
+    lines: list[str] = []
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1,
+                            dashboard_address=None) as client:
+        results = jobs.run_jobs([bad, child], client, "smoke", echo=lines.append)
+    assert set(results) == {bad.id, child.id}
+    assert all("missing.yaml" in r["error"] for r in results.values())
+    assert sorted(line.split(":")[0] for line in lines) == ["failed", "failed"]
+    assert not (tmp_path / "results" / "smoke" / "runs").exists()  # the child never ran
