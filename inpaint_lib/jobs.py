@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,8 +126,9 @@ def local_cluster(workers: int, gpus: int = 0) -> Any:
     if gpus:
         return SpecCluster(workers=gpu_workers(gpus), scheduler={"cls": Scheduler, "options": {
             "dashboard_address": None}}, silence_logs=logging.ERROR)
+    # memory_limit=0: a training job's memory is torch's, not Dask's to spill or cap
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None, silence_logs=logging.ERROR)
+                        memory_limit=0, dashboard_address=None, silence_logs=logging.ERROR)
 
 
 def gpu_workers(gpus: int) -> dict[int, dict[str, Any]]:
@@ -140,19 +142,20 @@ def gpu_workers(gpus: int) -> dict[int, dict[str, Any]]:
 
 def slurm_cluster(cores: int, memory: str, walltime: str, queue: str | None,
                   account: str | None, gpus_per_job: int, python: str | None = None) -> Any:
-    """dask-jobqueue's SLURMCluster of one worker per Slurm job (``cluster.scale(jobs=N)``
-    submits them); the job script exports the run cache, data and overrides settings."""
+    """dask-jobqueue's SLURMCluster of one single-task worker per Slurm job of `cores` CPUs
+    (``cluster.scale(jobs=N)`` submits them); the job script exports the run cache, data
+    and overrides settings."""
     from dask_jobqueue import SLURMCluster
 
     extra = [f"--gres=gpu:{gpus_per_job}"] if gpus_per_job else []
-    env = [f"export {k}={os.environ[k]!r}" for k in
+    env = [f"export {k}={shlex.quote(os.environ[k])}" for k in
            ("INPAINT_RESULTS_DIR", "INPAINT_DATA_DIR", "INPAINT_OVERRIDES", "PYTHONPATH")
            if k in os.environ]
-    cluster = SLURMCluster(cores=cores, processes=1, memory=memory, walltime=walltime,
-                           queue=queue, account=account, job_extra_directives=extra,
-                           job_script_prologue=env, python=python, scheduler_options={
-                               "dashboard_address": None})
-    return cluster
+    # one task at a time per job (cores=1 -> --nthreads 1), the job's `cores` CPUs for torch
+    return SLURMCluster(cores=1, processes=1, job_cpu=cores, memory=memory, walltime=walltime,
+                        queue=queue, account=account, job_extra_directives=extra,
+                        job_script_prologue=env, python=python,
+                        scheduler_options={"dashboard_address": None})
 
 
 def worker_threads(workers: int) -> int:

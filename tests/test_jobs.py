@@ -70,8 +70,9 @@ def test_slurm_job_script(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         cluster.close()
     for line in ("#SBATCH -p gpu", "#SBATCH -A proj", "#SBATCH --gres=gpu:1", "#SBATCH -t 12:00:00",
-                 "export INPAINT_OVERRIDES=", "export INPAINT_RESULTS_DIR=", "/opt/py/bin/python"):
-        assert line in script, line
+                 "#SBATCH --cpus-per-task=8", "--nthreads 1", "export INPAINT_RESULTS_DIR=",
+                 "export INPAINT_OVERRIDES='{vit: {train: {batch_size: 8}}}'", "/opt/py/bin/python"):
+        assert line in script, (line, script)
 
 
 def test_local_cluster_trains_each_run_once_phases_in_order(
