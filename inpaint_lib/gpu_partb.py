@@ -43,6 +43,7 @@ TREES = {"pets": "oxford-pet", "boats": "boats"}  # pack folder <- data-director
 DEFAULT_QUALITY = 85
 SHARD_BYTES = 15 * 2**20  # weight shards under the 16 MiB a returned file may have
 MAX_FILES = 8
+TRAVEL_LIMIT = 64 * 2**20  # the working tree a device call may send
 # The H200's dense bf16 (and fp16) tensor-core peak, per NVIDIA's H200 SXM data sheet; the
 # device README measured about 790 TFLOP/s for an 8192^3 bf16 product through PyTorch.
 PEAK_TFLOPS = {"spec": 989.4, "measured_matmul": 790.0}
@@ -137,6 +138,19 @@ def _git_commit() -> str:
     return git_commit()
 
 
+def travel_bytes(root: Path = REPO_ROOT, extra: tuple[str, ...] = (".gpu",)) -> int:
+    """Bytes of what a device call sends: tracked files, untracked files git does not
+    ignore, and the carried folders `extra`."""
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=root, capture_output=True, check=True).stdout.split(b"\0")
+    paths = {root / p.decode() for p in listed if p}
+    for folder in extra:
+        paths |= {p for p in (root / folder).rglob("*") if p.is_file()}
+    return sum(p.stat().st_size for p in paths if p.is_file())
+
+
 def unpack(pack_dir: Path, dest: Path) -> dict[str, Any]:
     """Check ``data.tar`` against ``pack.json`` and unpack it into `dest` (a data
     directory: oxford-pet/ and boats/ image trees, as `make shared-data` makes them)."""
@@ -185,9 +199,12 @@ def _classical_worker(params_file: str, profile: str, threads: int) -> None:
     from .study import open_ood, open_study
 
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if len(cores) > 4:  # leave two cores to the process that feeds the GPU
-        os.sched_setaffinity(0, cores[2:])
-    os.nice(5)
+    try:
+        if len(cores) > 4:  # leave two cores to the process that feeds the GPU
+            os.sched_setaffinity(0, cores[2:])
+        os.nice(5)
+    except OSError:  # a sandbox may refuse either: then the worker shares every core
+        pass
     torch.set_num_threads(threads)
     study = open_study(params_file, profile, "cpu")
     ood = open_ood(study)
@@ -426,7 +443,7 @@ def _panels(study: Any, ood: Any, chain: list, epoch_scale: float, out: Path) ->
         shown = reconstructions(study, [study.method(run, "output")], run.config.mask)
         title = prose.phase_figure_title(params.reference.get(run.name), run.config)
         rows[f"P{params.phase} input"] = shown["input"]
-        rows[title.replace(". Reconstruction at", ":\n")] = shown["output"]
+        rows[f"P{params.phase} output\n" + title.replace(". Reconstruction at", ",")] = shown["output"]
     rows["ground truth"] = shown["ground truth"]
     _save(figures.image_grid(rows, f"Part B phases 1-7 on held-out pets ({scale})"), out / "phases.png")
     vit = study.method(chain[-1][1], "ViT")
@@ -444,8 +461,13 @@ def _save(fig: Any, path: Path) -> None:
 
 
 def _weights(final: Path, out: Path, shard_bytes: int) -> dict[str, Any]:
-    """final.pt (model and optimiser state) cut into shards of at most `shard_bytes`."""
-    blob = final.read_bytes()
+    """The final network's weights (fp32, as `Run.load_model` reads them: {"model": state};
+    the optimiser's moments stay behind) cut into shards of at most `shard_bytes`."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"model": torch.load(final, map_location="cpu", weights_only=True)["model"]}, buf)
+    blob = buf.getvalue()
     names = []
     for i in range(0, len(blob), shard_bytes):
         name = f"final.pt.{i // shard_bytes:02d}"
@@ -487,6 +509,12 @@ def main(args: Any) -> int:
             info = pack(Path(args.dest), args.size, args.ood_size, args.quality)
             print(json.dumps({k: info[k] for k in ("bytes", "quality", "sets", "code_fingerprint")},
                              indent=1))
+            sent = travel_bytes(extra=(args.dest,))
+            print(f"what a device call sends (tracked + untracked + {args.dest}): "
+                  f"{sent / 2**20:.1f} MiB of {TRAVEL_LIMIT / 2**20:.0f}")
+            if sent > TRAVEL_LIMIT:
+                raise GpuRunError(f"{sent / 2**20:.1f} MiB would travel, over the "
+                                  f"{TRAVEL_LIMIT / 2**20:.0f} MiB limit: pack with a lower --quality")
         elif args.action == "run":
             run(Path(args.out), Path(args.pack), args.epoch_scale, args.profile, args.device,
                 Path(args.work) if args.work else None, args.compile)

@@ -52,11 +52,18 @@ def ran(packed: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, s
     out, work = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("work")
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     env.pop("INPAINT_OVERRIDES", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "inpaint_lib", "gpu-partb", "run", "--out", str(out), "--pack",
-         str(packed), "--profile", "smoke", "--epoch-scale", "0.0025", "--device", "cpu",
-         "--work", str(work)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-        check=False)
+    argv = ["gpu-partb", "run", "--out", str(out), "--pack", str(packed), "--profile", "smoke",
+            "--epoch-scale", "0.0025", "--device", "cpu", "--work", str(work)]
+    # the GPU machine has no papermill, Jupyter or IPython (and no pydantic unless carried):
+    # the command must not import them
+    blocked = ("papermill", "nbformat", "nbconvert", "nbclient", "IPython", "jupyter_client",
+               "ipykernel")
+    code = (f"import sys\nclass Block:\n def find_spec(self, name, path=None, target=None):\n"
+            f"  if name.split('.')[0] in {blocked!r}: raise ImportError('not on the GPU machine: '"
+            f" + name)\nsys.meta_path.insert(0, Block())\n"
+            f"from inpaint_lib.__main__ import main\nsys.exit(main({argv!r}))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, proc.stdout
 
