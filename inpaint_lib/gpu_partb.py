@@ -190,9 +190,19 @@ def _overrides(pack_info: dict[str, Any], epoch_scale: float, compile_: bool) ->
     return yaml.safe_dump(deep_merge(user, ours), default_flow_style=True, width=10**6).strip()
 
 
-def _classical_worker(params_file: str, profile: str, threads: int) -> None:
-    """Score every classical method at every test level on the held-out pets and the
-    boats (CPU); the results land in the evaluation cache the main process reads."""
+def classical_jobs(cpus: int, levels: int) -> list[list[tuple[str, int]]]:
+    """The (set, test level) pairs the classical methods are scored on, dealt round-robin to
+    one CPU process each, as many processes as the cores beside the two the GPU's feeder keeps
+    (at least 1, at most one per pair)."""
+    pairs = [(s, i) for s in ("pets", "boats") for i in range(levels)]
+    n = max(1, min(len(pairs), cpus - 2))
+    return [pairs[k::n] for k in range(n)]
+
+
+def _classical_worker(params_file: str, profile: str, threads: int,
+                      jobs: list[tuple[str, int]]) -> None:
+    """Score every classical method on the (set, test level) `jobs` (CPU); the results land
+    in the evaluation cache the main process reads."""
     import torch
 
     from .methods import classical_methods
@@ -208,10 +218,10 @@ def _classical_worker(params_file: str, profile: str, threads: int) -> None:
     torch.set_num_threads(threads)
     study = open_study(params_file, profile, "cpu")
     ood = open_ood(study)
-    for images, data_id in ((study.splits.test, study.splits.fingerprint), (ood.test, ood.fingerprint)):
-        for cfg in study.level_masks():
-            for method in classical_methods():
-                study.score(method, cfg, images, data_id)
+    sets = {"pets": (study.splits.test, study.splits.fingerprint), "boats": (ood.test, ood.fingerprint)}
+    for set_name, level in jobs:
+        for method in classical_methods():
+            study.score(method, study.level_masks()[level], *sets[set_name])
 
 
 def step_throughput(study: Any) -> dict[str, float]:
@@ -316,9 +326,12 @@ def run(out: Path, pack_dir: Path, epoch_scale: float, profile: str = "full",
 
     import multiprocessing as mp
 
-    worker = mp.get_context("spawn").Process(
-        target=_classical_worker, args=(PARAMS, profile, max(1, (os.cpu_count() or 2) // 4)))
-    worker.start()  # CPU scoring of the classical methods while the GPU trains
+    cpus = os.cpu_count() or 1
+    workers = [mp.get_context("spawn").Process(target=_classical_worker,
+                                               args=(PARAMS, profile, 2, jobs))
+               for jobs in classical_jobs(cpus, len(study.level_masks()))]
+    for w in workers:
+        w.start()  # CPU scoring of the classical methods while the GPU trains
 
     t = time.perf_counter()
     chain = study.phase_chain()
@@ -351,10 +364,12 @@ def run(out: Path, pack_dir: Path, epoch_scale: float, profile: str = "full",
                 "'measured_matmul' an 8192^3 bf16 product on this kind of machine)"})
 
     t = time.perf_counter()
-    worker.join()
-    man.stage("classical_scoring_wait", t, classical_worker_exit=worker.exitcode)
-    if worker.exitcode != 0:
-        raise GpuRunError(f"the classical-scoring process failed (exit {worker.exitcode})")
+    for w in workers:
+        w.join()
+    exits = [w.exitcode for w in workers]
+    man.stage("classical_scoring_wait", t, classical_workers_exit=exits)
+    if any(exits):
+        raise GpuRunError(f"a classical-scoring process failed (exits {exits})")
 
     t = time.perf_counter()
     scores, phase_grid = _scores(study, ood, chain, epoch_scale)

@@ -178,3 +178,11 @@ def test_weights_cut_into_shards_join_back(tmp_path: Path) -> None:
     (out / info["shards"][0]).write_bytes(b"x" * 10)
     with pytest.raises(gpu_partb.GpuRunError, match="sha256"):
         gpu_partb.collect(out, tmp_path / "again")
+
+
+def test_classical_jobs_cover_every_set_and_level_once() -> None:
+    for cpus in (1, 2, 3, 5, 16):
+        jobs = gpu_partb.classical_jobs(cpus, 3)
+        flat = sorted(j for part in jobs for j in part)
+        assert flat == sorted((s, i) for s in ("pets", "boats") for i in range(3))
+        assert len(jobs) == max(1, min(6, cpus - 2))
