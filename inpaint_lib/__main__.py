@@ -186,6 +186,8 @@ def _add_gpu_partb_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--device", default=None)
     a.add_argument("--work", default=None, help="scratch folder (default /tmp/inpaint-gpu-partb)")
     a.add_argument("--compile", action="store_true", help="torch.compile the ViT and the VGG")
+    a.add_argument("--budget-s", type=float, default=540.0, help="stop training after the phase "
+                   "past which the rest would not fit these seconds (default 540)")
     a = act.add_parser("collect", help="here: the run's files into DEST, weights joined")
     a.add_argument("src")
     a.add_argument("--dest", default="results/full-gpu")

@@ -38,7 +38,8 @@ import yaml
 from .io import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PARAMS = "params/b8_evaluation.yaml"  # extends phase 7; its parent chain is phases 1-7
+PARAMS = "params/b8_evaluation.yaml"  # the evaluation's settings (it extends phase 7)
+PHASE_PARAMS = "params/b7_phase7.yaml"  # the last phase; its parent chain is phases 1-6
 TREES = {"pets": "oxford-pet", "boats": "boats"}  # pack folder <- data-directory tree
 DEFAULT_QUALITY = 85
 SHARD_BYTES = 15 * 2**20  # weight shards under the 16 MiB a returned file may have
@@ -286,11 +287,17 @@ class _Manifest:
 
 def run(out: Path, pack_dir: Path, epoch_scale: float, profile: str = "full",
         device: str | None = None, work: Path | None = None, compile_: bool = False,
-        shard_bytes: int = SHARD_BYTES) -> dict[str, Any]:
-    """The whole GPU side (see the module docstring); returns the manifest."""
+        shard_bytes: int = SHARD_BYTES, budget_s: float = 540.0,
+        reserve_s: float = 90.0) -> dict[str, Any]:
+    """The whole GPU side (see the module docstring); returns the manifest. Training stops
+    after a phase when the remaining phases, at the seconds per epoch measured so far, and
+    `reserve_s` for scoring would end past `budget_s` (the manifest says so); the last
+    phase trained is then the network scored."""
     t0 = time.perf_counter()
     if not 0 < epoch_scale <= 1:
         raise GpuRunError(f"--epoch-scale {epoch_scale}: must be in (0, 1]")
+    if budget_s <= 0:
+        raise GpuRunError(f"--budget-s {budget_s:g}: must be positive")
     out.mkdir(parents=True, exist_ok=True)
     work = work or Path("/tmp/inpaint-gpu-partb")
     shutil.rmtree(work, ignore_errors=True)
@@ -334,17 +341,11 @@ def run(out: Path, pack_dir: Path, epoch_scale: float, profile: str = "full",
         w.start()  # CPU scoring of the classical methods while the GPU trains
 
     t = time.perf_counter()
-    chain = study.phase_chain()
+    chain, stopped = _train_phases(profile, dev, out, epoch_scale, t0, budget_s, reserve_s)
     epochs = sum(len(run.history) for _, run in chain)
     seconds = [h["seconds"] for _, run in chain for h in run.history]
-    histories = {"epoch_scale": epoch_scale, "profile": profile, "phases": [
-        {"phase": p.phase, "params": Path(p.source_file).name, "title": p.title,
-         "epochs": list(run.config.epoch_range), "masks": run.config.mask.label,
-         "caption": (p.reference.get(run.name).figure if run.name in p.reference else None),
-         "train_seconds": run.info.get("train_seconds"), "history": run.history}
-        for p, run in chain]}
-    atomic_write_json(out / "histories.json", histories)
     man.stage("training", t, epochs_trained=epochs, epochs_of_study=400,
+              phases_trained=len(chain), stopped_early=stopped, budget_s=budget_s,
               train_seconds=sum(seconds), seconds_per_epoch=sum(seconds) / max(1, len(seconds)),
               seconds_per_epoch_after_first_of_each_phase=_steady(chain),
               steps_per_epoch=math.ceil(len(study.splits.train) / chain[-1][1].config.batch_size))
@@ -393,6 +394,53 @@ def run(out: Path, pack_dir: Path, epoch_scale: float, profile: str = "full",
           f"({epochs} of 400 epochs, {man.doc['seconds_per_epoch']:.2f} s per epoch); "
           f"files: {', '.join(files)}", flush=True)
     return man.doc
+
+
+def phase_files(last: str = PHASE_PARAMS, profile: str = "full") -> list[Any]:
+    """The params of the ViT phases, oldest first: `last` and its `parent` chain."""
+    from .resolve import find_params, load_params
+
+    chain, params = [], load_params(find_params(last), profile)
+    while True:
+        chain.append(params)
+        if params.parent is None:
+            return chain[::-1]
+        params = load_params(Path(params.source_file).parent / params.parent, profile)
+
+
+def stop_now(elapsed: float, seconds_per_epoch: float, epochs_left: int, reserve_s: float,
+             budget_s: float) -> bool:
+    """Would the remaining epochs at the measured rate, and the reserve, end past the budget?"""
+    return epochs_left > 0 and elapsed + epochs_left * seconds_per_epoch + reserve_s > budget_s
+
+
+def _train_phases(profile: str, dev: Any, out: Path, epoch_scale: float, t0: float,
+                  budget_s: float, reserve_s: float) -> tuple[list, bool]:
+    """Train the phases one by one through the run cache (each continues from its parent's
+    final weights), rewriting histories.json after each; stop early per `stop_now`."""
+    from .resolve import chained_run_config
+    from .runs import get_run
+
+    phases = phase_files(PHASE_PARAMS, profile)
+    lengths = [chained_run_config(p, next(iter(p.runs)), profile).num_epochs for p in phases]
+    chain: list = []
+    for k, params in enumerate(phases):
+        run = get_run(params, next(iter(params.runs)), profile, dev)
+        chain.append((params, run))
+        histories = {"epoch_scale": epoch_scale, "profile": profile, "phases": [
+            {"phase": p.phase, "params": Path(p.source_file).name, "title": p.title,
+             "epochs": list(r.config.epoch_range), "masks": r.config.mask.label,
+             "caption": (p.reference[r.name].figure if r.name in p.reference else None),
+             "train_seconds": r.info.get("train_seconds"), "history": r.history}
+            for p, r in chain]}
+        atomic_write_json(out / "histories.json", histories)
+        seconds = [h["seconds"] for _, r in chain for h in r.history]
+        rate = sum(seconds) / max(1, len(seconds))
+        if stop_now(time.perf_counter() - t0, rate, sum(lengths[k + 1:]), reserve_s, budget_s):
+            print(f"[gpu-partb] stopping after phase {params.phase}: {sum(lengths[k + 1:])} more "
+                  f"epochs at {rate:.2f} s would pass the {budget_s:.0f} s budget", flush=True)
+            return chain, True
+    return chain, False
 
 
 def _steady(chain: list) -> float:
@@ -532,7 +580,7 @@ def main(args: Any) -> int:
                                   f"{TRAVEL_LIMIT / 2**20:.0f} MiB limit: pack with a lower --quality")
         elif args.action == "run":
             run(Path(args.out), Path(args.pack), args.epoch_scale, args.profile, args.device,
-                Path(args.work) if args.work else None, args.compile)
+                Path(args.work) if args.work else None, args.compile, budget_s=args.budget_s)
         else:
             for name in collect(Path(args.src), Path(args.dest)):
                 print(Path(args.dest) / name)

@@ -118,6 +118,7 @@ def test_run_writes_what_the_report_needs_in_at_most_8_files(ran: tuple[Path, st
 
     man = json.loads((out / "manifest.json").read_text())
     assert man["epoch_scale"] == 0.0025 and man["epochs_trained"] == 7
+    assert man["phases_trained"] == 7 and man["stopped_early"] is False
     assert man["pack"]["quality"] == 90 and man["git_commit_packed"] == "abc1234"
     assert man["random_vgg"] and "re-encoded" in man["data"]["pets"]["name"]
     assert set(man["stages"]) >= {"training", "throughput", "scoring", "panels", "total"}
@@ -186,3 +187,15 @@ def test_classical_jobs_cover_every_set_and_level_once() -> None:
         flat = sorted(j for part in jobs for j in part)
         assert flat == sorted((s, i) for s in ("pets", "boats") for i in range(3))
         assert len(jobs) == max(1, min(6, cpus - 2))
+
+
+def test_training_stops_after_the_phase_past_which_the_rest_would_not_fit() -> None:
+    assert not gpu_partb.stop_now(100.0, 1.6, 100, 90.0, 540.0)  # 100 + 160 + 90 = 350
+    assert gpu_partb.stop_now(300.0, 1.6, 100, 90.0, 540.0)  # 300 + 160 + 90 = 550
+    assert not gpu_partb.stop_now(600.0, 1.6, 0, 90.0, 540.0)  # nothing left to stop
+
+
+def test_the_phases_are_the_seven_of_the_study_in_order() -> None:
+    phases = gpu_partb.phase_files()
+    assert [p.phase for p in phases] == list(range(1, 8))
+    assert [p.train["epochs"] for p in phases][::3] == [[1, 20], [136, 200], [351, 400]]
