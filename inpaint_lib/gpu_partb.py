@@ -9,7 +9,8 @@ of working tree and gives back at most 8 files of 16 MiB. So:
   (sha256, counts, quality, the git commit and code fingerprint of the checkout). Relative
   paths are kept, so the image trees sort, pool and split exactly as the shared trees do.
 - ``run`` (there): unpack into a data directory, train the seven phases of the profile
-  through the run cache (``Study.phase_chain``) with the epoch scale given, score the final
+  one by one through the run cache with the epoch scale given (stopping after a phase when
+  the rest would not fit the time budget), score the final
   network and the classical methods on the held-out pets at the study's mask counts and on
   the boats (the classical methods in a CPU process while the GPU trains), the patch-grid
   measure of every phase, seconds per epoch and the fraction of the GPU's peak the step
