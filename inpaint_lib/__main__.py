@@ -176,7 +176,7 @@ def _add_gpu_partb_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--dest", default=".gpu")
     a.add_argument("--size", type=int, default=224, help="pets' side (the profile's image size)")
     a.add_argument("--ood-size", type=int, default=224, help="boats' side (evaluation.ood)")
-    a.add_argument("--quality", type=int, default=85, help="JPEG quality of the re-encoding")
+    a.add_argument("--quality", type=int, default=80, help="JPEG quality of the re-encoding")
     a = act.add_parser("run", help="there: train the seven phases, score, write <= 8 files to OUT")
     a.add_argument("--out", required=True)
     a.add_argument("--pack", default=".gpu", help="folder of data.tar and pack.json")
