@@ -54,7 +54,7 @@ define papermill
 	s=$$(( $$(date +%s) - t0 )); printf '== %s: done in %d min %02d s\n' '$*' $$((s / 60)) $$((s % 60))
 endef
 
-.PHONY: help env report test lab clean validate check shared-data bench notebooks publish
+.PHONY: help env report test lab clean validate check shared-data bench notebooks publish gpu-partb
 help:
 	@echo "make report   [PROFILE=smoke|quick|full]  execute every notebook, render $(RES)/report.html"
 	@echo "make test                                  the test suite (offline, CPU)"
@@ -62,6 +62,7 @@ help:
 	@echo "make check                                 is every dataset and weight file of the profile here?"
 	@echo "make publish                               shared data -> quick report -> $(PUBLISHED) (committable)"
 	@echo "make validate | clean | bench | shared-data SHARED=../shared/data"
+	@echo "make gpu-partb                             prepare .gpu/ for Part B on one GPU, print the run"
 
 env: $(ENV)
 $(VENV)/.installed: pyproject.toml
@@ -146,3 +147,23 @@ train-all: $(RES)/.validated
 
 clean:
 	rm -rf $(RES)
+
+# Part B at the study's scale on one GPU (inpaint_lib/gpu_partb.py; README "Part B at the
+# study's scale on one GPU"): .gpu/ (ignored) gets the wheels of pydantic and its needs at this
+# environment's versions for the GPU machine's Python 3.12, and the pets and boats squashed to
+# 224x224 and re-encoded as JPEG quality GPU_QUALITY; then the device `run` call is printed.
+GPU_DIR := .gpu
+GPU_QUALITY ?= 80
+GPU_EPOCH_SCALE ?= 0.45
+GPU_WHEELS = $(shell $(PY) -c "import importlib.metadata as m; print(' '.join(n + '==' + m.version(n) for n in ('pydantic', 'pydantic-core', 'annotated-types', 'typing-inspection', 'typing-extensions')))")
+GPU_RUN = python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site $(GPU_DIR)/whl/*.whl && export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 && python3 -m inpaint_lib gpu-partb run --pack $(GPU_DIR) --out $$OUT --epoch-scale $(GPU_EPOCH_SCALE)
+gpu-partb: | $(ENV)
+	$(MAKE) --no-print-directory shared-data
+	rm -rf $(GPU_DIR)/whl && mkdir -p $(GPU_DIR)/whl
+	$(PY) -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+	  -d $(GPU_DIR)/whl $(GPU_WHEELS)
+	$(PY) -m inpaint_lib gpu-partb pack --dest $(GPU_DIR) --quality $(GPU_QUALITY)
+	@echo "== the device call (timeout_s 600, carry [\"$(GPU_DIR)\"]):"
+	@echo '$(GPU_RUN)'
+	@echo "== then: $(PY) -m inpaint_lib gpu-partb collect FILES_AT   (into results/full-gpu/)"

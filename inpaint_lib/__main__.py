@@ -21,6 +21,8 @@
 - ``report --profile P``: merge the executed notebooks into one HTML report.
 - ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
   ``../shared/data`` into the data directory as image trees with LABEL files.
+- ``gpu-partb pack|run|collect``: Part B at the study's scale on one GPU (gpu_partb.py):
+  pack the pets and boats here, train and score there, bring the files back here.
 """
 
 from __future__ import annotations
@@ -170,6 +172,30 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default="quick", choices=PROFILES)
 
 
+def _add_gpu_partb_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("gpu-partb", help="Part B at the study's scale on one GPU (make gpu-partb)")
+    act = p.add_subparsers(dest="action", required=True)
+    a = act.add_parser("pack", help="here: the pets and boats, squashed and re-encoded, into DEST")
+    a.add_argument("--dest", default=".gpu")
+    a.add_argument("--size", type=int, default=224, help="pets' side (the profile's image size)")
+    a.add_argument("--ood-size", type=int, default=224, help="boats' side (evaluation.ood)")
+    a.add_argument("--quality", type=int, default=80, help="JPEG quality of the re-encoding")
+    a = act.add_parser("run", help="there: train the seven phases, score, write <= 8 files to OUT")
+    a.add_argument("--out", required=True)
+    a.add_argument("--pack", default=".gpu", help="folder of data.tar and pack.json")
+    a.add_argument("--epoch-scale", type=float, default=0.45,
+                   help="fraction of the study's 400 epochs (default 0.45: 180 epochs)")
+    a.add_argument("--profile", default="full", choices=PROFILES)
+    a.add_argument("--device", default=None)
+    a.add_argument("--work", default=None, help="scratch folder (default /tmp/inpaint-gpu-partb)")
+    a.add_argument("--compile", action="store_true", help="torch.compile the ViT and the VGG")
+    a.add_argument("--budget-s", type=float, default=540.0, help="stop training after the phase "
+                   "past which the rest would not fit these seconds (default 540)")
+    a = act.add_parser("collect", help="here: the run's files into DEST, weights joined")
+    a.add_argument("src")
+    a.add_argument("--dest", default="results/full-gpu")
+
+
 def _run_tool(args: argparse.Namespace) -> int:
     from .tool import ToolError, run
 
@@ -212,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("unpack-shared")
     p.add_argument("src")
     p.add_argument("--dest", default=None)
+    _add_gpu_partb_parser(sub)
     args = ap.parse_args(argv)
     try:
         if args.cmd == "validate":
@@ -231,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             return jobs_main(args)
         if args.cmd == "unpack-shared":
             return _unpack_shared(args.src, args.dest)
+        if args.cmd == "gpu-partb":
+            from .gpu_partb import main as gpu_partb
+
+            return gpu_partb(args)
         if args.cmd == "inpaint":
             return _run_tool(args)
         if args.cmd == "publish":
