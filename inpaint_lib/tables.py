@@ -13,7 +13,7 @@ import pandas as pd
 
 from .metrics import LOWER_IS_BETTER, METRIC_LABELS, TABLE_METRICS, WHOLE_IMAGE_METRICS
 from .schema import CAEConfig, Reference, RunConfig
-from .stats import mean_ci, pooled_sd
+from .stats import TIE, mean_ci, paired_bootstrap, paired_verdict, pooled_sd
 
 
 def best(values: pd.Series, metric: str) -> str:
@@ -195,3 +195,43 @@ def levels_table(levels: pd.DataFrame) -> pd.DataFrame:
     cols = ["masks", "occluded", "method", "images", *TABLE_METRICS, *WHOLE_IMAGE_METRICS]
     cols += ["grid"] if "grid" in levels else []
     return levels[cols].rename(columns={**METRIC_LABELS, "occluded": "occluded (measured)"})
+
+
+def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000) -> pd.DataFrame:
+    """Each network against the best classical method (by mean `metric`) of its comparison, on
+    the same images and masks: the mean per-image difference (network minus classical) with a
+    95% bootstrap interval over images and seeds (`stats.paired_bootstrap`) and its verdict:
+    "better"/"worse" only when the interval excludes zero, else "tie (within noise)".
+
+    per_image: rows of `scoring.per_image` with a "comparison" column (e.g. "2.2 · 10×10"); a
+    network run (its "run" column) that already appeared in an earlier comparison is not
+    compared again, so a run shared by several studies counts once."""
+    lower = LOWER_IS_BETTER[metric]
+    rows, seen = [], set()
+    for comparison, g in per_image.groupby("comparison", sort=False):
+        classical = g[g.kind == "classical"]
+        means = classical.groupby("method", sort=False)["value"].mean()
+        cls = best(means, metric)
+        cls_values = classical[classical.method == cls].sort_values("image")["value"].to_numpy()
+        for method, net in g[g.kind == "network"].groupby("method", sort=False):
+            runs = frozenset(net["run"])
+            if runs & seen:
+                continue
+            seen |= runs
+            wide = net.pivot_table(index="seed", columns="image", values="value").sort_index(axis=1)
+            n = min(wide.shape[1], len(cls_values))
+            net_values = wide.to_numpy()[:, :n]
+            diff, low, high = paired_bootstrap(net_values - cls_values[:n], n_boot=n_boot)
+            rows.append({"comparison": comparison, "network": method, "classical": cls,
+                         "metric": METRIC_LABELS[metric], "network mean": net_values.mean(),
+                         "classical mean": cls_values[:n].mean(), "difference": diff,
+                         "low": low, "high": high, "verdict": paired_verdict(low, high, lower),
+                         "seeds": len(wide), "images": n,
+                         "training s": net["train_seconds"].groupby(net["seed"]).first().mean()})
+    return pd.DataFrame(rows)
+
+
+def verdict_counts(paired: pd.DataFrame) -> dict[str, int]:
+    """{"better": k, "worse": l, "tie (within noise)": m} over the rows of `paired_comparisons`."""
+    counts = paired["verdict"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in ("better", "worse", TIE)}
