@@ -316,13 +316,15 @@ def per_image(study: Study, networks: dict[str, list[Run]], mask_cfg: MaskConfig
               images: Tensor | None = None, data_id: str | None = None) -> pd.DataFrame:
     """Per-image `metric` of every network (one block per seed) and every classical method on
     the same images and masks (cached scores, see `Study.score`): one row per (method, seed,
-    image) with the run's directory (its identity), for `tables.paired_comparisons`. Slow
+    image) with the run's directory (its identity) and the setting (data and masks), for
+    `tables.paired_comparisons`. Slow
     classical methods are scored on the first images only; the pairing keeps the common ones."""
     blocks = []
+    setting = f"{data_id or study.splits.fingerprint} | {mask_cfg.model_dump_json()}"
 
     def block(name: str, kind: str, values: Tensor, **extra: object) -> None:
         blocks.append(pd.DataFrame({"method": name, "kind": kind, "image": range(len(values)),
-                                    "value": values.numpy(), **extra}))
+                                    "value": values.numpy(), "setting": setting, **extra}))
 
     for name, seeded in networks.items():
         for run in seeded:

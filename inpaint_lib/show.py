@@ -68,6 +68,20 @@ def table(df: pd.DataFrame, digits: int = 6) -> None:
     display(format_table(df, digits))
 
 
+def csv_link(df: pd.DataFrame, name: str) -> str:
+    """An HTML link that downloads `df` as `name`.csv from the page itself (a data: URI)."""
+    import base64
+
+    data = base64.b64encode(df.to_csv(index=False).encode()).decode()
+    return f"<a download='{name}.csv' href='data:text/csv;base64,{data}'>download as CSV</a>"
+
+
+def collapsed_table(df: pd.DataFrame, summary: str, name: str, digits: int = 6) -> None:
+    """A table one click away: a collapsed block titled `summary`, with a CSV download."""
+    html(f"<details><summary>{summary} ({len(df)} rows; {csv_link(df, name)})</summary>"
+         f"{format_table(df, digits).to_html()}</details>")
+
+
 def provenance(study: Study) -> None:
     """Banners, the provenance line, and the settings block (what differs from the study's
     base, and which layer set it) of a study's notebook."""

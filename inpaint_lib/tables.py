@@ -204,8 +204,9 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
     "better"/"worse" only when the interval excludes zero, else "tie (within noise)".
 
     per_image: rows of `scoring.per_image` with a "comparison" column (e.g. "2.2 · 10×10"); a
-    network run (its "run" column) that already appeared in an earlier comparison is not
-    compared again, so a run shared by several studies counts once."""
+    network run (its "run" column) already compared on the same "setting" (data and masks)
+    in an earlier comparison is not compared again, so a run shared by several studies
+    counts once."""
     lower = LOWER_IS_BETTER[metric]
     rows, seen = [], set()
     for comparison, g in per_image.groupby("comparison", sort=False):
@@ -214,7 +215,8 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
         cls = best(means, metric)
         cls_values = classical[classical.method == cls].sort_values("image")["value"].to_numpy()
         for method, net in g[g.kind == "network"].groupby("method", sort=False):
-            runs = frozenset(net["run"])
+            setting = net["setting"].iloc[0] if "setting" in net else None
+            runs = frozenset((r, setting) for r in net["run"])
             if runs & seen:
                 continue
             seen |= runs
@@ -235,3 +237,17 @@ def verdict_counts(paired: pd.DataFrame) -> dict[str, int]:
     """{"better": k, "worse": l, "tie (within noise)": m} over the rows of `paired_comparisons`."""
     counts = paired["verdict"].value_counts()
     return {v: int(counts.get(v, 0)) for v in ("better", "worse", TIE)}
+
+
+def paired_view(paired: pd.DataFrame) -> pd.DataFrame:
+    """`paired_comparisons` rows as shown (8 columns, fits 1024 px): comparison, network,
+    best classical method, the two means, the difference with its interval, the verdict and
+    the network's training seconds."""
+    metric = paired.metric.iloc[0]
+    return pd.DataFrame({
+        "comparison": paired.comparison, "network": paired.network,
+        "best classical": paired.classical, f"network {metric}": paired["network mean"],
+        f"classical {metric}": paired["classical mean"],
+        "difference [95% interval]": [f"{r.difference:+.3g} [{r.low:+.3g}, {r.high:+.3g}]"
+                                      for r in paired.itertuples()],
+        "verdict": paired.verdict, "training s": paired["training s"]})

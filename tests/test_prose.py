@@ -105,7 +105,8 @@ def test_provenance_banners_and_seed_counts() -> None:
              "image_size": 32, "epochs": (1, 2), "batch_size": 4, "seeds": {"a": 3, "b": 1},
              "mask_seed": 1234, "device": "cpu", "precision": "fp32", "random_vgg": True}
     text = prose.provenance(facts)
-    assert "SMOKE PROFILE" in text and "RANDOMLY INITIALISED VGG-16" in text
+    assert "generated shapes (smoke), random VGG-16 perceptual loss, see the warning" in text
+    assert "RANDOMLY" not in text  # the report's warning, once at its top
     assert "train 10, test 5; 32x32 px" in text and "a: 3 seeds, b: 1 seed" in text
     real = prose.provenance({**facts, "dataset": "CIFAR-10", "random_vgg": False, "seeds": {"a": 1}})
     assert "⚠" not in real and "1 seed per run" in real

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from .common import count_of, plural, provenance, settings_block
 from .conclusions import (
+    findings,
     headline,
+    paired_part,
     sets_against_classical,
     studies_against_classical,
     sweep_paragraph,
+    sweep_sentence,
     verdict_scope,
 )
 from .part_a import (
@@ -48,10 +51,10 @@ from .part_b import (
 
 __all__ = [
     "ablation", "classical_methods", "compare_to_best", "count_of", "dataset_line", "deferred",
-    "final_epoch", "generalisation_gaps", "headline", "mask_sweep", "more_context",
-    "noise_verdict", "occlusion_levels", "parameter_count", "phase_figure_title",
+    "final_epoch", "findings", "generalisation_gaps", "headline", "mask_sweep", "more_context",
+    "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
     "sets_against_classical", "settings_block", "shift_between_sets", "studies_against_classical",
-    "study_caption", "sweep_paragraph", "variants", "verdict_scope", "versus_baselines",
+    "study_caption", "sweep_paragraph", "sweep_sentence", "variants", "verdict_scope", "versus_baselines",
     "vit_parameters",
 ]

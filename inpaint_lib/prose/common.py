@@ -19,14 +19,12 @@ def count_of(k: int, n: int, what: str) -> str:
 
 
 def provenance(facts: Mapping[str, Any]) -> str:
-    """Warning banners and the provenance line of a notebook (`Study.facts`)."""
+    """The provenance line of a notebook (`Study.facts`). The smoke-profile and random-VGG
+    warnings are the report's, once at its top (`report._header`); the line only flags them."""
     out = []
-    if "synthetic" in facts["dataset"]:
-        out.append("<div class='warn'>⚠ SMOKE PROFILE: generated shapes, not real images. "
-                   "Numbers below only check the pipeline.</div>")
-    if facts.get("random_vgg"):
-        out.append("<div class='warn'>⚠ The perceptual loss here uses a RANDOMLY INITIALISED VGG-16 "
-                   "(pretrained ImageNet weights were not available): not the study's loss.</div>")
+    flags = [w for w, on in (("generated shapes (smoke)", "synthetic" in facts["dataset"]),
+                             ("random VGG-16 perceptual loss", facts.get("random_vgg")))
+             if on]
     sizes = ", ".join(f"{k} {v:,}" for k, v in facts["sizes"].items() if v)
     counts = sorted(set(facts["seeds"].values()))
     seeds = (plural(counts[0], "seed") + " per run" if len(counts) == 1 else
@@ -36,7 +34,8 @@ def provenance(facts: Mapping[str, Any]) -> str:
     out.append(f"**Provenance.** profile `{facts['profile']}` · dataset **{facts['dataset']}** "
                f"({sizes}; {side}x{side} px) · epochs {first}-{last} · batch {facts['batch_size']} · "
                f"{seeds} · test masks seed {facts['mask_seed']} · device `{facts['device']}`, "
-               f"training in {facts['precision']}")
+               f"training in {facts['precision']}"
+               + (f" · ⚠ {', '.join(flags)}, see the warning at the top" if flags else ""))
     return "\n\n".join(out)
 
 
