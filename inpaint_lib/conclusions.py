@@ -11,8 +11,8 @@ import pandas as pd
 
 from . import scoring, tables
 from .resolve import load_conclusions, load_profile
-from .schema import ConclusionsParams
 from .runs import REPO_ROOT
+from .schema import ConclusionsParams
 from .scoring import same_masks
 from .study import Study, open_ood, open_study
 
@@ -44,11 +44,6 @@ class Conclusions:
             study = self._open(name)
             out[study.params.title] = scoring.results_table(study, study.runs())
         return out
-
-    @property
-    def sweep_title(self) -> str:
-        """The heading of the mask-sweep study ('' when none is named)."""
-        return "" if self.params.mask_sweep is None else self._open(self.params.mask_sweep).params.title
 
     def mask_sweep(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         """(sweep, per-image matrix) of the test-time mask sweep, if one is named."""
@@ -138,7 +133,8 @@ class Conclusions:
                     value = float(ours.loc[method, col])
                     key = (study.params.title, method, quantity)
                     rows.append({
-                        "section": study.params.title, "run": method, "quantity": quantity,
+                        "section": study.params.title, "notebook": Path(name).stem,
+                        "run": method, "quantity": quantity,
                         "study": study_value, f"ours ({self.profile})": value,
                         "ours / study": value / study_value,
                         "full profile": full.get(key, "not measured in this checkout"),

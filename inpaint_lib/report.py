@@ -66,7 +66,22 @@ def anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
 
 
-HEADING = re.compile(r"<h([1-6])([^>]*)>(.*?)</h\1>", re.S)
+def notebook_anchor(name: str) -> str:
+    """The id of the place a notebook's part of the report starts (`name`: its file stem or
+    its params file, e.g. "a5_mask_sweep" or "a5_mask_sweep.yaml"): links to a notebook need
+    not know its headings."""
+    return "notebook-" + anchor(Path(name).stem)
+
+
+def _with_anchor(cells: list, stem: str) -> list:
+    """A notebook's cells with its `notebook_anchor` first (after a part-opening heading)."""
+    from nbformat.v4 import new_markdown_cell
+
+    i = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.startswith("# ") else 0
+    return [*cells[:i], new_markdown_cell(f"<a id='{notebook_anchor(stem)}'></a>"), *cells[i:]]
+
+
+HEADING = re.compile(r"<h([1-6])([^>]*)>(.*?)</h\1>", re.DOTALL)
 
 
 def link_headings(page: str) -> str:
@@ -78,7 +93,7 @@ def link_headings(page: str) -> str:
 
     def fix(m: re.Match) -> str:
         level, attrs, inner = m.group(1), m.group(2), m.group(3)
-        inner = re.sub(r"<a class=\"anchor-link\"[^>]*>.*?</a>", "", inner, flags=re.S)
+        inner = re.sub(r"<a class=\"anchor-link\"[^>]*>.*?</a>", "", inner, flags=re.DOTALL)
         text = _html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()
         base = anchor(text)
         seen[base] = seen.get(base, 0) + 1
@@ -247,8 +262,9 @@ def build_report(profile: str, out: str | Path | None = None) -> Path:
     for path in sorted(notebooks, key=_is_conclusions):  # stable: the conclusions last
         nb = nbformat.read(path, as_version=4)
         parts.setdefault("conclusions" if _is_conclusions(path) else path.name[0], []).append(
-            [c for c in nb.cells if not {"parameters", "injected-parameters", "notebook-only"}
-             & set(c.metadata.get("tags", []))])
+            _with_anchor([c for c in nb.cells if not {"parameters", "injected-parameters",
+                                                      "notebook-only"}
+                          & set(c.metadata.get("tags", []))], path.stem))
     body = [cell for part in parts.values() for cell in _part_opener_first(part)]
     devices = [read_json(p)["device"] for p in provenance_dir(profile).glob("*.json")]
     body.append(new_markdown_cell(performance_appendix(devices)))

@@ -83,12 +83,12 @@ def collapsed_table(df: pd.DataFrame, summary: str, name: str, digits: int = 6) 
 
 
 def provenance(study: Study) -> None:
-    """Banners, the provenance line, and the settings block (what differs from the study's
-    base, and which layer set it) of a study's notebook."""
-    md(prose.provenance(study.facts()))
+    """One collapsed block: the provenance line, and the settings (what differs from the
+    study's base, and which layer set it) of a study's notebook."""
     effective = yaml.safe_dump(study.params.model_dump(mode="json", exclude={"reference"}),
                                sort_keys=False, width=100)
-    md(prose.settings_block(study.settings(), study.params.source_file, study.profile, effective))
+    md(prose.settings_block(study.settings(), study.params.source_file, study.profile, effective,
+                            prose.provenance(study.facts())))
 
 
 def loss_curves(study: Study, runs: dict, title: str) -> None:

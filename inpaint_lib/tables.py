@@ -157,7 +157,7 @@ def variants(levels: pd.DataFrame, reference: str) -> pd.DataFrame:
             row = {"masks": level, "method": method, "kind": g.kind.iloc[0],
                    "seeds": len(g) if network else "-", "parameters": int(g["parameters"].iloc[0]),
                    "training s": g["train_seconds"].mean() if network else 0.0,
-                   "× study's time": g["train_seconds"].mean() / ref_seconds if network else math.nan}
+                   "× seven-phase time": g["train_seconds"].mean() / ref_seconds if network else math.nan}
             for m in VARIANT_METRICS:
                 row[METRIC_LABELS[m]] = g[m].mean()
             row[f"{METRIC_LABELS['hole_mae']} ±95%"] = mean_ci(g["hole_mae"].tolist())[1]

@@ -11,6 +11,7 @@ browser runs with a fresh profile in a temporary folder and no network access of
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -40,8 +41,8 @@ def page_height(browser: str, url: str, width: int, profile: str) -> int:
         dom = subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}",
                               f"--window-size={width},900", "--virtual-time-budget=5000",
                               "--dump-dom", page.as_uri()], capture_output=True, text=True,
-                             timeout=180).stdout
-    import re
+                             timeout=180, check=False).stdout
+
 
     m = re.search(r'data-h="(\d+)"', dom)
     return int(m.group(1)) if m else 0

@@ -126,17 +126,17 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
 def _readable(html: str) -> None:
     """As a reader meets it: the findings (at most 8 bullets) before Part A and the contents,
     every in-page link lands on an id, and no paragraph of 80+ characters repeats."""
-    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S))
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.DOTALL))
     findings = text.index("Findings")
     assert findings < text.index("Contents") < text.index("Part A · Convolutional autoencoder")
-    bullets = re.search(r"id=\"findings\".*?<ul>(.*?)</ul>", html, re.S).group(1)
+    bullets = re.search(r"id=\"findings\".*?<ul>(.*?)</ul>", html, re.DOTALL).group(1)
     assert 4 <= bullets.count("<li>") <= 8
     assert "tied within noise" in bullets and "95% bootstrap interval" in bullets
     ids = set(re.findall(r"\bid=[\"']([^\"']+)[\"']", html))
     links = set(re.findall(r"href=[\"']#([^\"']*)[\"']", html))
     assert links and not links - ids, sorted(links - ids)[:5]
     paragraphs = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", p)).strip()
-                  for p in re.findall(r"<(?:p|li)\b[^>]*>(.*?)</(?:p|li)>", html, flags=re.S)]
+                  for p in re.findall(r"<(?:p|li)\b[^>]*>(.*?)</(?:p|li)>", html, flags=re.DOTALL)]
     long = [p for p in paragraphs if len(p) >= 80]
     repeated = {p[:90] for p in long if long.count(p) > 1}
     assert not repeated, sorted(repeated)[:3]

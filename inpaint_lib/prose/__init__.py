@@ -16,6 +16,7 @@ from .common import count_of, plural, provenance, settings_block
 from .conclusions import (
     findings,
     headline,
+    link,
     paired_part,
     sets_against_classical,
     studies_against_classical,
@@ -51,7 +52,7 @@ from .part_b import (
 
 __all__ = [
     "ablation", "classical_methods", "compare_to_best", "count_of", "dataset_line", "deferred",
-    "final_epoch", "findings", "generalisation_gaps", "headline", "mask_sweep", "more_context",
+    "final_epoch", "findings", "generalisation_gaps", "headline", "link", "mask_sweep", "more_context",
     "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
     "sets_against_classical", "settings_block", "shift_between_sets", "studies_against_classical",

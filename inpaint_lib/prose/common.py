@@ -39,11 +39,14 @@ def provenance(facts: Mapping[str, Any]) -> str:
     return "\n\n".join(out)
 
 
-def settings_block(rows: list[dict[str, Any]], source: str, profile: str, effective_yaml: str) -> str:
-    """A collapsible block: each setting that differs from the study's base and what set it
-    (the params file, the profile, INPAINT_OVERRIDES, a rescaling), then the full params."""
-    lines = [(f"<details><summary>Settings: what differs from the study's base and why "
-              f"({source}, profile {profile})</summary>\n")]
+def settings_block(rows: list[dict[str, Any]], source: str, profile: str, effective_yaml: str,
+                   provenance: str = "") -> str:
+    """A collapsible block: the `provenance` line, each setting that differs from the study's
+    base and what set it (the params file, the profile, INPAINT_OVERRIDES, a rescaling), then
+    the full params."""
+    lines = [(f"<details><summary>Provenance and settings: what ran, what differs from the "
+              f"study's base and why ({source}, profile {profile})</summary>\n")]
+    lines += [provenance, ""] if provenance else []
     if rows:
         lines += ["| setting | base value | here | set by |", "|---|---|---|---|"]
         lines += [f"| `{r['setting']}` | {_cell(r['base value'])} | {_cell(r['value'])} | {r['set by']} |"

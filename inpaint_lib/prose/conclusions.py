@@ -52,11 +52,12 @@ SCALE = {"A": "on the [-1, 1] pixel scale", "B": "on the [0, 1] pixel scale"}
 PART_NAME = {"A": "Part A (the CAE on CIFAR-10)", "B": "Part B (the ViT on pets and ships)"}
 
 
-def link(text: str, heading: str) -> str:
-    """A Markdown link to the report heading `heading` (its id is `report.anchor`)."""
-    from ..report import anchor
+def link(text: str, notebook: str) -> str:
+    """A Markdown link to where a notebook starts in the report (`report.notebook_anchor`;
+    `notebook`: its file stem or params file name)."""
+    from ..report import notebook_anchor
 
-    return f"[{text}](#{anchor(heading)})"
+    return f"[{text}](#{notebook_anchor(notebook)})"
 
 
 def _interval(r: pd.Series) -> str:
@@ -83,15 +84,15 @@ def paired_part(paired: pd.DataFrame, part: str) -> str:
             f"**{c['better']}**, worse in **{c['worse']}**, and tied within noise in "
             f"**{c['tie (within noise)']}** ({metric} {SCALE[part]}; per-image differences, "
             f"95% bootstrap interval over images and seeds). {what.capitalize()}, "
-            f"{top.network} ({top.comparison}), differs from {top.classical} by "
+            f"**{top.network}** ({top.comparison}), differs from {top.classical} by "
             f"{_interval(top)}, {pct:+.0f}%, after {top['training s']:,.0f} s of training.")
 
 
 def _orderings(scorecard: pd.DataFrame) -> str:
     rows = scorecard[scorecard["study's claim holds"].str.startswith("ordering")]
-    by = rows.groupby("section", sort=False)["study's claim holds"].first()
-    holds = [link(s, s) for s, v in by.items() if v.endswith(" holds")]
-    fails = [link(s, s) for s, v in by.items() if not v.endswith(" holds")]
+    by = rows.groupby(["section", "notebook"], sort=False)["study's claim holds"].first()
+    holds = [link(s, nb) for (s, nb), v in by.items() if v.endswith(" holds")]
+    fails = [link(s, nb) for (s, nb), v in by.items() if not v.endswith(" holds")]
     parts = []
     if holds:
         parts.append("holds in " + ", ".join(holds))
@@ -101,7 +102,7 @@ def _orderings(scorecard: pd.DataFrame) -> str:
             + " (same runs, our reduced profile).") if parts else ""
 
 
-def _distance(scorecard: pd.DataFrame, profile: str) -> str:
+def _distance(scorecard: pd.DataFrame, profile: str, conclusions: str) -> str:
     mse = scorecard[scorecard.quantity == "test MSE"]
     if mse.empty:
         return ""
@@ -112,7 +113,7 @@ def _distance(scorecard: pd.DataFrame, profile: str) -> str:
             f"{mse['ours / study'].max():.1f}x the study's: {first.run} {first[ours]:.4f} against "
             f"{first.study:.4f} ({first['ours / study']:.1f}x), {worst.run} "
             f"{worst[ours]:.4f} against {worst.study:.4f} ({worst['ours / study']:.1f}x); "
-            f"see the {link('scorecard', 'Reproduction scorecard')}.")
+            f"see the {link('scorecard', conclusions)}.")
 
 
 def sweep_sentence(sweep: pd.DataFrame) -> str:
@@ -122,26 +123,30 @@ def sweep_sentence(sweep: pd.DataFrame) -> str:
     first, last = net.iloc[0], net.iloc[-1]
     lost = sum(not beats(g[g.kind == "network"].mse.iloc[0], g[g.kind == "classical"].mse.min(),
                          "mse") for _, g in sweep.groupby("masks"))
-    return (f"the CAE's whole-image test MSE grows {last.mse / first.mse:.1f}x from 1 mask "
-            f"({first.occluded:.1%} occluded) to {int(last.masks)} ({last.occluded:.1%}), as the "
-            f"study found; the best classical method beats it at {lost} of {len(net)} mask counts")
+    grows = last.mse > first.mse
+    return (f"the CAE's whole-image test MSE goes from {first.mse:.4g} with 1 mask "
+            f"({first.occluded:.1%} occluded) to {last.mse:.4g} with {int(last.masks)} "
+            f"({last.occluded:.1%}), {last.mse / first.mse:.1f}x: "
+            + ("it grows with the masks, as the study found" if grows else
+               "it does **not** grow, unlike the study's")
+            + f"; the best classical method beats it at {lost} of {len(net)} mask counts")
 
 
 def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, description: str,
-             conclusions_title: str, sweep: str = "", sweep_title: str = "") -> str:
+             conclusions: str, sweep: str = "", sweep_notebook: str = "") -> str:
     """The report's opening: at most 8 one-sentence bullets, each with its number and a link
-    to the section that shows it (written by the conclusions notebook, placed by the report
-    before the contents)."""
+    to the notebook that shows it (`conclusions`, `sweep_notebook`: params file names; written
+    by the conclusions notebook, placed by the report before the contents)."""
     full = scorecard["full profile"].map(lambda v: not isinstance(v, str)).sum() if len(
         scorecard) else 0
     bullets = [
         (f"**What ran:** the `{profile}` profile ({description})." if profile != "full" else
          "**What ran:** the `full` profile, the study's own settings."),
         _orderings(scorecard),
-        _distance(scorecard, profile),
-        f"**Mask sweep:** {sweep} ({link('section', sweep_title)})." if sweep else "",
-        paired_part(paired, "A") + " " + link("Details", conclusions_title) + ".",
-        paired_part(paired, "B") + " " + link("Details", conclusions_title) + "."
+        _distance(scorecard, profile, conclusions),
+        f"**Mask sweep:** {sweep} ({link('section', sweep_notebook)})." if sweep else "",
+        paired_part(paired, "A") + " " + link("Details", conclusions) + ".",
+        paired_part(paired, "B") + " " + link("Details", conclusions) + "."
         if (paired.part == "B").any() else "",
         (f"**At the study's scale:** {plural(int(full), 'number')} of the scorecard measured with "
          "the `full` profile." if full else

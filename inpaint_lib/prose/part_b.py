@@ -90,7 +90,8 @@ def variants(levels: pd.DataFrame, reference: str, weightings: list[str], label:
                      f"SSIM {nets.loc[top, 'ssim']:.4f} against {scls}'s {classical.loc[scls, 'ssim']:.4f} "
                      f"({'better' if beats(nets.loc[top, 'ssim'], classical.loc[scls, 'ssim'], 'ssim') else '**worse**'})"
                      f"{grid_note}.")
-    lines.append(f"\n*Automatic weighting in one run against {reference} (hole MAE, equal epochs):*")
+    lines.append(f"\n*{label}, automatic weighting in one run against {reference} (hole MAE, "
+                 "equal epochs):*")
     for name in weightings:
         verdicts = []
         for level, g in levels.groupby("masks", sort=False):
