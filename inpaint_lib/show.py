@@ -40,9 +40,27 @@ def html(text: str) -> None:
     display(HTML(text))
 
 
-def figure(fig: Figure) -> None:
-    """Display a figure with its title repeated as an HTML caption (searchable, readable)."""
-    title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
+def figure(fig: Figure, collapsed: bool = False) -> None:
+    """Display a figure with its title once, as an HTML caption under it (searchable,
+    readable at any width), not also drawn in the image; `collapsed`: one click away, the
+    title as the block's summary (for detail that another figure sums up)."""
+    if fig._suptitle:
+        title = fig._suptitle.get_text()
+        fig._suptitle.set_text("")
+    else:
+        title = fig.axes[0].get_title()
+        fig.axes[0].set_title("")
+    if collapsed:
+        import base64
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        png = base64.b64encode(buf.getvalue()).decode()
+        html(f"<details><summary><em>{title}</em></summary>"
+             f"<img src=\"data:image/png;base64,{png}\"></details>")
+        return
     display(fig)
     plt.close(fig)
     if title:
@@ -64,8 +82,20 @@ def format_table(df: pd.DataFrame, digits: int = 6) -> pd.io.formats.style.Style
     return df.style.format(fmt, na_rep="-").hide(axis="index")
 
 
-def table(df: pd.DataFrame, digits: int = 6) -> None:
-    display(format_table(df, digits))
+SHOWN_COLUMNS = 8  # what fits 1024 px without scrolling sideways
+
+
+def table(df: pd.DataFrame, digits: int = 6, columns: list[str] | None = None,
+          name: str = "table") -> None:
+    """A table that fits a laptop: at most `SHOWN_COLUMNS` columns (`columns`, else the
+    first ones) shown; a wider table is also one click away in full, with a CSV download
+    (`name`.csv)."""
+    if len(df.columns) <= SHOWN_COLUMNS and columns is None:
+        display(format_table(df, digits))
+        return
+    shown = columns or list(df.columns[:SHOWN_COLUMNS])
+    display(format_table(df[shown], digits))
+    collapsed_table(df, f"The full table: all {len(df.columns)} columns", name, digits)
 
 
 def csv_link(df: pd.DataFrame, name: str) -> str:

@@ -42,6 +42,7 @@ from .part_b import (
     deferred,
     occlusion_levels,
     phase_figure_title,
+    phase_heading,
     phase_loss_title,
     phase_progress,
     shift_between_sets,
@@ -53,7 +54,7 @@ from .part_b import (
 __all__ = [
     "ablation", "classical_methods", "compare_to_best", "count_of", "dataset_line", "deferred",
     "final_epoch", "findings", "generalisation_gaps", "headline", "link", "mask_sweep", "more_context",
-    "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title",
+    "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title", "phase_heading",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
     "sets_against_classical", "settings_block", "shift_between_sets", "studies_against_classical",
     "study_caption", "sweep_paragraph", "sweep_sentence", "variants", "verdict_scope", "versus_baselines",

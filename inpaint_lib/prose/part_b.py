@@ -5,6 +5,7 @@ profile."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,14 @@ from ..schema import Reference, RunConfig
 from ..stats import mean_ci
 from ..tables import beats, best, gap, split_methods
 from .part_a import compare_to_best
+
+
+def phase_heading(title: str, epochs: tuple[int, int]) -> str:
+    """A phase's heading with the study's epochs and the epochs trained here:
+    'Phase 1: Foundation (epochs 1-20)' -> 'Phase 1: Foundation (study: epochs 1-20; here: 1-1)'."""
+    here = f"here: {epochs[0]}-{epochs[1]}"
+    out, n = re.subn(r"\(epochs ([^)]*)\)", lambda m: f"(study: epochs {m.group(1)}; {here})", title)
+    return out if n else f"{title} ({here})"
 
 
 def phase_loss_title(phase: int) -> str:
