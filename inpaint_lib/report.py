@@ -223,10 +223,23 @@ def performance_appendix(devices: list[str], bench_dir: Path | None = None) -> s
                        "rerun `make bench` for this appendix.")
     meta = data["meta"]
     quick = " in --quick mode (a smoke test: sizes too small to read)" if meta.get("quick") else ""
-    return head + (f"From `results/bench/{name}` (`make bench` on {meta['device_name']}, "
-                   f"{meta['date'][:10]}, torch {meta['torch']}{quick}): every ratio compares "
-                   "things timed side by side in one process, medians after warm-up.\n\n"
-                   + bench_summary(data))
+    rows = ["| what is compared | measured | goal | on this machine |", "| --- | ---: | --- | --- |"]
+    for t in data["targets"]:
+        best = f" (best of repeats {t['value_best_of']:.3g}x)" if "value_best_of" in t else ""
+        rows.append(f"| {t['name']} | {t['value']:.3g}x{best} | {t['goal']} | "
+                    f"{'meets the goal' if t['pass'] else '**misses the goal**'} |")
+    return head + "\n".join([
+        (f"From `results/bench/{name}` (`make bench` on {meta['device_name']}, "
+         f"{meta['date'][:10]}, torch {meta['torch']}{quick}). Each row is the ratio of the two "
+         "measurements its first column names, taken side by side in one process (medians after "
+         "warm-up), against the goal the developers set for it. A missed goal is a speed target "
+         "this machine did not reach; no number of the report depends on it."),
+        "", *rows, "",
+        ("<details><summary>The benchmark's notes, every ratio and the projected time of the "
+        "full profile</summary>"), "", "#### Notes", "", *[f"- {n}" for n in data["notes"]],
+        "", "#### Ratios", "", *quantity_table(data["ratios"]), "",
+        "#### Projected wall time of the full profile", "", *quantity_table(data["projection"]),
+        "", "</details>"])
 
 
 def _part_opener_first(part: list[list]) -> list:

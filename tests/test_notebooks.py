@@ -97,7 +97,7 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
                  "Reproduction scorecard", "difference [95% interval]", "download as CSV"]:
         assert text in html, text
     assert html.count("<img") >= len(PART_A_FIGURES + PART_B_FIGURES)
-    assert html.count("SMOKE PROFILE") == 1 and html.count("RANDOMLY INITIALISED VGG-16") == 1
+    assert html.count("SMOKE PROFILE") == 1 and html.count("perceptual loss used a RANDOMLY INITIALISED") == 1
     assert not re.search(r"<script[^>]*src=\"https?://", html), "report must read offline"
     assert "Contents" in html and "git commit" in html
 
