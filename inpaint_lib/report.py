@@ -64,7 +64,8 @@ def record_findings(profile: str, markdown: str) -> None:
 def anchor(text: str) -> str:
     """The id of a heading: ASCII letters and digits joined by '-', lower case, so that it
     survives any punctuation (apostrophes, '%', '~', '·') in the heading and in a link."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    ascii_text = "".join(c if c.isascii() else "" if unicodedata.combining(c) else " "
+                         for c in unicodedata.normalize("NFKD", text))
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
 
 

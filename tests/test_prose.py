@@ -147,3 +147,36 @@ def test_list_items_named_after_runs_stay_one_level() -> None:
     text = "Each change:\n- + mask channel: better\n- best combination: better\n  - - nested: kept"
     assert one_level_items(text) == ("Each change:\n- \\+ mask channel: better\n- best combination: better"
                                      "\n  - \\- nested: kept")
+
+
+def test_findings_count_comparisons_and_link_every_claim() -> None:
+    paired = pd.DataFrame({
+        "part": ["A", "A", "A", "B"], "section": ["s"] * 4,
+        "comparison": ["2.2 · 10x10", "2.2 · 10x10", "fixes · 10x10", "pets · 150"],
+        "network": ["Adam", "SGD", "+ residual", "ViT"], "classical": ["biharmonic"] * 4,
+        "metric": ["hole MSE"] * 3 + ["hole MAE"], "network mean": [0.03, 0.05, 0.018, 0.1],
+        "classical mean": [0.02, 0.02, 0.02, 0.08], "difference": [0.01, 0.03, -0.002, 0.02],
+        "low": [0.008, 0.02, -0.003, -0.01], "high": [0.012, 0.04, -0.001, 0.05],
+        "verdict": ["worse", "worse", "better", "tie (within noise)"], "seeds": [1, 1, 3, 1],
+        "images": [100] * 4, "training s": [10.0, 10.0, 30.0, 60.0]})
+    scorecard = pd.DataFrame({
+        "section": ["2.2 Optimizers", "2.2 Optimizers", "2.4 Masking"],
+        "notebook": ["a2_optimizers", "a2_optimizers", "a4_masking"], "run": ["Adam", "SGD", "x"],
+        "quantity": ["test MSE"] * 3, "study": [0.01, 0.02, 0.005],
+        "ours (quick)": [0.02, 0.2, 0.01], "ours / study": [2.0, 10.0, 2.0],
+        "full profile": ["not measured in this checkout"] * 3,
+        "study's claim holds": ["ordering of test MSE holds"] * 2
+        + ["ordering of test MSE does not hold"]})
+    text = prose.findings(paired, scorecard, "quick", "reduced", "c1_conclusions.yaml",
+                          "grows", "a5_mask_sweep.yaml")
+    bullets = [line for line in text.splitlines() if line.startswith("- ")]
+    assert text.startswith("## Findings") and 4 <= len(bullets) <= 8
+    part_a = next(b for b in bullets if "Part A" in b)
+    assert "better in **1**, worse in **2**, and tied within noise in **0**" in part_a
+    assert "**+ residual**" in part_a and "-0.002 (95% interval -0.003 to -0.001)" in part_a
+    assert "tied within noise in **1**" in next(b for b in bullets if "Part B" in b)
+    orderings = next(b for b in bullets if "orderings" in b or "ordering" in b)
+    assert "holds in [2.2 Optimizers](#notebook-a2-optimizers)" in orderings
+    assert "does **not** hold in [2.4 Masking](#notebook-a4-masking)" in orderings
+    assert "2.0x to 10.0x the study's" in text and "nothing here is measured at the study's" in text
+    assert "(#notebook-c1-conclusions)" in part_a
