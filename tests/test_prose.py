@@ -56,7 +56,7 @@ def test_versus_baselines_one_block_per_setting() -> None:
     long = pd.DataFrame(seeded("a", [1.0], "s1") + [classical("fill", 2.0, "s1")]
                         + seeded("b", [1.0], "s2") + [classical("fill", 0.5, "s2")])
     text = prose.versus_baselines(long)
-    assert text.count("**Against classical inpainting (") == 2
+    assert text.count("<b>Against classical inpainting (") == 2 and text.count("</details>") == 2
     assert "(s1)" in text and "(s2)" in text
 
 

@@ -15,7 +15,7 @@ from ..metrics import METRIC_LABELS
 from ..schema import Reference, RunConfig
 from ..stats import mean_ci
 from ..tables import beats, best, gap, split_methods
-from .part_a import compare_to_best
+from .part_a import best_network_wins, compare_to_best
 
 
 def phase_heading(title: str, epochs: tuple[int, int]) -> str:
@@ -74,8 +74,10 @@ def occlusion_levels(levels: pd.DataFrame, label: str) -> str:
     lines = [f"**{label}**"]
     for level, g in levels.groupby("masks", sort=False):
         nets, classical = split_methods(g)
-        lines.append(f"\n*{level} ({g.occluded.iloc[0]:.0%} occluded)*\n")
+        lines.append(f"\n<details><summary><em>{level} ({g.occluded.iloc[0]:.0%} occluded)</em>: "
+                     f"{best_network_wins(nets, classical)}</summary>\n")
         lines += [f"- {line}" for line in compare_to_best(nets, classical)]
+        lines.append("\n</details>")
     return "\n".join(lines)
 
 
