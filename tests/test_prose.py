@@ -180,3 +180,14 @@ def test_findings_count_comparisons_and_link_every_claim() -> None:
     assert "does **not** hold in [2.4 Masking](#notebook-a4-masking)" in orderings
     assert "2.0x to 10.0x the study's" in text and "nothing here is measured at the study's" in text
     assert "(#notebook-c1-conclusions)" in part_a
+
+
+def test_model_comparison_names_ours_beside_the_study_s() -> None:
+    settings = [{"setting": "data.image_size", "base value": 224, "value": 64},
+                {"setting": "runs.vit.model.patch_size", "base value": 16, "value": 8}]
+    text = prose.model_comparison(settings, {"px": 64, "patch": 8, "dim": 256}, 909_000, 8_671_744,
+                                  "quick")
+    assert text.startswith("**Our ViT** (profile `quick`): 64 px, patch 8, dim 256, 909,000 par")
+    assert "**the study's**: 224 px, patch 16, dim 256, 8,671,744 parameters" in text
+    assert prose.phase_heading("Phase 2: Ramp (epochs 21-40)", (2, 3)) == \
+        "Phase 2: Ramp (study: epochs 21-40; here: 2-3)"

@@ -40,6 +40,7 @@ from .part_b import (
     classical_methods,
     dataset_line,
     deferred,
+    model_comparison,
     occlusion_levels,
     phase_figure_title,
     phase_heading,
@@ -53,7 +54,8 @@ from .part_b import (
 
 __all__ = [
     "ablation", "classical_methods", "compare_to_best", "count_of", "dataset_line", "deferred",
-    "final_epoch", "findings", "generalisation_gaps", "headline", "link", "mask_sweep", "more_context",
+    "final_epoch", "findings", "generalisation_gaps", "headline", "link", "mask_sweep",
+    "model_comparison", "more_context",
     "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title", "phase_heading",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
     "sets_against_classical", "settings_block", "shift_between_sets", "studies_against_classical",

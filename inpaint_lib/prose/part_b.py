@@ -17,6 +17,31 @@ from ..stats import mean_ci
 from ..tables import beats, best, gap, split_methods
 from .part_a import best_network_wins, compare_to_best
 
+MODEL_SETTINGS = {"px": "data.image_size", "patch": "model.patch_size", "dim": "model.dim",
+                  "depth": "model.depth", "heads": "model.heads"}
+
+
+def model_comparison(settings: list[dict[str, Any]], ours: Mapping[str, Any], parameters: int,
+                     study_parameters: int | None, profile: str) -> str:
+    """'Our ViT (profile quick): 64 px, patch 8, ..., 909,123 parameters; the study's: 224 px,
+    patch 16, ...': `ours` {label of `MODEL_SETTINGS`: value}; the study's values are the base
+    values of the settings the profile changed (`Study.settings`), else ours."""
+    def base(label: str) -> Any:
+        key = MODEL_SETTINGS[label]
+        row = next((r for r in settings if r["setting"] == key or r["setting"].endswith("." + key)),
+                   None)
+        return row["base value"] if row else ours[label]
+
+    def line(values: Mapping[str, Any], n: int | None) -> str:
+        parts = [f"{values['px']} px"] + [f"{k} {values[k]}" for k in values if k != "px"]
+        return ", ".join(parts) + (f", {n:,} parameters" if n else "")
+
+    theirs = {label: base(label) for label in ours}
+    if theirs == dict(ours):
+        return f"**Our ViT is the study's:** {line(ours, parameters)}."
+    return (f"**Our ViT** (profile `{profile}`): {line(ours, parameters)}; **the study's**: "
+            f"{line(theirs, study_parameters)}. Every Part B number below is of our ViT.")
+
 
 def phase_heading(title: str, epochs: tuple[int, int]) -> str:
     """A phase's heading with the study's epochs and the epochs trained here:
