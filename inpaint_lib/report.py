@@ -33,7 +33,8 @@ from .runs import REPO_ROOT, git_commit, results_root
 STYLE = """<style>
 .warn{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:.5em 0}
 .jp-RenderedHTMLCommon table{font-size:12px} .toc li{margin:0}
-.toc ul{columns:2;column-gap:2em} .toc .sub{padding-left:1.5em;font-size:90%}
+.toc ul{columns:2;column-gap:2em;list-style:none;padding-left:0} .toc li{margin:0}
+.toc .sub{padding-left:1.2em;font-size:90%}
 a.totop{position:fixed;right:1em;bottom:1em;background:#fff;border:1px solid #888;
   padding:.3em .6em;border-radius:4px;text-decoration:none;z-index:10}
 details>summary{cursor:pointer;color:#245}
@@ -93,8 +94,10 @@ def link_headings(page: str) -> str:
     same headings, so every link resolves) where the `TOC_MARK` paragraph stands."""
     seen: dict[str, int] = {}
     toc: list[str] = []
+    toc_started = False  # the page's title (its first level-1 heading) is not listed
 
     def fix(m: re.Match) -> str:
+        nonlocal toc_started
         level, attrs, inner = m.group(1), m.group(2), m.group(3)
         inner = re.sub(r"<a class=\"anchor-link\"[^>]*>.*?</a>", "", inner, flags=re.DOTALL)
         text = _html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()
@@ -102,7 +105,8 @@ def link_headings(page: str) -> str:
         seen[base] = seen.get(base, 0) + 1
         hid = base if seen[base] == 1 else f"{base}-{seen[base]}"
         attrs = re.sub(r"\s*id=\"[^\"]*\"", "", attrs)
-        if level in "12" and text not in ("Contents", "Findings"):
+        title, toc_started = level == "1" and not toc_started, True
+        if level in "12" and text not in ("Contents", "Findings") and not title:
             cls = "" if level == "1" else " class='sub'"
             toc.append(f"<li{cls}><a href='#{hid}'>{_html.escape(text)}</a></li>")
         return (f"<h{level}{attrs} id=\"{hid}\">{inner}"

@@ -118,7 +118,7 @@ def provenance(study: Study) -> None:
     effective = yaml.safe_dump(study.params.model_dump(mode="json", exclude={"reference"}),
                                sort_keys=False, width=100)
     md(prose.settings_block(study.settings(), study.params.source_file, study.profile, effective,
-                            prose.provenance(study.facts())))
+                            prose.provenance(study.facts(), study.params.title)))
 
 
 def loss_curves(study: Study, runs: dict, title: str) -> None:

@@ -31,4 +31,5 @@ def test_link_headings_gives_unique_ids_and_contents_that_resolve() -> None:
     assert set(links) - {"contents"} <= set(ids)
     toc = out[out.index("<div class='toc'>"):out.index("</div>")]
     assert "#48-occlusion-2" in toc and "#detail" not in toc  # levels 1-2 only
+    assert "#title" not in toc  # the page's own title
     assert TOC_MARK not in out and "class='totop'" in out

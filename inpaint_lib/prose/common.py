@@ -18,7 +18,7 @@ def count_of(k: int, n: int, what: str) -> str:
     return f"none of the {n} {what}" if k == 0 else f"{k} of {n} {what}"
 
 
-def provenance(facts: Mapping[str, Any]) -> str:
+def provenance(facts: Mapping[str, Any], section: str = "") -> str:
     """The provenance line of a notebook (`Study.facts`). The smoke-profile and random-VGG
     warnings are the report's, once at its top (`report._header`); the line only flags them."""
     out = []
@@ -31,7 +31,7 @@ def provenance(facts: Mapping[str, Any]) -> str:
              ", ".join(f"{name}: {plural(n, 'seed')}" for name, n in facts["seeds"].items()))
     first, last = facts["epochs"]
     side = facts["image_size"]
-    out.append(f"**Provenance.** profile `{facts['profile']}` · dataset **{facts['dataset']}** "
+    out.append(f"**Provenance{' of ' + section if section else ''}.** profile `{facts['profile']}` · dataset **{facts['dataset']}** "
                f"({sizes}; {side}x{side} px) · epochs {first}-{last} · batch {facts['batch_size']} · "
                f"{seeds} · test masks seed {facts['mask_seed']} · device `{facts['device']}`, "
                f"training in {facts['precision']}"
