@@ -40,26 +40,43 @@ def html(text: str) -> None:
     display(HTML(text))
 
 
-def figure(fig: Figure, collapsed: bool = False) -> None:
-    """Display a figure with its title once, as an HTML caption under it (searchable,
-    readable at any width), not also drawn in the image; `collapsed`: one click away, the
-    title as the block's summary (for detail that another figure sums up)."""
+def _title_once(fig: Figure) -> str:
+    """The figure's title, taken out of the image (it is shown once, as the caption)."""
     if fig._suptitle:
         title = fig._suptitle.get_text()
         fig._suptitle.set_text("")
     else:
         title = fig.axes[0].get_title()
         fig.axes[0].set_title("")
-    if collapsed:
-        import base64
-        import io
+    return title
 
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        png = base64.b64encode(buf.getvalue()).decode()
+
+def _png(fig: Figure) -> str:
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def figure_html(fig: Figure) -> str:
+    """A figure as HTML to place elsewhere (e.g. beside the report's findings): the image,
+    then its title once as the caption."""
+    title = _title_once(fig)
+    return (f"<img src=\"data:image/png;base64,{_png(fig)}\">\n\n"
+            f"<p class='caption'><em>{title}</em></p>")
+
+
+def figure(fig: Figure, collapsed: bool = False) -> None:
+    """Display a figure with its title once, as an HTML caption under it (searchable,
+    readable at any width), not also drawn in the image; `collapsed`: one click away, the
+    title as the block's summary (for detail that another figure sums up)."""
+    title = _title_once(fig)
+    if collapsed:
         html(f"<details><summary><em>{title}</em></summary>"
-             f"<img src=\"data:image/png;base64,{png}\"></details>")
+             f"<img src=\"data:image/png;base64,{_png(fig)}\"></details>")
         return
     display(fig)
     plt.close(fig)

@@ -85,26 +85,6 @@ def beats(value: float, reference: float, metric: str) -> bool:
     return value < reference if LOWER_IS_BETTER[metric] else value > reference
 
 
-def advantage(value: float, reference: float, metric: str) -> float:
-    """How much better `value` is than `reference`, in % of the reference (positive: better)."""
-    sign = -1 if LOWER_IS_BETTER[metric] else 1
-    return sign * 100 * (value - reference) / abs(reference)
-
-
-def headline(label: str, nets: pd.DataFrame, classical: pd.DataFrame) -> pd.DataFrame:
-    """Best network against best classical method, one row per metric of `nets`/`classical`
-    (rows: method, columns: metrics), with the gap, the advantage and the winner."""
-    rows = []
-    for m in TABLE_METRICS:
-        net, cls = best(nets[m], m), best(classical[m], m)
-        nv, cv = nets.loc[net, m], classical.loc[cls, m]
-        rows.append({"comparison": label, "metric": METRIC_LABELS[m], "best network": net,
-                     "network": nv, "best classical": cls, "classical": cv,
-                     "network vs classical": gap(nv, cv, m), "advantage": advantage(nv, cv, m),
-                     "winner": "network" if beats(nv, cv, m) else "classical"})
-    return pd.DataFrame(rows)
-
-
 def verdict(g: pd.DataFrame, classical: pd.DataFrame, metrics: list[str]) -> str:
     """One method's rows (`g`, mean over seeds) against the best classical method of each
     metric: "better on every metric", "worse on all N" or "worse on k of N: ..."; "-" for a
@@ -165,22 +145,6 @@ def variants(levels: pd.DataFrame, reference: str) -> pd.DataFrame:
             row["vs best classical"] = verdict(g, classical, VARIANT_METRICS)
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def setting_headlines(prefix: str, long: pd.DataFrame, by: str = "setting") -> pd.DataFrame:
-    """`headline` for each value of `by` (mask setting, occlusion level) of a long table."""
-    return pd.concat([headline(f"{prefix} · {value}", *split_methods(g))
-                      for value, g in long.groupby(by, sort=False)], ignore_index=True)
-
-
-def conclusion_headlines(part_a: dict[str, pd.DataFrame],
-                         part_b: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every comparison of the report, best network against best classical method per metric:
-    Part A per study ({title: long table}) and mask setting, Part B per test set
-    ({name: levels table}) and occlusion level."""
-    frames = [setting_headlines(f"A · {title}", long) for title, long in part_a.items()]
-    frames += [setting_headlines(f"B · {name}", levels, by="masks") for name, levels in part_b.items()]
-    return pd.concat(frames, ignore_index=True)
 
 
 def sweep_pivot(sweep: pd.DataFrame, metric: str = "mse") -> pd.DataFrame:

@@ -102,7 +102,7 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     assert "Contents" in html and "git commit" in html
 
     # conclusions are the last section, computed from the other notebooks' results
-    assert html.index("Reproduction scorecard</h3>") > html.index("Figure 26.")
+    assert html.index('id="reproduction-scorecard"') > html.index("Figure 26.")
     _readable(html)
 
     # nothing changed: make has nothing to do

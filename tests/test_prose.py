@@ -86,16 +86,12 @@ def test_no_sentence_prints_a_python_boolean() -> None:
     sweep, per_image = sweep_frames([[1, 2, 3]])
     levels = long.rename(columns={"setting": "masks"}).assign(occluded=0.3)
     texts = [prose.ranking(long), prose.versus_baselines(long), prose.mask_sweep(sweep, per_image),
-             prose.occlusion_levels(levels, "pets"), prose.sweep_paragraph((sweep, per_image)),
-             prose.sets_against_classical({"pets": levels}), prose.studies_against_classical({"A": long})]
+             prose.occlusion_levels(levels, "pets"), prose.sweep_sentence(sweep)]
     for text in texts:
         assert "True" not in text and "False" not in text
 
 
-def test_headline_and_scope() -> None:
-    table = pd.DataFrame({"winner": ["network", "classical", "classical"]})
-    assert prose.headline(table).startswith("The best trained network beats the best classical "
-                                            "method in **1 of 3**")
+def test_verdict_scope() -> None:
     assert prose.verdict_scope("full", "x") == ""
     assert "`quick` profile (20 epochs)" in prose.verdict_scope("quick", "20 epochs")
 

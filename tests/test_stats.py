@@ -86,3 +86,22 @@ def test_a_run_in_several_studies_counts_once_and_slow_methods_pair_on_common_im
     assert out[["comparison", "network"]].values.tolist() == [["2.1", "baseline"], ["2.2", "other"]]
     assert out["images"].tolist() == [30, 30]  # the classical method scored 30 images only
     assert out.loc[0, "classical mean"] == pytest.approx(values[:30].mean())
+
+
+def test_forest_figure_one_panel_per_part_coloured_by_verdict() -> None:
+    from inpaint_lib import figures
+
+    paired = pd.DataFrame({
+        "part": ["A", "A", "B"], "comparison": ["2.2 Opt · 10x10", "2.3 Latent · 10x10", "pets · 150"],
+        "network": ["Adam", "16", "ViT"], "metric": ["hole MSE", "hole MSE", "hole MAE"],
+        "classical mean": [2.0, 2.0, 1.0], "difference": [-1.0, 0.5, 0.0],
+        "low": [-1.2, 0.4, -0.1], "high": [-0.8, 0.6, 0.1],
+        "verdict": ["better", "worse", stats.TIE]})
+    fig = figures.paired_forest(paired, "Figure 27. t")
+    a, b = fig.axes
+    assert [a.get_title(), b.get_title()] == ["Part A", "Part B"]
+    assert [t.get_text() for t in a.get_yticklabels()] == ["16 · 2.3 … 10x10", "Adam · 2.2 … 10x10"]
+    points = [line for line in a.lines if line.get_marker() == "o"]
+    assert sorted((p.get_xdata()[0], p.get_color()) for p in points) == [(-50.0, "#1a7f37"),
+                                                                          (25.0, "#cf222e")]
+    assert [p.get_color() for p in b.lines if p.get_marker() == "o"] == ["#888888"]

@@ -15,12 +15,8 @@ from __future__ import annotations
 from .common import count_of, plural, provenance, settings_block
 from .conclusions import (
     findings,
-    headline,
     link,
     paired_part,
-    sets_against_classical,
-    studies_against_classical,
-    sweep_paragraph,
     sweep_sentence,
     verdict_scope,
 )
@@ -54,11 +50,11 @@ from .part_b import (
 
 __all__ = [
     "ablation", "classical_methods", "compare_to_best", "count_of", "dataset_line", "deferred",
-    "final_epoch", "findings", "generalisation_gaps", "headline", "link", "mask_sweep",
+    "final_epoch", "findings", "generalisation_gaps", "link", "mask_sweep",
     "model_comparison", "more_context",
     "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title", "phase_heading",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
-    "sets_against_classical", "settings_block", "shift_between_sets", "studies_against_classical",
-    "study_caption", "sweep_paragraph", "sweep_sentence", "variants", "verdict_scope", "versus_baselines",
+    "settings_block", "shift_between_sets", "studies_against_classical",
+    "study_caption", "sweep_sentence", "variants", "verdict_scope", "versus_baselines",
     "vit_parameters",
 ]
