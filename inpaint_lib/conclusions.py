@@ -3,36 +3,39 @@ classical methods from the run and evaluation caches (nothing retrains or re-sco
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import scoring
+from . import scoring, tables
 from .resolve import load_conclusions, load_profile
+from .runs import REPO_ROOT
 from .schema import ConclusionsParams
+from .scoring import same_masks
 from .study import Study, open_ood, open_study
+
+# The metric of the paired verdicts: each part's training loss on the hole (MSE in Part A,
+# MAE in Part B), so "better" means the network did better at what it was trained for.
+PAIRED_METRIC = {"A": "hole_mse", "B": "hole_mae"}
 
 
 @dataclass
 class Conclusions:
     params: ConclusionsParams
     profile: str
+    _studies: dict[str, Study] = field(default_factory=dict, repr=False)
 
     @property
     def profile_description(self) -> str:
         return load_profile(self.profile).get("description", "")
 
     def _open(self, name: str) -> Study:
-        return open_study(Path(self.params.source_file).parent / name, self.profile)
-
-    def part_a(self) -> dict[str, pd.DataFrame]:
-        """{study title: its long results table} for every Part A study named."""
-        out = {}
-        for name in self.params.part_a:
-            study = self._open(name)
-            out[study.params.title] = scoring.results_table(study, study.runs())
-        return out
+        if name not in self._studies:
+            self._studies[name] = open_study(Path(self.params.source_file).parent / name,
+                                             self.profile)
+        return self._studies[name]
 
     def mask_sweep(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         """(sweep, per-image matrix) of the test-time mask sweep, if one is named."""
@@ -42,18 +45,94 @@ class Conclusions:
         run = next(iter(study.runs().values()))[0]
         return scoring.mask_sweep(study, run), scoring.sweep_per_image(study, run)
 
-    def part_b(self) -> dict[str, pd.DataFrame]:
-        """{"held-out <set>" and "out-of-distribution <set>": the final ViT phase and the
-        classical methods per occlusion level}."""
-        if self.params.part_b is None:
-            return {}
-        study = self._open(self.params.part_b)
-        networks = {"ViT": [study.phase_chain()[-1][1]]}
-        if self.params.part_b_variants is not None:  # the variants, on the same test sets
-            networks |= self._open(self.params.part_b_variants).runs()
-        ood = open_ood(study)
-        return {f"{role} {s.name}": scoring.occlusion_levels(study, networks, s.test, s.fingerprint)
-                for role, s in (("held-out", study.splits), ("out-of-distribution", ood))}
+    def paired(self, n_boot: int = 2000) -> pd.DataFrame:
+        """Every network against the best classical method on the same images and masks
+        (`tables.paired_comparisons`), Part A per study and training masks, Part B per test set
+        and occlusion level; a run shared by several studies counts once. Columns of
+        `paired_comparisons` plus part and section (the heading that shows the comparison)."""
+        frames = []
+        for name in self.params.part_a:
+            study = self._open(name)
+            runs = study.runs()
+            groups = same_masks({n: seeded[0] for n, seeded in runs.items()})
+            for label, (mask_cfg, group) in groups.items():
+                per = scoring.per_image(study, {n: runs[n] for n in group}, mask_cfg,
+                                        PAIRED_METRIC["A"])
+                per["comparison"] = f"{study.params.title} · {label}"
+                frames.append(("A", study.params.title, per))
+        if self.params.part_b is not None:
+            study = self._open(self.params.part_b)
+            networks = {"ViT": [study.phase_chain()[-1][1]]}
+            if self.params.part_b_variants is not None:
+                networks |= self._open(self.params.part_b_variants).runs()
+            ood = open_ood(study)
+            for role, s in (("held-out", study.splits), ("out-of-distribution", ood)):
+                for cfg in study.level_masks():
+                    per = scoring.per_image(study, networks, cfg, PAIRED_METRIC["B"], s.test,
+                                            s.fingerprint)
+                    per["comparison"] = f"{role} {s.name} · {cfg.label}"
+                    frames.append(("B", study.params.title, per))
+        out = []
+        for part in ("A", "B"):
+            per = [(title, f) for p, title, f in frames if p == part]
+            if not per:
+                continue
+            table = tables.paired_comparisons(pd.concat([f for _, f in per], ignore_index=True),
+                                              PAIRED_METRIC[part], n_boot=n_boot)
+            sections = {f["comparison"].iloc[0]: title for title, f in per}
+            table.insert(0, "part", part)
+            table.insert(1, "section", table["comparison"].map(sections))
+            out.append(table)
+        return pd.concat(out, ignore_index=True)
+
+    def scorecard(self) -> pd.DataFrame:
+        """Every number the study reports for a Part A run (test MSE, parameter count) beside
+        ours (mean over seeds), their ratio, and whether the study's ordering of its runs'
+        test MSE holds here; a "full" column from committed score files of a full-profile run
+        (`results/full*/scores.csv`), or "not measured in this checkout"."""
+        full = _full_scores()
+        rows = []
+        for name in ["a1_baseline.yaml", *self.params.part_a]:
+            study = self._open(name)
+            refs = study.params.reference
+            if not refs:
+                continue
+            long = scoring.results_table(study, study.runs(), baselines=False)
+            ours = long.groupby("method", sort=False)[["mse", "parameters"]].mean()
+            with_mse = [m for m, r in refs.items() if r.test_mse is not None and m in ours.index]
+            holds = (sorted(with_mse, key=lambda m: refs[m].test_mse)
+                     == sorted(with_mse, key=lambda m: ours.loc[m, "mse"]))
+            for method, ref in refs.items():
+                if method not in ours.index:
+                    continue
+                for quantity, study_value, col in (("test MSE", ref.test_mse, "mse"),
+                                                   ("parameters", ref.parameters, "parameters")):
+                    if study_value is None:
+                        continue
+                    value = float(ours.loc[method, col])
+                    key = (study.params.title, method, quantity)
+                    rows.append({
+                        "section": study.params.title, "notebook": Path(name).stem,
+                        "run": method, "quantity": quantity,
+                        "study": study_value, f"ours ({self.profile})": value,
+                        "ours / study": value / study_value,
+                        "full profile": full.get(key, "not measured in this checkout"),
+                        "study's claim holds": ("ordering of test MSE " + ("holds" if holds else
+                                                                           "does not hold"))
+                        if quantity == "test MSE" and len(with_mse) > 1 else
+                        ("same" if quantity == "parameters" and math.isclose(value, study_value)
+                         else "-")})
+        return pd.DataFrame(rows)
+
+
+def _full_scores() -> dict[tuple[str, str, str], float]:
+    """{(section, run, quantity): value} from committed full-profile score files
+    (`results/full*/scores.csv`, columns section, run, quantity, value), if any."""
+    out: dict[tuple[str, str, str], float] = {}
+    for path in sorted(REPO_ROOT.glob("results/full*/scores.csv")):
+        for row in pd.read_csv(path).itertuples():
+            out[(row.section, row.run, row.quantity)] = float(row.value)
+    return out
 
 
 def open_conclusions(params_file: str | Path, profile: str) -> Conclusions:

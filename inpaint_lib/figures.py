@@ -155,21 +155,36 @@ def hole_crops(rows: dict[str, Tensor], holes: Tensor, title: str, margin: int =
     return fig
 
 
-def headline_heatmap(table: pd.DataFrame, title: str) -> Figure:
-    """The conclusions' headline (`tables.headline` rows) as comparison x metric: colour is the
-    best network's advantage over the best classical method (green: the network is better),
-    each cell annotated with the gap as the table states it."""
-    advantage = table.pivot_table(index="comparison", columns="metric", values="advantage",
-                                  sort=False)
-    labels = table.pivot_table(index="comparison", columns="metric", values="network vs classical",
-                               aggfunc="first", sort=False).loc[advantage.index, advantage.columns]
-    limit = float(np.nanmax(np.abs(advantage.to_numpy()))) or 1.0
-    fig, ax = plt.subplots(figsize=(2.0 + 1.25 * advantage.shape[1], 1.2 + 0.34 * advantage.shape[0]))
-    sns.heatmap(advantage, annot=labels.to_numpy(), fmt="", cmap="RdYlGn", center=0, vmin=-limit,
-                vmax=limit, cbar_kws={"label": "network advantage, % of the classical value"},
-                annot_kws={"fontsize": 7}, linewidths=0.5, ax=ax)
-    ax.set(title=title, xlabel="", ylabel="")
-    ax.tick_params(axis="x", labelrotation=20)
+def paired_forest(paired: pd.DataFrame, title: str) -> Figure:
+    """The paired comparisons (`tables.paired_comparisons` rows with a "part"), one panel per
+    part: each network's mean per-image difference from the best classical method, in % of
+    the classical method's mean, with its 95% interval; left of zero the network is better.
+    Green: better, red: worse, grey: tied within noise (the interval crosses zero)."""
+    parts = list(dict.fromkeys(paired.part))
+    rows = max((paired.part == p).sum() for p in parts)
+    fig, axes = plt.subplots(1, len(parts), figsize=(5.2 * len(parts), 0.9 + 0.17 * rows),
+                             squeeze=False)
+    colour = {"better": "#1a7f37", "worse": "#cf222e"}
+    for ax, part in zip(axes[0], parts):
+        p = paired[paired.part == part].iloc[::-1]
+        scale = 100 / p["classical mean"].abs().to_numpy()
+        mid = p.difference.to_numpy() * scale
+        low, high = p.low.to_numpy() * scale, p.high.to_numpy() * scale
+        y = np.arange(len(p))
+        for i, v in enumerate(p.verdict):
+            c = colour.get(v, "#888888")
+            ax.plot([low[i], high[i]], [y[i], y[i]], color=c, lw=1.5)
+            ax.plot(mid[i], y[i], "o", color=c, ms=3.5)
+        ax.axvline(0, color="black", lw=0.8)
+        labels = [f"{n} · {c.split()[0]} … {c.split(' · ')[-1]}"
+                  for n, c in zip(p.network, p.comparison)]
+        ax.set_yticks(y, [lab if len(lab) <= 48 else lab[:47] + "…" for lab in labels], fontsize=6.5)
+        ax.set_ylim(-0.7, len(p) - 0.3)
+        ax.set_xlabel(f"{p.metric.iloc[0]}: network − best classical, % of classical\n"
+                      "(left of 0: the network is better)", fontsize=8)
+        ax.set_title(f"Part {part}", fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 

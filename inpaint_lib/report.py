@@ -1,18 +1,29 @@
 """Assemble the executed notebooks of a profile into one self-contained HTML report.
 
-The notebooks in ``results/<profile>/notebooks/`` (executed by papermill, in file
-name order) are merged with nbformat (fresh cell ids) behind a header cell that
-states the profile, datasets, device, git commit and time taken, and a table of
-contents; nbconvert renders it once with code hidden. Figures are embedded PNGs.
+The notebooks in ``results/<profile>/notebooks/`` (executed by papermill) are merged with
+nbformat (fresh cell ids) and rendered once by nbconvert with code hidden. The page opens
+with the title, the findings the conclusions notebook wrote (`record_findings`), the
+warnings (once), the contents and a collapsed block of how the report was made.
+
+Where a notebook lands (no notebook is named here): notebooks are grouped into parts by the
+first letter of their file name (a: Part A, b: Part B, c, d, ...: further parts, e.g. a new
+``c0_crossover`` or ``d1_crossover`` forms its own part after Part B), parts in letter order,
+notebooks in name order within a part; a notebook whose first cell is a level-1 heading opens
+its part (it moves to the part's front, so b8's "# Part B" heads the phase notebooks). A
+conclusions notebook (its params file has ``part_a``) comes last, before the performance
+appendix. Every heading gets an id made of its text (`anchor`), and the contents are built
+from those ids after rendering, so every link resolves. Figures are embedded PNGs.
 The report reads offline: the CDN scripts nbconvert adds (require.js, MathJax)
 are dropped, since the report uses neither widgets nor LaTeX.
 """
 
 from __future__ import annotations
 
+import html as _html
 import json
 import re
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +33,16 @@ from .runs import REPO_ROOT, git_commit, results_root
 STYLE = """<style>
 .warn{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:.5em 0}
 .jp-RenderedHTMLCommon table{font-size:12px} .toc li{margin:0}
+.toc ul{columns:2;column-gap:2em;list-style:none;padding-left:0} .toc li{margin:0}
+.toc .sub{padding-left:1.2em;font-size:90%}
+a.totop{position:fixed;right:1em;bottom:1em;background:#fff;border:1px solid #888;
+  padding:.3em .6em;border-radius:4px;text-decoration:none;z-index:10}
+details>summary{cursor:pointer;color:#245}
+.jp-OutputArea-output img{max-width:min(100%,640px);max-height:600px;width:auto;height:auto}
+.jp-RenderedMarkdown img{max-width:min(100%,900px);max-height:560px;width:auto;height:auto}
+p.caption{margin-top:0;font-size:92%;max-width:640px}
 </style>"""
+TOC_MARK = "@@CONTENTS@@"
 
 
 def provenance_dir(profile: str) -> Path:
@@ -34,29 +54,78 @@ def record_provenance(profile: str, name: str, info: dict) -> None:
     atomic_write_json(provenance_dir(profile) / f"{name}.json", info)
 
 
-def _anchor(text: str) -> str:
-    return re.sub(r"\s+", "-", text.strip())
+def findings_path(profile: str) -> Path:
+    return results_root(profile) / "findings.md"
 
 
-def _toc(cells: list) -> str:
-    lines = ["## Contents", "<ul class='toc'>"]
-    for cell in cells:
-        texts = [cell.source] if cell.cell_type == "markdown" else [
-            "".join(o.get("data", {}).get("text/markdown", "")) for o in cell.get("outputs", [])]
-        for line in "\n".join(texts).splitlines():
-            m = re.match(r"^(#{1,2})\s+(.*)$", line)
-            if m:
-                indent = "" if len(m.group(1)) == 1 else "&nbsp;&nbsp;&nbsp;&nbsp;"
-                lines.append(f"<li>{indent}<a href='#{_anchor(m.group(2))}'>{m.group(2)}</a></li>")
-    return "\n".join(lines + ["</ul>"])
+def record_findings(profile: str, markdown: str) -> None:
+    """Called by the conclusions notebook: the findings the report opens with."""
+    atomic_write_text(findings_path(profile), markdown)
 
 
-def _header(profile: str, notebooks: list[Path]) -> str:
-    prov = [read_json(p) for p in sorted(provenance_dir(profile).glob("*.json"))
-            if any(p.stem == nb.stem for nb in notebooks)]
-    datasets = sorted({f"{p['dataset']} — {p['source']}" for p in prov})
-    devices = sorted({p["device"] for p in prov})
-    runs = {d: r for p in prov for d, r in p.get("runs", {}).items()}  # each run once
+def anchor(text: str) -> str:
+    """The id of a heading: ASCII letters and digits joined by '-', lower case, so that it
+    survives any punctuation (apostrophes, '%', '~', '·') in the heading and in a link."""
+    ascii_text = "".join(c if c.isascii() else "" if unicodedata.combining(c) else " "
+                         for c in unicodedata.normalize("NFKD", text))
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
+
+
+def notebook_anchor(name: str) -> str:
+    """The id of the place a notebook's part of the report starts (`name`: its file stem or
+    its params file, e.g. "a5_mask_sweep" or "a5_mask_sweep.yaml"): links to a notebook need
+    not know its headings."""
+    return "notebook-" + anchor(Path(name).stem)
+
+
+def _with_anchor(cells: list, stem: str) -> list:
+    """A notebook's cells with its `notebook_anchor` first (after a part-opening heading)."""
+    from nbformat.v4 import new_markdown_cell
+
+    i = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.startswith("# ") else 0
+    return [*cells[:i], new_markdown_cell(f"<a id='{notebook_anchor(stem)}'></a>"), *cells[i:]]
+
+
+HEADING = re.compile(r"<h([1-6])([^>]*)>(.*?)</h\1>", re.DOTALL)
+
+
+def link_headings(page: str) -> str:
+    """Give every heading of the rendered page the id `anchor` makes of its text (a repeated
+    one gets -2, -3, ...), point its ¶ link there, and put the contents (levels 1-2, from the
+    same headings, so every link resolves) where the `TOC_MARK` paragraph stands."""
+    seen: dict[str, int] = {}
+    toc: list[str] = []
+    toc_started = False  # the page's title (its first level-1 heading) is not listed
+
+    def fix(m: re.Match) -> str:
+        nonlocal toc_started
+        level, attrs, inner = m.group(1), m.group(2), m.group(3)
+        inner = re.sub(r"<a class=\"anchor-link\"[^>]*>.*?</a>", "", inner, flags=re.DOTALL)
+        text = _html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()
+        base = anchor(text)
+        seen[base] = seen.get(base, 0) + 1
+        hid = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        attrs = re.sub(r"\s*id=\"[^\"]*\"", "", attrs)
+        title, toc_started = level == "1" and not toc_started, True
+        if level in "12" and text not in ("Contents", "Findings") and not title:
+            cls = "" if level == "1" else " class='sub'"
+            toc.append(f"<li{cls}><a href='#{hid}'>{_html.escape(text)}</a></li>")
+        return (f"<h{level}{attrs} id=\"{hid}\">{inner}"
+                f"<a class=\"anchor-link\" href=\"#{hid}\">¶</a></h{level}>")
+
+    page = HEADING.sub(fix, page)
+    contents = "<div class='toc'><ul>" + "".join(toc) + "</ul></div>"
+    page = re.sub(rf"<p>\s*{TOC_MARK}\s*</p>", lambda _: contents, page)
+    return page.replace("</body>", "<a class='totop' href='#contents'>↑ Contents</a></body>", 1)
+
+
+def _header(profile: str, notebooks: list[Path]) -> tuple[str, str]:
+    """(title and warnings, the run's details as a collapsed block) of the report."""
+    prov = {p.stem: read_json(p) for p in sorted(provenance_dir(profile).glob("*.json"))
+            if any(p.stem == nb.stem for nb in notebooks)}
+    datasets = sorted({f"{p['dataset']} — {p['source']}" for p in prov.values()})
+    devices = sorted({p["device"] for p in prov.values()})
+    runs = {d: r for p in prov.values() for d, r in p.get("runs", {}).items()}  # each run once
     train_s = sum(r.get("train_seconds", 0.0) for r in runs.values())
     exec_s = 0.0
     for nb_path in notebooks:
@@ -66,32 +135,37 @@ def _header(profile: str, notebooks: list[Path]) -> str:
 
     note = load_profile(profile).get("description", "")
     smoke = any("synthetic" in d for d in datasets)
-    random_vgg = [p.stem for p in sorted(provenance_dir(profile).glob("*.json"))
-                  if any(p.stem == nb.stem for nb in notebooks) and read_json(p).get("random_vgg")]
-    lines = ["# Image inpainting with deep learning — reproduction report", ""]
+    random_vgg = [p.get("params", {}).get("title", name) for name, p in prov.items()
+                  if p.get("random_vgg")]
+    top = ["# Image inpainting with deep learning — reproduction report", ""]
+    warnings = []
     if smoke:
-        lines.append("<div class='warn'>⚠ SMOKE PROFILE: trained and evaluated on generated shapes, "
-                     "not real images. Every number here only checks the pipeline.</div>\n")
+        warnings.append("SMOKE PROFILE: trained and evaluated on generated shapes, not real "
+                        "images. Every number here only checks the pipeline.")
     if random_vgg:
-        lines.append("<div class='warn'>⚠ The perceptual loss used a RANDOMLY INITIALISED VGG-16 "
-                     "(pretrained weights were not available) in " + ", ".join(random_vgg) +
-                     ": the runs with a perceptual term there are not trained with the study's "
-                     "perceptual loss.</div>\n")
-    lines += [
+        warnings.append("The perceptual loss used a RANDOMLY INITIALISED VGG-16 (pretrained "
+                        "weights were not available), so the runs with a perceptual term are "
+                        "not trained with the study's loss, in: " + "; ".join(random_vgg) + ".")
+    details = [
+        "<details><summary>How this report was made: profile, data, device, code, time</summary>",
+        "",
         f"- **Profile:** `{profile}` — {note}",
         "- **Datasets:** " + ("; ".join(datasets) or "-"),
         "- **Device:** " + (", ".join(devices) or "-"),
         f"- **Code:** git commit `{git_commit()}`",
         (f"- **Time taken:** {exec_s / 60:.1f} min executing {len(notebooks)} notebooks; the "
-        f"{len(runs)} training runs they use took {train_s / 60:.1f} min when trained "
-        "(cached runs are not retrained)"),
+         f"{len(runs)} training runs they use took {train_s / 60:.1f} min when trained "
+         "(cached runs are not retrained)"),
         f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M %Z')}",
         "",
         ("Specification: *Image Inpainting with Deep Learning: Convolutional Autoencoders and "
-        "Vision Transformers* (the study). Where a table shows *study's* numbers, they are the "
-        "study's own published values; every other number is computed by this run."),
+         "Vision Transformers* (the study). Where a table shows *study's* numbers, they are the "
+         "study's own published values; every other number is computed by this run."),
+        "", "</details>",
     ]
-    return "\n".join(lines) + "\n\n" + STYLE
+    warn = "".join(f"<div class='warn'>⚠ {w}</div>\n" for w in warnings)
+    return "\n".join(top) + "\n\n" + STYLE, warn + "\n## Contents\n\n" + TOC_MARK + "\n\n" + \
+        "\n".join(details)
 
 
 def _number(value: float) -> str:
@@ -155,10 +229,23 @@ def performance_appendix(devices: list[str], bench_dir: Path | None = None) -> s
                        "rerun `make bench` for this appendix.")
     meta = data["meta"]
     quick = " in --quick mode (a smoke test: sizes too small to read)" if meta.get("quick") else ""
-    return head + (f"From `results/bench/{name}` (`make bench` on {meta['device_name']}, "
-                   f"{meta['date'][:10]}, torch {meta['torch']}{quick}): every ratio compares "
-                   "things timed side by side in one process, medians after warm-up.\n\n"
-                   + bench_summary(data))
+    rows = ["| what is compared | measured | goal | on this machine |", "| --- | ---: | --- | --- |"]
+    for t in data["targets"]:
+        best = f" (best of repeats {t['value_best_of']:.3g}x)" if "value_best_of" in t else ""
+        rows.append(f"| {t['name']} | {t['value']:.3g}x{best} | {t['goal']} | "
+                    f"{'meets the goal' if t['pass'] else '**misses the goal**'} |")
+    return head + "\n".join([
+        (f"From `results/bench/{name}` (`make bench` on {meta['device_name']}, "
+         f"{meta['date'][:10]}, torch {meta['torch']}{quick}). Each row is the ratio of the two "
+         "measurements its first column names, taken side by side in one process (medians after "
+         "warm-up), against the goal the developers set for it. A missed goal is a speed target "
+         "this machine did not reach; no number of the report depends on it."),
+        "", *rows, "",
+        ("<details><summary>The benchmark's notes, every ratio and the projected time of the "
+        "full profile</summary>"), "", "#### Notes", "", *[f"- {n}" for n in data["notes"]],
+        "", "#### Ratios", "", *quantity_table(data["ratios"]), "",
+        "#### Projected wall time of the full profile", "", *quantity_table(data["projection"]),
+        "", "</details>"])
 
 
 def _part_opener_first(part: list[list]) -> list:
@@ -173,6 +260,15 @@ def _part_opener_first(part: list[list]) -> list:
     return [cell for cells in part for cell in cells]
 
 
+def _is_conclusions(notebook: Path) -> bool:
+    """Whether an executed notebook is a conclusions notebook (its params file names the
+    studies it concludes), which the report puts last whatever its name."""
+    import yaml
+
+    params = REPO_ROOT / "params" / f"{notebook.stem}.yaml"
+    return params.exists() and "part_a" in (yaml.safe_load(params.read_text()) or {})
+
+
 def build_report(profile: str, out: str | Path | None = None) -> Path:
     import nbformat  # imported here: notebooks record provenance without nbconvert
     from nbconvert import HTMLExporter
@@ -183,16 +279,20 @@ def build_report(profile: str, out: str | Path | None = None) -> Path:
     if not notebooks:
         raise FileNotFoundError(f"no executed notebooks in {nb_dir}: run `make report PROFILE={profile}`")
     merged = nbformat.v4.new_notebook()
-    parts: dict[str, list] = {}  # a, b, c: the notebooks of each part, in order
-    for path in notebooks:
+    parts: dict[str, list] = {}  # a, b, c, ...: the notebooks of each part, in order
+    for path in sorted(notebooks, key=_is_conclusions):  # stable: the conclusions last
         nb = nbformat.read(path, as_version=4)
-        parts.setdefault(path.name[0], []).append(
-            [c for c in nb.cells if not {"parameters", "injected-parameters", "notebook-only"}
-             & set(c.metadata.get("tags", []))])
+        parts.setdefault("conclusions" if _is_conclusions(path) else path.name[0], []).append(
+            _with_anchor([c for c in nb.cells if not {"parameters", "injected-parameters",
+                                                      "notebook-only"}
+                          & set(c.metadata.get("tags", []))], path.stem))
     body = [cell for part in parts.values() for cell in _part_opener_first(part)]
     devices = [read_json(p)["device"] for p in provenance_dir(profile).glob("*.json")]
     body.append(new_markdown_cell(performance_appendix(devices)))
-    merged.cells = [new_markdown_cell(_header(profile, notebooks)), new_markdown_cell(_toc(body))] + body
+    title, contents = _header(profile, notebooks)
+    findings = findings_path(profile)
+    opening = [title] + ([findings.read_text()] if findings.exists() else []) + [contents]
+    merged.cells = [new_markdown_cell(c) for c in opening] + body
     for i, cell in enumerate(merged.cells):
         cell["id"] = f"cell-{i:04d}"
         cell.metadata.pop("papermill", None)
@@ -201,6 +301,7 @@ def build_report(profile: str, out: str | Path | None = None) -> Path:
                             exclude_output_prompt=True)
     html, _ = exporter.from_notebook_node(merged)
     html = re.sub(r"<script[^>]*src=\"https?://[^\"]*\"[^>]*>\s*</script>", "", html)
+    html = link_headings(html)
     html = re.sub(r"<title>.*?</title>", "<title>Inpainting study — reproduction report</title>", html, count=1)
     out_path = Path(out) if out else results_root(profile) / "report.html"
     atomic_write_text(out_path, html)

@@ -310,3 +310,29 @@ def last_epochs(runs: dict[str, list[Run]]) -> pd.DataFrame:
         rows.append({"run": name, "epoch": last["epoch"], "train": last["train_loss"],
                      "held out": last[held], "gap": last[held] - last["train_loss"]})
     return pd.DataFrame(rows).set_index("run")
+
+
+def per_image(study: Study, networks: dict[str, list[Run]], mask_cfg: MaskConfig, metric: str,
+              images: Tensor | None = None, data_id: str | None = None) -> pd.DataFrame:
+    """Per-image `metric` of every network (one block per seed) and every classical method on
+    the same images and masks (cached scores, see `Study.score`): one row per (method, seed,
+    image) with the run's directory (its identity) and the setting (data and masks), for
+    `tables.paired_comparisons`. Slow
+    classical methods are scored on the first images only; the pairing keeps the common ones."""
+    blocks = []
+    setting = f"{data_id or study.splits.fingerprint} | {mask_cfg.model_dump_json()}"
+
+    def block(name: str, kind: str, values: Tensor, **extra: object) -> None:
+        blocks.append(pd.DataFrame({"method": name, "kind": kind, "image": range(len(values)),
+                                    "value": values.numpy(), "setting": setting, **extra}))
+
+    for name, seeded in networks.items():
+        for run in seeded:
+            block(name, "network", study.score(study.method(run, name), mask_cfg, images,
+                                               data_id)[metric],
+                  seed=run.config.seed, run=run.dir.name,
+                  train_seconds=run.info.get("train_seconds", float("nan")))
+    for m in classical_methods():
+        block(m.name, "classical", study.score(m, mask_cfg, images, data_id)[metric], seed=-1,
+              run=m.name, train_seconds=0.0)
+    return pd.concat(blocks, ignore_index=True)

@@ -40,9 +40,44 @@ def html(text: str) -> None:
     display(HTML(text))
 
 
-def figure(fig: Figure) -> None:
-    """Display a figure with its title repeated as an HTML caption (searchable, readable)."""
-    title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
+def _title_once(fig: Figure) -> str:
+    """The figure's title, taken out of the image (it is shown once, as the caption)."""
+    if fig._suptitle:
+        title = fig._suptitle.get_text()
+        fig._suptitle.set_text("")
+    else:
+        title = fig.axes[0].get_title()
+        fig.axes[0].set_title("")
+    return title
+
+
+def _png(fig: Figure) -> str:
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def figure_html(fig: Figure) -> str:
+    """A figure as HTML to place elsewhere (e.g. beside the report's findings): the image,
+    then its title once as the caption."""
+    title = _title_once(fig)
+    return (f"<img src=\"data:image/png;base64,{_png(fig)}\">\n\n"
+            f"<p class='caption'><em>{title}</em></p>")
+
+
+def figure(fig: Figure, collapsed: bool = False) -> None:
+    """Display a figure with its title once, as an HTML caption under it (searchable,
+    readable at any width), not also drawn in the image; `collapsed`: one click away, the
+    title as the block's summary (for detail that another figure sums up)."""
+    title = _title_once(fig)
+    if collapsed:
+        html(f"<details><summary><em>{title}</em></summary>"
+             f"<img src=\"data:image/png;base64,{_png(fig)}\"></details>")
+        return
     display(fig)
     plt.close(fig)
     if title:
@@ -64,17 +99,43 @@ def format_table(df: pd.DataFrame, digits: int = 6) -> pd.io.formats.style.Style
     return df.style.format(fmt, na_rep="-").hide(axis="index")
 
 
-def table(df: pd.DataFrame, digits: int = 6) -> None:
-    display(format_table(df, digits))
+SHOWN_COLUMNS = 8  # what fits 1024 px without scrolling sideways
+
+
+def table(df: pd.DataFrame, digits: int = 6, columns: list[str] | None = None,
+          name: str = "table") -> None:
+    """A table that fits a laptop: at most `SHOWN_COLUMNS` columns (`columns`, else the
+    first ones) shown; a wider table is also one click away in full, with a CSV download
+    (`name`.csv)."""
+    if len(df.columns) <= SHOWN_COLUMNS and columns is None:
+        display(format_table(df, digits))
+        return
+    shown = columns or list(df.columns[:SHOWN_COLUMNS])
+    display(format_table(df[shown], digits))
+    collapsed_table(df, f"The full table: all {len(df.columns)} columns", name, digits)
+
+
+def csv_link(df: pd.DataFrame, name: str) -> str:
+    """An HTML link that downloads `df` as `name`.csv from the page itself (a data: URI)."""
+    import base64
+
+    data = base64.b64encode(df.to_csv(index=False).encode()).decode()
+    return f"<a download='{name}.csv' href='data:text/csv;base64,{data}'>download as CSV</a>"
+
+
+def collapsed_table(df: pd.DataFrame, summary: str, name: str, digits: int = 6) -> None:
+    """A table one click away: a collapsed block titled `summary`, with a CSV download."""
+    html(f"<details><summary>{summary} ({len(df)} rows; {csv_link(df, name)})</summary>"
+         f"{format_table(df, digits).to_html()}</details>")
 
 
 def provenance(study: Study) -> None:
-    """Banners, the provenance line, and the settings block (what differs from the study's
-    base, and which layer set it) of a study's notebook."""
-    md(prose.provenance(study.facts()))
+    """One collapsed block: the provenance line, and the settings (what differs from the
+    study's base, and which layer set it) of a study's notebook."""
     effective = yaml.safe_dump(study.params.model_dump(mode="json", exclude={"reference"}),
                                sort_keys=False, width=100)
-    md(prose.settings_block(study.settings(), study.params.source_file, study.profile, effective))
+    md(prose.settings_block(study.settings(), study.params.source_file, study.profile, effective,
+                            prose.provenance(study.facts(), study.params.title)))
 
 
 def loss_curves(study: Study, runs: dict, title: str) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .metrics import LOWER_IS_BETTER, METRIC_LABELS, TABLE_METRICS, WHOLE_IMAGE_METRICS
 from .schema import CAEConfig, Reference, RunConfig
-from .stats import mean_ci, pooled_sd
+from .stats import TIE, mean_ci, paired_bootstrap, paired_verdict, pooled_sd
 
 
 def best(values: pd.Series, metric: str) -> str:
@@ -85,26 +85,6 @@ def beats(value: float, reference: float, metric: str) -> bool:
     return value < reference if LOWER_IS_BETTER[metric] else value > reference
 
 
-def advantage(value: float, reference: float, metric: str) -> float:
-    """How much better `value` is than `reference`, in % of the reference (positive: better)."""
-    sign = -1 if LOWER_IS_BETTER[metric] else 1
-    return sign * 100 * (value - reference) / abs(reference)
-
-
-def headline(label: str, nets: pd.DataFrame, classical: pd.DataFrame) -> pd.DataFrame:
-    """Best network against best classical method, one row per metric of `nets`/`classical`
-    (rows: method, columns: metrics), with the gap, the advantage and the winner."""
-    rows = []
-    for m in TABLE_METRICS:
-        net, cls = best(nets[m], m), best(classical[m], m)
-        nv, cv = nets.loc[net, m], classical.loc[cls, m]
-        rows.append({"comparison": label, "metric": METRIC_LABELS[m], "best network": net,
-                     "network": nv, "best classical": cls, "classical": cv,
-                     "network vs classical": gap(nv, cv, m), "advantage": advantage(nv, cv, m),
-                     "winner": "network" if beats(nv, cv, m) else "classical"})
-    return pd.DataFrame(rows)
-
-
 def verdict(g: pd.DataFrame, classical: pd.DataFrame, metrics: list[str]) -> str:
     """One method's rows (`g`, mean over seeds) against the best classical method of each
     metric: "better on every metric", "worse on all N" or "worse on k of N: ..."; "-" for a
@@ -157,7 +137,7 @@ def variants(levels: pd.DataFrame, reference: str) -> pd.DataFrame:
             row = {"masks": level, "method": method, "kind": g.kind.iloc[0],
                    "seeds": len(g) if network else "-", "parameters": int(g["parameters"].iloc[0]),
                    "training s": g["train_seconds"].mean() if network else 0.0,
-                   "× study's time": g["train_seconds"].mean() / ref_seconds if network else math.nan}
+                   "× seven-phase time": g["train_seconds"].mean() / ref_seconds if network else math.nan}
             for m in VARIANT_METRICS:
                 row[METRIC_LABELS[m]] = g[m].mean()
             row[f"{METRIC_LABELS['hole_mae']} ±95%"] = mean_ci(g["hole_mae"].tolist())[1]
@@ -165,22 +145,6 @@ def variants(levels: pd.DataFrame, reference: str) -> pd.DataFrame:
             row["vs best classical"] = verdict(g, classical, VARIANT_METRICS)
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def setting_headlines(prefix: str, long: pd.DataFrame, by: str = "setting") -> pd.DataFrame:
-    """`headline` for each value of `by` (mask setting, occlusion level) of a long table."""
-    return pd.concat([headline(f"{prefix} · {value}", *split_methods(g))
-                      for value, g in long.groupby(by, sort=False)], ignore_index=True)
-
-
-def conclusion_headlines(part_a: dict[str, pd.DataFrame],
-                         part_b: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every comparison of the report, best network against best classical method per metric:
-    Part A per study ({title: long table}) and mask setting, Part B per test set
-    ({name: levels table}) and occlusion level."""
-    frames = [setting_headlines(f"A · {title}", long) for title, long in part_a.items()]
-    frames += [setting_headlines(f"B · {name}", levels, by="masks") for name, levels in part_b.items()]
-    return pd.concat(frames, ignore_index=True)
 
 
 def sweep_pivot(sweep: pd.DataFrame, metric: str = "mse") -> pd.DataFrame:
@@ -195,3 +159,59 @@ def levels_table(levels: pd.DataFrame) -> pd.DataFrame:
     cols = ["masks", "occluded", "method", "images", *TABLE_METRICS, *WHOLE_IMAGE_METRICS]
     cols += ["grid"] if "grid" in levels else []
     return levels[cols].rename(columns={**METRIC_LABELS, "occluded": "occluded (measured)"})
+
+
+def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000) -> pd.DataFrame:
+    """Each network against the best classical method (by mean `metric`) of its comparison, on
+    the same images and masks: the mean per-image difference (network minus classical) with a
+    95% bootstrap interval over images and seeds (`stats.paired_bootstrap`) and its verdict:
+    "better"/"worse" only when the interval excludes zero, else "tie (within noise)".
+
+    per_image: rows of `scoring.per_image` with a "comparison" column (e.g. "2.2 · 10×10"); a
+    network run (its "run" column) already compared on the same "setting" (data and masks)
+    in an earlier comparison is not compared again, so a run shared by several studies
+    counts once."""
+    lower = LOWER_IS_BETTER[metric]
+    rows, seen = [], set()
+    for comparison, g in per_image.groupby("comparison", sort=False):
+        classical = g[g.kind == "classical"]
+        means = classical.groupby("method", sort=False)["value"].mean()
+        cls = best(means, metric)
+        cls_values = classical[classical.method == cls].sort_values("image")["value"].to_numpy()
+        for method, net in g[g.kind == "network"].groupby("method", sort=False):
+            setting = net["setting"].iloc[0] if "setting" in net else None
+            runs = frozenset((r, setting) for r in net["run"])
+            if runs & seen:
+                continue
+            seen |= runs
+            wide = net.pivot_table(index="seed", columns="image", values="value").sort_index(axis=1)
+            n = min(wide.shape[1], len(cls_values))
+            net_values = wide.to_numpy()[:, :n]
+            diff, low, high = paired_bootstrap(net_values - cls_values[:n], n_boot=n_boot)
+            rows.append({"comparison": comparison, "network": method, "classical": cls,
+                         "metric": METRIC_LABELS[metric], "network mean": net_values.mean(),
+                         "classical mean": cls_values[:n].mean(), "difference": diff,
+                         "low": low, "high": high, "verdict": paired_verdict(low, high, lower),
+                         "seeds": len(wide), "images": n,
+                         "training s": net["train_seconds"].groupby(net["seed"]).first().mean()})
+    return pd.DataFrame(rows)
+
+
+def verdict_counts(paired: pd.DataFrame) -> dict[str, int]:
+    """{"better": k, "worse": l, "tie (within noise)": m} over the rows of `paired_comparisons`."""
+    counts = paired["verdict"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in ("better", "worse", TIE)}
+
+
+def paired_view(paired: pd.DataFrame) -> pd.DataFrame:
+    """`paired_comparisons` rows as shown (8 columns, fits 1024 px): comparison, network,
+    best classical method, the two means, the difference with its interval, the verdict and
+    the network's training seconds."""
+    metric = paired.metric.iloc[0]
+    return pd.DataFrame({
+        "comparison": paired.comparison, "network": paired.network,
+        "best classical": paired.classical, f"network {metric}": paired["network mean"],
+        f"classical {metric}": paired["classical mean"],
+        "difference [95% interval]": [f"{r.difference:+.3g} [{r.low:+.3g}, {r.high:+.3g}]"
+                                      for r in paired.itertuples()],
+        "verdict": paired.verdict, "training s": paired["training s"]})

@@ -56,7 +56,7 @@ def test_versus_baselines_one_block_per_setting() -> None:
     long = pd.DataFrame(seeded("a", [1.0], "s1") + [classical("fill", 2.0, "s1")]
                         + seeded("b", [1.0], "s2") + [classical("fill", 0.5, "s2")])
     text = prose.versus_baselines(long)
-    assert text.count("**Against classical inpainting (") == 2
+    assert text.count("<b>Against classical inpainting (") == 2 and text.count("</details>") == 2
     assert "(s1)" in text and "(s2)" in text
 
 
@@ -86,16 +86,12 @@ def test_no_sentence_prints_a_python_boolean() -> None:
     sweep, per_image = sweep_frames([[1, 2, 3]])
     levels = long.rename(columns={"setting": "masks"}).assign(occluded=0.3)
     texts = [prose.ranking(long), prose.versus_baselines(long), prose.mask_sweep(sweep, per_image),
-             prose.occlusion_levels(levels, "pets"), prose.sweep_paragraph((sweep, per_image)),
-             prose.sets_against_classical({"pets": levels}), prose.studies_against_classical({"A": long})]
+             prose.occlusion_levels(levels, "pets"), prose.sweep_sentence(sweep)]
     for text in texts:
         assert "True" not in text and "False" not in text
 
 
-def test_headline_and_scope() -> None:
-    table = pd.DataFrame({"winner": ["network", "classical", "classical"]})
-    assert prose.headline(table).startswith("The best trained network beats the best classical "
-                                            "method in **1 of 3**")
+def test_verdict_scope() -> None:
     assert prose.verdict_scope("full", "x") == ""
     assert "`quick` profile (20 epochs)" in prose.verdict_scope("quick", "20 epochs")
 
@@ -105,7 +101,8 @@ def test_provenance_banners_and_seed_counts() -> None:
              "image_size": 32, "epochs": (1, 2), "batch_size": 4, "seeds": {"a": 3, "b": 1},
              "mask_seed": 1234, "device": "cpu", "precision": "fp32", "random_vgg": True}
     text = prose.provenance(facts)
-    assert "SMOKE PROFILE" in text and "RANDOMLY INITIALISED VGG-16" in text
+    assert "generated shapes (smoke), random VGG-16 perceptual loss, see the warning" in text
+    assert "RANDOMLY" not in text  # the report's warning, once at its top
     assert "train 10, test 5; 32x32 px" in text and "a: 3 seeds, b: 1 seed" in text
     real = prose.provenance({**facts, "dataset": "CIFAR-10", "random_vgg": False, "seeds": {"a": 1}})
     assert "⚠" not in real and "1 seed per run" in real
@@ -146,3 +143,47 @@ def test_list_items_named_after_runs_stay_one_level() -> None:
     text = "Each change:\n- + mask channel: better\n- best combination: better\n  - - nested: kept"
     assert one_level_items(text) == ("Each change:\n- \\+ mask channel: better\n- best combination: better"
                                      "\n  - \\- nested: kept")
+
+
+def test_findings_count_comparisons_and_link_every_claim() -> None:
+    paired = pd.DataFrame({
+        "part": ["A", "A", "A", "B"], "section": ["s"] * 4,
+        "comparison": ["2.2 · 10x10", "2.2 · 10x10", "fixes · 10x10", "pets · 150"],
+        "network": ["Adam", "SGD", "+ residual", "ViT"], "classical": ["biharmonic"] * 4,
+        "metric": ["hole MSE"] * 3 + ["hole MAE"], "network mean": [0.03, 0.05, 0.018, 0.1],
+        "classical mean": [0.02, 0.02, 0.02, 0.08], "difference": [0.01, 0.03, -0.002, 0.02],
+        "low": [0.008, 0.02, -0.003, -0.01], "high": [0.012, 0.04, -0.001, 0.05],
+        "verdict": ["worse", "worse", "better", "tie (within noise)"], "seeds": [1, 1, 3, 1],
+        "images": [100] * 4, "training s": [10.0, 10.0, 30.0, 60.0]})
+    scorecard = pd.DataFrame({
+        "section": ["2.2 Optimizers", "2.2 Optimizers", "2.4 Masking"],
+        "notebook": ["a2_optimizers", "a2_optimizers", "a4_masking"], "run": ["Adam", "SGD", "x"],
+        "quantity": ["test MSE"] * 3, "study": [0.01, 0.02, 0.005],
+        "ours (quick)": [0.02, 0.2, 0.01], "ours / study": [2.0, 10.0, 2.0],
+        "full profile": ["not measured in this checkout"] * 3,
+        "study's claim holds": ["ordering of test MSE holds"] * 2
+        + ["ordering of test MSE does not hold"]})
+    text = prose.findings(paired, scorecard, "quick", "reduced", "c1_conclusions.yaml",
+                          "grows", "a5_mask_sweep.yaml")
+    bullets = [line for line in text.splitlines() if line.startswith("- ")]
+    assert text.startswith("## Findings") and 4 <= len(bullets) <= 8
+    part_a = next(b for b in bullets if "Part A" in b)
+    assert "better in **1**, worse in **2**, and tied within noise in **0**" in part_a
+    assert "**+ residual**" in part_a and "-0.002 (95% interval -0.003 to -0.001)" in part_a
+    assert "tied within noise in **1**" in next(b for b in bullets if "Part B" in b)
+    orderings = next(b for b in bullets if "orderings" in b or "ordering" in b)
+    assert "holds in [2.2 Optimizers](#notebook-a2-optimizers)" in orderings
+    assert "does **not** hold in [2.4 Masking](#notebook-a4-masking)" in orderings
+    assert "2.0x to 10.0x the study's" in text and "nothing here is measured at the study's" in text
+    assert "(#notebook-c1-conclusions)" in part_a
+
+
+def test_model_comparison_names_ours_beside_the_study_s() -> None:
+    settings = [{"setting": "data.image_size", "base value": 224, "value": 64},
+                {"setting": "runs.vit.model.patch_size", "base value": 16, "value": 8}]
+    text = prose.model_comparison(settings, {"px": 64, "patch": 8, "dim": 256}, 909_000, 8_671_744,
+                                  "quick")
+    assert text.startswith("**Our ViT** (profile `quick`): 64 px, patch 8, dim 256, 909,000 par")
+    assert "**the study's**: 224 px, patch 16, dim 256, 8,671,744 parameters" in text
+    assert prose.phase_heading("Phase 2: Ramp (epochs 21-40)", (2, 3)) == \
+        "Phase 2: Ramp (study: epochs 21-40; here: 2-3)"

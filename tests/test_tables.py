@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from inpaint_lib import tables
-from inpaint_lib.metrics import TABLE_METRICS
 from inpaint_lib.schema import DataConfig, Reference, RunConfig
 
 
@@ -51,25 +50,6 @@ def test_seed_noise_pools_networks_with_several_seeds() -> None:
     sd, df = tables.seed_noise(long_table())
     assert (sd, df) == (pytest.approx(1.0), 2)
     assert math.isnan(tables.seed_noise(long_table().query("method != 'A'"))[0])
-
-
-def test_headline_picks_best_of_each_side_per_metric() -> None:
-    nets, classical = tables.split_methods(long_table())
-    head = tables.headline("A · test", nets, classical).set_index("metric")
-    mse = head.loc["MSE (raw prediction, whole image)"]
-    assert (mse["best network"], mse["best classical"], mse.winner) == ("A", "fill", "classical")
-    assert mse["network vs classical"] == "+33%"  # 2.0 vs 1.5
-    psnr = head.loc["hole PSNR (dB)"]  # higher is better: B 22 dB beats fill 21 dB
-    assert (psnr["best network"], psnr.winner, psnr["network vs classical"]) == ("B", "network", "+1.00 dB")
-    assert len(head) == len(TABLE_METRICS)
-
-
-def test_conclusion_headlines_label_every_comparison() -> None:
-    levels = long_table().rename(columns={"setting": "masks"})
-    head = tables.conclusion_headlines({"2.2 Optimizers": long_table()}, {"held-out pets": levels})
-    assert set(head.comparison) == {"A · 2.2 Optimizers · 1 × 10×10 px",
-                                    "B · held-out pets · 1 × 10×10 px"}
-    assert len(head) == 2 * len(TABLE_METRICS)
 
 
 def test_latent_sizes_follow_the_image_size() -> None:

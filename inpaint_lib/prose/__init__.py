@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from .common import count_of, plural, provenance, settings_block
 from .conclusions import (
-    headline,
-    sets_against_classical,
-    studies_against_classical,
-    sweep_paragraph,
+    findings,
+    link,
+    paired_part,
+    sweep_sentence,
     verdict_scope,
 )
 from .part_a import (
@@ -36,8 +36,10 @@ from .part_b import (
     classical_methods,
     dataset_line,
     deferred,
+    model_comparison,
     occlusion_levels,
     phase_figure_title,
+    phase_heading,
     phase_loss_title,
     phase_progress,
     shift_between_sets,
@@ -48,10 +50,11 @@ from .part_b import (
 
 __all__ = [
     "ablation", "classical_methods", "compare_to_best", "count_of", "dataset_line", "deferred",
-    "final_epoch", "generalisation_gaps", "headline", "mask_sweep", "more_context",
-    "noise_verdict", "occlusion_levels", "parameter_count", "phase_figure_title",
+    "final_epoch", "findings", "generalisation_gaps", "link", "mask_sweep",
+    "model_comparison", "more_context",
+    "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title", "phase_heading",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
-    "sets_against_classical", "settings_block", "shift_between_sets", "studies_against_classical",
-    "study_caption", "sweep_paragraph", "variants", "verdict_scope", "versus_baselines",
+    "settings_block", "shift_between_sets", "studies_against_classical",
+    "study_caption", "sweep_sentence", "variants", "verdict_scope", "versus_baselines",
     "vit_parameters",
 ]

@@ -18,33 +18,35 @@ def count_of(k: int, n: int, what: str) -> str:
     return f"none of the {n} {what}" if k == 0 else f"{k} of {n} {what}"
 
 
-def provenance(facts: Mapping[str, Any]) -> str:
-    """Warning banners and the provenance line of a notebook (`Study.facts`)."""
+def provenance(facts: Mapping[str, Any], section: str = "") -> str:
+    """The provenance line of a notebook (`Study.facts`). The smoke-profile and random-VGG
+    warnings are the report's, once at its top (`report._header`); the line only flags them."""
     out = []
-    if "synthetic" in facts["dataset"]:
-        out.append("<div class='warn'>⚠ SMOKE PROFILE: generated shapes, not real images. "
-                   "Numbers below only check the pipeline.</div>")
-    if facts.get("random_vgg"):
-        out.append("<div class='warn'>⚠ The perceptual loss here uses a RANDOMLY INITIALISED VGG-16 "
-                   "(pretrained ImageNet weights were not available): not the study's loss.</div>")
+    flags = [w for w, on in (("generated shapes (smoke)", "synthetic" in facts["dataset"]),
+                             ("random VGG-16 perceptual loss", facts.get("random_vgg")))
+             if on]
     sizes = ", ".join(f"{k} {v:,}" for k, v in facts["sizes"].items() if v)
     counts = sorted(set(facts["seeds"].values()))
     seeds = (plural(counts[0], "seed") + " per run" if len(counts) == 1 else
              ", ".join(f"{name}: {plural(n, 'seed')}" for name, n in facts["seeds"].items()))
     first, last = facts["epochs"]
     side = facts["image_size"]
-    out.append(f"**Provenance.** profile `{facts['profile']}` · dataset **{facts['dataset']}** "
+    out.append(f"**Provenance{' of ' + section if section else ''}.** profile `{facts['profile']}` · dataset **{facts['dataset']}** "
                f"({sizes}; {side}x{side} px) · epochs {first}-{last} · batch {facts['batch_size']} · "
                f"{seeds} · test masks seed {facts['mask_seed']} · device `{facts['device']}`, "
-               f"training in {facts['precision']}")
+               f"training in {facts['precision']}"
+               + (f" · ⚠ {', '.join(flags)}, see the warning at the top" if flags else ""))
     return "\n\n".join(out)
 
 
-def settings_block(rows: list[dict[str, Any]], source: str, profile: str, effective_yaml: str) -> str:
-    """A collapsible block: each setting that differs from the study's base and what set it
-    (the params file, the profile, INPAINT_OVERRIDES, a rescaling), then the full params."""
-    lines = [(f"<details><summary>Settings: what differs from the study's base and why "
-              f"({source}, profile {profile})</summary>\n")]
+def settings_block(rows: list[dict[str, Any]], source: str, profile: str, effective_yaml: str,
+                   provenance: str = "") -> str:
+    """A collapsible block: the `provenance` line, each setting that differs from the study's
+    base and what set it (the params file, the profile, INPAINT_OVERRIDES, a rescaling), then
+    the full params."""
+    lines = [(f"<details><summary>Provenance and settings: what ran, what differs from the "
+              f"study's base and why ({source}, profile {profile})</summary>\n")]
+    lines += [provenance, ""] if provenance else []
     if rows:
         lines += ["| setting | base value | here | set by |", "|---|---|---|---|"]
         lines += [f"| `{r['setting']}` | {_cell(r['base value'])} | {_cell(r['value'])} | {r['set by']} |"

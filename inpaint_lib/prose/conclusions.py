@@ -3,12 +3,10 @@ methods, the mask sweep, the headline count and what the verdict is about."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pandas as pd
 
-from .part_a import mask_sweep, versus_baselines
-from .part_b import occlusion_levels
+from ..tables import beats
+from .common import plural
 
 
 def verdict_scope(profile: str, description: str) -> str:
@@ -21,25 +19,113 @@ def verdict_scope(profile: str, description: str) -> str:
             "`make report PROFILE=full` trains those.")
 
 
-def studies_against_classical(part_a: Mapping[str, pd.DataFrame]) -> str:
-    """`versus_baselines` for each study: {title: long results table}."""
-    return "\n\n".join(f"**{title}**\n" + versus_baselines(long) for title, long in part_a.items())
+
+# The scale each part's metrics are computed on (images as the networks see them).
+SCALE = {"A": "on the [-1, 1] pixel scale", "B": "on the [0, 1] pixel scale"}
+PART_NAME = {"A": "Part A (the CAE on CIFAR-10)", "B": "Part B (the ViT on pets and ships)"}
 
 
-def sweep_paragraph(sweep: tuple[pd.DataFrame, pd.DataFrame] | None) -> str:
-    """`mask_sweep` for the conclusions ('' when no sweep was run)."""
-    return "" if sweep is None else "**Test-time mask sweep.** " + mask_sweep(*sweep)
+def link(text: str, notebook: str) -> str:
+    """A Markdown link to where a notebook starts in the report (`report.notebook_anchor`;
+    `notebook`: its file stem or params file name)."""
+    from ..report import notebook_anchor
+
+    return f"[{text}](#{notebook_anchor(notebook)})"
 
 
-def sets_against_classical(part_b: Mapping[str, pd.DataFrame], network: str = "ViT") -> str:
-    """`occlusion_levels` for each test set: {set name: levels table}."""
-    return "\n\n".join(occlusion_levels(levels, f"{network} on {name}")
-                        for name, levels in part_b.items())
+def _interval(r: pd.Series) -> str:
+    return f"{r.difference:+.3g} (95% interval {r.low:+.3g} to {r.high:+.3g})"
 
 
-def headline(table: pd.DataFrame) -> str:
-    """How many (comparison, metric) pairs of `tables.headline` rows the network wins."""
-    wins = int((table.winner == "network").sum())
-    return (f"The best trained network beats the best classical method in **{wins} of "
-            f"{len(table)}** (comparison, metric) pairs; the classical method wins "
-            f"**{len(table) - wins}**.")
+def paired_part(paired: pd.DataFrame, part: str) -> str:
+    """One sentence: how many of a part's comparisons the networks win, lose and tie on the
+    paired test, and the largest win (or the smallest loss)."""
+    from ..tables import verdict_counts
+
+    p = paired[paired.part == part]
+    if p.empty:
+        return ""
+    c = verdict_counts(p)
+    metric = p.metric.iloc[0]
+    # the network with the most negative difference in "better" terms: lower-is-better metrics
+    # here (hole MSE, hole MAE), so the smallest difference is the best network
+    top = p.loc[p.difference.idxmin()]
+    pct = 100 * top.difference / top["classical mean"]
+    what = ("the best" if top.verdict == "better" else "even the closest")
+    return (f"**{PART_NAME[part]}:** of {plural(len(p), 'comparison')} of a trained network with "
+            f"the best classical method on the same images and masks, the network is better in "
+            f"**{c['better']}**, worse in **{c['worse']}**, and tied within noise in "
+            f"**{c['tie (within noise)']}** ({metric} {SCALE[part]}; per-image differences, "
+            f"95% bootstrap interval over images and seeds). {what.capitalize()}, "
+            f"**{top.network}** ({top.comparison}), differs from {top.classical} by "
+            f"{_interval(top)}, {pct:+.0f}%, after {top['training s']:,.0f} s of training.")
+
+
+def _orderings(scorecard: pd.DataFrame) -> str:
+    rows = scorecard[scorecard["study's claim holds"].str.startswith("ordering")]
+    by = rows.groupby(["section", "notebook"], sort=False)["study's claim holds"].first()
+    holds = [link(s, nb) for (s, nb), v in by.items() if v.endswith(" holds")]
+    fails = [link(s, nb) for (s, nb), v in by.items() if not v.endswith(" holds")]
+    parts = []
+    if holds:
+        parts.append("holds in " + ", ".join(holds))
+    if fails:
+        parts.append("does **not** hold in " + ", ".join(fails))
+    return ("**The study's claims:** its ordering of runs by test MSE " + "; it ".join(parts)
+            + " (same runs, our reduced profile).") if parts else ""
+
+
+def _distance(scorecard: pd.DataFrame, profile: str, conclusions: str) -> str:
+    mse = scorecard[scorecard.quantity == "test MSE"]
+    if mse.empty:
+        return ""
+    ours = f"ours ({profile})"
+    first = mse.iloc[0]
+    worst = mse.loc[mse["ours / study"].idxmax()]
+    return (f"**How far from the study:** our test MSE is {mse['ours / study'].min():.1f}x to "
+            f"{mse['ours / study'].max():.1f}x the study's: {first.run} {first[ours]:.4f} against "
+            f"{first.study:.4f} ({first['ours / study']:.1f}x), {worst.run} "
+            f"{worst[ours]:.4f} against {worst.study:.4f} ({worst['ours / study']:.1f}x); "
+            f"see the {link('scorecard', conclusions)}.")
+
+
+def sweep_sentence(sweep: pd.DataFrame) -> str:
+    """The mask sweep in one sentence: the network's whole-image MSE at the fewest and most
+    masks, and at how many counts the best classical method beats it."""
+    net = sweep[sweep.kind == "network"].sort_values("masks")
+    first, last = net.iloc[0], net.iloc[-1]
+    lost = sum(not beats(g[g.kind == "network"].mse.iloc[0], g[g.kind == "classical"].mse.min(),
+                         "mse") for _, g in sweep.groupby("masks"))
+    grows = last.mse > first.mse
+    return (f"the CAE's whole-image test MSE goes from {first.mse:.4g} with 1 mask "
+            f"({first.occluded:.1%} occluded) to {last.mse:.4g} with {int(last.masks)} "
+            f"({last.occluded:.1%}), {last.mse / first.mse:.1f}x: "
+            + ("it grows with the masks, as the study found" if grows else
+               "it does **not** grow, unlike the study's")
+            + f"; the best classical method beats it at {lost} of {len(net)} mask counts")
+
+
+def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, description: str,
+             conclusions: str, sweep: str = "", sweep_notebook: str = "") -> str:
+    """The report's opening: at most 8 one-sentence bullets, each with its number and a link
+    to the notebook that shows it (`conclusions`, `sweep_notebook`: params file names; written
+    by the conclusions notebook, placed by the report before the contents)."""
+    full = scorecard["full profile"].map(lambda v: not isinstance(v, str)).sum() if len(
+        scorecard) else 0
+    bullets = [
+        (f"**What ran:** the `{profile}` profile ({description})." if profile != "full" else
+         "**What ran:** the `full` profile, the study's own settings."),
+        _orderings(scorecard),
+        _distance(scorecard, profile, conclusions),
+        f"**Mask sweep:** {sweep} ({link('section', sweep_notebook)})." if sweep else "",
+        paired_part(paired, "A") + " " + link("Details", conclusions) + ".",
+        paired_part(paired, "B") + " " + link("Details", conclusions) + "."
+        if (paired.part == "B").any() else "",
+        (f"**At the study's scale:** {plural(int(full), 'number')} of the scorecard measured with "
+         "the `full` profile." if full else
+         "**At the study's scale:** nothing here is measured at the study's own scale (no "
+         "full-profile score files under `results/full*/` in this checkout); "
+         "`make report PROFILE=full` trains it."),
+    ]
+    return "\n".join(["## Findings", "", *[f"- {b}" for b in bullets if b.strip()]])
+

@@ -5,6 +5,7 @@ profile."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,40 @@ from ..metrics import METRIC_LABELS
 from ..schema import Reference, RunConfig
 from ..stats import mean_ci
 from ..tables import beats, best, gap, split_methods
-from .part_a import compare_to_best
+from .part_a import best_network_wins, compare_to_best
+
+MODEL_SETTINGS = {"px": "data.image_size", "patch": "model.patch_size", "dim": "model.dim",
+                  "depth": "model.depth", "heads": "model.heads"}
+
+
+def model_comparison(settings: list[dict[str, Any]], ours: Mapping[str, Any], parameters: int,
+                     study_parameters: int | None, profile: str) -> str:
+    """'Our ViT (profile quick): 64 px, patch 8, ..., 909,123 parameters; the study's: 224 px,
+    patch 16, ...': `ours` {label of `MODEL_SETTINGS`: value}; the study's values are the base
+    values of the settings the profile changed (`Study.settings`), else ours."""
+    def base(label: str) -> Any:
+        key = MODEL_SETTINGS[label]
+        row = next((r for r in settings if r["setting"] == key or r["setting"].endswith("." + key)),
+                   None)
+        return row["base value"] if row else ours[label]
+
+    def line(values: Mapping[str, Any], n: int | None) -> str:
+        parts = [f"{values['px']} px"] + [f"{k} {values[k]}" for k in values if k != "px"]
+        return ", ".join(parts) + (f", {n:,} parameters" if n else "")
+
+    theirs = {label: base(label) for label in ours}
+    if theirs == dict(ours):
+        return f"**Our ViT is the study's:** {line(ours, parameters)}."
+    return (f"**Our ViT** (profile `{profile}`): {line(ours, parameters)}; **the study's**: "
+            f"{line(theirs, study_parameters)}. Every Part B number below is of our ViT.")
+
+
+def phase_heading(title: str, epochs: tuple[int, int]) -> str:
+    """A phase's heading with the study's epochs and the epochs trained here:
+    'Phase 1: Foundation (epochs 1-20)' -> 'Phase 1: Foundation (study: epochs 1-20; here: 1-1)'."""
+    here = f"here: {epochs[0]}-{epochs[1]}"
+    out, n = re.subn(r"\(epochs ([^)]*)\)", lambda m: f"(study: epochs {m.group(1)}; {here})", title)
+    return out if n else f"{title} ({here})"
 
 
 def phase_loss_title(phase: int) -> str:
@@ -65,8 +99,10 @@ def occlusion_levels(levels: pd.DataFrame, label: str) -> str:
     lines = [f"**{label}**"]
     for level, g in levels.groupby("masks", sort=False):
         nets, classical = split_methods(g)
-        lines.append(f"\n*{level} ({g.occluded.iloc[0]:.0%} occluded)*\n")
+        lines.append(f"\n<details><summary><em>{level} ({g.occluded.iloc[0]:.0%} occluded)</em>: "
+                     f"{best_network_wins(nets, classical)}</summary>\n")
         lines += [f"- {line}" for line in compare_to_best(nets, classical)]
+        lines.append("\n</details>")
     return "\n".join(lines)
 
 
@@ -90,7 +126,8 @@ def variants(levels: pd.DataFrame, reference: str, weightings: list[str], label:
                      f"SSIM {nets.loc[top, 'ssim']:.4f} against {scls}'s {classical.loc[scls, 'ssim']:.4f} "
                      f"({'better' if beats(nets.loc[top, 'ssim'], classical.loc[scls, 'ssim'], 'ssim') else '**worse**'})"
                      f"{grid_note}.")
-    lines.append(f"\n*Automatic weighting in one run against {reference} (hole MAE, equal epochs):*")
+    lines.append(f"\n*{label}, automatic weighting in one run against {reference} (hole MAE, "
+                 "equal epochs):*")
     for name in weightings:
         verdicts = []
         for level, g in levels.groupby("masks", sort=False):

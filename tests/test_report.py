@@ -1,0 +1,35 @@
+"""The report's page: heading ids that survive any punctuation, and contents built from them."""
+
+from __future__ import annotations
+
+import re
+
+from inpaint_lib.report import TOC_MARK, anchor, link_headings, notebook_anchor
+
+
+def test_anchor_survives_apostrophes_percent_and_unicode() -> None:
+    assert anchor("Beyond the study: the CAE's fixes, one change at a time") == \
+        "beyond-the-study-the-cae-s-fixes-one-change-at-a-time"
+    assert anchor("Phase 6: Pushing to ~48% occlusion (epochs 271-350)") == \
+        "phase-6-pushing-to-48-occlusion-epochs-271-350"
+    assert anchor("Part B · Vision Transformer") == "part-b-vision-transformer"
+    assert anchor("4.1 Higher resolution: the same CAE at 96×96") == \
+        "4-1-higher-resolution-the-same-cae-at-96-96"
+    assert notebook_anchor("a5_mask_sweep.yaml") == notebook_anchor("a5_mask_sweep") == \
+        "notebook-a5-mask-sweep"
+
+
+def test_link_headings_gives_unique_ids_and_contents_that_resolve() -> None:
+    page = ("<body><h1 id=\"x\">Title<a class=\"anchor-link\" href=\"#x\">¶</a></h1>"
+            f"<p>{TOC_MARK}</p>"
+            "<h2 id=\"the-CAE's\">the CAE&#39;s fixes</h2><h2>~48% occlusion</h2>"
+            "<h2>~48% occlusion</h2><h3>Detail</h3></body>")
+    out = link_headings(page)
+    ids = re.findall(r"\bid=\"([^\"]+)\"", out)
+    assert ids == ["title", "the-cae-s-fixes", "48-occlusion", "48-occlusion-2", "detail"]
+    links = re.findall(r"href=['\"]#([^'\"]+)['\"]", out)
+    assert set(links) - {"contents"} <= set(ids)
+    toc = out[out.index("<div class='toc'>"):out.index("</div>")]
+    assert "#48-occlusion-2" in toc and "#detail" not in toc  # levels 1-2 only
+    assert "#title" not in toc  # the page's own title
+    assert TOC_MARK not in out and "class='totop'" in out

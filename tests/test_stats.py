@@ -1,0 +1,107 @@
+"""The paired test: per-image differences on the same images and masks, a bootstrap interval
+over images (and seeds), and a verdict only where the interval excludes zero."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inpaint_lib import stats, tables
+
+
+def test_bootstrap_interval_covers_the_mean_and_shrinks_with_more_images() -> None:
+    rng = np.random.default_rng(1)
+    small = rng.normal(0.5, 1.0, 20)
+    large = rng.normal(0.5, 1.0, 2000)
+    m_s, lo_s, hi_s = stats.paired_bootstrap(small)
+    m_l, lo_l, hi_l = stats.paired_bootstrap(large)
+    assert lo_s < m_s < hi_s and lo_l < m_l < hi_l
+    assert m_l == pytest.approx(large.mean())
+    assert hi_l - lo_l < (hi_s - lo_s) / 5  # about 1/sqrt(100)
+    assert lo_l > 0  # 2000 images of a 0.5 shift: clearly nonzero
+
+
+def test_bootstrap_over_seeds_widens_the_interval_when_seeds_disagree() -> None:
+    rng = np.random.default_rng(2)
+    images = rng.normal(0.0, 0.1, 500)
+    agree = np.stack([images + 1.0, images + 1.0, images + 1.0])
+    disagree = np.stack([images - 2.0, images + 1.0, images + 4.0])  # same mean, seeds spread
+    _, lo_a, hi_a = stats.paired_bootstrap(agree)
+    _, lo_d, hi_d = stats.paired_bootstrap(disagree)
+    assert hi_d - lo_d > 10 * (hi_a - lo_a)
+    assert lo_a > 0 and lo_d < 0  # one seed's worth of evidence cannot settle a 3-seed spread
+
+
+@pytest.mark.parametrize(("low", "high", "lower_is_better", "expected"), [
+    (-0.3, -0.1, True, "better"), (0.1, 0.3, True, "worse"), (-0.1, 0.2, True, stats.TIE),
+    (0.1, 0.3, False, "better"), (-0.3, -0.1, False, "worse"), (-0.2, 0.1, False, stats.TIE)])
+def test_verdict_only_when_the_interval_excludes_zero(low, high, lower_is_better, expected) -> None:
+    assert stats.paired_verdict(low, high, lower_is_better) == expected
+
+
+def _frame(comparison: str, net: dict[str, list[np.ndarray]], classical: dict[str, np.ndarray],
+           run_prefix: str = "") -> pd.DataFrame:
+    blocks = []
+    for name, seeds in net.items():
+        for s, values in enumerate(seeds):
+            blocks.append(pd.DataFrame({"comparison": comparison, "method": name, "kind": "network",
+                                        "image": range(len(values)), "value": values, "seed": s,
+                                        "run": f"{run_prefix}{name}-{s}", "train_seconds": 10.0}))
+    for name, values in classical.items():
+        blocks.append(pd.DataFrame({"comparison": comparison, "method": name, "kind": "classical",
+                                    "image": range(len(values)), "value": values, "seed": -1,
+                                    "run": name, "train_seconds": 0.0}))
+    return pd.concat(blocks, ignore_index=True)
+
+
+def test_paired_comparisons_pin_better_worse_and_tie() -> None:
+    rng = np.random.default_rng(0)
+    hard = rng.uniform(0.0, 1.0, 400)  # per-image difficulty, shared by every method
+    noise = rng.normal(0.0, 0.001, 400)
+    frame = _frame("A", {
+        "good": [hard * 0.8, hard * 0.8 + noise],  # 20% lower hole MSE on every image
+        "bad": [hard * 1.2],
+        # as good as the classical method on average; per image it differs by +-0.05
+        "same": [hard + rng.choice([-0.05, 0.05], 400)],
+    }, {"fill": hard, "worse fill": hard * 3})
+    out = tables.paired_comparisons(frame, "hole_mse").set_index("network")
+    assert set(out["classical"]) == {"fill"}  # the best classical method, by mean
+    assert out.loc["good", "verdict"] == "better" and out.loc["good", "seeds"] == 2
+    assert out.loc["bad", "verdict"] == "worse"
+    assert out.loc["same", "verdict"] == stats.TIE
+    assert out.loc["good", "high"] < 0 < out.loc["bad", "low"]
+    assert tables.verdict_counts(out.reset_index()) == {"better": 1, "worse": 1, stats.TIE: 1}
+
+    # higher is better (PSNR): a larger value wins
+    psnr = tables.paired_comparisons(_frame("B", {"net": [hard + 1.0]}, {"fill": hard}), "hole_psnr")
+    assert psnr["verdict"].tolist() == ["better"]
+
+
+def test_a_run_in_several_studies_counts_once_and_slow_methods_pair_on_common_images() -> None:
+    values = np.linspace(1.0, 2.0, 50)
+    one = _frame("2.1", {"baseline": [values * 0.5]}, {"fill": values[:30]})
+    two = _frame("2.2", {"baseline": [values * 0.5], "other": [values * 2]}, {"fill": values[:30]})
+    out = tables.paired_comparisons(pd.concat([one, two], ignore_index=True), "hole_mse")
+    assert out[["comparison", "network"]].values.tolist() == [["2.1", "baseline"], ["2.2", "other"]]
+    assert out["images"].tolist() == [30, 30]  # the classical method scored 30 images only
+    assert out.loc[0, "classical mean"] == pytest.approx(values[:30].mean())
+
+
+def test_forest_figure_one_panel_per_part_coloured_by_verdict() -> None:
+    from inpaint_lib import figures
+
+    paired = pd.DataFrame({
+        "part": ["A", "A", "B"], "comparison": ["2.2 Opt · 10x10", "2.3 Latent · 10x10", "pets · 150"],
+        "network": ["Adam", "16", "ViT"], "metric": ["hole MSE", "hole MSE", "hole MAE"],
+        "classical mean": [2.0, 2.0, 1.0], "difference": [-1.0, 0.5, 0.0],
+        "low": [-1.2, 0.4, -0.1], "high": [-0.8, 0.6, 0.1],
+        "verdict": ["better", "worse", stats.TIE]})
+    fig = figures.paired_forest(paired, "Figure 27. t")
+    a, b = fig.axes
+    assert [a.get_title(), b.get_title()] == ["Part A", "Part B"]
+    assert [t.get_text() for t in a.get_yticklabels()] == ["16 · 2.3 … 10x10", "Adam · 2.2 … 10x10"]
+    points = [line for line in a.lines if line.get_marker() == "o"]
+    assert sorted((p.get_xdata()[0], p.get_color()) for p in points) == [(-50.0, "#1a7f37"),
+                                                                          (25.0, "#cf222e")]
+    assert [p.get_color() for p in b.lines if p.get_marker() == "o"] == ["#888888"]
