@@ -2,7 +2,7 @@
 
 The notebooks in ``results/<profile>/notebooks/`` (executed by papermill, in file
 name order) are merged with nbformat (fresh cell ids) behind a header cell that
-states the profile, datasets, device, git commit and time taken, and a table of
+states the profile, datasets, device, git commit, which code trained the runs, time taken and a table of
 contents; nbconvert renders it once with code hidden. Figures are embedded PNGs.
 The report reads offline: the CDN scripts nbconvert adds (require.js, MathJax)
 are dropped, since the report uses neither widgets nor LaTeX.
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .code_version import training_code
 from .io import atomic_write_json, atomic_write_text, read_json
 from .runs import REPO_ROOT, git_commit, results_root
 
@@ -51,6 +52,23 @@ def _toc(cells: list) -> str:
     return "\n".join(lines + ["</ul>"])
 
 
+def code_provenance(runs: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
+    """Which training code made the runs (a notebook's provenance `runs`): a line naming each
+    code fingerprint with its number of runs, and the runs NOT made by the current code."""
+    current = training_code()
+    by_code: dict[str, list[str]] = {}
+    for run_dir, r in runs.items():
+        by_code.setdefault(r.get("code", "unrecorded"), []).append(run_dir)
+    parts, stale = [], []
+    for code, dirs in sorted(by_code.items(), key=lambda kv: (kv[0] != current, kv[0])):
+        if code == current:
+            parts.append(f"`{code}` (this code) trained {len(dirs)} runs")
+        else:
+            parts.append(f"`{code}` (NOT this code) trained {len(dirs)}: " + ", ".join(sorted(dirs)))
+            stale += dirs
+    return "; ".join(parts) or "-", sorted(stale)
+
+
 def _header(profile: str, notebooks: list[Path]) -> str:
     prov = [read_json(p) for p in sorted(provenance_dir(profile).glob("*.json"))
             if any(p.stem == nb.stem for nb in notebooks)]
@@ -68,7 +86,12 @@ def _header(profile: str, notebooks: list[Path]) -> str:
     smoke = any("synthetic" in d for d in datasets)
     random_vgg = [p.stem for p in sorted(provenance_dir(profile).glob("*.json"))
                   if any(p.stem == nb.stem for nb in notebooks) and read_json(p).get("random_vgg")]
+    code_line, stale = code_provenance(runs)
     lines = ["# Image inpainting with deep learning — reproduction report", ""]
+    if stale:
+        lines.append(f"<div class='warn'>⚠ {len(stale)} runs shown were trained by other code "
+                     "than this commit's (see *Training code* below): re-execute the notebooks "
+                     "(`make report`) to retrain them.</div>\n")
     if smoke:
         lines.append("<div class='warn'>⚠ SMOKE PROFILE: trained and evaluated on generated shapes, "
                      "not real images. Every number here only checks the pipeline.</div>\n")
@@ -82,6 +105,7 @@ def _header(profile: str, notebooks: list[Path]) -> str:
         "- **Datasets:** " + ("; ".join(datasets) or "-"),
         "- **Device:** " + (", ".join(devices) or "-"),
         f"- **Code:** git commit `{git_commit()}`",
+        f"- **Training code** (fingerprint of `inpaint_lib`'s training files): {code_line}",
         (f"- **Time taken:** {exec_s / 60:.1f} min executing {len(notebooks)} notebooks; the "
         f"{len(runs)} training runs they use took {train_s / 60:.1f} min when trained "
         "(cached runs are not retrained)"),
