@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from html import unescape
 from pathlib import Path
 
@@ -42,11 +44,17 @@ def test_every_params_file_has_a_notebook() -> None:
         assert expected in stems, params
 
 
-def _make(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _make_cmd(tmp: Path, *args: str, results: str = "results") -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "INPAINT_CACHE_DIR": str(tmp / "cache"), "INPAINT_DATA_DIR": str(tmp / "data")}
     env.pop("INPAINT_RESULTS_DIR", None)
-    cmd = ["make", "--no-print-directory", f"RESULTS={tmp / 'results'}", f"PY={sys.executable}",
+    env.pop("OMP_NUM_THREADS", None)  # the Makefile divides the cores among its jobs
+    cmd = ["make", "--no-print-directory", f"RESULTS={tmp / results}", f"PY={sys.executable}",
            "ENV=", "PROFILE=smoke", *args]
+    return cmd, env
+
+
+def _make(tmp: Path, *args: str, results: str = "results") -> subprocess.CompletedProcess[str]:
+    cmd, env = _make_cmd(tmp, *args, results=results)
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200, check=False)
 
 
@@ -117,9 +125,60 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     assert changed == {"a2_optimizers.ipynb", "c1_conclusions.ipynb"}
     assert {p: p.stat().st_mtime for p in (res / "runs").glob("*/final.pt")} == runs_before
 
+    _interrupted_parallel_make_resumes_to_the_same_tables(tmp_path)
     _explorer_on_the_smoke_runs(tmp_path)
     _tool_on_the_smoke_runs(tmp_path)
     _publish_the_smoke_report(tmp_path)
+
+
+def _tables(notebook: Path) -> list[str]:
+    """A stored notebook's tables: HTML tables (pandas' random element ids dropped) and the
+    rows of Markdown tables."""
+    cells = json.loads(notebook.read_text())["cells"]
+    outs = [o.get("data", {}) for c in cells for o in c.get("outputs", [])]
+    html = "".join("".join(d.get("text/html", "")) for d in outs)
+    tables = [re.sub(r' id="[^"]*"|T_[0-9a-f]{5}', "", t) for t in re.findall(r"<table.*?</table>", html, re.DOTALL)]
+    md = "".join("".join(d.get("text/markdown", "")) for d in outs)
+    return tables + [line for line in md.splitlines() if line.startswith("|")]
+
+
+def _interrupted_parallel_make_resumes_to_the_same_tables(tmp: Path) -> None:
+    """`make -j2` (two notebooks at once, a thread each), stopped by Ctrl-C while training, then
+    killed (SIGKILL) later, then rerun: no finished run retrains, the interrupted one resumes
+    from its checkpoint, and the tables equal the uninterrupted `make -j1` run's. Four notebooks
+    (nine runs: three CAEs, a ViT chain of three phases) keep it short."""
+    names = ["a2_optimizers", "a3_latent", "b1_phase1", "b2_phase2", "b3_phase3"]
+    res = tmp / "parallel" / "smoke"
+    targets = [str(res / "notebooks" / f"{n}.ipynb") for n in names]
+    finished: dict[Path, float] = {}
+    for sig, after in ((signal.SIGINT, 1), (signal.SIGKILL, 3)):
+        cmd, env = _make_cmd(tmp, "-j2", *targets, results="parallel")
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 600
+        while proc.poll() is None and time.monotonic() < deadline:
+            done = list(res.glob("runs/*/final.pt"))
+            if len(done) >= after and list(res.glob("runs/*/state.pt")):  # one is mid-training
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, f"make ended before it could be interrupted ({sig.name})"
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=120)
+        time.sleep(2)  # a kernel whose papermill died exits within a second (ipykernel's poller)
+        finished = {p: p.stat().st_mtime for p in res.glob("runs/*/final.pt")}
+        assert len(finished) >= after
+    assert not all((res / "notebooks" / f"{n}.ipynb").exists() for n in names)
+    cmd, env = _make_cmd(tmp, "-j2", *targets, results="parallel")
+    again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200, check=False)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    share = max(1, len(os.sched_getaffinity(0)) // 2)  # each of the two jobs: half the cores
+    assert f"{share} threads)" in again.stdout
+    for p, mtime in finished.items():
+        assert p.stat().st_mtime == mtime, f"{p.parent.name} was retrained"
+    assert "resuming" in "".join(p.read_text() for p in res.glob("runs/*/train.log"))
+    reference = tmp / "results" / "smoke" / "notebooks"
+    for n in names:
+        assert _tables(res / "notebooks" / f"{n}.ipynb") == _tables(reference / f"{n}.ipynb"), n
 
 
 def _explorer_on_the_smoke_runs(tmp: Path) -> None:
