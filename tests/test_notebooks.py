@@ -108,6 +108,7 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     assert "SMOKE PROFILE" in html and "RANDOMLY INITIALISED VGG-16" in html
     assert not re.search(r"<script[^>]*src=\"https?://", html), "report must read offline"
     assert "Contents" in html and "git commit" in html
+    assert "(this code) trained" in html and "NOT this code" not in html  # which code made the runs
 
     # conclusions are the last section, computed from the other notebooks' results
     assert html.index("Headline: best network against best classical") > html.index("Figure 26.")
