@@ -69,6 +69,17 @@ def code_provenance(runs: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
     return "; ".join(parts) or "-", sorted(stale)
 
 
+def shared_training_note(runs: dict[str, dict[str, Any]]) -> str:
+    """What the training times include: runs trained beside other notebooks (`make -jN`)."""
+    shared = [r for r in runs.values() if (r.get("parallel_jobs") or 1) > 1]
+    if not shared:
+        return ""
+    jobs = max(r["parallel_jobs"] for r in shared)
+    return (f"; {len(shared)} of them trained beside other notebooks (`make -j{jobs}`, "
+            f"{min(r.get('threads') or 1 for r in shared)}+ threads each), so their times "
+            "include the sharing")
+
+
 def _header(profile: str, notebooks: list[Path]) -> str:
     prov = [read_json(p) for p in sorted(provenance_dir(profile).glob("*.json"))
             if any(p.stem == nb.stem for nb in notebooks)]
@@ -108,7 +119,7 @@ def _header(profile: str, notebooks: list[Path]) -> str:
         f"- **Training code** (fingerprint of `inpaint_lib`'s training files): {code_line}",
         (f"- **Time taken:** {exec_s / 60:.1f} min executing {len(notebooks)} notebooks; the "
         f"{len(runs)} training runs they use took {train_s / 60:.1f} min when trained "
-        "(cached runs are not retrained)"),
+        "(cached runs are not retrained)" + shared_training_note(runs)),
         f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M %Z')}",
         "",
         ("Specification: *Image Inpainting with Deep Learning: Convolutional Autoencoders and "

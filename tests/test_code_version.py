@@ -14,7 +14,7 @@ import torch
 from inpaint_lib import code_version, runs
 from inpaint_lib.evaluate import evaluate
 from inpaint_lib.methods import Method
-from inpaint_lib.report import code_provenance
+from inpaint_lib.report import code_provenance, shared_training_note
 from inpaint_lib.resolve import load_params
 from inpaint_lib.schema import MaskConfig
 
@@ -130,3 +130,9 @@ def test_every_library_file_is_a_notebook_prerequisite() -> None:
     assert len(rules) == len(list((REPO / "params").glob("[abc][0-9]_*.yaml")))
     for rule in rules:
         assert library <= set(rule.split(":", 1)[1].split()), rule[:60]
+
+
+def test_report_says_which_training_times_were_shared() -> None:
+    assert shared_training_note({"a": {"parallel_jobs": 1}, "b": {}}) == ""
+    said = shared_training_note({"a": {"parallel_jobs": 2, "threads": 1}, "b": {"parallel_jobs": 1}})
+    assert "1 of them trained beside other notebooks (`make -j2`, 1+ threads each)" in said
