@@ -91,7 +91,7 @@ $(CONDA_PREFIX)/.inpaint-installed: $(LOCK) pyproject.toml environment.yml
 
 .PHONY: lock
 lock: | $(ENV)
-	$(PY) -m uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	$(PY) -m uv pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 --annotation-style line \
 	  --upgrade -o $(LOCK)
 
