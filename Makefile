@@ -25,7 +25,9 @@ RESULTS ?= results
 export INPAINT_RESULTS_DIR := $(abspath $(RESULTS))
 RES := $(RESULTS)/$(PROFILE)
 NB_OUT := $(RES)/notebooks
-LIB := $(wildcard inpaint_lib/*.py inpaint_lib/prose/*.py inpaint_lib/schema/*.py)
+# every library file, in any subpackage: a notebook re-executes on any library edit (cheap: the
+# run and evaluation caches are keyed by the code that shapes them, inpaint_lib/code_version.py)
+LIB := $(sort $(shell find inpaint_lib -name '*.py' -not -path '*/__pycache__/*'))
 PROFILE_FILE := params/profiles/$(PROFILE).yaml
 PARAMS := $(filter-out params/cae.yaml params/vit.yaml,$(wildcard params/*.yaml))
 PART_A := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/a[0-9]_*.yaml))
@@ -35,6 +37,13 @@ SUMMARY := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/c[0-9]_*
 NOTEBOOKS := $(PART_A) $(PHASES) $(PART_B) $(SUMMARY)
 COMMON := $(PROFILE_FILE) $(LIB)
 
+# Under `make -jN` each notebook gets cores/N threads (torch otherwise takes every core in each
+# process, and N processes fight over them); an OMP_NUM_THREADS in the environment wins. Read in
+# the recipe: make 4.3 sets MAKEFLAGS's -jN only then. Each run records its threads and jobs.
+CORES := $(shell nproc 2>/dev/null || echo 1)
+JOBS = $(if $(filter -j,$(MAKEFLAGS)),$(CORES),$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1))
+THREADS = $(shell echo $$(( $(CORES) / $(JOBS) > 0 ? $(CORES) / $(JOBS) : 1 )))
+
 # papermill to a temp file, renamed only on success (a failed notebook never looks up to date).
 # The terminal shows each notebook as it starts, every training epoch with its run and an ETA
 # (inpaint_lib/progress.py writes them to the kernel's inherited stderr, not into the notebook)
@@ -43,8 +52,9 @@ COMMON := $(PROFILE_FILE) $(LIB)
 # and the KeyboardInterrupt it sometimes logs when papermill shuts it down after the last cell.
 define papermill
 	@mkdir -p $(@D)
-	@echo "== $*: executing $(1) with $(2) (profile $(PROFILE))"
+	@echo "== $*: executing $(1) with $(2) (profile $(PROFILE), $${OMP_NUM_THREADS:-$(THREADS)} threads)"
 	@t0=$$(date +%s); \
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(THREADS)} INPAINT_JOBS=$(JOBS) \
 	$(PY) -m papermill --cwd . -k python3 --log-level WARNING --no-progress-bar \
 	  -p params_file $(2) -p profile $(PROFILE) $(1) $@.tmp.ipynb 2>&1 \
 	  | { grep -v --line-buffered -e 'running over TCP without encryption' \
@@ -64,15 +74,27 @@ help:
 	@echo "make validate | clean | bench | shared-data SHARED=../shared/data"
 	@echo "make gpu-partb                             prepare .gpu/ for Part B on one GPU, print the run"
 
+# The environment is installed from requirements.lock: every dependency, direct and transitive,
+# at one version with its hashes (pip refuses anything else), then the project itself without
+# dependencies. `make lock` re-resolves pyproject.toml's dependencies into the lock (Linux
+# x86_64, Python 3.11); commit both. Hash-checked, so the same commit installs the same bytes.
+LOCK := requirements.lock
 env: $(ENV)
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: $(LOCK) pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
-$(CONDA_PREFIX)/.inpaint-installed: pyproject.toml environment.yml
-	python -m pip install --quiet -e '.[dev]'
+$(CONDA_PREFIX)/.inpaint-installed: $(LOCK) pyproject.toml environment.yml
+	python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+.PHONY: lock
+lock: | $(ENV)
+	$(PY) -m uv pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --annotation-style line \
+	  --upgrade -o $(LOCK)
 
 validate: $(RES)/.validated
 $(RES)/.validated: $(PARAMS) params/cae.yaml params/vit.yaml $(PROFILE_FILE) $(wildcard inpaint_lib/schema/*.py) inpaint_lib/resolve.py | $(ENV)

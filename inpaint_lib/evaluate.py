@@ -4,7 +4,8 @@
 and returns per-image metrics (see `metrics.per_image_metrics`). Every method
 sees exactly the same images and holes. Results are cached under
 ``results/<profile>/eval/`` keyed by method, images and masks, so a
-re-executed notebook never re-scores.
+re-executed notebook never re-scores; the key includes the scoring code's
+fingerprint (`code_version.scoring_code`), so edited metrics or masks re-score.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from .code_version import scoring_code
 from .io import atomic_torch_save
 from .masks import apply_masks, fixed_masks
 from .methods import Method
@@ -35,7 +37,7 @@ def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, ca
     n = len(images) if not (method.slow and subset) else min(subset, len(images))
     key = config_hash({"method": method.identity, "data": data_id, "mask": mask_cfg.model_dump(),
                        "seed": seed, "range": value_range, "n": n, "metrics": sorted(METRIC_LABELS),
-                       "patch": patch})
+                       "patch": patch, "code": scoring_code()})
     path = cache / f"{key}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)

@@ -19,6 +19,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
+from . import code_version
 from .io import atomic_torch_save
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -94,7 +95,7 @@ def decode_all(paths: list[Path], size: int | None) -> Tensor:
     for p in paths:
         st = p.stat()
         digest.update(f"{p}|{st.st_size}|{int(st.st_mtime)}".encode())
-    digest.update(f"size={size}".encode())
+    digest.update(f"size={size}|code={code_version.fingerprint(('image_trees.py',), code_version.PACKAGE)}".encode())
     cached = cache_dir() / f"images-{digest.hexdigest()[:16]}.pt"
     if cached.exists():
         return torch.load(cached, weights_only=True)

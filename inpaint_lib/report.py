@@ -13,6 +13,8 @@ its part (it moves to the part's front, so b8's "# Part B" heads the phase noteb
 conclusions notebook (its params file has ``part_a``) comes last, before the performance
 appendix. Every heading gets an id made of its text (`anchor`), and the contents are built
 from those ids after rendering, so every link resolves. Figures are embedded PNGs.
+The run details name the code that trained the runs (`code_provenance`) and warn when a
+run shown was trained by other code than this commit's.
 The report reads offline: the CDN scripts nbconvert adds (require.js, MathJax)
 are dropped, since the report uses neither widgets nor LaTeX.
 """
@@ -27,6 +29,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from .code_version import training_code
 from .io import atomic_write_json, atomic_write_text, read_json
 from .runs import REPO_ROOT, git_commit, results_root
 
@@ -119,6 +122,34 @@ def link_headings(page: str) -> str:
     return page.replace("</body>", "<a class='totop' href='#contents'>↑ Contents</a></body>", 1)
 
 
+def code_provenance(runs: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
+    """Which training code made the runs (a notebook's provenance `runs`): a line naming each
+    code fingerprint with its number of runs, and the runs NOT made by the current code."""
+    current = training_code()
+    by_code: dict[str, list[str]] = {}
+    for run_dir, r in runs.items():
+        by_code.setdefault(r.get("code", "unrecorded"), []).append(run_dir)
+    parts, stale = [], []
+    for code, dirs in sorted(by_code.items(), key=lambda kv: (kv[0] != current, kv[0])):
+        if code == current:
+            parts.append(f"`{code}` (this code) trained {len(dirs)} runs")
+        else:
+            parts.append(f"`{code}` (NOT this code) trained {len(dirs)}: " + ", ".join(sorted(dirs)))
+            stale += dirs
+    return "; ".join(parts) or "-", sorted(stale)
+
+
+def shared_training_note(runs: dict[str, dict[str, Any]]) -> str:
+    """What the training times include: runs trained beside other notebooks (`make -jN`)."""
+    shared = [r for r in runs.values() if (r.get("parallel_jobs") or 1) > 1]
+    if not shared:
+        return ""
+    jobs = max(r["parallel_jobs"] for r in shared)
+    return (f"; {len(shared)} of them trained beside other notebooks (`make -j{jobs}`, "
+            f"{min(r.get('threads') or 1 for r in shared)}+ threads each), so their times "
+            "include the sharing")
+
+
 def _header(profile: str, notebooks: list[Path]) -> tuple[str, str]:
     """(title and warnings, the run's details as a collapsed block) of the report."""
     prov = {p.stem: read_json(p) for p in sorted(provenance_dir(profile).glob("*.json"))
@@ -139,6 +170,11 @@ def _header(profile: str, notebooks: list[Path]) -> tuple[str, str]:
                   if p.get("random_vgg")]
     top = ["# Image inpainting with deep learning — reproduction report", ""]
     warnings = []
+    code_line, stale = code_provenance(runs)
+    if stale:
+        warnings.append(f"{len(stale)} runs shown were trained by other code than this "
+                        "commit's (see *Training code* in the details below): re-execute the "
+                        "notebooks (`make report`) to retrain them.")
     if smoke:
         warnings.append("SMOKE PROFILE: trained and evaluated on generated shapes, not real "
                         "images. Every number here only checks the pipeline.")
@@ -153,9 +189,10 @@ def _header(profile: str, notebooks: list[Path]) -> tuple[str, str]:
         "- **Datasets:** " + ("; ".join(datasets) or "-"),
         "- **Device:** " + (", ".join(devices) or "-"),
         f"- **Code:** git commit `{git_commit()}`",
+        f"- **Training code** (fingerprint of `inpaint_lib`'s training files): {code_line}",
         (f"- **Time taken:** {exec_s / 60:.1f} min executing {len(notebooks)} notebooks; the "
          f"{len(runs)} training runs they use took {train_s / 60:.1f} min when trained "
-         "(cached runs are not retrained)"),
+         "(cached runs are not retrained)" + shared_training_note(runs)),
         f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M %Z')}",
         "",
         ("Specification: *Image Inpainting with Deep Learning: Convolutional Autoencoders and "

@@ -1,11 +1,14 @@
 """The run cache: train once, reuse everywhere.
 
 A run lives in ``results/<profile>/runs/<arch>-<key>/`` where the key hashes the
-effective RunConfig and the exact images it trains on. The baseline appears in
+effective RunConfig, the exact images it trains on and the fingerprint of the code that
+trains it (`code_version.training_code`): edited training code trains a new run, and a run
+trained by other code is never found as current. The baseline appears in
 four Part A studies and is trained once; a ViT phase continues from its parent
 phase's final weights, found (or trained) through the same cache. Directory:
 
-- ``config.json``   effective config, dataset name/source, git commit, device
+- ``config.json``   effective config, dataset name/source, code fingerprint, git commit,
+                    device, threads and what else was training beside it
 - ``state.pt``      resumable checkpoint (written every epoch, atomically)
 - ``final.pt``      final model + optimiser state (children continue from it)
 - ``history.json``  per-epoch losses, learning rate, loss weights, seconds
@@ -29,6 +32,7 @@ import torch
 from torch import nn
 
 from . import data as data_mod
+from .code_version import training_code
 from .data import Splits
 from .io import atomic_torch_save, atomic_write_json, read_json
 from .models import build_model, count_parameters
@@ -105,7 +109,7 @@ def _locked(run_dir: Path) -> Iterator[None]:
 
 
 def run_dir_for(cfg: RunConfig, splits: Splits, profile: str) -> Path:
-    key = config_hash({"config": cfg.key(), "data": splits.fingerprint})
+    key = config_hash({"config": cfg.key(), "data": splits.fingerprint, "code": training_code()})
     return results_root(profile) / "runs" / f"{cfg.model.arch}-{key}"
 
 
@@ -152,8 +156,12 @@ def train_run(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.devic
     atomic_write_json(run_dir / "config.json", {
         "config": cfg.model_dump(mode="json"), "key": cfg.key(), "dataset": splits.name,
         "source": splits.source, "sizes": splits.sizes(), "image_size": splits.image_size,
-        "git_commit": git_commit(), "device": str(device),
+        "code": training_code(), "git_commit": git_commit(), "device": str(device),
         "precision": precision_name(cfg, device), "torch": torch.__version__,
+        # its seconds depend on what ran beside it: its threads, make's parallel jobs
+        # (INPAINT_JOBS, set by the Makefile) and the 1-minute load average when it started
+        "threads": torch.get_num_threads(), "parallel_jobs": int(os.environ.get("INPAINT_JOBS", "1")),
+        "load_average_start": round(os.getloadavg()[0], 2),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
     })
     log_file = open(run_dir / "train.log", "a")  # noqa: SIM115 - closed below
@@ -188,6 +196,7 @@ def _train(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.device,
     info = read_json(run_dir / "config.json")
     info["train_seconds"] = sum(h["seconds"] for h in trainer.history)
     info["wall_seconds_this_process"] = time.perf_counter() - t0
+    info["load_average_end"] = round(os.getloadavg()[0], 2)
     atomic_write_json(run_dir / "config.json", info)
     checkpoint.unlink(missing_ok=True)
     return trainer

@@ -91,7 +91,9 @@ def setting_sources(params_file: str | Path, profile: str) -> list[dict[str, Any
             who = names[layer or "base"]
             if rescaled:
                 knob = "mask_scale" if key[0] == "mask" else "epoch_scale"
-                who = (f"{who} ({_get(declared, key)}), rescaled by profile {profile}: "
+                declared_value = _get(declared, key)  # missing where rescaling moved the key
+                shown = "-" if declared_value is _MISSING else declared_value
+                who = (f"{who} ({shown}), rescaled by profile {profile}: "
                        f"{knob} {getattr(study, knob):g}")
             rows.append(_row(".".join(("runs", name, *key)), before, value, who))
     return rows

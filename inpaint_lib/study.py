@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .code_version import scoring_code
 from .data import Splits
 from .evaluate import evaluate
 from .masks import fixed_masks
@@ -144,7 +145,11 @@ class Study:
             "dataset": self.splits.name, "source": self.splits.source, "sizes": self.splits.sizes(),
             "device": str(self.device),
             "runs": {r.dir.name: {"name": r.name, "seed": r.config.seed,
-                                  "train_seconds": r.info.get("train_seconds", 0.0)} for r in runs},
+                                  "train_seconds": r.info.get("train_seconds", 0.0),
+                                  "code": r.info.get("code", "unrecorded"),
+                                  "threads": r.info.get("threads"),
+                                  "parallel_jobs": r.info.get("parallel_jobs", 1)} for r in runs},
+            "scoring_code": scoring_code(),
             "random_vgg": any(random_vgg(r.config) for r in runs),
             "params": self.params.model_dump(mode="json"),
         })

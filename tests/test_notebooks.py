@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from html import unescape
 from pathlib import Path
 
@@ -42,11 +44,19 @@ def test_every_params_file_has_a_notebook() -> None:
         assert expected in stems, params
 
 
-def _make(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _make_cmd(tmp: Path, *args: str, results: str = "results") -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "INPAINT_CACHE_DIR": str(tmp / "cache"), "INPAINT_DATA_DIR": str(tmp / "data")}
     env.pop("INPAINT_RESULTS_DIR", None)
-    cmd = ["make", "--no-print-directory", f"RESULTS={tmp / 'results'}", f"PY={sys.executable}",
+    # one thread per notebook, whatever make's -j: a float reduction split over another number
+    # of threads can differ in its last bits, and the tables of -j1 and -j2 are compared
+    env["OMP_NUM_THREADS"] = "1"
+    cmd = ["make", "--no-print-directory", f"RESULTS={tmp / results}", f"PY={sys.executable}",
            "ENV=", "PROFILE=smoke", *args]
+    return cmd, env
+
+
+def _make(tmp: Path, *args: str, results: str = "results") -> subprocess.CompletedProcess[str]:
+    cmd, env = _make_cmd(tmp, *args, results=results)
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200, check=False)
 
 
@@ -100,6 +110,7 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     assert html.count("SMOKE PROFILE") == 1 and html.count("perceptual loss used a RANDOMLY INITIALISED") == 1
     assert not re.search(r"<script[^>]*src=\"https?://", html), "report must read offline"
     assert "Contents" in html and "git commit" in html
+    assert "(this code) trained" in html and "NOT this code" not in html  # which code made the runs
 
     # conclusions are the last section, computed from the other notebooks' results
     assert html.index('id="reproduction-scorecard"') > html.index("Figure 26.")
@@ -118,6 +129,7 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     assert changed == {"a2_optimizers.ipynb", "c1_conclusions.ipynb"}
     assert {p: p.stat().st_mtime for p in (res / "runs").glob("*/final.pt")} == runs_before
 
+    _interrupted_parallel_make_resumes_to_the_same_tables(tmp_path)
     _explorer_on_the_smoke_runs(tmp_path)
     _tool_on_the_smoke_runs(tmp_path)
     _publish_the_smoke_report(tmp_path)
@@ -140,6 +152,67 @@ def _readable(html: str) -> None:
     long = [p for p in paragraphs if len(p) >= 80]
     repeated = {p[:90] for p in long if long.count(p) > 1}
     assert not repeated, sorted(repeated)[:3]
+
+
+def _tables(notebook: Path) -> list[str]:
+    """A stored notebook's tables: HTML tables (pandas' random element ids dropped) and the
+    rows of Markdown tables."""
+    cells = json.loads(notebook.read_text())["cells"]
+    outs = [o.get("data", {}) for c in cells for o in c.get("outputs", [])]
+    html = "".join("".join(d.get("text/html", "")) for d in outs)
+    tables = [re.sub(r' id="[^"]*"|T_[0-9a-f]{5}', "", t) for t in re.findall(r"<table.*?</table>", html, re.DOTALL)]
+    md = "".join("".join(d.get("text/markdown", "")) for d in outs)
+    return tables + [line for line in md.splitlines() if line.startswith("|")]
+
+
+def _interrupted_parallel_make_resumes_to_the_same_tables(tmp: Path) -> None:
+    """`make -j2` (two notebooks at once), stopped by Ctrl-C while training, then
+    killed (SIGKILL) later, then rerun: no finished run retrains, the interrupted one resumes
+    from its checkpoint, and the tables equal the uninterrupted `make -j1` run's. Four notebooks
+    (nine runs: three CAEs, a ViT chain of three phases) keep it short."""
+    names = ["a2_optimizers", "a3_latent", "b1_phase1", "b2_phase2", "b3_phase3"]
+    res = tmp / "parallel" / "smoke"
+    targets = [str(res / "notebooks" / f"{n}.ipynb") for n in names]
+    finished: dict[Path, float] = {}
+    for sig, after in ((signal.SIGINT, 1), (signal.SIGKILL, 3)):
+        cmd, env = _make_cmd(tmp, "-j2", *targets, results="parallel")
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 600
+        while proc.poll() is None and time.monotonic() < deadline:
+            done = list(res.glob("runs/*/final.pt"))
+            if len(done) >= after and list(res.glob("runs/*/state.pt")):  # one is mid-training
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, f"make ended before it could be interrupted ({sig.name})"
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=120)
+        time.sleep(2)  # a kernel whose papermill died exits within a second (ipykernel's poller)
+        finished = {p: p.stat().st_mtime for p in res.glob("runs/*/final.pt")}
+        assert len(finished) >= after
+    assert not all((res / "notebooks" / f"{n}.ipynb").exists() for n in names)
+    cmd, env = _make_cmd(tmp, "-j2", *targets, results="parallel")
+    again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200, check=False)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    for p, mtime in finished.items():
+        assert p.stat().st_mtime == mtime, f"{p.parent.name} was retrained"
+    assert "resuming" in "".join(p.read_text() for p in res.glob("runs/*/train.log"))
+    reference = tmp / "results" / "smoke" / "notebooks"
+    for n in names:
+        assert _tables(res / "notebooks" / f"{n}.ipynb") == _tables(reference / f"{n}.ipynb"), n
+
+
+def test_make_jn_divides_the_cores_among_its_jobs() -> None:
+    """Each notebook under `make -jN` gets cores/N threads (at least 1) unless OMP_NUM_THREADS
+    is set, and knows N (recorded by its runs)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MAKEFLAGS")}
+    cores = len(os.sched_getaffinity(0))
+    target = "results/smoke/notebooks/a1_baseline.ipynb"
+    for jobs in (1, 2, 64):
+        out = subprocess.run(["make", "-n", "-B", f"-j{jobs}", "PROFILE=smoke", f"PY={sys.executable}",
+                              "ENV=", target], cwd=REPO, env=env, capture_output=True, text=True,
+                             timeout=60, check=True).stdout
+        assert f"OMP_NUM_THREADS=${{OMP_NUM_THREADS:-{max(1, cores // jobs)}}} INPAINT_JOBS={jobs} " in out
 
 
 def _explorer_on_the_smoke_runs(tmp: Path) -> None:

@@ -216,3 +216,14 @@ def test_run_keys_hash_what_differs_from_the_defaults() -> None:
     vgg = {"mae": 1, "perceptual": 0.1}
     assert (RunConfig(data=data, model={"arch": "cae"}, loss={**vgg, "perceptual_weights": "random"}).key()
             != RunConfig(data=data, model={"arch": "cae"}, loss=vgg).key())
+
+
+def test_settings_of_a_rescaled_epoch_key_name_no_python_object() -> None:
+    """An lr change whose epoch the profile rescaled has no declared value at the new epoch:
+    the settings block says so, not an object's memory address (which differed per run)."""
+    from inpaint_lib.setting_sources import setting_sources
+
+    rows = setting_sources(REPO / "params/b3_phase3.yaml", "smoke")
+    moved = [r for r in rows if r["setting"].startswith("runs.vit.lr_changes.")]
+    assert moved and all("object at" not in r["set by"] for r in rows)
+    assert any("(-), rescaled by profile smoke" in r["set by"] for r in moved)
