@@ -14,7 +14,13 @@ from PIL import Image
 from inpaint_lib import crossover, tool
 from inpaint_lib.__main__ import main
 from inpaint_lib.io import atomic_torch_save, atomic_write_json
-from inpaint_lib.masks import fixed_masks, hole_width, make_generator, occluded_fraction, random_masks
+from inpaint_lib.masks import (
+    fixed_masks,
+    hole_width,
+    make_generator,
+    occluded_fraction,
+    random_masks,
+)
 from inpaint_lib.methods import Method
 from inpaint_lib.models import build_model
 from inpaint_lib.networks import at_native_resolution
@@ -68,7 +74,7 @@ def test_native_crops_keep_pixels_unresized(isolated_dirs: Path) -> None:
     cfg = DataConfig(dataset="oxford_pet", crop=24, train_crops=2, val_size=0)
     splits = load(cfg)
     assert splits.train.shape == (6, 3, 24, 24) and splits.test.shape == (2, 3, 24, 24)
-    first = np.asarray(Image.open(sorted((root / "test" / "a").iterdir())[0]))
+    first = np.asarray(Image.open(min((root / "test" / "a").iterdir())))
     assert np.array_equal(splits.test[0].permute(1, 2, 0).numpy(), first[8:32, 8:32])  # centre
     with pytest.raises(ValueError, match="crop"):
         DataConfig(dataset="oxford_pet", crop=24, image_size=32)
