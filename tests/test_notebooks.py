@@ -81,7 +81,8 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     assert executed == sorted(
         [p.stem for p in (REPO / "params").glob("a[0-9]_*.yaml")]
         + [p.stem for p in (REPO / "params").glob("b[0-9]_*.yaml")]
-        + [p.stem for p in (REPO / "params").glob("c[0-9]_*.yaml")])
+        + [p.stem for p in (REPO / "params").glob("c[0-9]_*.yaml")]
+        + [p.stem for p in (REPO / "params").glob("d[0-9]_*.yaml")])
     html = unescape((res / "report.html").read_text())
     assert "Traceback" not in html
     assert "Template for the seven ViT training phases" not in html  # a notebook-only cell
