@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     log("inpaint tool, per 256x256 image ...")
     results["tool"] = tool_bench.run(device, 1 if args.quick else 5)
+    log("inpaint tool, the photo network on a 1024x768 photo ...")
+    results["tool_photo"] = tool_bench.run_photo(device, 1 if args.quick else 3)
     save()
 
     results["ratios"] = summary.ratios(results)
@@ -196,7 +198,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["complete"] = True
     save()
     atomic_write_text(out.with_suffix(".md"), summary.markdown(results)
-                      + tool_bench.markdown(results["tool"]))
+                      + tool_bench.markdown(results["tool"])
+                      + tool_bench.markdown_photo(results["tool_photo"]))
     for t in results["targets"]:
         log(f"{'PASS' if t['pass'] else 'FAIL'} {t['name']}: {t['value']:.3g}x (goal {t['goal']})")
     log(f"wrote {out.with_suffix('.json')} and .md")

@@ -7,15 +7,21 @@ Where the holes are (one of):
   (``photos/a/cat.jpg`` -> ``masks/a/cat.png``, any image suffix);
 - ``--mask-from-alpha``: every pixel of the image that is not fully opaque is missing;
 - ``--squares COUNT:SIZE [--seed N]``: COUNT random SIZExSIZE squares, drawn by the
-  evaluation's own mask generator; they depend only on the seed and the image's size.
+  evaluation's own mask generator; they depend only on the seed and the image's size;
+- ``--strokes COUNT:WIDTH [--seed N]``: COUNT free-form brush strokes WIDTH px wide, from the
+  generator the crossover section evaluates with (`masks.random_strokes`).
 
 Methods are the evaluation's own `Method` objects (`methods.classical_methods`,
 `methods.network_method`): ``mean``, ``telea``, ``ns``, ``biharmonic`` and the trained
 networks of a profile's run cache (``cae``, ``cae-<run>``, ``vit``; see
-`trained_networks`). The default is `ranking.default_method`: the best method by the
-report's own evaluation, a trained network where one beats the classical methods, else
-``biharmonic``; and a network is the default only for images of the size it was trained
-and tested at (32x32 for the CAE), ``biharmonic`` for every other size (`default_methods`).
+`trained_networks`; ``cae-photo``, the crossover section's photo network, runs at the
+image's own resolution). The default, where the crossover section has run: chosen per image
+from its table (`crossover.DEFAULT_RULE`): the photo network where its measured margin for
+holes of that image's width is above zero, else the best classical method there. Without
+it, `ranking.default_method`: the best method by the report's own evaluation, a trained
+network where one beats the classical methods, else ``biharmonic``; and such a network is
+the default only for images of the size it was trained and tested at (32x32 for the CAE),
+``biharmonic`` for every other size (`default_methods`).
 
 Images are read with PIL (EXIF orientation applied, converted to 8-bit RGB) and written
 as RGB PNG at the input's resolution, atomically. The known pixels of the output are
@@ -85,7 +91,7 @@ from .train import default_device
 __all__ = ["CLASSICAL", "FALLBACK", "HOLE_COLOUR", "Network", "Picture", "ToolError", "alpha_mask",
            "at_full_resolution", "check_mask", "encode_png", "inpaint", "parse_squares",
            "read_image", "read_mask", "resolve_methods", "run", "slug", "squares_mask",
-           "trained_networks"]
+           "strokes_mask", "parse_strokes", "trained_networks"]
 
 CLASSICAL = {"mean": "mean fill", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes",
              "biharmonic": "biharmonic"}
