@@ -133,9 +133,9 @@ def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str
 
 
 def markdown_photo(res: dict[str, Any]) -> str:
-    lines = ["", "## tool: a photo at full resolution", "",
-             f"{res['image']}; load average {res['load_average']:.1f} on {res['cpu_count']} CPUs. "
-             f"Goal: {res['goal']} ({'met' if res['goal_met'] else 'NOT met'}).", "",
+    intro = (f"{res['image']}; load average {res['load_average']:.1f} on {res['cpu_count']} CPUs. "
+             f"Goal: {res['goal']} ({'met' if res['goal_met'] else 'NOT met'}).")
+    lines = ["", "## tool: a photo at full resolution", "", intro, "",
              "| method | s per photo (median) | best | what |", "| --- | ---: | ---: | --- |"]
     for name, r in res["methods"].items():
         lines.append(f"| {name} | {r['seconds_per_image']['value']:.3f} | {r['best']['value']:.3f} | "

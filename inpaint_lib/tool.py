@@ -88,10 +88,29 @@ from .ranking import (
 from .runs import results_root
 from .train import default_device
 
-__all__ = ["CLASSICAL", "FALLBACK", "HOLE_COLOUR", "Network", "Picture", "ToolError", "alpha_mask",
-           "at_full_resolution", "check_mask", "encode_png", "inpaint", "parse_squares",
-           "read_image", "read_mask", "resolve_methods", "run", "slug", "squares_mask",
-           "strokes_mask", "parse_strokes", "trained_networks"]
+__all__ = [
+    "CLASSICAL",
+    "FALLBACK",
+    "HOLE_COLOUR",
+    "Network",
+    "Picture",
+    "ToolError",
+    "alpha_mask",
+    "at_full_resolution",
+    "check_mask",
+    "encode_png",
+    "inpaint",
+    "parse_squares",
+    "parse_strokes",
+    "read_image",
+    "read_mask",
+    "resolve_methods",
+    "run",
+    "slug",
+    "squares_mask",
+    "strokes_mask",
+    "trained_networks",
+]
 
 CLASSICAL = {"mean": "mean fill", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes",
              "biharmonic": "biharmonic"}
