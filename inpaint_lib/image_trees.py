@@ -127,6 +127,9 @@ def decode_all(paths: list[Path], size: int | None,
             bad.append((p, unreadable_reason(e)))
     if bad:
         raise _unreadable_error(bad, paths)
+    if not arrays:  # every image smaller than the crop
+        raise DataMissingError(f"no image under {paths[0].parent.parent} is at least {crop[0]} px "
+                               "on its shorter side: lower data.crop")
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise DataMissingError(
