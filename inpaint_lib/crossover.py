@@ -23,15 +23,24 @@ from .masks import fixed_masks, hole_width
 from .methods import Method, classical_methods
 from .runs import results_root
 from .stats import paired_bootstrap
-from .study import Study
+from .study import Study, spread
 
 MARGIN_METRICS = {"hole_psnr": 1.0, "hole_mae": -1.0, "ssim": 1.0}  # sign: +1 higher is better
 CROSSOVER_FILE = "crossover.json"
 
 
+def test_images(study: Study) -> tuple[torch.Tensor, str]:
+    """(the test photos the section scores, their data id): `evaluation.crossover_images`
+    of them spread evenly over the test split (which is ordered by breed), else all."""
+    test, n = study.splits.test, study.params.evaluation.crossover_images
+    if n is None or n >= len(test):
+        return test, study.splits.fingerprint
+    return test[spread(len(test), n)], f"{study.splits.fingerprint}:spread{n}"
+
+
 def setting_widths(study: Study, n: int = 64) -> dict[tuple[str, str], float]:
     """Median hole width (`masks.hole_width`, px) of each crossover setting's test masks."""
-    images = study.splits.test
+    images, _ = test_images(study)
     h, w = images.shape[-2:]
     out = {}
     for shape, settings in study.params.evaluation.crossover.items():
@@ -47,10 +56,11 @@ def crossover_table(study: Study, networks: list[Method]) -> pd.DataFrame:
     biharmonic) with 95% bootstrap intervals: `<metric>_margin`, `_low`, `_high`."""
     rows: list[dict[str, Any]] = []
     widths = setting_widths(study)
+    images, data_id = test_images(study)
     classical = classical_methods()
     for shape, settings in study.params.evaluation.crossover.items():
         for label, cfg in settings.items():
-            scores = {m.name: study.score(m, cfg) for m in [*classical, *networks]}
+            scores = {m.name: study.score(m, cfg, images, data_id) for m in [*classical, *networks]}
             best = max((m.name for m in classical),
                        key=lambda name: scores[name]["hole_psnr"].mean().item())
             for m in [*classical, *networks]:

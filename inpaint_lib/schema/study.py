@@ -26,6 +26,7 @@ class EvalConfig(Strict):
     grid_patch: PositiveInt | None = None  # Part B: period of the patch-grid measure (the ViT's patch)
     # the crossover section: {mask shape: {setting label: masks}}, every method on each
     crossover: dict[str, dict[str, MaskConfig]] = {}
+    crossover_images: PositiveInt | None = None  # test photos it scores, spread over the split
 
 
 class Reference(Strict):
