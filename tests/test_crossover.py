@@ -166,3 +166,15 @@ def test_tool_strokes_and_the_photo_network_at_full_resolution(tmp_path: Path, i
     assert main(["inpaint", str(tmp_path / "in.png"), "--squares", "1:16", "--out",
                  str(tmp_path / "d.png")]) == 0
     assert "default per image" in capsys.readouterr().out
+
+
+def test_crossover_photos_are_spread_over_the_test_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test tree is ordered by breed: the section scores photos spread over all of it."""
+    from inpaint_lib.study import open_study
+
+    monkeypatch.setenv("INPAINT_OVERRIDES", "photo: {evaluation: {crossover_images: 3}}")
+    study = open_study("params/d1_crossover.yaml", "smoke")
+    images, data_id = crossover.test_images(study)
+    test = study.splits.test
+    assert len(test) == 8 and torch.equal(images, test[[0, 4, 7]])
+    assert data_id != study.splits.fingerprint  # its own evaluation cache entries
