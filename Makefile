@@ -34,7 +34,8 @@ PART_A := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/a[0-9]_*.
 PHASES := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(sort $(wildcard params/b[1-7]_phase*.yaml)))
 PART_B := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/b[89]_*.yaml))
 SUMMARY := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/c[0-9]_*.yaml))
-NOTEBOOKS := $(PART_A) $(PHASES) $(PART_B) $(SUMMARY)
+BEYOND := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/d[0-9]_*.yaml))
+NOTEBOOKS := $(PART_A) $(PHASES) $(PART_B) $(SUMMARY) $(BEYOND)
 COMMON := $(PROFILE_FILE) $(LIB)
 
 # Under `make -jN` each notebook gets cores/N threads (torch otherwise takes every core in each
@@ -125,6 +126,10 @@ $(PART_B): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/vit.yaml $(
 
 # the conclusions read the other notebooks' cached runs and scores: executed last
 $(SUMMARY): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(PART_A) $(PHASES) $(PART_B) $(COMMON) | $(READY)
+	$(call papermill,$<,params/$*.yaml)
+
+# beyond the study (d1_crossover): needs no other notebook's runs
+$(BEYOND): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(COMMON) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 
 notebooks: $(NOTEBOOKS)

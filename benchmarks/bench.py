@@ -122,7 +122,7 @@ def meta(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
         "device": device_slug(device), "device_type": device.type,
         "device_name": torch.cuda.get_device_name(device) if cuda else cpu_name(),
         "torch": torch.__version__, "python": platform.python_version(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": args.quick, "threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
         "cpu_bf16": cpu_has_bf16(), "options": {"try_compile": args.try_compile},
         "overrides": os.environ.get("INPAINT_OVERRIDES", ""),
@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     log("inpaint tool, per 256x256 image ...")
     results["tool"] = tool_bench.run(device, 1 if args.quick else 5)
+    log("inpaint tool, the photo network on a 1024x768 photo ...")
+    results["tool_photo"] = tool_bench.run_photo(device, 1 if args.quick else 3)
     save()
 
     results["ratios"] = summary.ratios(results)
@@ -196,7 +198,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["complete"] = True
     save()
     atomic_write_text(out.with_suffix(".md"), summary.markdown(results)
-                      + tool_bench.markdown(results["tool"]))
+                      + tool_bench.markdown(results["tool"])
+                      + tool_bench.markdown_photo(results["tool_photo"]))
     for t in results["targets"]:
         log(f"{'PASS' if t['pass'] else 'FAIL'} {t['name']}: {t['value']:.3g}x (goal {t['goal']})")
     log(f"wrote {out.with_suffix('.json')} and .md")

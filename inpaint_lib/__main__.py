@@ -2,7 +2,7 @@
 
 - ``check [--profile P] [--shared DIR] [--offline]``: is every dataset and weight file the
   profile needs here? One line per missing item (what, where it looked, the fix), exit 2.
-- ``inpaint IMAGE_OR_DIR... (--mask M | --mask-from-alpha | --squares C:S) --out PATH
+- ``inpaint IMAGE_OR_DIR... (--mask M | --mask-from-alpha | --squares C:S | --strokes C:W) --out PATH
   [--method NAME | --compare] [--list-methods]``: inpaint your own images (tool.py).
 - ``publish --profile P --out docs/report.html``: the committable copy of a rendered report
   (publish.py): figures re-encoded, images that may not be redistributed removed, credits.
@@ -154,7 +154,9 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
     holes.add_argument("--mask-from-alpha", action="store_true",
                        help="the hole is every pixel of the image that is not fully opaque")
     holes.add_argument("--squares", metavar="COUNT:SIZE", help="COUNT random SIZExSIZE squares")
-    p.add_argument("--seed", type=int, default=0, help="seed of --squares (default 0)")
+    holes.add_argument("--strokes", metavar="COUNT:WIDTH",
+                       help="COUNT random free-form brush strokes WIDTH px wide")
+    p.add_argument("--seed", type=int, default=0, help="seed of --squares/--strokes (default 0)")
     p.add_argument("--method", default=None, help="mean, telea, ns, biharmonic, or a trained "
                    "network (see --list-methods; default: the best trained network, else biharmonic)")
     p.add_argument("--compare", action="store_true",

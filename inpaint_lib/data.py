@@ -179,10 +179,11 @@ def _locate(cfg: DataConfig, download: Callable[[Path], object]) -> Path | None:
     return None
 
 
-def _from_tree(tree: Path, size: int | None, what: str,
-               classes: set[str] | None = None) -> tuple[Tensor, Tensor, str, str]:
-    """A dataset's train and test images from its image tree, named by the tree's LABEL."""
-    train, test = read_tree(tree, size, classes)
+def _from_tree(tree: Path, size: int | None, what: str, classes: set[str] | None = None,
+               crop: tuple[int, int] | None = None) -> tuple[Tensor, Tensor, str, str]:
+    """A dataset's train and test images from its image tree, named by the tree's LABEL
+    (with `crop` = (side, train_crops): native-resolution crops, `image_trees.read_tree`)."""
+    train, test = read_tree(tree, size, classes, crop)
     return train, test, tree_label(tree, f"{what} (image folder)"), f"image tree {tree}"
 
 
@@ -207,11 +208,15 @@ def _cifar10(cfg: DataConfig, ships_only: bool = False) -> tuple[Tensor, Tensor,
 def _oxford_pet(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     from torchvision.datasets import OxfordIIITPet
 
-    root, size = data_dir(), cfg.image_size or 224
+    root, size = data_dir(), (None if cfg.crop else cfg.image_size or 224)
     tree = _locate(cfg, lambda r: [OxfordIIITPet(r, split=s, download=True)
                                    for s in ("trainval", "test")])
     if tree is not None:
-        return _from_tree(tree, size, "Oxford-IIIT Pet")
+        return _from_tree(tree, size, "Oxford-IIIT Pet",
+                          crop=(cfg.crop, cfg.train_crops) if cfg.crop else None)
+    if cfg.crop:
+        raise _missing("Oxford-IIIT Pet as an image tree", "native-resolution crops (data.crop) "
+                       "read the image tree oxford-pet/{train,test}/<breed>/*")
     parts = []
     for split_name in ("trainval", "test"):
         with _reading_official("oxford_pet"):
@@ -319,7 +324,7 @@ def _load(cfg: DataConfig) -> Splits:
         train, test = read_tree(root, cfg.image_size)
         name, source = tree_label(root, f"image folder {root.name}"), f"image tree {root}"
     else:  # synthetic
-        size = cfg.image_size or 32
+        size = cfg.crop or cfg.image_size or 32
         pool = synthetic_images(cfg.synthetic_count, size, seed=cfg.split_seed)
         n_test = len(pool) // 5
         train, test = pool[n_test:], pool[:n_test]
@@ -329,7 +334,12 @@ def _load(cfg: DataConfig) -> Splits:
     train, val, test = split(train, test, cfg)
     if len(test) == 0:
         raise DataMissingError(f"{name}: no test images found in {source}")
-    digest = hashlib.sha256(f"{name}|{cfg.model_dump_json()}".encode())
+    # the crop fields are left out while unset, so every earlier dataset keeps its fingerprint
+    unset = {"crop": True, "train_crops": True}
+    exclude = None if cfg.crop is not None else (
+        {**unset, "fallback": unset} if cfg.fallback is not None else unset)
+    dumped = cfg.model_dump_json(exclude=exclude)
+    digest = hashlib.sha256(f"{name}|{dumped}".encode())
     for t in (train, val, test):
         digest.update(str(tuple(t.shape)).encode())
         if len(t):

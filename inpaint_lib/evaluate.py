@@ -35,7 +35,7 @@ def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, ca
     Returns {metric: (n,) float64}.
     """
     n = len(images) if not (method.slow and subset) else min(subset, len(images))
-    key = config_hash({"method": method.identity, "data": data_id, "mask": mask_cfg.model_dump(),
+    key = config_hash({"method": method.identity, "data": data_id, "mask": mask_cfg.cache_dump(),
                        "seed": seed, "range": value_range, "n": n, "metrics": sorted(METRIC_LABELS),
                        "patch": patch, "code": scoring_code()})
     path = cache / f"{key}.pt"

@@ -1,7 +1,7 @@
 """What `notebooks/explore.ipynb` calls: one image, one mask, every method side by side.
 
 The image is a test image of a study ("test:<index>", with its ground truth) or any
-image file; the mask is seeded squares, a mask PNG or the image's alpha channel, as
+image file; the mask is seeded squares or brush strokes, a mask PNG or the image's alpha channel, as
 in the inpaint command (`inpaint_lib.tool`), whose methods, full-resolution rule and
 composite this uses. Metrics are `metrics.per_image_metrics` on the [0, 1] scale,
 shown where the pixels under the holes are known (a test image, or an image file
@@ -30,10 +30,12 @@ from .tool import (
     check_mask,
     inpaint,
     parse_squares,
+    parse_strokes,
     read_image,
     read_mask,
     resolve_methods,
     squares_mask,
+    strokes_mask,
     trained_networks,
 )
 from .train import default_device
@@ -64,11 +66,15 @@ def load_image(spec: str, params_file: str, profile: str) -> Source:
 
 
 def make_mask(spec: str, source: Source, seed: int) -> Tensor:
-    """'squares:COUNT:SIZE', 'alpha', or a mask file -> (1, H, W) bool, True = missing."""
+    """'squares:COUNT:SIZE', 'strokes:COUNT:WIDTH', 'alpha', or a mask file -> (1, H, W) bool,
+    True = missing."""
     where = source.label
     if spec.startswith("squares:"):
         count, side = parse_squares(spec.split(":", 1)[1])
         mask = squares_mask(source.picture.size, count, side, seed, Path(where))
+    elif spec.startswith("strokes:"):
+        count, width = parse_strokes(spec.split(":", 1)[1])
+        mask = strokes_mask(source.picture.size, count, width, seed, Path(where))
     elif spec == "alpha":
         mask = alpha_mask(source.picture, Path(where))
     else:

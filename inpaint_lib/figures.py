@@ -203,3 +203,21 @@ def loss_weights(histories: dict[str, list[dict[str, float]]], title: str) -> Fi
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def crossover_margins(margins: pd.DataFrame, title: str, metric: str = "hole_psnr",
+                      ylabel: str = "hole PSNR margin over the best classical method (dB)") -> Figure:
+    """The network's margin (with its 95% interval) against hole width, one line per mask
+    shape, the zero line drawn: above it the network wins."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for shape, g in margins.groupby("shape", sort=False):
+        g = g.sort_values("width")
+        y = g[f"{metric}_margin"]
+        err = np.stack([y - g[f"{metric}_low"], g[f"{metric}_high"] - y])
+        ax.errorbar(g["width"], y, yerr=err, marker="o", capsize=3, label=shape)
+    ax.axhline(0, color="black", linewidth=1)
+    ax.set_xscale("log", base=2)
+    ax.set(title=title, xlabel="hole width (px, log scale)", ylabel=ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -20,6 +20,11 @@ Strategies of the study (Part A table 2.4, Part B phases):
   they do not overlap, so every image has exactly 100 missing pixels;
 - ViT phases: ``size=k, count=N`` on 224x224 (overlaps allowed, counted once),
   phase 7 (``size=(9, 12), count=(175, 300), draw="per_batch"``) draws k and N once per batch.
+
+Free-form strokes (``shape="strokes"``, `random_strokes`), in the manner of the irregular
+masks of Liu et al. 2018 and LaMa's thin/medium/thick masks: each stroke is a random walk of
+`STROKE_SEGMENTS` straight segments drawn with a round brush `size` px wide. A mixture
+(``mix=[...]``) gives each image one of its settings. `random_masks` draws any of them.
 """
 
 from __future__ import annotations
@@ -182,6 +187,103 @@ def random_squares(n: int, height: int, width: int, cfg: MaskConfig,
                        f"{height}x{width} after {MAX_RESAMPLES} tries")
 
 
+STROKE_SEGMENTS = 4  # straight segments per stroke (a random walk of 5 vertices)
+STROKE_TURN = 0.5 * torch.pi  # each segment turns by at most this from the previous one
+STROKE_LENGTH = (0.1, 0.3)  # a segment's length, as a fraction of the image's shorter side
+
+
+def draw_strokes(n: int, height: int, width: int, cfg: MaskConfig,
+                 g: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Vertices (N, K, STROKE_SEGMENTS + 1, 2) as (row, col) floats, clamped to the image,
+    and widths (N, K) of `count` random-walk strokes per image."""
+    count = _uniform_int(*cfg.count, (1,), g).item() if isinstance(cfg.count, tuple) else cfg.count
+    if not isinstance(cfg.size, tuple):
+        widths = torch.full((n, count), cfg.size, device=g.device)
+    elif cfg.draw == "per_batch":
+        widths = _uniform_int(*cfg.size, (1, 1), g).expand(n, count)
+    else:
+        widths = _uniform_int(*cfg.size, (n, count), g)
+    side = min(height, width)
+    start = torch.rand((n, count, 1, 2), generator=g, device=g.device) * torch.tensor(
+        [height - 1, width - 1], device=g.device)
+    heading = torch.rand((n, count, 1), generator=g, device=g.device) * 2 * torch.pi
+    turns = (torch.rand((n, count, STROKE_SEGMENTS - 1), generator=g, device=g.device) * 2 - 1) \
+        * STROKE_TURN
+    angles = torch.cat([heading, heading + turns.cumsum(-1)], dim=-1)  # (N, K, S)
+    lo, hi = STROKE_LENGTH
+    lengths = (lo + (hi - lo) * torch.rand((n, count, STROKE_SEGMENTS), generator=g,
+                                           device=g.device)) * side
+    steps = torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1) * lengths[..., None]
+    vertices = torch.cat([start, start + steps.cumsum(dim=2)], dim=2)  # (N, K, S + 1, 2)
+    limit = torch.tensor([height - 1, width - 1], device=g.device, dtype=vertices.dtype)
+    return torch.minimum(vertices.clamp(min=0), limit), widths
+
+
+def strokes_union(vertices: Tensor, widths: Tensor, height: int, width: int) -> Tensor:
+    """Pixels within width / 2 of a stroke's polyline (a round brush): (N, 1, H, W) bool.
+
+    One pass per segment slot (K strokes x S segments), each vectorised over images and
+    pixels: the distance of every pixel to that segment of every image."""
+    n, device = vertices.shape[0], vertices.device
+    rows = torch.arange(height, device=device, dtype=torch.float32).view(1, height, 1)
+    cols = torch.arange(width, device=device, dtype=torch.float32).view(1, 1, width)
+    cover = torch.zeros(n, height, width, dtype=torch.bool, device=device)
+    radius2 = (widths.float() / 2).square()  # (N, K)
+    for k in range(vertices.shape[1]):
+        r2 = radius2[:, k].view(n, 1, 1)
+        for s in range(vertices.shape[2] - 1):
+            a, b = vertices[:, k, s].float(), vertices[:, k, s + 1].float()  # (N, 2)
+            ay, ax = a[:, 0].view(n, 1, 1), a[:, 1].view(n, 1, 1)
+            dy, dx = (b - a)[:, 0].view(n, 1, 1), (b - a)[:, 1].view(n, 1, 1)
+            py, px = rows - ay, cols - ax  # (N, H, 1), (N, 1, W)
+            t = ((py * dy + px * dx) / (dy * dy + dx * dx).clamp(min=1e-6)).clamp(0, 1)
+            cover |= (py - t * dy).square() + (px - t * dx).square() <= r2
+    return cover.unsqueeze(1)
+
+
+def random_strokes(n: int, height: int, width: int, cfg: MaskConfig,
+                   generator: torch.Generator) -> Tensor:
+    """A batch of free-form stroke masks (`cfg.shape == "strokes"`): (N, 1, H, W) bool."""
+    if cfg.sizes[1] > min(height, width):
+        raise ValueError(f"stroke width {cfg.sizes[1]} does not fit a {height}x{width} image")
+    vertices, widths = draw_strokes(n, height, width, cfg, generator)
+    out = torch.empty(n, 1, height, width, dtype=torch.bool, device=generator.device)
+    for start in range(0, n, DILATION_CHUNK_IMAGES):  # bounds the (chunk, H, W) temporaries
+        part = slice(start, start + DILATION_CHUNK_IMAGES)
+        out[part] = strokes_union(vertices[part], widths[part], height, width)
+    return out
+
+
+def random_masks(n: int, height: int, width: int, cfg: MaskConfig,
+                 generator: torch.Generator) -> Tensor:
+    """Masks of any `MaskConfig`: squares, strokes, or a mixture where each image draws one
+    of `cfg.mix` with equal probability. (N, 1, H, W) bool, True = missing."""
+    if cfg.mix:
+        choice = torch.randint(len(cfg.mix), (n,), generator=generator, device=generator.device)
+        out = torch.zeros(n, 1, height, width, dtype=torch.bool, device=generator.device)
+        for i, part in enumerate(cfg.mix):
+            idx = (choice == i).nonzero().squeeze(1)
+            if idx.numel():
+                out[idx] = random_masks(idx.numel(), height, width, part, generator)
+        return out
+    if cfg.shape == "strokes":
+        return random_strokes(n, height, width, cfg, generator)
+    return random_squares(n, height, width, cfg, generator)
+
+
+def hole_width(masks: Tensor) -> Tensor:
+    """masks: (N, 1, H, W) bool -> (N,) the width of each image's holes in px: twice the
+    largest distance from a hole pixel to the nearest known pixel (a square's side, a
+    stroke's width); 0 for an image without holes."""
+    from scipy.ndimage import distance_transform_edt
+
+    out = torch.zeros(len(masks))
+    for i, m in enumerate(masks[:, 0].cpu().numpy()):  # one scipy call per image
+        if m.any():
+            out[i] = 2 * float(distance_transform_edt(m).max())
+    return out
+
+
 def apply_masks(imgs: Tensor, masks: Tensor, fill: float) -> Tensor:
     """Black out missing pixels.
 
@@ -212,5 +314,5 @@ def fixed_masks(n: int, height: int, width: int, cfg: MaskConfig, seed: int,
                 device: torch.device | str = "cpu", batch: int = 4096) -> Tensor:
     """Deterministic masks for an evaluation set: (N, 1, H, W) bool, same for every model."""
     g = make_generator(seed, device)
-    parts = [random_squares(min(batch, n - i), height, width, cfg, g) for i in range(0, n, batch)]
+    parts = [random_masks(min(batch, n - i), height, width, cfg, g) for i in range(0, n, batch)]
     return torch.cat(parts) if parts else torch.zeros(0, 1, height, width, dtype=torch.bool, device=device)

@@ -1,5 +1,9 @@
 """The trained networks of a profile's run cache, named for the inpaint command, and the
-rule that applies a network trained at one size to an image of any size."""
+rule that applies a network trained at one size to an image of any size.
+
+A network trained on native-resolution crops (``data.crop``, the crossover section's photo
+network, fully convolutional) runs at the image's own resolution instead, nothing resized
+(`at_native_resolution`)."""
 
 from __future__ import annotations
 
@@ -38,6 +42,25 @@ def at_full_resolution(method: Method, size: int) -> Method:
     return Method(method.name, predict, f"{method.identity}@any-size", method.slow)
 
 
+NATIVE_MULTIPLE = 8  # the CAE's three stride-2 stages need sides divisible by 8
+
+
+def at_native_resolution(method: Method, multiple: int = NATIVE_MULTIPLE) -> Method:
+    """A fully convolutional network at the image's own resolution: the image (and its mask)
+    padded on the bottom and right to a multiple of `multiple` px by repeating the edge
+    (padding is known pixels, so no hole grows), predicted, and cropped back."""
+
+    def predict(masked: Tensor, masks: Tensor) -> Tensor:
+        h, w = masked.shape[-2:]
+        ph, pw = -h % multiple, -w % multiple
+        if ph or pw:
+            masked = F.pad(masked, (0, pw, 0, ph), mode="replicate")
+            masks = F.pad(masks, (0, pw, 0, ph))  # False: padding is known
+        return method.predict(masked, masks)[..., :h, :w]
+
+    return Method(method.name, predict, f"{method.identity}@native", method.slow)
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -54,16 +77,23 @@ class Network:
     def image_size(self) -> int:
         return int(self.run.info["image_size"])
 
+    @property
+    def native(self) -> bool:
+        """Trained on native-resolution crops: runs at any image's own resolution."""
+        return self.run.config.data.crop is not None
+
     def describe(self) -> str:
         arch = ARCH_NAMES[self.run.config.model.arch]
-        return (f"{arch} {self.image_size}x{self.image_size} px, {self.run.dataset}; "
+        size = (f"any size (fully convolutional, trained on {self.image_size} px native-resolution "
+                f"crops)" if self.native else f"{self.image_size}x{self.image_size} px")
+        return (f"{arch} {size}, {self.run.dataset}; "
                 f"{self.notebook} :: {self.run.name} (seed {self.run.config.seed}), "
                 f"run {self.run.dir.name}")
 
     def method(self, device: torch.device) -> Method:
         model = self.run.load_model(device)  # weights_only=True
         net = network_method(self.name, model, self.run.dir.name, signed_scale(self.run.config), device)
-        return at_full_resolution(net, self.image_size)
+        return at_native_resolution(net) if self.native else at_full_resolution(net, self.image_size)
 
 
 def _provenance(profile: str) -> Iterator[tuple[str, dict]]:

@@ -2,7 +2,7 @@
 
 Images are read with PIL (EXIF orientation applied, converted to 8-bit RGB); a mask is
 nonzero (white) = missing, the alpha channel's transparent pixels are missing, or seeded
-squares come from the evaluation's own generator. Bad input is a `ToolError`: one line
+squares or brush strokes come from the evaluation's own generator. Bad input is a `ToolError`: one line
 naming the file or the option.
 """
 
@@ -95,11 +95,24 @@ def alpha_mask(picture: Picture, image: Path) -> Tensor:
     return (picture.alpha < 255)[None]
 
 
-def parse_squares(text: str) -> tuple[int, int]:
+def parse_squares(text: str, option: str = "--squares", what: str = "SIZE") -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
     if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
-        raise ToolError(f"--squares {text}: expected COUNT:SIZE with positive integers, e.g. 4:32")
+        raise ToolError(f"{option} {text}: expected COUNT:{what} with positive integers, e.g. 4:32")
     return int(m.group(1)), int(m.group(2))
+
+
+def parse_strokes(text: str) -> tuple[int, int]:
+    return parse_squares(text, "--strokes", "WIDTH")
+
+
+def strokes_mask(size: tuple[int, int], count: int, width: int, seed: int, image: Path) -> Tensor:
+    """(1, H, W) bool: `count` seeded brush strokes `width` px wide, drawn by the evaluation's
+    own generator (`masks.random_strokes`, the crossover section's strokes)."""
+    h, w = size
+    if width > min(h, w):
+        raise ToolError(f"--strokes {count}:{width}: {width} px strokes do not fit {image} ({w}x{h} px)")
+    return fixed_masks(1, h, w, MaskConfig(shape="strokes", size=width, count=count), seed)[0]
 
 
 def squares_mask(size: tuple[int, int], count: int, side: int, seed: int, image: Path) -> Tensor:

@@ -83,7 +83,9 @@ def needed_datasets(all_studies: list[StudyParams]) -> list[Need]:
         for cfg, train in ((study.data, True), (study.evaluation.ood, False)):
             if cfg is None:
                 continue
-            need = needs.setdefault(cfg.model_dump_json(), Need(cfg))
+            # one need per set of files: sizes, crops, splits and subsets read the same images
+            key = cfg.model_dump_json(include={"dataset", "root", "download", "fallback"})
+            need = needs.setdefault(key, Need(cfg))
             need.users.append(stem)
             need.train |= train
     return list(needs.values())

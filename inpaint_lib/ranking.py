@@ -130,6 +130,19 @@ def default_method(profile: str) -> tuple[str, str]:
                       f"missing or stale; `make report PROFILE={profile}` writes it)")
 
 
+def crossover_default(profile: str) -> tuple[str, dict[str, Any]] | None:
+    """(the photo network's tool name, the crossover table) when the crossover section has
+    run for `profile` and its network is still in the run cache, else None. Then the default
+    is chosen per image by the image's hole width (`crossover.default_for_width`)."""
+    from .crossover import load_crossover
+
+    doc = load_crossover(profile)
+    if doc is None:
+        return None
+    net = next((n for n in trained_networks(profile) if n.run.dir.name == doc["network_run"]), None)
+    return (net.name, doc) if net is not None else None
+
+
 def network_size(name: str, profile: str) -> int:
     return next(n.image_size for n in trained_networks(profile) if n.name == name)
 

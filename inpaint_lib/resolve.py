@@ -6,7 +6,8 @@ the base's ``train`` section. The layers, merged in this order, are:
 
 1. ``base``: the ``extends:`` chain (the study's shared settings);
 2. ``file``: the params file itself;
-3. ``profile``: the profile's section for the part (``params/profiles/quick.yaml``, ``cae:``/``vit:``);
+3. ``profile``: the profile's section for the part (``params/profiles/quick.yaml``, ``cae:``/``vit:``,
+   ``photo:`` for part D, beyond the study);
 4. ``override``: the ``INPAINT_OVERRIDES`` environment variable (YAML, same sections).
 
 The merged document is validated against `schema.StudyParams`; each run's
@@ -134,7 +135,7 @@ def layers(params_file: str | Path, profile: str) -> dict[str, dict[str, Any]]:
         base = deep_merge(base, doc)
     file = chain[-1][1]
     part = file.get("part", base.get("part"))
-    section = "cae" if part == "A" else "vit"
+    section = {"A": "cae", "D": "photo"}.get(part, "vit")
     return {"base": base, "file": file, "profile": load_profile(profile).get(section, {}),
             "override": _overrides().get(section, {})}
 

@@ -62,6 +62,8 @@ def setting_sources(params_file: str | Path, profile: str) -> list[dict[str, Any
     names = {"base": " + ".join(bases) or "defaults", "file": path.name,
              "profile": f"profile {profile}", "override": "INPAINT_OVERRIDES"}
     study = load_params(params_file, profile)
+    if not docs["base"]:  # a params file without a base: its own train section is the base
+        docs["base"] = {"train": docs["file"].get("train", {})}
     base_study = StudyParams.model_validate({"title": "", "part": study.part, "data": study.data,
                                              **docs["base"]}).model_dump(mode="json")
     rows: list[dict[str, Any]] = []

@@ -52,6 +52,8 @@ def paired_bootstrap(diffs, n_boot: int = 2000, level: float = 0.95,
 
     d = np.atleast_2d(np.asarray(diffs, dtype=np.float64))
     n_seeds, n = d.shape
+    if n == 0:
+        return math.nan, math.nan, math.nan
     rng = np.random.default_rng(seed)
     image_w = rng.multinomial(n, np.full(n, 1 / n), size=n_boot) / n  # (B, N)
     per_seed = image_w @ d.T  # (B, S): each seed's image-resampled mean

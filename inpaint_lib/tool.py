@@ -7,15 +7,21 @@ Where the holes are (one of):
   (``photos/a/cat.jpg`` -> ``masks/a/cat.png``, any image suffix);
 - ``--mask-from-alpha``: every pixel of the image that is not fully opaque is missing;
 - ``--squares COUNT:SIZE [--seed N]``: COUNT random SIZExSIZE squares, drawn by the
-  evaluation's own mask generator; they depend only on the seed and the image's size.
+  evaluation's own mask generator; they depend only on the seed and the image's size;
+- ``--strokes COUNT:WIDTH [--seed N]``: COUNT free-form brush strokes WIDTH px wide, from the
+  generator the crossover section evaluates with (`masks.random_strokes`).
 
 Methods are the evaluation's own `Method` objects (`methods.classical_methods`,
 `methods.network_method`): ``mean``, ``telea``, ``ns``, ``biharmonic`` and the trained
 networks of a profile's run cache (``cae``, ``cae-<run>``, ``vit``; see
-`trained_networks`). The default is `ranking.default_method`: the best method by the
-report's own evaluation, a trained network where one beats the classical methods, else
-``biharmonic``; and a network is the default only for images of the size it was trained
-and tested at (32x32 for the CAE), ``biharmonic`` for every other size (`default_methods`).
+`trained_networks`; ``cae-photo``, the crossover section's photo network, runs at the
+image's own resolution). The default, where the crossover section has run: chosen per image
+from its table (`crossover.DEFAULT_RULE`): the photo network where its measured margin for
+holes of that image's width is above zero, else the best classical method there. Without
+it, `ranking.default_method`: the best method by the report's own evaluation, a trained
+network where one beats the classical methods, else ``biharmonic``; and such a network is
+the default only for images of the size it was trained and tested at (32x32 for the CAE),
+``biharmonic`` for every other size (`default_methods`).
 
 Images are read with PIL (EXIF orientation applied, converted to 8-bit RGB) and written
 as RGB PNG at the input's resolution, atomically. The known pixels of the output are
@@ -50,6 +56,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
+from .crossover import DEFAULT_RULE, default_for_width, image_hole_width
 from .evaluate import predictions
 from .image_trees import IMAGE_SUFFIXES
 from .io import atomic_write_bytes
@@ -63,18 +70,47 @@ from .photos import (
     check_mask,
     encode_png,
     parse_squares,
+    parse_strokes,
     read_image,
     read_mask,
     squares_mask,
+    strokes_mask,
 )
-from .ranking import FALLBACK, default_method, default_methods, network_size, pick, read_ranking
+from .ranking import (
+    FALLBACK,
+    crossover_default,
+    default_method,
+    default_methods,
+    network_size,
+    pick,
+    read_ranking,
+)
 from .runs import results_root
 from .train import default_device
 
-__all__ = ["CLASSICAL", "FALLBACK", "HOLE_COLOUR", "Network", "Picture", "ToolError", "alpha_mask",
-           "at_full_resolution", "check_mask", "encode_png", "inpaint", "parse_squares",
-           "read_image", "read_mask", "resolve_methods", "run", "slug", "squares_mask",
-           "trained_networks"]
+__all__ = [
+    "CLASSICAL",
+    "FALLBACK",
+    "HOLE_COLOUR",
+    "Network",
+    "Picture",
+    "ToolError",
+    "alpha_mask",
+    "at_full_resolution",
+    "check_mask",
+    "encode_png",
+    "inpaint",
+    "parse_squares",
+    "parse_strokes",
+    "read_image",
+    "read_mask",
+    "resolve_methods",
+    "run",
+    "slug",
+    "squares_mask",
+    "strokes_mask",
+    "trained_networks",
+]
 
 CLASSICAL = {"mean": "mean fill", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes",
              "biharmonic": "biharmonic"}
@@ -127,6 +163,17 @@ def list_methods(profile: str) -> str:
         lines.append(f"  {net.name:<{width}} network    {net.describe()}{note}")
     if not nets:
         lines.append(f"  (no trained network: `make report PROFILE={profile}` trains them)")
+    found = crossover_default(profile)
+    if found is not None:
+        net, doc = found
+        lines.append(f"default: {net} or a classical method, {DEFAULT_RULE} "
+                     f"({results_root(profile) / 'crossover.json'}):")
+        for r in sorted(doc["rows"], key=lambda r: r["width"]):
+            chosen = net if r["hole_psnr_low"] > 0 else r["best_classical"]
+            lines.append(f"  {r['shape']} {r['setting']} (width {r['width']:.0f} px): {chosen} "
+                         f"(margin {r['hole_psnr_margin']:+.2f} dB [{r['hole_psnr_low']:+.2f}, "
+                         f"{r['hole_psnr_high']:+.2f}] over {r['best_classical']})")
+        return "\n".join(lines)
     name, why = default_method(profile)
     if name != FALLBACK:
         size = network_size(name, profile)
@@ -213,12 +260,14 @@ class HoleSpec:
     from_alpha: bool = False
     squares: tuple[int, int] | None = None
     seed: int = 0
+    strokes: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
-        given = sum([self.mask is not None, self.from_alpha, self.squares is not None])
+        given = sum([self.mask is not None, self.from_alpha, self.squares is not None,
+                     self.strokes is not None])
         if given != 1:
             raise ToolError("say where the holes are with exactly one of --mask MASK_PNG, "
-                            "--mask-from-alpha, --squares COUNT:SIZE")
+                            "--mask-from-alpha, --squares COUNT:SIZE, --strokes COUNT:WIDTH")
 
     @property
     def has_truth(self) -> bool:
@@ -233,6 +282,8 @@ def load_job(job: Job, holes: HoleSpec) -> tuple[Picture, Tensor]:
         mask = alpha_mask(picture, job.image)
     elif holes.squares is not None:
         mask = squares_mask(picture.size, *holes.squares, holes.seed, job.image)
+    elif holes.strokes is not None:
+        mask = strokes_mask(picture.size, *holes.strokes, holes.seed, job.image)
     else:
         assert job.mask_file is not None
         mask = read_mask(job.mask_file, picture.size, job.image)
@@ -316,7 +367,8 @@ def run(args: argparse.Namespace) -> int:
         print(list_methods(args.profile))
         return 0
     holes = HoleSpec(args.mask, args.mask_from_alpha,
-                     parse_squares(args.squares) if args.squares else None, args.seed)
+                     parse_squares(args.squares) if args.squares else None, args.seed,
+                     parse_strokes(args.strokes) if getattr(args, "strokes", None) else None)
     if not args.out:
         raise ToolError("--out PATH is required: a .png file for one image, else a folder")
     jobs = plan(args.inputs, args.out, args.mask)
@@ -325,7 +377,13 @@ def run(args: argparse.Namespace) -> int:
         raise ToolError(f"--method {args.method} with --compare: the panel shows every method; "
                         "drop one of the two")
     own_size = None  # the default network's own image size, where it is the default
-    if args.compare:
+    per_image = crossover_default(args.profile) if not (args.compare or args.method) else None
+    tool_name = {display: name for name, display in CLASSICAL.items()}
+    if per_image is not None:  # the crossover section's evidence: chosen per image
+        net, doc = per_image
+        names = [net, *sorted({tool_name[r["best_classical"]] for r in doc["rows"]})]
+        label = f"the default per image ({net} or a classical method by hole width)"
+    elif args.compare:
         names = [*CLASSICAL, *(n.name for n in trained_networks(args.profile))]
         label = "every method"
     elif args.method:
@@ -345,6 +403,11 @@ def run(args: argparse.Namespace) -> int:
         picture, mask = load_job(job, holes)
         if args.compare:
             data = compare(picture, mask, methods, holes.has_truth)
+        elif per_image is not None:
+            chosen, row = default_for_width(per_image[1], image_hole_width(mask))
+            by_name = dict(methods)
+            method = by_name[per_image[0]] if chosen == row["method"] else by_name[tool_name[chosen]]
+            data = encode_png(inpaint(picture.rgb, mask, method))
         else:
             data = encode_png(inpaint(picture.rgb, mask, pick(methods, picture, own_size)))
         atomic_write_bytes(job.out, data)

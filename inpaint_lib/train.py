@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from .data import Splits
 from .io import atomic_torch_save
 from .losses import InpaintingLoss
-from .masks import apply_masks, fixed_masks, make_generator, random_squares
+from .masks import apply_masks, fixed_masks, make_generator, random_masks
 from .metrics import PSNR_MIN_MSE
 from .models import build_model
 from .schema import CAEConfig, LossWeights, OptimizerConfig, RunConfig
@@ -244,7 +244,7 @@ class Trainer:
         # One call draws the whole epoch's masks (fewer kernel launches); ranges drawn
         # per batch (phase 7) are drawn at each step instead.
         per_batch = mask_cfg.draw == "per_batch"
-        epoch_masks = None if per_batch else random_squares(n, h, w, mask_cfg, self.generator)
+        epoch_masks = None if per_batch else random_masks(n, h, w, mask_cfg, self.generator)
         total = torch.zeros((), device=self.device)
         term_sums: dict[str, Tensor] = {}
         steps = 0
@@ -252,7 +252,7 @@ class Trainer:
             if cfg.cosine is not None:
                 set_lr(self.optimizer, cosine_lr(cfg, self.steps_per_epoch, epoch, steps))
             idx = order[start:start + cfg.batch_size]
-            masks = (random_squares(len(idx), h, w, mask_cfg, self.generator) if per_batch
+            masks = (random_masks(len(idx), h, w, mask_cfg, self.generator) if per_batch
                      else epoch_masks[start:start + cfg.batch_size])
             masked, target = self.prepare(self.train_images[idx], masks)
             with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.use_amp):

@@ -91,7 +91,8 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     assert executed == sorted(
         [p.stem for p in (REPO / "params").glob("a[0-9]_*.yaml")]
         + [p.stem for p in (REPO / "params").glob("b[0-9]_*.yaml")]
-        + [p.stem for p in (REPO / "params").glob("c[0-9]_*.yaml")])
+        + [p.stem for p in (REPO / "params").glob("c[0-9]_*.yaml")]
+        + [p.stem for p in (REPO / "params").glob("d[0-9]_*.yaml")])
     html = unescape((res / "report.html").read_text())
     assert "Traceback" not in html
     assert "Template for the seven ViT training phases" not in html  # a notebook-only cell
@@ -246,16 +247,13 @@ def _tool_on_the_smoke_runs(tmp: Path) -> None:
                              timeout=300, check=True).stdout
     ranking = json.loads((tmp / "results" / "smoke" / "methods.json").read_text())
     assert set(ranking["networks"]) >= {"cae", "vit"}  # every trained network was scored
-    default = ranking["default"]
-    if default is None:  # smoke networks lose to the classical methods: the best method is used
-        default = "biharmonic"
-        assert "default: biharmonic (no trained network beats the classical methods" in listing
-    else:
-        assert f"default: {default} (the trained network with the largest" in listing
+    # the crossover section (d1_crossover) has run: the default is chosen per image from its
+    # table (crossover.json), and the listing states the rule and each width's choice
+    assert "default: cae-photo or a classical method, per image: the width of its holes" in listing
     done = subprocess.run([*tool, str(tmp / "photo.png"), "--mask", str(tmp / "hole.png"), "--out",
                            str(tmp / "filled.png")], env=env, capture_output=True, text=True,
                           timeout=300, check=True).stdout
-    assert f"with {default} in" in done
+    assert "with the default per image (cae-photo or a classical method by hole width) in" in done
     src, filled = np.asarray(Image.open(tmp / "photo.png")), np.asarray(Image.open(tmp / "filled.png"))
     known = np.asarray(Image.open(tmp / "hole.png")) == 0
     assert np.array_equal(src[known], filled[known])

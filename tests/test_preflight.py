@@ -81,7 +81,7 @@ def test_one_missing_dataset_among_present_ones(tmp_path: Path, monkeypatch: pyt
         p.unlink() if p.is_file() else p.rmdir()
     assert main(["check", "--profile", "quick", "--offline", "--shared", str(shared)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 3 and err[1].startswith("missing: Oxford-IIIT Pet (for 9 notebooks: b1_phase1")
+    assert len(err) == 3 and err[1].startswith("missing: Oxford-IIIT Pet (for 10 notebooks: b1_phase1")
     assert err[0].startswith("missing: STL-10, and its stand-in Oxford-IIIT Pet (for a7_resolution)")
     assert f"fix: `make shared-data SHARED={shared}` (it holds oxford-pet-subset.tar.gz)" in err[1]
 

@@ -27,6 +27,10 @@ class DataConfig(Strict):
     dataset: DatasetName
     root: str | None = None  # folder source: a tree train/<class>/*, test/<class>/*
     image_size: PositiveInt | None = None  # resize to image_size x image_size (None = native)
+    # native resolution, no resizing: each test photo's centre crop of crop x crop px, and
+    # `train_crops` seeded random crops of that size per training photo (image_size unset)
+    crop: PositiveInt | None = None
+    train_crops: PositiveInt = 1
     split_seed: int = 0
     val_size: int | float = 5000  # images carved from train for validation (0 = none)
     test_fraction: float | None = None  # pool train+test and re-split (Pet: 0.2)
@@ -43,6 +47,8 @@ class DataConfig(Strict):
             raise ValueError("val_size: a fraction must be in [0, 1)")
         if self.test_fraction is not None and not 0 < self.test_fraction < 1:
             raise ValueError("test_fraction: must be in (0, 1)")
+        if self.crop is not None and self.image_size is not None:
+            raise ValueError("crop: crops are taken at native resolution; unset image_size")
         if self.dataset == "folder" and not self.root:
             raise ValueError("root: the folder source needs a root directory")
         return self
@@ -50,7 +56,7 @@ class DataConfig(Strict):
     @property
     def side(self) -> int | None:
         """Side of the images as loaded (None when only the files know it)."""
-        side = self.image_size or NATIVE_IMAGE_SIZE.get(self.dataset)
+        side = self.crop or self.image_size or NATIVE_IMAGE_SIZE.get(self.dataset)
         if self.fallback is not None and self.fallback.side != side:
             return None  # either may be loaded
         return side
@@ -61,11 +67,17 @@ IntOrRange = PositiveInt | tuple[PositiveInt, PositiveInt]
 
 
 class MaskConfig(Strict):
-    """Random squares, True = missing. `size` and `count` are a number, or an inclusive
-    range [low, high] from which the value is drawn uniformly."""
+    """Random holes, True = missing. `size` and `count` are a number, or an inclusive
+    range [low, high] from which the value is drawn uniformly.
+
+    `shape`: "squares" (`count` squares of side `size`) or "strokes" (`count` free-form
+    brush strokes `size` px wide, `masks.random_strokes`). `mix`: a mixture; each image
+    draws one of these settings with equal probability (`size`, `count` then unused)."""
 
     size: IntOrRange = 10
     count: IntOrRange = 1
+    shape: Literal["squares", "strokes"] = "squares"
+    mix: list[MaskConfig] = []
     draw: Literal["per_image", "per_batch"] = "per_image"  # how ranges are drawn
     disjoint: bool = False  # resample until squares do not overlap (equal total area)
     nested_of: PositiveInt | None = None  # draw this many squares, use the first `count`:
@@ -82,22 +94,42 @@ class MaskConfig(Strict):
         if self.nested_of is not None and (isinstance(self.count, tuple) or self.disjoint
                                            or self.nested_of < self.count):
             raise ValueError("nested_of: needs a fixed count <= nested_of, not disjoint")
+        if self.shape == "strokes" and (self.disjoint or self.nested_of is not None):
+            raise ValueError("shape: strokes cannot be disjoint or nested")
+        if any(m.mix for m in self.mix):
+            raise ValueError("mix: a mixture of mixtures is not supported")
         return self
 
     @property
     def sizes(self) -> tuple[int, int]:
-        """(smallest, largest) square side."""
+        """(smallest, largest) square side or stroke width (over a mixture's settings)."""
+        if self.mix:
+            return min(m.sizes[0] for m in self.mix), max(m.sizes[1] for m in self.mix)
         return self.size if isinstance(self.size, tuple) else (self.size, self.size)
+
+    def cache_dump(self) -> dict:
+        """`model_dump()` for cache keys: the fields added with strokes are left out while at
+        their defaults, so the keys of every square-mask evaluation stay what they were."""
+        doc = self.model_dump()
+        if self.shape == "squares" and not self.mix:
+            doc.pop("shape")
+            doc.pop("mix")
+        return doc
 
     @property
     def counts(self) -> tuple[int, int]:
-        """(fewest, most) squares per image."""
+        """(fewest, most) squares or strokes per image."""
         return self.count if isinstance(self.count, tuple) else (self.count, self.count)
 
     @property
     def label(self) -> str:
         """e.g. '1 × 10×10 px', '4 × 5×5 px, disjoint', '175-300 × (9-12)² px'."""
+        if self.mix:
+            return "one of: " + "; ".join(m.label for m in self.mix)
         lo, hi = self.sizes
-        side = f"({lo}-{hi})²" if hi != lo else f"{lo}×{lo}"
         count = f"{self.counts[0]}-{self.counts[1]}" if isinstance(self.count, tuple) else str(self.count)
+        if self.shape == "strokes":
+            width = f"{lo}-{hi}" if hi != lo else str(lo)
+            return f"{count} strokes {width} px wide"
+        side = f"({lo}-{hi})²" if hi != lo else f"{lo}×{lo}"
         return f"{count} × {side} px" + (", disjoint" if self.disjoint else "")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, FiniteFloat, PositiveFloat, PositiveInt
 
 from .base import Strict
-from .data import DataConfig
+from .data import DataConfig, MaskConfig
 
 
 # ------------------------------------------------------------------ evaluation
@@ -24,6 +24,9 @@ class EvalConfig(Strict):
     ood: DataConfig | None = None  # out-of-distribution test set (ships)
     baseline_subset: PositiveInt | None = None  # score slow classical methods on a subset
     grid_patch: PositiveInt | None = None  # Part B: period of the patch-grid measure (the ViT's patch)
+    # the crossover section: {mask shape: {setting label: masks}}, every method on each
+    crossover: dict[str, dict[str, MaskConfig]] = {}
+    crossover_images: PositiveInt | None = None  # test photos it scores, spread over the split
 
 
 class Reference(Strict):
@@ -39,7 +42,7 @@ class StudyParams(Strict):
     """One executed notebook's parameters after base + profile merge."""
 
     title: str
-    part: Literal["A", "B"]
+    part: Literal["A", "B", "D"]  # D: beyond the study (profile section `photo`)
     data: DataConfig
     train: dict[str, Any]  # RunConfig fields without data; validated per run
     runs: dict[str, dict[str, Any]] = {"baseline": {}}

@@ -1,0 +1,50 @@
+"""Sentences of the "beyond the study" notebooks: the crossover section (d1_crossover).
+
+Pure functions: the crossover table (`crossover.crossover_table`) and its targets in,
+Markdown out; every number is read from the arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def _interval(row: pd.Series | dict[str, Any], metric: str = "hole_psnr", tag: str = "") -> str:
+    unit = " dB" if metric == "hole_psnr" else ""
+    return (f"{row[f'{metric}_margin{tag}']:+.2f}{unit} "
+            f"[{row[f'{metric}_low{tag}']:+.2f}, {row[f'{metric}_high{tag}']:+.2f}]")
+
+
+def crossover(margins: pd.DataFrame) -> str:
+    """Where the network's hole-PSNR margin over the best classical method turns positive
+    (its 95% interval above zero), per mask shape, and where it is a loss or a tie."""
+    lines = []
+    for shape, g in margins.groupby("shape", sort=False):
+        g = g.sort_values("width")
+        won = g[g["hole_psnr_low"] > 0]
+        lost = g[g["hole_psnr_high"] < 0]
+        parts = [f"{r['setting']} (width {r['width']:.0f} px) {_interval(r)} against "
+                 f"{r['best_classical']}" for _, r in g.iterrows()]
+        if len(won) == len(g):
+            where = "the network wins at every hole size measured"
+        elif won.empty:
+            where = ("the network wins at no hole size measured" + (
+                f"; it loses at {', '.join(lost['setting'])}" if len(lost) else ""))
+        else:
+            first = won.iloc[0]
+            where = (f"the crossover lies at about {first['width']:.0f} px: the network wins from "
+                     f"{first['setting']} on ({', '.join(won['setting'])})")
+        lines.append(f"- **{shape}**: {where}. Margins: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
+def targets(rows: list[dict[str, Any]]) -> str:
+    """The issue's targets, each met or missed with its number and interval."""
+    if not rows:
+        return "No target applies to these settings."
+    met = sum(r["met"] for r in rows)
+    items = [f"- {r['target']}: **{'met' if r['met'] else 'missed'}** "
+             f"({r['margin']:+.2f} dB [{r['low']:+.2f}, {r['high']:+.2f}])" for r in rows]
+    return f"{met} of {len(rows)} targets met on this profile:\n\n" + "\n".join(items)

@@ -1,0 +1,180 @@
+"""Issue 19: free-form strokes, native-resolution crops, the crossover table and its rule,
+the tool's --strokes and the photo network at the image's own resolution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from inpaint_lib import crossover, tool
+from inpaint_lib.__main__ import main
+from inpaint_lib.io import atomic_torch_save, atomic_write_json
+from inpaint_lib.masks import (
+    fixed_masks,
+    hole_width,
+    make_generator,
+    occluded_fraction,
+    random_masks,
+)
+from inpaint_lib.methods import Method
+from inpaint_lib.models import build_model
+from inpaint_lib.networks import at_native_resolution
+from inpaint_lib.schema import CAEConfig, DataConfig, MaskConfig, RunConfig
+from inpaint_lib.stats import paired_bootstrap
+
+from .conftest import make_tree
+
+STROKES = MaskConfig(shape="strokes", size=9, count=4)
+
+
+def test_strokes_are_seeded_thin_to_thick_and_sized_by_width() -> None:
+    a = fixed_masks(16, 96, 128, STROKES, seed=3)
+    assert a.shape == (16, 1, 96, 128) and a.dtype == torch.bool
+    assert torch.equal(a, fixed_masks(16, 96, 128, STROKES, seed=3))
+    assert not torch.equal(a, fixed_masks(16, 96, 128, STROKES, seed=4))
+    covered = [occluded_fraction(fixed_masks(32, 128, 128, MaskConfig(shape="strokes", size=w,
+                                                                      count=4), 0)).mean().item()
+               for w in (3, 9, 17)]
+    assert 0 < covered[0] < covered[1] < covered[2] < 0.6  # thicker brush, more missing
+    # hole width (largest inscribed disc) grows with the brush: at least the brush's width,
+    # more where a stroke turns or crosses itself; squares measure their side
+    widths = [hole_width(fixed_masks(32, 128, 128, MaskConfig(shape="strokes", size=w, count=1),
+                                     0)).median().item() for w in (3, 9, 17)]
+    assert 3 <= widths[0] < 9 <= widths[1] < 17 <= widths[2] < 34
+    side = fixed_masks(4, 64, 64, MaskConfig(size=16, count=1), 0)
+    assert torch.equal(hole_width(side), torch.full((4,), 16.0))
+
+
+def test_a_mixture_gives_each_image_one_of_its_settings() -> None:
+    mix = MaskConfig(mix=[MaskConfig(size=32, count=1), MaskConfig(shape="strokes", size=3, count=2)])
+    masks = random_masks(64, 64, 64, mix, make_generator(0))
+    area = masks.sum(dim=(1, 2, 3))
+    squares = area == 32 * 32
+    assert 10 < int(squares.sum()) < 54  # both settings drawn
+    assert bool((area[~squares] < 32 * 32).all())
+    assert "strokes 3 px wide" in mix.label
+
+
+def test_square_mask_cache_keys_are_unchanged() -> None:
+    """The fields added for strokes stay out of square masks' evaluation cache keys."""
+    assert MaskConfig(size=10, count=1).cache_dump() == {
+        "size": 10, "count": 1, "draw": "per_image", "disjoint": False, "nested_of": None}
+    assert "shape" in STROKES.cache_dump()
+
+
+def test_native_crops_keep_pixels_unresized(isolated_dirs: Path) -> None:
+    from inpaint_lib.data import load
+
+    root = make_tree(isolated_dirs / "data" / "oxford-pet", {"a": (3, 2)}, size=40)
+    cfg = DataConfig(dataset="oxford_pet", crop=24, train_crops=2, val_size=0)
+    splits = load(cfg)
+    assert splits.train.shape == (6, 3, 24, 24) and splits.test.shape == (2, 3, 24, 24)
+    first = np.asarray(Image.open(min((root / "test" / "a").iterdir())))
+    assert np.array_equal(splits.test[0].permute(1, 2, 0).numpy(), first[8:32, 8:32])  # centre
+    with pytest.raises(ValueError, match="crop"):
+        DataConfig(dataset="oxford_pet", crop=24, image_size=32)
+
+
+def test_paired_bootstrap_interval() -> None:
+    rng = np.random.default_rng(0)
+    mean, low, high = paired_bootstrap(rng.normal(1.0, 0.5, 200))
+    assert low < mean < high and low > 0.8 and high < 1.2
+    _, low0, high0 = paired_bootstrap(rng.normal(0.0, 1.0, 200))
+    assert low0 < 0 < high0
+
+
+def _table() -> pd.DataFrame:
+    rows = []
+    for shape, setting, width, margin in [("squares", "4 px", 4, -0.05), ("squares", "16 px", 16, 1.5),
+                                          ("strokes", "thick", 30, 0.4)]:
+        for name, kind, psnr in [("biharmonic", "classical", 30.0), ("net", "network", 30 + margin)]:
+            row = {"shape": shape, "setting": setting, "width": width, "method": name, "kind": kind,
+                   "best_classical": "biharmonic", "hole_psnr": psnr, "hole_mae": 0.1, "ssim": 0.9}
+            if kind == "network":
+                for m in crossover.MARGIN_METRICS:
+                    for tag in ("", "_vs_biharmonic"):
+                        d = margin if m == "hole_psnr" else 0.0
+                        row |= {f"{m}_margin{tag}": d, f"{m}_low{tag}": d - 0.2, f"{m}_high{tag}": d + 0.2}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_targets_and_the_per_image_default_rule() -> None:
+    table = _table()
+    met = {t["target"].split(":")[0]: t["met"] for t in crossover.targets(table)}
+    assert met == {"squares 16 px": True, "strokes thick": False, "squares 4 px": True}
+    doc = {"network_run": "cae-x", "rows": crossover.margins(table).to_dict(orient="records")}
+    assert crossover.default_for_width(doc, 14)[0] == "net"  # nearest: 16 px, won
+    assert crossover.default_for_width(doc, 5)[0] == "biharmonic"  # 4 px: interval spans 0
+    # thick strokes: the rule asks for the interval above zero, not for the +1 dB target
+    assert crossover.default_for_width(doc, 40)[0] == "net"
+    doc["rows"][2]["hole_psnr_low"] = -0.1
+    assert crossover.default_for_width(doc, 40)[0] == "biharmonic"
+
+
+def test_native_resolution_pads_to_a_multiple_of_8_and_resizes_nothing() -> None:
+    seen = {}
+
+    def predict(masked: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        seen["shape"], seen["holes"] = masked.shape, int(masks.sum())
+        return masked.flip(-1)
+
+    wrapped = at_native_resolution(Method("flip", predict, "flip"))
+    image = torch.arange(3 * 21 * 30, dtype=torch.float32).view(1, 3, 21, 30) / 3000
+    mask = torch.zeros(1, 1, 21, 30, dtype=torch.bool)
+    mask[..., 5:9, 5:9] = True
+    out = wrapped.predict(image, mask)
+    assert seen == {"shape": (1, 3, 24, 32), "holes": 16}  # padding is known, never a hole
+    assert out.shape == (1, 3, 21, 30)
+
+
+def test_tool_strokes_and_the_photo_network_at_full_resolution(tmp_path: Path, isolated_dirs: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    results = isolated_dirs / "results"
+    model_cfg = CAEConfig(latent_channels=8, mask_channel=True, fill="line", residual=True,
+                          composite=True, skips="add")
+    cfg = RunConfig(data=DataConfig(dataset="synthetic", crop=32), model=model_cfg, epochs=1)
+    run_dir = results / "quick" / "runs" / "cae-photo"
+    atomic_write_json(run_dir / "config.json", {"config": cfg.model_dump(mode="json"),
+                                                "image_size": 32, "dataset": "fake pets"})
+    atomic_torch_save({"model": build_model(model_cfg, 32).state_dict()}, run_dir / "final.pt")
+    atomic_write_json(results / "quick" / "provenance" / "d1_crossover.json",
+                      {"runs": {"cae-photo": {"name": "photo", "seed": 0}}})
+    arr = (np.random.default_rng(0).random((50, 77, 3)) * 255).astype(np.uint8)
+    Image.fromarray(arr).save(tmp_path / "in.png")
+    outs = []
+    for seed in (1, 1, 2):
+        out = tmp_path / f"o{len(outs)}.png"
+        assert main(["inpaint", str(tmp_path / "in.png"), "--strokes", "3:5", "--seed", str(seed),
+                     "--method", "cae-photo", "--out", str(out)]) == 0
+        outs.append(np.asarray(Image.open(out)))
+    assert outs[0].shape == arr.shape
+    assert np.array_equal(outs[0], outs[1]) and not np.array_equal(outs[0], outs[2])
+    hole = (outs[0] != arr).any(axis=2)
+    assert 0 < hole.mean() < 0.5
+    # the default: from the crossover table, per image
+    table = _table()
+    table.loc[table.kind == "network", "method"] = "photo network"
+    crossover.save_crossover("quick", table, "cae-photo")
+    text = tool.list_methods("quick")
+    assert "default: cae-photo or a classical method" in text and "squares 16 px (width 16 px): cae-photo" in text
+    assert main(["inpaint", str(tmp_path / "in.png"), "--squares", "1:16", "--out",
+                 str(tmp_path / "d.png")]) == 0
+    assert "default per image" in capsys.readouterr().out
+
+
+def test_crossover_photos_are_spread_over_the_test_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test tree is ordered by breed: the section scores photos spread over all of it."""
+    from inpaint_lib.study import open_study
+
+    monkeypatch.setenv("INPAINT_OVERRIDES", "photo: {evaluation: {crossover_images: 3}}")
+    study = open_study("params/d1_crossover.yaml", "smoke")
+    images, data_id = crossover.test_images(study)
+    test = study.splits.test
+    assert len(test) == 8 and torch.equal(images, test[[0, 4, 7]])
+    assert data_id != study.splits.fingerprint  # its own evaluation cache entries
