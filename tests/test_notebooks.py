@@ -85,7 +85,8 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     html = unescape((res / "report.html").read_text())
     assert "Traceback" not in html
     assert "Template for the seven ViT training phases" not in html  # a notebook-only cell
-    assert html.index("Part B · Vision Transformer") < html.index("Part B · Phase 1")  # the part's heading first
+    assert html.index("Part B · Vision Transformer") < html.index("4. Model and masks") \
+        < html.index("5. Training strategy") < html.index("5.1 Phase 1") < html.index("6.1 Full training")
     for n in PART_A_FIGURES + PART_B_FIGURES:
         assert f"Figure {n}." in html, f"Figure {n} missing"
     # every table: the study's numbers, baselines and the four metrics

@@ -18,6 +18,15 @@ def count_of(k: int, n: int, what: str) -> str:
     return f"none of the {n} {what}" if k == 0 else f"{k} of {n} {what}"
 
 
+def scale_note(value_range: tuple[float, float]) -> str:
+    """The line under a results table that gives every metric's scale (`Study.value_range`)."""
+    low, high = value_range
+    span = f"{high - low:g}"
+    return (f"Scales: MSE and MAE on the [{low:g}, {high:g}] pixel scale; PSNR in dB with peak "
+            f"{span} (the range's width); SSIM from 0 to 1 (1 = identical); *hole* = the occluded "
+            "pixels only, *composited* = known pixels kept, *raw* = the network's own output.")
+
+
 def provenance(facts: Mapping[str, Any], section: str = "") -> str:
     """The provenance line of a notebook (`Study.facts`). The smoke-profile and random-VGG
     warnings are the report's, once at its top (`report._header`); the line only flags them."""

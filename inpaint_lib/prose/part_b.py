@@ -167,3 +167,10 @@ def shift_between_sets(ours: pd.DataFrame, other: pd.DataFrame, network: str, me
     b = other[other.method == network].set_index("masks")[metric]
     return (f"{label}, {network} {METRIC_LABELS[metric]} per level: "
             + ", ".join(f"{k}: {b[k]:.4f} vs {a[k]:.4f} ({b[k] / a[k]:.2f}x)" for k in a.index))
+
+
+def levels_shown(level: str, where: str) -> str:
+    """The line under a Part B table cut to one occlusion level (`where`: a link to the section
+    that scores the classical methods)."""
+    return (f"Shown: the networks at the first occlusion level ({level}); every level, with the "
+            f"classical methods scored in {where}, is in the full table one click away.")
