@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import scoring, tables
-from .resolve import load_conclusions, load_profile
+from .masks import fixed_masks, naive_fraction, occluded_fraction
+from .resolve import load_conclusions, load_params, load_profile, run_config
 from .runs import REPO_ROOT
 from .schema import ConclusionsParams
 from .scoring import same_masks
@@ -122,7 +123,44 @@ class Conclusions:
                         if quantity == "test MSE" and len(with_mse) > 1 else
                         ("same" if quantity == "parameters" and math.isclose(value, study_value)
                          else "-")})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows + self._occlusion_rows())
+
+    def _occlusion_rows(self, n: int = 256) -> list[dict]:
+        """The study's occlusion percentages (its naive N·k²/HW at its own settings: ~9.8% in
+        Part A, ~13% to 42-69% over the ViT's phases) beside the fraction our masks hide
+        (overlaps counted once, `n` masks of the evaluation seed), and whether the study's
+        figure holds when its own masks are measured the same way (no training needed)."""
+        studies = [self._open(name) for name in ["a1_baseline.yaml", "a4_masking.yaml"]]
+        phases = []
+        if self.params.part_b is not None:
+            phases = [p for p, _ in self._open(self.params.part_b).phase_chain()]
+        rows = []
+        for params, study in [*[(s.params, s) for s in studies],
+                              *[(p, self._open(self.params.part_b)) for p in phases]]:
+            full = load_params(params.source_file, "full")
+            seed = params.evaluation.mask_seed
+            for name in params.runs:
+                ours, theirs = run_config(params, name), run_config(full, name)
+                side = study.splits.image_size  # no size: the data set's own (CIFAR-10's 32 px)
+                their_side = full.data.image_size or side
+                lo, hi = naive_fraction(theirs.mask, their_side, their_side)
+                if params.part == "A" and hi != lo:
+                    continue  # a random size: the study gives no percentage
+                measured = occluded_fraction(fixed_masks(n, their_side, their_side, theirs.mask,
+                                                         seed)).mean().item()
+                value = occluded_fraction(fixed_masks(n, side, side, ours.mask, seed)).mean().item()
+                study_value = (lo + hi) / 2
+                naive = f"{lo:.0%}" + (f"-{hi:.0%}" if hi != lo else "")
+                rows.append({
+                    "section": params.title, "notebook": Path(params.source_file).stem,
+                    "run": f"phase {params.phase}" if params.phase else name, "quantity": f"occluded ({theirs.mask.label}; study: naive {naive})",
+                    "study": study_value, f"ours ({self.profile})": value,
+                    "ours / study": value / study_value,
+                    "full profile": round(measured, 4),
+                    "study's claim holds": (f"{'yes' if abs(measured - study_value) < 0.02 else 'no'}"
+                                            f": {measured:.1%} measured at the study's setting"
+                                            " (overlaps counted once)")})
+        return rows
 
 
 def _full_scores() -> dict[tuple[str, str, str], float]:

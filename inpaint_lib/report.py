@@ -38,7 +38,7 @@ STYLE = """<style>
 a.totop{position:fixed;right:1em;bottom:1em;background:#fff;border:1px solid #888;
   padding:.3em .6em;border-radius:4px;text-decoration:none;z-index:10}
 details>summary{cursor:pointer;color:#245}
-.jp-OutputArea-output img{max-width:min(100%,640px);max-height:600px;width:auto;height:auto}
+.jp-OutputArea-output img{max-width:min(100%,640px);max-height:460px;width:auto;height:auto}
 .jp-RenderedMarkdown img{max-width:min(100%,900px);max-height:560px;width:auto;height:auto}
 p.caption{margin-top:0;font-size:92%;max-width:640px}
 </style>"""

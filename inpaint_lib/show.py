@@ -116,8 +116,8 @@ def table(df: pd.DataFrame, digits: int = 6, columns: list[str] | None = None,
         what = [f"all {len(df.columns)} columns"] if len(shown) < len(df.columns) else []
         what += [f"all {len(df)} rows"] if rows is not None else []
         collapsed_table(df, "The full table: " + ", ".join(what), name, digits)
-    if note:
-        md(f"<p class='caption'>{note}</p>")
+    if note:  # each paragraph of it a line of its own
+        md("\n".join(f"<p class='caption'>{line}</p>" for line in note.split("\n\n")))
 
 
 def csv_link(df: pd.DataFrame, name: str) -> str:

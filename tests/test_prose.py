@@ -176,6 +176,23 @@ def test_findings_count_comparisons_and_link_every_claim() -> None:
     assert "does **not** hold in [2.4 Masking](#notebook-a4-masking)" in orderings
     assert "2.0x to 10.0x the study's" in text and "nothing here is measured at the study's" in text
     assert "(#notebook-c1-conclusions)" in part_a
+    assert "Occlusion" not in text  # no occlusion rows: no bullet
+
+    # the study's occlusion percentages against its own masks measured with overlaps once
+    occlusion = pd.DataFrame({
+        "section": ["2.1", "Phase 5", "Phase 6"], "notebook": ["a1", "b5", "b6"],
+        "run": ["baseline", "phase 5", "phase 6"],
+        "quantity": ["occluded (1 × 10×10 px; study: naive 10%)",
+                     "occluded (150 × 11×11 px; study: naive 36%)",
+                     "occluded (200 × 11×11 px; study: naive 48%)"],
+        "study": [0.0977, 0.3617, 0.4823], "ours (quick)": [0.0977, 0.30, 0.38],
+        "ours / study": [1.0, 0.83, 0.79], "full profile": [0.0977, 0.3008, 0.3786],
+        "study's claim holds": ["yes: 9.8% measured", "no: 30.1% measured", "no: 37.9% measured"]})
+    text = prose.findings(paired, pd.concat([scorecard, occlusion]), "quick", "reduced",
+                          "c1_conclusions.yaml")
+    bullet = next(b for b in text.splitlines() if "**Occlusion:**" in b)
+    assert "36% is 30.1%, 48% is 37.9%" in bullet and "10%" not in bullet
+    assert "nothing here is measured at the study's" in text  # occlusion needs no full run
 
 
 def test_model_comparison_names_ours_beside_the_study_s() -> None:

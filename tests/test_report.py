@@ -50,7 +50,7 @@ def test_a_table_cut_to_some_rows_and_columns_keeps_the_full_one_a_click_away(mo
     assert list(table.method) == ["net"] and len(table.columns) == show.SHOWN_COLUMNS
     assert "all 11 columns, all 3 rows" in full and "biharmonic" in full
     assert "download='t.csv'" in full
-    assert "[-1, 1] pixel scale" in note and "peak 2" in note
+    assert "[-1, 1] pixel values" in note and "peak 2" in note
     shown.clear()
     show.table(df[["method", "kind"]])  # narrow, every row: nothing cut, nothing collapsed
     assert len(shown) == 1 and len(shown[0].data) == 3
@@ -59,5 +59,6 @@ def test_a_table_cut_to_some_rows_and_columns_keeps_the_full_one_a_click_away(mo
 def test_scale_note_follows_the_value_range() -> None:
     from inpaint_lib import prose
 
-    assert "[0, 1] pixel scale" in prose.scale_note((0.0, 1.0))
-    assert "peak 1 " in prose.scale_note((0.0, 1.0))
+    assert "[0, 1] pixel values" in prose.scale_note((0.0, 1.0))
+    assert "peak 1;" in prose.scale_note((0.0, 1.0))
+    assert len(prose.scale_note((-1.0, 1.0))) < 80  # under every table: never a repeated paragraph

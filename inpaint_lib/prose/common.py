@@ -20,11 +20,9 @@ def count_of(k: int, n: int, what: str) -> str:
 
 def scale_note(value_range: tuple[float, float]) -> str:
     """The line under a results table that gives every metric's scale (`Study.value_range`)."""
-    low, high = value_range
-    span = f"{high - low:g}"
-    return (f"Scales: MSE and MAE on the [{low:g}, {high:g}] pixel scale; PSNR in dB with peak "
-            f"{span} (the range's width); SSIM from 0 to 1 (1 = identical); *hole* = the occluded "
-            "pixels only, *composited* = known pixels kept, *raw* = the network's own output.")
+    low, high = value_range  # short: it stands under many tables, and must not read as a repeat
+    return (f"Scale: MSE and MAE on [{low:g}, {high:g}] pixel values; PSNR in dB, peak "
+            f"{high - low:g}; SSIM 0-1.")
 
 
 def provenance(facts: Mapping[str, Any], section: str = "") -> str:

@@ -89,6 +89,23 @@ def _distance(scorecard: pd.DataFrame, profile: str, conclusions: str) -> str:
             f"see the {link('scorecard', conclusions)}.")
 
 
+def _occlusion(scorecard: pd.DataFrame, conclusions: str) -> str:
+    """The study's occlusion percentages that its own masks, measured with overlaps counted
+    once, do not reach (the scorecard's occlusion rows)."""
+    if scorecard.empty:
+        return ""
+    rows = scorecard[scorecard.quantity.str.startswith("occluded")
+                     & scorecard["study's claim holds"].str.startswith("no")]
+    rows = rows.drop_duplicates("quantity")
+    if rows.empty:
+        return ""
+    pairs = ", ".join(f"{r.study:.0%} is {r['full profile']:.1%}" for r in
+                      (row for _, row in rows.iterrows()))
+    return ("**Occlusion:** the study's percentages (N·k²/HW) count overlapping squares twice; "
+            f"its own masks measured with overlaps once: {pairs} (the "
+            f"{link('scorecard', conclusions)}).")
+
+
 def sweep_sentence(sweep: pd.DataFrame) -> str:
     """The mask sweep in one sentence: the network's whole-image MSE at the fewest and most
     masks, and at how many counts the best classical method beats it."""
@@ -110,13 +127,16 @@ def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, descri
     """The report's opening: at most 8 one-sentence bullets, each with its number and a link
     to the notebook that shows it (`conclusions`, `sweep_notebook`: params file names; written
     by the conclusions notebook, placed by the report before the contents)."""
-    full = scorecard["full profile"].map(lambda v: not isinstance(v, str)).sum() if len(
-        scorecard) else 0
+    scores = scorecard[~scorecard.quantity.str.startswith("occluded")] if len(scorecard) else \
+        scorecard  # occlusion is measured at the study's settings without a full-profile run
+    full = scores["full profile"].map(lambda v: not isinstance(v, str)).sum() if len(
+        scores) else 0
     bullets = [
         (f"**What ran:** the `{profile}` profile ({description})." if profile != "full" else
          "**What ran:** the `full` profile, the study's own settings."),
         _orderings(scorecard),
         _distance(scorecard, profile, conclusions),
+        _occlusion(scorecard, conclusions),
         f"**Mask sweep:** {sweep} ({link('section', sweep_notebook)})." if sweep else "",
         paired_part(paired, "A") + " " + link("Details", conclusions) + ".",
         paired_part(paired, "B") + " " + link("Details", conclusions) + "."

@@ -213,6 +213,4 @@ def more_context(high: pd.DataFrame, low: pd.DataFrame, high_label: str, low_lab
 def classical_shown_in(where: str, masks: str = "") -> str:
     """The line under a Part A table that leaves out classical rows shown before (`where`: a
     link to the section that scores them): each classical result appears once per mask setting."""
-    on = f" on {masks}" if masks else " on these images and masks"
-    return (f"The classical methods{on} are scored once, in {where} (and in the full table "
-            "one click away).")
+    return f"Classical methods on {masks or 'these masks'}: in {where} and the full table."
