@@ -95,7 +95,8 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
                  "MSE (composited output, whole image)", "±95% CI", "Cross-evaluation",
                  "7,091,712", "8,671,744", "occluded, measured", "tested on Multiple squares",
                  "Against classical inpainting", "Every network against the best classical method",
-                 "Reproduction scorecard", "difference [95% interval]", "download as CSV"]:
+                 "Reproduction scorecard", "difference [95% interval]", "download as CSV",
+                 "learns to inpaint: ", "measured at the study's setting", "weight ramp"]:
         assert text in html, text
     assert html.count("<img") >= len(PART_A_FIGURES + PART_B_FIGURES)
     assert html.count("SMOKE PROFILE") == 1 and html.count("perceptual loss used a RANDOMLY INITIALISED") == 1

@@ -194,6 +194,20 @@ def test_findings_count_comparisons_and_link_every_claim() -> None:
     assert "36% is 30.1%, 48% is 37.9%" in bullet and "10%" not in bullet
     assert "nothing here is measured at the study's" in text  # occlusion needs no full run
 
+    # the ViT's headline claims join the study's claims, each with its verdict
+    claims = pd.DataFrame({
+        "section": ["6.2"] * 2, "notebook": ["b8"] * 2, "run": ["ViT"] * 2,
+        "quantity": ["hole MAE, pets", "patch grid, phase 4"], "study": [float("nan")] * 2,
+        "ours (quick)": [0.05, 1.3], "ours / study": [float("nan")] * 2,
+        "full profile": ["not measured in this checkout"] * 2,
+        "study's claim holds": ["learns to inpaint: yes (mean fill 0.12)",
+                                "mosaic at phase 3 fades by phase 4: no (phase 3: 1.2)"]})
+    text = prose.findings(paired, pd.concat([scorecard, claims]), "quick", "reduced",
+                          "c1_conclusions.yaml")
+    bullet = next(b for b in text.splitlines() if "**The study's claims:**" in b)
+    assert "its ViT's claims: learns to inpaint: yes; mosaic at phase 3 fades by phase 4: **no**" \
+        in bullet and "does **not** hold in [2.4 Masking]" in bullet
+
 
 def test_model_comparison_names_ours_beside_the_study_s() -> None:
     settings = [{"setting": "data.image_size", "base value": 224, "value": 64},

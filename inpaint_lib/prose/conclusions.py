@@ -71,8 +71,16 @@ def _orderings(scorecard: pd.DataFrame) -> str:
         parts.append("holds in " + ", ".join(holds))
     if fails:
         parts.append("does **not** hold in " + ", ".join(fails))
-    return ("**The study's claims:** its ordering of runs by test MSE " + "; it ".join(parts)
-            + " (same runs, our reduced profile).") if parts else ""
+    vit = scorecard[scorecard["study's claim holds"].str.contains(r": (?:yes|no) \(", regex=True)
+                    & ~scorecard.quantity.str.startswith("occluded")]
+    claims = [c.rsplit(" (", 1)[0].replace(": no", ": **no**") for c in vit["study's claim holds"]]
+    if not parts and not claims:
+        return ""
+    text = ("its ordering of runs by test MSE " + "; it ".join(parts) + " (same runs, our "
+            "reduced profile)") if parts else ""
+    if claims:
+        text += ("; " if text else "") + "its ViT's claims: " + "; ".join(claims)
+    return "**The study's claims:** " + text + "."
 
 
 def _distance(scorecard: pd.DataFrame, profile: str, conclusions: str) -> str:
@@ -99,8 +107,10 @@ def _occlusion(scorecard: pd.DataFrame, conclusions: str) -> str:
     rows = rows.drop_duplicates("quantity")
     if rows.empty:
         return ""
-    pairs = ", ".join(f"{r.study:.0%} is {r['full profile']:.1%}" for r in
-                      (row for _, row in rows.iterrows()))
+    naive = rows.quantity.str.extract(r"naive ([^)]*)\)")[0].fillna("")
+    pairs = ", ".join(f"{n or format(r.study, '.0%')} {'averages' if '-' in n else 'is'} "
+                      f"{r['full profile']:.1%}"
+                      for n, (_, r) in zip(naive, rows.iterrows()))
     return ("**Occlusion:** the study's percentages (N·k²/HW) count overlapping squares twice; "
             f"its own masks measured with overlaps once: {pairs} (the "
             f"{link('scorecard', conclusions)}).")
