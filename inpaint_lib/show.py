@@ -116,7 +116,8 @@ def table(df: pd.DataFrame, digits: int = 6, columns: list[str] | None = None,
         what = [f"all {len(df.columns)} columns"] if len(shown) < len(df.columns) else []
         what += [f"all {len(df)} rows"] if rows is not None else []
         collapsed_table(df, "The full table: " + ", ".join(what), name, digits)
-    if note:  # each paragraph of it a line of its own
+    if note:  # each paragraph of it a line of its own; its Markdown links as HTML ones
+        note = re.sub(r"\[([^\]]+)\]\((#[^)\s]+)\)", r"<a href='\2'>\1</a>", note)
         md("\n".join(f"<p class='caption'>{line}</p>" for line in note.split("\n\n")))
 
 

@@ -45,12 +45,16 @@ def test_a_table_cut_to_some_rows_and_columns_keeps_the_full_one_a_click_away(mo
     df = pd.DataFrame({"method": ["net", "mean fill", "biharmonic"],
                        "kind": ["network", "classical", "classical"],
                        **{f"m{i}": [0.1, 0.2, 0.3] for i in range(9)}})
-    show.table(df, rows=df.kind == "network", name="t", note=prose.scale_note((-1.0, 1.0)))
+    show.table(df, rows=df.kind == "network", name="t",
+               note=prose.scale_note((-1.0, 1.0)) + "\n\n" + prose.classical_shown_in(
+                   prose.link("2.1", "a1_baseline")))
     table, full, note = (getattr(o, "data", o) for o in shown)
     assert list(table.method) == ["net"] and len(table.columns) == show.SHOWN_COLUMNS
     assert "all 11 columns, all 3 rows" in full and "biharmonic" in full
     assert "download='t.csv'" in full
     assert "[-1, 1] pixel values" in note and "peak 2" in note
+    assert "</p>\n<p class='caption'>" in note  # one line each
+    assert "<a href='#notebook-a1-baseline'>2.1</a>" in note  # a link, not Markdown in HTML
     shown.clear()
     show.table(df[["method", "kind"]])  # narrow, every row: nothing cut, nothing collapsed
     assert len(shown) == 1 and len(shown[0].data) == 3

@@ -172,4 +172,4 @@ def shift_between_sets(ours: pd.DataFrame, other: pd.DataFrame, network: str, me
 def levels_shown(level: str, where: str) -> str:
     """The line under a Part B table cut to one occlusion level (`where`: a link to the section
     that scores the classical methods)."""
-    return f"Shown: networks at {level}. Every level, classical rows (see {where}): full table."
+    return f"Shown: networks at {level}; every level in the full table; classical: {where}."
