@@ -218,3 +218,18 @@ def test_model_comparison_names_ours_beside_the_study_s() -> None:
     assert "**the study's**: 224 px, patch 16, dim 256, 8,671,744 parameters" in text
     assert prose.phase_heading("Phase 2: Ramp (epochs 21-40)", (2, 3)) == \
         "Phase 2: Ramp (study: epochs 21-40; here: 2-3)"
+
+
+def test_variants_per_level_lists_are_one_click_away() -> None:
+    rows = []
+    for level in ["150 × 11×11 px", "200 × 11×11 px"]:
+        for method, kind, mae, seed in [("seven phases", "network", 0.10, 0), ("SoftAdapt", "network", 0.09, 0),
+                                        ("SoftAdapt", "network", 0.11, 1), ("biharmonic", "classical", 0.05, None)]:
+            rows.append({"masks": level, "method": method, "kind": kind, "seed": seed, "mse": mae,
+                         "mse_composite": mae, "hole_mse": mae, "hole_mae": mae,
+                         "hole_psnr": 20 + mae, "ssim": 0.9, "grid": 1.5})
+    text = prose.variants(pd.DataFrame(rows), "seven phases", ["SoftAdapt"], "Held-out pets")
+    assert text.count("<details>") == text.count("</details>") == 2
+    first, second = text.split("</details>")[:2]
+    assert "- *150 × 11×11 px*: best network" in first and "patch grid is 1.50" in first
+    assert "- SoftAdapt: 150 × 11×11 px: 0.1000 vs 0.1000 (within the seed interval)" in second
