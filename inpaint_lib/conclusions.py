@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import scoring, tables
-from .resolve import load_conclusions, load_profile
+from .masks import fixed_masks, naive_fraction, occluded_fraction
+from .resolve import load_conclusions, load_params, load_profile, run_config
 from .runs import REPO_ROOT
 from .schema import ConclusionsParams
 from .scoring import same_masks
@@ -122,7 +123,87 @@ class Conclusions:
                         if quantity == "test MSE" and len(with_mse) > 1 else
                         ("same" if quantity == "parameters" and math.isclose(value, study_value)
                          else "-")})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows + self._occlusion_rows() + self._vit_claims())
+
+    def _vit_claims(self, shift: float = 1.2) -> list[dict]:
+        """The ViT's headline claims, each tested on the runs' artefacts at the first
+        generalisation level: it learns to inpaint (its hole MAE below mean fill's, the fill
+        that knows only the visible colours), the mosaic of phase 3 fades by phase 4 (the
+        patch-grid measure falls), it generalises to ships (hole MAE there at most `shift`
+        times the held-out pets')."""
+        if self.params.part_b is None:
+            return []
+        study = self._open(self.params.part_b)
+        chain = study.phase_chain()
+        ood = open_ood(study)
+        first = study.level_masks()[0].label
+
+        def level(networks: dict, images, data_id: str) -> pd.DataFrame:
+            out = scoring.occlusion_levels(study, networks, images, data_id)
+            return out[out.masks == first].groupby("method", sort=False).mean(numeric_only=True)
+
+        pets = level({"ViT": [chain[-1][1]]}, study.splits.test, study.splits.fingerprint)
+        ships = level({"ViT": [chain[-1][1]]}, ood.test, ood.fingerprint)
+        rows = []
+
+        def row(section: str, claim: str, quantity: str, value: float, holds: bool,
+                why: str) -> None:
+            rows.append({"section": section, "notebook": Path(self.params.part_b).stem,
+                         "run": "ViT", "quantity": quantity, "study": math.nan,
+                         f"ours ({self.profile})": value, "ours / study": math.nan,
+                         "full profile": "not measured in this checkout",
+                         "study's claim holds": f"{claim}: {'yes' if holds else 'no'} ({why})"})
+
+        vit, mean_fill = pets.loc["ViT", "hole_mae"], pets.loc["mean fill", "hole_mae"]
+        row("6.2 Generalisation", "learns to inpaint", f"hole MAE, pets, {first}", vit,
+            vit < mean_fill, f"mean fill {mean_fill:.4f}")
+        if len(chain) >= 4 and "grid" in pets:
+            grids = level({"phase 3": [chain[2][1]], "phase 4": [chain[3][1]]},
+                          study.splits.test, study.splits.fingerprint)["grid"]
+            row(chain[3][0].title, "mosaic at phase 3 fades by phase 4",
+                f"patch grid, phase 4 ({first}; 1 = as the image)", grids["phase 4"],
+                grids["phase 4"] < grids["phase 3"], f"phase 3: {grids['phase 3']:.2f}")
+        ratio = ships.loc["ViT", "hole_mae"] / vit
+        row("6.2 Generalisation", f"generalises to {ood.name}",
+            f"hole MAE, {ood.name} / pets", ratio, ratio <= shift, f"at most {shift:g}x counts")
+        return rows
+
+    def _occlusion_rows(self, n: int = 256) -> list[dict]:
+        """The study's occlusion percentages (its naive N·k²/HW at its own settings: ~9.8% in
+        Part A, ~13% to 42-69% over the ViT's phases) beside the fraction our masks hide
+        (overlaps counted once, `n` masks of the evaluation seed), and whether the study's
+        figure holds when its own masks are measured the same way (no training needed)."""
+        studies = [self._open(name) for name in ["a1_baseline.yaml", "a4_masking.yaml"]]
+        phases = []
+        if self.params.part_b is not None:
+            phases = [p for p, _ in self._open(self.params.part_b).phase_chain()]
+        rows = []
+        for params, study in [*[(s.params, s) for s in studies],
+                              *[(p, self._open(self.params.part_b)) for p in phases]]:
+            full = load_params(params.source_file, "full")
+            seed = params.evaluation.mask_seed
+            for name in params.runs:
+                ours, theirs = run_config(params, name), run_config(full, name)
+                side = study.splits.image_size  # no size: the data set's own (CIFAR-10's 32 px)
+                their_side = full.data.image_size or side
+                lo, hi = naive_fraction(theirs.mask, their_side, their_side)
+                if params.part == "A" and hi != lo:
+                    continue  # a random size: the study gives no percentage
+                measured = occluded_fraction(fixed_masks(n, their_side, their_side, theirs.mask,
+                                                         seed)).mean().item()
+                value = occluded_fraction(fixed_masks(n, side, side, ours.mask, seed)).mean().item()
+                study_value = (lo + hi) / 2
+                naive = f"{lo:.0%}" + (f"-{hi:.0%}" if hi != lo else "")
+                rows.append({
+                    "section": params.title, "notebook": Path(params.source_file).stem,
+                    "run": f"phase {params.phase}" if params.phase else name, "quantity": f"occluded ({theirs.mask.label}; study: naive {naive})",
+                    "study": study_value, f"ours ({self.profile})": value,
+                    "ours / study": value / study_value,
+                    "full profile": round(measured, 4),
+                    "study's claim holds": (f"{'yes' if abs(measured - study_value) < 0.02 else 'no'}"
+                                            f": {measured:.1%} measured at the study's setting"
+                                            " (overlaps counted once)")})
+        return rows
 
 
 def _full_scores() -> dict[tuple[str, str, str], float]:

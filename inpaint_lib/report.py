@@ -41,7 +41,7 @@ STYLE = """<style>
 a.totop{position:fixed;right:1em;bottom:1em;background:#fff;border:1px solid #888;
   padding:.3em .6em;border-radius:4px;text-decoration:none;z-index:10}
 details>summary{cursor:pointer;color:#245}
-.jp-OutputArea-output img{max-width:min(100%,640px);max-height:600px;width:auto;height:auto}
+.jp-OutputArea-output img{max-width:min(100%,640px);max-height:460px;width:auto;height:auto}
 .jp-RenderedMarkdown img{max-width:min(100%,900px);max-height:560px;width:auto;height:auto}
 p.caption{margin-top:0;font-size:92%;max-width:640px}
 </style>"""
@@ -285,15 +285,23 @@ def performance_appendix(devices: list[str], bench_dir: Path | None = None) -> s
         "", "</details>"])
 
 
+PART_OPENING = "part-opening"  # the tag of an opening notebook's cells that precede its part
+
+
 def _part_opener_first(part: list[list]) -> list:
     """The cells of one part's notebooks in order, with the part's opening cell (a notebook
     that starts with a level-1 heading, e.g. b8's "# Part B") moved to the front, so that the
-    seven phase notebooks sit under Part B's heading, not Part A's."""
+    seven phase notebooks sit under Part B's heading, not Part A's; with it, that notebook's
+    cells tagged `PART_OPENING` (b8's model and training schedule, the study's sections 4 and
+    5, which the phases, 5.1-5.7, follow)."""
     openers = [i for i, cells in enumerate(part) if cells and cells[0].cell_type == "markdown"
                and cells[0].source.startswith("# ")]
     if openers and openers[0] > 0:
         first = openers[0]
-        part = [[part[first][0]], *part[:first], part[first][1:], *part[first + 1:]]
+        tagged = [PART_OPENING in c.metadata.get("tags", []) for c in part[first]]
+        head = [part[first][0], *[c for c, t in zip(part[first][1:], tagged[1:]) if t]]
+        rest = [c for c, t in zip(part[first][1:], tagged[1:]) if not t]
+        part = [head, *part[:first], rest, *part[first + 1:]]
     return [cell for cells in part for cell in cells]
 
 

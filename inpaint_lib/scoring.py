@@ -20,7 +20,7 @@ from .methods import Method, classical_methods
 from .metrics import mean_metrics
 from .resolve import run_config
 from .runs import Run
-from .schema import MaskConfig, StudyParams
+from .schema import LossWeights, MaskConfig, StudyParams
 from .study import Study, spread
 from .train import HELD_OUT_SEED_OFFSET
 
@@ -220,13 +220,21 @@ def phase_schedule(study: Study, chain: list[tuple[StudyParams, Run]]) -> pd.Dat
         c = run.config
         masks = fixed_masks(256, side, side, c.mask, study.params.evaluation.mask_seed)
         lo, hi = naive_fraction(c.mask, side, side)
-        w0, w1 = c.loss.weights_at(c.epoch_range[0]), c.loss.weights_at(c.epoch_range[1])
+        ramp = c.loss.ramp_epochs if c.loss.ramp_to is not None else None
+        # with a ramp, its own start and end (a profile may compress it into one epoch, where
+        # the weights in force at the phase's epochs would hide it)
+        w0 = (LossWeights(mse=c.loss.mse, mae=c.loss.mae, perceptual=c.loss.perceptual) if ramp
+              else c.loss.weights_at(c.epoch_range[0]))
+        w1 = c.loss.ramp_to if ramp else c.loss.weights_at(c.epoch_range[1])
         rows.append({
             "phase": params.phase, "epochs": f"{c.epoch_range[0]}-{c.epoch_range[1]}",
             "LR": f"{c.optimizer.lr:g}" + "".join(f", {v:g} from epoch {e}" for e, v in c.lr_changes.items()),
             "masks": c.mask.label,
             "λ_MAE": f"{w0.mae:g}" + (f"→{w1.mae:g}" if w1.mae != w0.mae else ""),
             "λ_Perceptual": f"{w0.perceptual:g}" + (f"→{w1.perceptual:g}" if w1.perceptual != w0.perceptual else ""),
+            "weight ramp": "-" if not ramp else (
+                f"linear, epochs {ramp[0]}-{ramp[1]}" if ramp[1] > ramp[0]
+                else f"compressed: a step at epoch {ramp[0]}"),
             "grad clip": c.grad_clip or "-", "LR plateau scheduler": "on" if c.plateau else "off",
             "occluded, naive N·k²/HW": f"{100 * lo:.0f}%" + (f"-{100 * hi:.0f}%" if hi != lo else ""),
             "occluded, measured": f"{100 * occluded_fraction(masks).mean().item():.1f}%",

@@ -92,6 +92,8 @@ def format_table(df: pd.DataFrame, digits: int = 6) -> pd.io.formats.style.Style
             fmt[c] = "{:.2f}"
         if "SSIM" in c:
             fmt[c] = "{:.4f}"
+        if c == "ours / study":  # a ratio: how many times the study's number
+            fmt[c] = "{:.1f}x"
         if c == "training s":
             fmt[c] = "{:,.0f}"
         if c == "parameters" and df[c].dtype.kind == "i":
@@ -103,16 +105,22 @@ SHOWN_COLUMNS = 8  # what fits 1024 px without scrolling sideways
 
 
 def table(df: pd.DataFrame, digits: int = 6, columns: list[str] | None = None,
-          name: str = "table") -> None:
+          name: str = "table", rows: pd.Series | None = None, note: str = "") -> None:
     """A table that fits a laptop: at most `SHOWN_COLUMNS` columns (`columns`, else the
-    first ones) shown; a wider table is also one click away in full, with a CSV download
-    (`name`.csv)."""
-    if len(df.columns) <= SHOWN_COLUMNS and columns is None:
+    first ones) and, where `rows` (a boolean Series) is given, only those rows shown; a table
+    cut either way is also one click away in full, with a CSV download (`name`.csv). `note`:
+    a line under the table (e.g. `prose.scale_note`, the scale of its metrics)."""
+    if len(df.columns) <= SHOWN_COLUMNS and columns is None and rows is None:
         display(format_table(df, digits))
-        return
-    shown = columns or list(df.columns[:SHOWN_COLUMNS])
-    display(format_table(df[shown], digits))
-    collapsed_table(df, f"The full table: all {len(df.columns)} columns", name, digits)
+    else:
+        shown = columns or list(df.columns[:SHOWN_COLUMNS])
+        display(format_table((df if rows is None else df[rows])[shown], digits))
+        what = [f"all {len(df.columns)} columns"] if len(shown) < len(df.columns) else []
+        what += [f"all {len(df)} rows"] if rows is not None else []
+        collapsed_table(df, "The full table: " + ", ".join(what), name, digits)
+    if note:  # each paragraph of it a line of its own; its Markdown links as HTML ones
+        note = re.sub(r"\[([^\]]+)\]\((#[^)\s]+)\)", r"<a href='\2'>\1</a>", note)
+        md("\n".join(f"<p class='caption'>{line}</p>" for line in note.split("\n\n")))
 
 
 def csv_link(df: pd.DataFrame, name: str) -> str:
@@ -138,18 +146,22 @@ def provenance(study: Study) -> None:
                             prose.provenance(study.facts(), study.params.title)))
 
 
-def loss_curves(study: Study, runs: dict, title: str) -> None:
+def loss_curves(study: Study, runs: dict, title: str, collapsed: bool = False) -> None:
     """Train and held-out loss of each run's first seed."""
     ylabel = "MSE loss ([-1, 1] scale)" if study.params.part == "A" else "loss"
-    figure(figures.loss_curves(loss_histories(first_seed(runs)), title, ylabel=ylabel))
+    figure(figures.loss_curves(loss_histories(first_seed(runs)), title, ylabel=ylabel),
+           collapsed=collapsed)
 
 
-def reconstructions(study: Study, runs: dict, title: str, baselines: bool = False) -> None:
+def reconstructions(study: Study, runs: dict, title: str, baselines: bool = False,
+                    collapsed: bool = False) -> None:
     """Input, each run's prediction (first seed) and the ground truth on the study's
-    example images, one figure per kind of training mask; the classical methods too."""
+    example images, one figure per kind of training mask; the classical methods too. The
+    first figure is shown (unless `collapsed`), the others are one click away."""
     groups = same_masks(first_seed(runs))
-    for label, (mask_cfg, group) in groups.items():
+    for i, (label, (mask_cfg, group)) in enumerate(groups.items()):
         methods = [study.method(r, name) for name, r in group.items()]
         methods += classical_methods() if baselines else []
         suffix = f" — {label}" if len(groups) > 1 else ""
-        figure(figures.image_grid(prediction_rows(study, methods, mask_cfg), title + suffix))
+        figure(figures.image_grid(prediction_rows(study, methods, mask_cfg), title + suffix),
+               collapsed=collapsed or i > 0)

@@ -58,6 +58,12 @@ def seed_summary(long: pd.DataFrame, reference: dict[str, Reference] | None = No
     return pd.DataFrame(rows)
 
 
+# The columns of `seed_summary` a section shows (the rest are one click away): the study's
+# metric beside its number, and the hole-only errors that compare a network with a classical fill.
+SEED_SUMMARY_SHOWN = ["method", "test masks", "seeds", "test MSE", "±95% CI", "study's test MSE",
+                      "hole MSE", "hole PSNR (dB)"]
+
+
 def with_latent_sizes(summary: pd.DataFrame, configs: dict[str, RunConfig],
                       image_size: int) -> pd.DataFrame:
     """`summary` with the latent size C·(H/8)² of each CAE run (`configs`) and its compression

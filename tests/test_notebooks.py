@@ -96,7 +96,8 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     html = unescape((res / "report.html").read_text())
     assert "Traceback" not in html
     assert "Template for the seven ViT training phases" not in html  # a notebook-only cell
-    assert html.index("Part B · Vision Transformer") < html.index("Part B · Phase 1")  # the part's heading first
+    assert html.index("Part B · Vision Transformer") < html.index("4. Model and masks") \
+        < html.index("5. Training strategy") < html.index("5.1 Phase 1") < html.index("6.1 Full training")
     for n in PART_A_FIGURES + PART_B_FIGURES:
         assert f"Figure {n}." in html, f"Figure {n} missing"
     # every table: the study's numbers, baselines and the four metrics
@@ -105,7 +106,8 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
                  "MSE (composited output, whole image)", "±95% CI", "Cross-evaluation",
                  "7,091,712", "8,671,744", "occluded, measured", "tested on Multiple squares",
                  "Against classical inpainting", "Every network against the best classical method",
-                 "Reproduction scorecard", "difference [95% interval]", "download as CSV"]:
+                 "Reproduction scorecard", "difference [95% interval]", "download as CSV",
+                 "learns to inpaint: ", "measured at the study's setting", "weight ramp"]:
         assert text in html, text
     assert html.count("<img") >= len(PART_A_FIGURES + PART_B_FIGURES)
     assert html.count("SMOKE PROFILE") == 1 and html.count("perceptual loss used a RANDOMLY INITIALISED") == 1

@@ -176,6 +176,37 @@ def test_findings_count_comparisons_and_link_every_claim() -> None:
     assert "does **not** hold in [2.4 Masking](#notebook-a4-masking)" in orderings
     assert "2.0x to 10.0x the study's" in text and "nothing here is measured at the study's" in text
     assert "(#notebook-c1-conclusions)" in part_a
+    assert "Occlusion" not in text  # no occlusion rows: no bullet
+
+    # the study's occlusion percentages against its own masks measured with overlaps once
+    occlusion = pd.DataFrame({
+        "section": ["2.1", "Phase 5", "Phase 6"], "notebook": ["a1", "b5", "b6"],
+        "run": ["baseline", "phase 5", "phase 6"],
+        "quantity": ["occluded (1 × 10×10 px; study: naive 10%)",
+                     "occluded (150 × 11×11 px; study: naive 36%)",
+                     "occluded (200 × 11×11 px; study: naive 48%)"],
+        "study": [0.0977, 0.3617, 0.4823], "ours (quick)": [0.0977, 0.30, 0.38],
+        "ours / study": [1.0, 0.83, 0.79], "full profile": [0.0977, 0.3008, 0.3786],
+        "study's claim holds": ["yes: 9.8% measured", "no: 30.1% measured", "no: 37.9% measured"]})
+    text = prose.findings(paired, pd.concat([scorecard, occlusion]), "quick", "reduced",
+                          "c1_conclusions.yaml")
+    bullet = next(b for b in text.splitlines() if "**Occlusion:**" in b)
+    assert "36% is 30.1%, 48% is 37.9%" in bullet and "10%" not in bullet
+    assert "nothing here is measured at the study's" in text  # occlusion needs no full run
+
+    # the ViT's headline claims join the study's claims, each with its verdict
+    claims = pd.DataFrame({
+        "section": ["6.2"] * 2, "notebook": ["b8"] * 2, "run": ["ViT"] * 2,
+        "quantity": ["hole MAE, pets", "patch grid, phase 4"], "study": [float("nan")] * 2,
+        "ours (quick)": [0.05, 1.3], "ours / study": [float("nan")] * 2,
+        "full profile": ["not measured in this checkout"] * 2,
+        "study's claim holds": ["learns to inpaint: yes (mean fill 0.12)",
+                                "mosaic at phase 3 fades by phase 4: no (phase 3: 1.2)"]})
+    text = prose.findings(paired, pd.concat([scorecard, claims]), "quick", "reduced",
+                          "c1_conclusions.yaml")
+    bullet = next(b for b in text.splitlines() if "**The study's claims:**" in b)
+    assert "its ViT's claims: learns to inpaint: yes; mosaic at phase 3 fades by phase 4: **no**" \
+        in bullet and "does **not** hold in [2.4 Masking]" in bullet
 
 
 def test_model_comparison_names_ours_beside_the_study_s() -> None:
@@ -187,3 +218,18 @@ def test_model_comparison_names_ours_beside_the_study_s() -> None:
     assert "**the study's**: 224 px, patch 16, dim 256, 8,671,744 parameters" in text
     assert prose.phase_heading("Phase 2: Ramp (epochs 21-40)", (2, 3)) == \
         "Phase 2: Ramp (study: epochs 21-40; here: 2-3)"
+
+
+def test_variants_per_level_lists_are_one_click_away() -> None:
+    rows = []
+    for level in ["150 × 11×11 px", "200 × 11×11 px"]:
+        for method, kind, mae, seed in [("seven phases", "network", 0.10, 0), ("SoftAdapt", "network", 0.09, 0),
+                                        ("SoftAdapt", "network", 0.11, 1), ("biharmonic", "classical", 0.05, None)]:
+            rows.append({"masks": level, "method": method, "kind": kind, "seed": seed, "mse": mae,
+                         "mse_composite": mae, "hole_mse": mae, "hole_mae": mae,
+                         "hole_psnr": 20 + mae, "ssim": 0.9, "grid": 1.5})
+    text = prose.variants(pd.DataFrame(rows), "seven phases", ["SoftAdapt"], "Held-out pets")
+    assert text.count("<details>") == text.count("</details>") == 2
+    first, second = text.split("</details>")[:2]
+    assert "- *150 × 11×11 px*: best network" in first and "patch grid is 1.50" in first
+    assert "- SoftAdapt: 150 × 11×11 px: 0.1000 vs 0.1000 (within the seed interval)" in second

@@ -67,5 +67,11 @@ def test_a_parts_opening_heading_comes_before_its_first_notebook() -> None:
     evaluation = [new_markdown_cell("# Part B\nthe model"), new_markdown_cell("## 4. Model")]
     cells = _part_opener_first([phase1, phase2, evaluation])
     assert [c.source.split("\n")[0] for c in cells] == ["# Part B", "## Phase 1", "1", "## Phase 2", "## 4. Model"]
+    # the opener's cells tagged part-opening (the model, the schedule) come with its heading
+    tagged = [new_markdown_cell("# Part B"), new_markdown_cell("## 4. Model"),
+              new_markdown_cell("## 6.1 Progress")]
+    tagged[1].metadata["tags"] = ["part-opening"]
+    cells = _part_opener_first([phase1, tagged])
+    assert [c.source for c in cells] == ["# Part B", "## 4. Model", "## Phase 1", "1", "## 6.1 Progress"]
     first = [evaluation, phase1]  # already first: unchanged
     assert [c.source for c in _part_opener_first(first)] == [c.source for nb in first for c in nb]

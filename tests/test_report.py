@@ -33,3 +33,36 @@ def test_link_headings_gives_unique_ids_and_contents_that_resolve() -> None:
     assert "#48-occlusion-2" in toc and "#detail" not in toc  # levels 1-2 only
     assert "#title" not in toc  # the page's own title
     assert TOC_MARK not in out and "class='totop'" in out
+
+
+def test_a_table_cut_to_some_rows_and_columns_keeps_the_full_one_a_click_away(monkeypatch) -> None:
+    import pandas as pd
+
+    from inpaint_lib import prose, show
+
+    shown: list = []
+    monkeypatch.setattr(show, "display", shown.append)
+    df = pd.DataFrame({"method": ["net", "mean fill", "biharmonic"],
+                       "kind": ["network", "classical", "classical"],
+                       **{f"m{i}": [0.1, 0.2, 0.3] for i in range(9)}})
+    show.table(df, rows=df.kind == "network", name="t",
+               note=prose.scale_note((-1.0, 1.0)) + "\n\n" + prose.classical_shown_in(
+                   prose.link("2.1", "a1_baseline")))
+    table, full, note = (getattr(o, "data", o) for o in shown)
+    assert list(table.method) == ["net"] and len(table.columns) == show.SHOWN_COLUMNS
+    assert "all 11 columns, all 3 rows" in full and "biharmonic" in full
+    assert "download='t.csv'" in full
+    assert "[-1, 1] pixel values" in note and "peak 2" in note
+    assert "</p>\n<p class='caption'>" in note  # one line each
+    assert "<a href='#notebook-a1-baseline'>2.1</a>" in note  # a link, not Markdown in HTML
+    shown.clear()
+    show.table(df[["method", "kind"]])  # narrow, every row: nothing cut, nothing collapsed
+    assert len(shown) == 1 and len(shown[0].data) == 3
+
+
+def test_scale_note_follows_the_value_range() -> None:
+    from inpaint_lib import prose
+
+    assert "[0, 1] pixel values" in prose.scale_note((0.0, 1.0))
+    assert "peak 1;" in prose.scale_note((0.0, 1.0))
+    assert len(prose.scale_note((-1.0, 1.0))) < 80  # under every table: never a repeated paragraph

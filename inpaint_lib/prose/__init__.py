@@ -12,7 +12,7 @@ that writes them:
 
 from __future__ import annotations
 
-from .common import count_of, plural, provenance, settings_block
+from .common import count_of, plural, provenance, scale_note, settings_block
 from .conclusions import (
     findings,
     link,
@@ -22,6 +22,7 @@ from .conclusions import (
 )
 from .part_a import (
     ablation,
+    classical_shown_in,
     compare_to_best,
     final_epoch,
     generalisation_gaps,
@@ -36,6 +37,7 @@ from .part_b import (
     classical_methods,
     dataset_line,
     deferred,
+    levels_shown,
     model_comparison,
     occlusion_levels,
     phase_figure_title,
@@ -49,12 +51,12 @@ from .part_b import (
 )
 
 __all__ = [
-    "ablation", "classical_methods", "compare_to_best", "count_of", "dataset_line", "deferred",
-    "final_epoch", "findings", "generalisation_gaps", "link", "mask_sweep",
+    "ablation", "classical_methods", "classical_shown_in", "compare_to_best", "count_of", "dataset_line", "deferred",
+    "final_epoch", "findings", "generalisation_gaps", "levels_shown", "link", "mask_sweep",
     "model_comparison", "more_context",
     "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title", "phase_heading",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
-    "settings_block", "shift_between_sets", "studies_against_classical",
+    "scale_note", "settings_block", "shift_between_sets", "studies_against_classical",
     "study_caption", "sweep_sentence", "variants", "verdict_scope", "versus_baselines",
     "vit_parameters",
 ]

@@ -18,6 +18,13 @@ def count_of(k: int, n: int, what: str) -> str:
     return f"none of the {n} {what}" if k == 0 else f"{k} of {n} {what}"
 
 
+def scale_note(value_range: tuple[float, float]) -> str:
+    """The line under a results table that gives every metric's scale (`Study.value_range`)."""
+    low, high = value_range  # short: it stands under many tables, and must not read as a repeat
+    return (f"Scale: MSE and MAE on [{low:g}, {high:g}] pixel values; PSNR in dB, peak "
+            f"{high - low:g}; SSIM 0-1.")
+
+
 def provenance(facts: Mapping[str, Any], section: str = "") -> str:
     """The provenance line of a notebook (`Study.facts`). The smoke-profile and random-VGG
     warnings are the report's, once at its top (`report._header`); the line only flags them."""

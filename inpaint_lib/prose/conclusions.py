@@ -71,8 +71,16 @@ def _orderings(scorecard: pd.DataFrame) -> str:
         parts.append("holds in " + ", ".join(holds))
     if fails:
         parts.append("does **not** hold in " + ", ".join(fails))
-    return ("**The study's claims:** its ordering of runs by test MSE " + "; it ".join(parts)
-            + " (same runs, our reduced profile).") if parts else ""
+    vit = scorecard[scorecard["study's claim holds"].str.contains(r": (?:yes|no) \(", regex=True)
+                    & ~scorecard.quantity.str.startswith("occluded")]
+    claims = [c.rsplit(" (", 1)[0].replace(": no", ": **no**") for c in vit["study's claim holds"]]
+    if not parts and not claims:
+        return ""
+    text = ("its ordering of runs by test MSE " + "; it ".join(parts) + " (same runs, our "
+            "reduced profile)") if parts else ""
+    if claims:
+        text += ("; " if text else "") + "its ViT's claims: " + "; ".join(claims)
+    return "**The study's claims:** " + text + "."
 
 
 def _distance(scorecard: pd.DataFrame, profile: str, conclusions: str) -> str:
@@ -87,6 +95,25 @@ def _distance(scorecard: pd.DataFrame, profile: str, conclusions: str) -> str:
             f"{first.study:.4f} ({first['ours / study']:.1f}x), {worst.run} "
             f"{worst[ours]:.4f} against {worst.study:.4f} ({worst['ours / study']:.1f}x); "
             f"see the {link('scorecard', conclusions)}.")
+
+
+def _occlusion(scorecard: pd.DataFrame, conclusions: str) -> str:
+    """The study's occlusion percentages that its own masks, measured with overlaps counted
+    once, do not reach (the scorecard's occlusion rows)."""
+    if scorecard.empty:
+        return ""
+    rows = scorecard[scorecard.quantity.str.startswith("occluded")
+                     & scorecard["study's claim holds"].str.startswith("no")]
+    rows = rows.drop_duplicates("quantity")
+    if rows.empty:
+        return ""
+    naive = rows.quantity.str.extract(r"naive ([^)]*)\)")[0].fillna("")
+    pairs = ", ".join(f"{n or format(r.study, '.0%')} {'averages' if '-' in n else 'is'} "
+                      f"{r['full profile']:.1%}"
+                      for n, (_, r) in zip(naive, rows.iterrows()))
+    return ("**Occlusion:** the study's percentages (N·k²/HW) count overlapping squares twice; "
+            f"its own masks measured with overlaps once: {pairs} (the "
+            f"{link('scorecard', conclusions)}).")
 
 
 def sweep_sentence(sweep: pd.DataFrame) -> str:
@@ -110,13 +137,16 @@ def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, descri
     """The report's opening: at most 8 one-sentence bullets, each with its number and a link
     to the notebook that shows it (`conclusions`, `sweep_notebook`: params file names; written
     by the conclusions notebook, placed by the report before the contents)."""
-    full = scorecard["full profile"].map(lambda v: not isinstance(v, str)).sum() if len(
-        scorecard) else 0
+    scores = scorecard[~scorecard.quantity.str.startswith("occluded")] if len(scorecard) else \
+        scorecard  # occlusion is measured at the study's settings without a full-profile run
+    full = scores["full profile"].map(lambda v: not isinstance(v, str)).sum() if len(
+        scores) else 0
     bullets = [
         (f"**What ran:** the `{profile}` profile ({description})." if profile != "full" else
          "**What ran:** the `full` profile, the study's own settings."),
         _orderings(scorecard),
         _distance(scorecard, profile, conclusions),
+        _occlusion(scorecard, conclusions),
         f"**Mask sweep:** {sweep} ({link('section', sweep_notebook)})." if sweep else "",
         paired_part(paired, "A") + " " + link("Details", conclusions) + ".",
         paired_part(paired, "B") + " " + link("Details", conclusions) + "."

@@ -208,3 +208,9 @@ def more_context(high: pd.DataFrame, low: pd.DataFrame, high_label: str, low_lab
                + " The two sets hold different images, so this compares each network's gap to the "
                  "classical methods on its own images, not raw errors.")
     return "\n".join([verdict, "", *lines])
+
+
+def classical_shown_in(where: str, masks: str = "") -> str:
+    """The line under a Part A table that leaves out classical rows shown before (`where`: a
+    link to the section that scores them): each classical result appears once per mask setting."""
+    return f"Classical methods on {masks or 'these masks'}: in {where} and the full table."

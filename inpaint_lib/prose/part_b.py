@@ -110,7 +110,8 @@ def variants(levels: pd.DataFrame, reference: str, weightings: list[str], label:
     """Part B's variants on one test set: per occlusion level the best network against the
     best classical method (hole PSNR, SSIM) and its patch grid; then each automatic weighting
     against `reference` (the seven-phase chain) on hole MAE, judged by the seed intervals."""
-    lines = [f"**{label}**"]
+    lines = [(f"\n<details><summary><b>{label}</b>, per occlusion level: the best network "
+              "against the best classical method (hole PSNR, SSIM, patch grid)</summary>\n")]
     for level, g in levels.groupby("masks", sort=False):
         nets, classical = split_methods(g)
         top = best(nets["hole_psnr"], "hole_psnr")
@@ -126,8 +127,9 @@ def variants(levels: pd.DataFrame, reference: str, weightings: list[str], label:
                      f"SSIM {nets.loc[top, 'ssim']:.4f} against {scls}'s {classical.loc[scls, 'ssim']:.4f} "
                      f"({'better' if beats(nets.loc[top, 'ssim'], classical.loc[scls, 'ssim'], 'ssim') else '**worse**'})"
                      f"{grid_note}.")
-    lines.append(f"\n*{label}, automatic weighting in one run against {reference} (hole MAE, "
-                 "equal epochs):*")
+    lines.append("\n</details>\n")
+    lines.append(f"\n<details><summary><em>{label}</em>: automatic weighting in one run against "
+                 f"{reference} (hole MAE, equal epochs)</summary>\n")
     for name in weightings:
         verdicts = []
         for level, g in levels.groupby("masks", sort=False):
@@ -139,7 +141,7 @@ def variants(levels: pd.DataFrame, reference: str, weightings: list[str], label:
                        "within the seed interval" if diff <= half else "**worse**")
             verdicts.append(f"{level}: {ours.mean():.4f} vs {theirs.mean():.4f} ({verdict})")
         lines.append(f"- {name}: " + "; ".join(verdicts))
-    return "\n".join(lines)
+    return "\n".join([*lines, "\n</details>"])
 
 
 def deferred(steps: pd.DataFrame, profile: str, reference_seconds: float) -> str:
@@ -167,3 +169,9 @@ def shift_between_sets(ours: pd.DataFrame, other: pd.DataFrame, network: str, me
     b = other[other.method == network].set_index("masks")[metric]
     return (f"{label}, {network} {METRIC_LABELS[metric]} per level: "
             + ", ".join(f"{k}: {b[k]:.4f} vs {a[k]:.4f} ({b[k] / a[k]:.2f}x)" for k in a.index))
+
+
+def levels_shown(level: str, where: str) -> str:
+    """The line under a Part B table cut to one occlusion level (`where`: a link to the section
+    that scores the classical methods)."""
+    return f"Shown: networks at {level}; every level in the full table; classical: {where}."
