@@ -34,7 +34,10 @@ MAX_BYTES = 15 * 1024 * 1024
 JPEG_QUALITY = 80
 # an embedded figure: (before the data), (the base64 PNG), (after it)
 IMG_TAG = re.compile(r'(<img\b[^>]*?src=")data:image/png;base64,([A-Za-z0-9+/=\s]+)("[^>]*>)')
-CAPTION = re.compile(r"<p class=\"caption\">(.*?)</p>", re.DOTALL)
+CAPTION = re.compile(r"<p class=[\"']caption[\"']>(.*?)</p>", re.DOTALL)
+# a collapsed figure (`show.figure(..., collapsed=True)`): its title is the block's summary,
+# right before the image
+SUMMARY_BEFORE = re.compile(r"<summary>((?:(?!<summary>).)*?)</summary>\s*$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,15 @@ def reencode(png: bytes) -> tuple[str, bytes]:
     return best
 
 
+def _caption_of(html: str, img: re.Match) -> str:
+    """Plain text of an embedded figure's caption: the summary of the collapsed block it opens,
+    or else the first caption after it, if that comes before the next image."""
+    before = SUMMARY_BEFORE.search(html[max(0, img.start() - 4000):img.start()])
+    if before:
+        return html_lib.unescape(re.sub(r"<[^>]+>", "", before.group(1)))
+    return _caption_after(html, img.end())
+
+
 def _caption_after(html: str, start: int) -> str:
     """Plain text of the first figure caption after `start`, if it comes before the next image."""
     m = CAPTION.search(html, start)
@@ -166,7 +178,7 @@ def publish_html(html: str, sets: list[UsedSet]) -> tuple[str, dict[str, int]]:
     for m in IMG_TAG.finditer(html):
         out.append(html[last:m.start()])
         last = m.end()
-        caption = _caption_after(html, m.end())
+        caption = _caption_of(html, m)
         owner = next((s for s in hidden if s.name in caption), None)
         if owner is not None:
             out.append(_removed_note(owner))

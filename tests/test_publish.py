@@ -47,6 +47,19 @@ def test_boat_panels_removed_with_a_reason_others_reencoded_credits_added() -> N
     assert len(page) < len(html)
 
 
+def test_collapsed_and_single_quoted_captions_are_found() -> None:
+    """As show.py writes them: a collapsed figure's title is its block's summary, before the
+    image; a shown figure's caption is a paragraph with single-quoted class after it."""
+    collapsed = (f"<details><summary><em>Figure 26. boat photos (1,089, web-scraped): input and "
+                 f"ViT reconstruction</em></summary><img src=\"data:image/png;base64,{_png(1)}\"></details>\n")
+    shown = (f'<img src="data:image/png;base64,{_png(3)}">\n'
+             "<p class='caption'><em>Figure 26b. boat photos (1,089, web-scraped): methods</em></p>\n")
+    page, stats = publish_html(_report(collapsed, shown, _figure(2, "Figure 4. Baseline")),
+                               [CIFAR, PETS, BOATS])
+    assert stats == {"reencoded": 1, "removed": 2}
+    assert _png(1) not in page and _png(3) not in page
+
+
 def test_a_hidden_set_no_caption_names_is_refused() -> None:
     with pytest.raises(PublishError, match="no figure caption names it"):
         publish_html(_report(_figure(0, "Figure 26. some ships")), [PETS, BOATS])
