@@ -132,27 +132,27 @@ def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str
             "goal_met": seconds <= GOAL_SECONDS}
 
 
-def markdown_photo(res: dict[str, Any]) -> str:
-    intro = (f"{res['image']}; load average {res['load_average']:.1f} on {res['cpu_count']} CPUs. "
-             f"Goal: {res['goal']} ({'met' if res['goal_met'] else 'NOT met'}).")
-    lines = ["", "## tool: a photo at full resolution", "", intro, "",
-             "| method | s per photo (median) | best | what |", "| --- | ---: | ---: | --- |"]
-    for name, r in res["methods"].items():
+def _timing_table(heading: str, intro: str, unit: str, methods: dict[str, Any]) -> str:
+    """One benchmark section as Markdown: its heading, a sentence, then seconds per method."""
+    lines = ["", f"## {heading}", "", intro, "",
+             f"| method | s per {unit} (median) | best | what |", "| --- | ---: | ---: | --- |"]
+    for name, r in methods.items():
         lines.append(f"| {name} | {r['seconds_per_image']['value']:.3f} | {r['best']['value']:.3f} | "
                      f"{r['source']} |")
     return "\n".join(lines) + "\n"
+
+
+def markdown_photo(res: dict[str, Any]) -> str:
+    intro = (f"{res['image']}; load average {res['load_average']:.1f} on {res['cpu_count']} CPUs. "
+             f"Goal: {res['goal']} ({'met' if res['goal_met'] else 'NOT met'}).")
+    return _timing_table("tool: a photo at full resolution", intro, "photo", res["methods"])
 
 
 def markdown(res: dict[str, Any]) -> str:
     intro = (f"`python -m inpaint_lib inpaint` per image: {res['image']}; networks of the "
              f"`{res['profile']}` profile. Goal: {res['goal']} "
              f"({'met' if res['all_under_goal'] else 'NOT met'}).")
-    lines = ["", "## tool", "", intro, "",
-             "| method | s per image (median) | best | what |", "| --- | ---: | ---: | --- |"]
-    for name, r in res["methods"].items():
-        lines.append(f"| {name} | {r['seconds_per_image']['value']:.3f} | {r['best']['value']:.3f} | "
-                     f"{r['source']} |")
-    return "\n".join(lines) + "\n"
+    return _timing_table("tool", intro, "image", res["methods"])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
