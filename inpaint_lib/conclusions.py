@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import scoring, tables
+from .crossover import load_crossover
 from .masks import fixed_masks, naive_fraction, occluded_fraction
 from .resolve import load_conclusions, load_params, load_profile, run_config
 from .runs import REPO_ROOT
@@ -45,6 +46,12 @@ class Conclusions:
         study = self._open(self.params.mask_sweep)
         run = next(iter(study.runs().values()))[0]
         return scoring.mask_sweep(study, run), scoring.sweep_per_image(study, run)
+
+    def crossover(self) -> list[dict]:
+        """The crossover section's network rows (``crossover.json``, written by d1_crossover),
+        or [] when that section has not run."""
+        saved = load_crossover(self.profile)
+        return saved["rows"] if saved else []
 
     def paired(self, n_boot: int = 2000) -> pd.DataFrame:
         """Every network against the best classical method on the same images and masks

@@ -233,3 +233,30 @@ def test_variants_per_level_lists_are_one_click_away() -> None:
     first, second = text.split("</details>")[:2]
     assert "- *150 × 11×11 px*: best network" in first and "patch grid is 1.50" in first
     assert "- SoftAdapt: 150 × 11×11 px: 0.1000 vs 0.1000 (within the seed interval)" in second
+
+
+def test_findings_carry_the_crossover_in_one_linked_bullet() -> None:
+    rows = [{"shape": "squares", "setting": s, "width": w, "hole_psnr_margin": m,
+             "hole_psnr_low": m - 0.3, "hole_psnr_high": m + 0.3}
+            for s, w, m in [("4 px", 4, -1.2), ("16 px", 16, 0.1), ("64 px", 64, 1.5)]]
+    sentence = prose.crossover_sentence(rows)
+    assert "in 1 of 3 mask settings, from holes about 64 px wide, loses in 1" in sentence
+    assert "best squares 64 px: +1.50 dB [+1.20, +1.80]" in sentence
+    assert "worst squares 4 px: -1.20 dB" in sentence
+    assert prose.crossover_sentence([]) == ""
+    paired = pd.DataFrame({
+        "part": ["A"], "section": ["s"], "comparison": ["x"], "network": ["n"],
+        "classical": ["biharmonic"], "metric": ["hole MSE"], "network mean": [0.03],
+        "classical mean": [0.02], "difference": [0.01], "low": [0.008], "high": [0.012],
+        "verdict": ["worse"], "seeds": [1], "images": [100], "training s": [10.0]})
+    scorecard = pd.DataFrame({
+        "section": ["2.2"], "notebook": ["a2_optimizers"], "run": ["Adam"],
+        "quantity": ["test MSE"], "study": [0.01], "ours (quick)": [0.02], "ours / study": [2.0],
+        "full profile": ["not measured in this checkout"],
+        "study's claim holds": ["ordering of test MSE holds"]})
+    text = prose.findings(paired, scorecard, "quick", "reduced", "c1_conclusions.yaml",
+                          crossover=sentence, crossover_notebook="d1_crossover.yaml")
+    bullet = next(b for b in text.splitlines() if "beyond the study" in b)
+    assert "(#notebook-d1-crossover)" in bullet and "1 of 3 mask settings" in bullet
+    assert "beyond the study" not in prose.findings(paired, scorecard, "quick", "reduced",
+                                                    "c1_conclusions.yaml")

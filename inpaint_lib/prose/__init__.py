@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .common import count_of, plural, provenance, scale_note, settings_block
 from .conclusions import (
+    crossover_sentence,
     findings,
     link,
     paired_part,
@@ -52,7 +53,7 @@ from .part_b import (
 
 __all__ = [
     "ablation", "classical_methods", "classical_shown_in", "compare_to_best", "count_of", "dataset_line", "deferred",
-    "final_epoch", "findings", "generalisation_gaps", "levels_shown", "link", "mask_sweep",
+    "crossover_sentence", "final_epoch", "findings", "generalisation_gaps", "levels_shown", "link", "mask_sweep",
     "model_comparison", "more_context",
     "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title", "phase_heading",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",

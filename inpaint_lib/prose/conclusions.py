@@ -132,8 +132,28 @@ def sweep_sentence(sweep: pd.DataFrame) -> str:
             + f"; the best classical method beats it at {lost} of {len(net)} mask counts")
 
 
+def crossover_sentence(rows: list[dict]) -> str:
+    """The crossover section in one sentence (`rows`: `crossover.margins` records, as saved in
+    ``crossover.json``): in how many mask settings the photo network beats the best classical
+    method on hole PSNR (interval above zero), from which hole width, its best and worst margin."""
+    if not rows:
+        return ""
+    def margin(r: dict) -> str:
+        return (f"{r['shape']} {r['setting']}: {r['hole_psnr_margin']:+.2f} dB "
+                f"[{r['hole_psnr_low']:+.2f}, {r['hole_psnr_high']:+.2f}]")
+    won = [r for r in rows if r["hole_psnr_low"] > 0]
+    lost = [r for r in rows if r["hole_psnr_high"] < 0]
+    best = max(rows, key=lambda r: r["hole_psnr_margin"])
+    worst = min(rows, key=lambda r: r["hole_psnr_margin"])
+    where = (f", from holes about {min(r['width'] for r in won):.0f} px wide" if won else "")
+    return (f"the photo network beats the best classical method on hole PSNR in {len(won)} of "
+            f"{len(rows)} mask settings{where}, loses in {len(lost)} (best {margin(best)}; worst "
+            f"{margin(worst)}; paired per image, 95% interval)")
+
+
 def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, description: str,
-             conclusions: str, sweep: str = "", sweep_notebook: str = "") -> str:
+             conclusions: str, sweep: str = "", sweep_notebook: str = "",
+             crossover: str = "", crossover_notebook: str = "") -> str:
     """The report's opening: at most 8 one-sentence bullets, each with its number and a link
     to the notebook that shows it (`conclusions`, `sweep_notebook`: params file names; written
     by the conclusions notebook, placed by the report before the contents)."""
@@ -145,12 +165,14 @@ def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, descri
         (f"**What ran:** the `{profile}` profile ({description})." if profile != "full" else
          "**What ran:** the `full` profile, the study's own settings."),
         _orderings(scorecard),
-        _distance(scorecard, profile, conclusions),
-        _occlusion(scorecard, conclusions),
+        " ".join(filter(None, [_distance(scorecard, profile, conclusions),
+                               _occlusion(scorecard, conclusions)])),
         f"**Mask sweep:** {sweep} ({link('section', sweep_notebook)})." if sweep else "",
         paired_part(paired, "A") + " " + link("Details", conclusions) + ".",
         paired_part(paired, "B") + " " + link("Details", conclusions) + "."
         if (paired.part == "B").any() else "",
+        (f"**Hole size and shape (beyond the study):** on held-out pet photos at their own "
+         f"resolution, {crossover} ({link('section', crossover_notebook)})." if crossover else ""),
         (f"**At the study's scale:** {plural(int(full), 'number')} of the scorecard measured with "
          "the `full` profile." if full else
          "**At the study's scale:** nothing here is measured at the study's own scale (no "

@@ -35,15 +35,16 @@ def ranking(long: pd.DataFrame, reference: dict[str, Reference] | None = None) -
     nets = summary[summary.kind == "network"].sort_values("test MSE")
     sd, df = seed_noise(long)
     top = nets.iloc[0]
+    noise = ("" if math.isnan(sd) else
+             f" Each step below is judged against the seed noise: pooled standard deviation {sd:.6f}"
+             f" of test MSE ({df} degrees of freedom, from the configurations trained with several"
+             f" seeds).")
     lines = [(f"Lowest test MSE among the networks: **{top.method}** ({top['test MSE']:.6f}, "
-              f"{top['test masks']}).")]
+              f"{top['test masks']}).{noise}")]
     for (_, a), (_, b) in zip(nets.iloc[:-1].iterrows(), nets.iloc[1:].iterrows()):
         lines.append(f"- {b.method} vs {a.method}: +{b['test MSE'] - a['test MSE']:.6f} MSE "
                      f"({b['test MSE'] / a['test MSE']:.2f}x); "
                      f"{noise_verdict(b['test MSE'] - a['test MSE'], int(a.seeds), int(b.seeds), sd, df)}.")
-    if not math.isnan(sd):
-        lines.append(f"\nSeed noise: pooled standard deviation {sd:.6f} of test MSE "
-                     f"({df} degrees of freedom, from configurations trained with several seeds).")
     ref = nets.dropna(subset=["study's test MSE"])
     if len(ref) >= 2:
         ours = list(ref.sort_values("test MSE").method)

@@ -171,7 +171,7 @@ def shift_between_sets(ours: pd.DataFrame, other: pd.DataFrame, network: str, me
             + ", ".join(f"{k}: {b[k]:.4f} vs {a[k]:.4f} ({b[k] / a[k]:.2f}x)" for k in a.index))
 
 
-def levels_shown(level: str, where: str) -> str:
-    """The line under a Part B table cut to one occlusion level (`where`: a link to the section
-    that scores the classical methods)."""
-    return f"Shown: networks at {level}; every level in the full table; classical: {where}."
+def levels_shown(level: str, where: str, images: str) -> str:
+    """The line under a Part B table cut to one occlusion level (`images`: the test set;
+    `where`: a link to the section that scores the classical methods on it)."""
+    return f"Shown: networks on {images} at {level}; every level in the full table; classical: {where}."
