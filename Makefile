@@ -124,11 +124,11 @@ $(PHASES): $(NB_OUT)/%.ipynb: params/%.yaml notebooks/vit_phase.ipynb params/vit
 $(PART_B): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/vit.yaml $(wildcard params/b[1-7]_phase*.yaml) $(COMMON) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 
-# the conclusions read the other notebooks' cached runs and scores: executed last
-$(SUMMARY): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(PART_A) $(PHASES) $(PART_B) $(COMMON) | $(READY)
+# the conclusions read the other notebooks' cached runs and scores (the crossover's too): last
+$(SUMMARY): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(PART_A) $(PHASES) $(PART_B) $(BEYOND) $(COMMON) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 
-# beyond the study (d1_crossover): needs no other notebook's runs
+# beyond the study (d1_crossover): needs no other notebook's runs; the conclusions quote it
 $(BEYOND): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(COMMON) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 

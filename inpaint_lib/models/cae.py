@@ -41,13 +41,52 @@ def _up(cin: int, cout: int) -> nn.Sequential:
                                             output_padding=1), nn.ReLU())
 
 
+class FourierUnit(nn.Module):
+    """LaMa's spectral transform: a 1x1 convolution (+ ReLU) on the real and imaginary parts
+    of the image's 2-D FFT, so every output position depends on the whole input.
+    (N, C, H, W) -> (N, C, H, W), any H, W."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(2 * channels, 2 * channels, kernel_size=1), nn.ReLU())
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, w = x.shape[-2:]
+        spectrum = torch.fft.rfft2(x.float(), norm="ortho")  # (N, C, H, W/2+1) complex
+        y = self.conv(torch.cat([spectrum.real, spectrum.imag], dim=1).to(x.dtype))
+        real, imag = y.float().chunk(2, dim=1)
+        return torch.fft.irfft2(torch.complex(real, imag), s=(h, w), norm="ortho").to(x.dtype)
+
+
+class Bottleneck(nn.Module):
+    """`blocks` residual blocks at H/8 that widen the receptive field (`CAEConfig.bottleneck`):
+    x + conv1x1(ReLU(F(x))), F a dilated 3x3 convolution (dilation 2, 4, 8, ...) or a
+    `FourierUnit` (global). (N, C, H/8, W/8) -> same."""
+
+    def __init__(self, channels: int, kind: str, blocks: int) -> None:
+        super().__init__()
+        def inner(i: int) -> nn.Module:
+            if kind == "fourier":
+                return FourierUnit(channels)
+            d = 2 ** (i + 1)
+            return nn.Sequential(nn.Conv2d(channels, channels, 3, padding=d, dilation=d), nn.ReLU())
+        self.blocks = nn.ModuleList(
+            nn.Sequential(inner(i), nn.Conv2d(channels, channels, kernel_size=1)) for i in range(blocks))
+
+    def forward(self, x: Tensor) -> Tensor:
+        for block in self.blocks:
+            x = x + block(x)
+        return x
+
+
 class InpaintingCAE(nn.Module):
     """The study's CAE with the ablation's options (`schema.CAEConfig`).
 
     Encoder: three stride-2 3x3 convolutions, 32, 64 and `latent_channels` wide (H/2, H/4,
     H/8). Decoder: transposed convolutions back, as the study's. `skips` links the encoder
     to the decoder at H/4 and H/2 (a small U-Net): by a sum ("add"), or by concatenating
-    and merging with a 3x3 convolution ("concat"). Around it, `models.practice`: the mask
+    and merging with a 3x3 convolution ("concat"). `bottleneck` adds residual blocks at H/8
+    that see farther than the three 3x3 layers (`Bottleneck`). Around it, `models.practice`: the mask
     channel, the classical fill it starts from and corrects, the known pixels kept.
     """
 
@@ -58,6 +97,8 @@ class InpaintingCAE(nn.Module):
         self.down1 = _conv(channels_in(cfg), c0, 2)
         self.down2 = _conv(c0, c1, 2)
         self.down3 = _conv(c1, c2, 2)
+        self.middle = (Bottleneck(c2, cfg.bottleneck, cfg.bottleneck_blocks)
+                       if cfg.bottleneck != "none" else nn.Identity())
         self.up3 = _up(c2, c1)
         self.up2 = _up(c1, c0)
         if cfg.skips == "concat":
@@ -78,6 +119,6 @@ class InpaintingCAE(nn.Module):
         x, base = network_input(masked, holes, self.cfg)
         e1 = self.down1(x)  # (N, 32, H/2, W/2)
         e2 = self.down2(e1)  # (N, 64, H/4, W/4)
-        y = self._link(self.up3(self.down3(e2)), e2, "merge2")  # (N, 64, H/4, W/4)
+        y = self._link(self.up3(self.middle(self.down3(e2))), e2, "merge2")  # (N, 64, H/4, W/4)
         y = self._link(self.up2(y), e1, "merge1")  # (N, 32, H/2, W/2)
         return network_output(self.up1(y), base, masked, holes, self.cfg, torch.tanh, (-1.0, 1.0))

@@ -36,11 +36,16 @@ class CAEConfig(InpaintingPractice):
     arch: Literal["cae"] = "cae"
     latent_channels: PositiveInt = 128
     skips: Literal["none", "add", "concat"] = "none"  # U-Net links at 16 and 8 px
+    # residual blocks at H/8 that widen the receptive field: dilated 3x3 convolutions
+    # (dilations 2, 4, 8, ...), or LaMa's Fourier unit (a 1x1 convolution on the spectrum:
+    # every position sees the whole image); none in the study's CAE
+    bottleneck: Literal["none", "dilated", "fourier"] = "none"
+    bottleneck_blocks: int = Field(2, ge=1, le=8)
 
     @property
     def is_study(self) -> bool:
         """The study's CAE exactly (section 1.3), with none of the variants' options."""
-        return self.skips == "none" and not self.uses_practice
+        return self.skips == "none" and self.bottleneck == "none" and not self.uses_practice
 
 
 class ViTConfig(InpaintingPractice):
