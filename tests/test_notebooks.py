@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -168,6 +169,48 @@ def _tables(notebook: Path) -> list[str]:
     return tables + [line for line in md.splitlines() if line.startswith("|")]
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (Jupyter starts its kernels in a session of their own, so
+    a signal to make's process group does not reach the kernel that trains)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _signal_all(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def _interrupt_mid_training(proc: subprocess.Popen, res: Path, after: int, sig: int) -> bool:
+    """Once `after` runs have finished and another has a checkpoint, freeze make and everything
+    below it (SIGSTOP), confirm that the checkpoint is still there (a 0.1 s epoch can finish the
+    run between a look and a signal), then send `sig` to all of them. False if make finished."""
+    deadline = time.monotonic() + 600
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(list(res.glob("runs/*/final.pt"))) >= after and list(res.glob("runs/*/state.pt")):
+            pids = [proc.pid, *_descendants(proc.pid)]
+            _signal_all(pids, signal.SIGSTOP)
+            if list(res.glob("runs/*/state.pt")):  # still mid-training, now frozen
+                _signal_all(pids, sig)
+                _signal_all(pids, signal.SIGCONT)
+                return True
+            _signal_all(pids, signal.SIGCONT)
+        time.sleep(0.05)
+    return False
+
+
 def _interrupted_parallel_make_resumes_to_the_same_tables(tmp: Path) -> None:
     """`make -j2` (two notebooks at once), stopped by Ctrl-C while training, then
     killed (SIGKILL) later, then rerun: no finished run retrains, the interrupted one resumes
@@ -181,14 +224,8 @@ def _interrupted_parallel_make_resumes_to_the_same_tables(tmp: Path) -> None:
         cmd, env = _make_cmd(tmp, "-j2", *targets, results="parallel")
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 600
-        while proc.poll() is None and time.monotonic() < deadline:
-            done = list(res.glob("runs/*/final.pt"))
-            if len(done) >= after and list(res.glob("runs/*/state.pt")):  # one is mid-training
-                break
-            time.sleep(0.2)
-        assert proc.poll() is None, f"make ended before it could be interrupted ({sig.name})"
-        os.killpg(proc.pid, sig)
+        interrupted = _interrupt_mid_training(proc, res, after, sig)
+        assert interrupted, f"make ended before it could be interrupted ({sig.name})"
         proc.wait(timeout=120)
         time.sleep(2)  # a kernel whose papermill died exits within a second (ipykernel's poller)
         finished = {p: p.stat().st_mtime for p in res.glob("runs/*/final.pt")}
