@@ -67,6 +67,7 @@ class Conclusions:
                 per = scoring.per_image(study, {n: runs[n] for n in group}, mask_cfg,
                                         PAIRED_METRIC["A"])
                 per["comparison"] = f"{study.params.title} · {label}"
+                per["notebook"] = Path(name).stem
                 frames.append(("A", study.params.title, per))
         if self.params.part_b is not None:
             study = self._open(self.params.part_b)
@@ -79,6 +80,9 @@ class Conclusions:
                     per = scoring.per_image(study, networks, cfg, PAIRED_METRIC["B"], s.test,
                                             s.fingerprint)
                     per["comparison"] = f"{role} {s.name} · {cfg.label}"
+                    per["notebook"] = per.method.map(  # the ViT's section, else its variants'
+                        lambda n: Path(self.params.part_b if n == "ViT" else
+                                       self.params.part_b_variants).stem)
                     frames.append(("B", study.params.title, per))
         out = []
         for part in ("A", "B"):
@@ -88,8 +92,12 @@ class Conclusions:
             table = tables.paired_comparisons(pd.concat([f for _, f in per], ignore_index=True),
                                               PAIRED_METRIC[part], n_boot=n_boot)
             sections = {f["comparison"].iloc[0]: title for title, f in per}
+            notebooks = (pd.concat([f[["comparison", "method", "notebook"]] for _, f in per])
+                         .rename(columns={"method": "network"})
+                         .drop_duplicates(["comparison", "network"]))
             table.insert(0, "part", part)
             table.insert(1, "section", table["comparison"].map(sections))
+            table = table.merge(notebooks, on=["comparison", "network"], how="left")
             out.append(table)
         return pd.concat(out, ignore_index=True)
 

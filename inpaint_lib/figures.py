@@ -161,11 +161,13 @@ def paired_forest(paired: pd.DataFrame, title: str) -> Figure:
     the classical method's mean, with its 95% interval; left of zero the network is better.
     Green: better, red: worse, grey: tied within noise (the interval crosses zero)."""
     parts = list(dict.fromkeys(paired.part))
-    rows = max((paired.part == p).sum() for p in parts)
-    fig, axes = plt.subplots(1, len(parts), figsize=(5.2 * len(parts), 0.9 + 0.17 * rows),
-                             squeeze=False)
+    counts = [int((paired.part == p).sum()) for p in parts]
+    # one panel per part, stacked, each as tall as its rows: labels stay at 8 pt when the page
+    # is 1024 px wide (side by side they shrank to about 7 px)
+    fig, axes = plt.subplots(len(parts), 1, figsize=(8, 0.9 * len(parts) + 0.24 * sum(counts)),
+                             squeeze=False, gridspec_kw={"height_ratios": [c + 3 for c in counts]})
     colour = {"better": "#1a7f37", "worse": "#cf222e"}
-    for ax, part in zip(axes[0], parts):
+    for ax, part in zip(axes[:, 0], parts):
         p = paired[paired.part == part].iloc[::-1]
         scale = 100 / p["classical mean"].abs().to_numpy()
         mid = p.difference.to_numpy() * scale
@@ -174,16 +176,17 @@ def paired_forest(paired: pd.DataFrame, title: str) -> Figure:
         for i, v in enumerate(p.verdict):
             c = colour.get(v, "#888888")
             ax.plot([low[i], high[i]], [y[i], y[i]], color=c, lw=1.5)
-            ax.plot(mid[i], y[i], "o", color=c, ms=3.5)
+            ax.plot(mid[i], y[i], "o", color=c, ms=4)
         ax.axvline(0, color="black", lw=0.8)
         labels = [f"{n} · {c.split()[0]} … {c.split(' · ')[-1]}"
                   for n, c in zip(p.network, p.comparison)]
-        ax.set_yticks(y, [lab if len(lab) <= 48 else lab[:47] + "…" for lab in labels], fontsize=6.5)
+        ax.set_yticks(y, [lab if len(lab) <= 56 else lab[:55] + "…" for lab in labels], fontsize=8)
         ax.set_ylim(-0.7, len(p) - 0.3)
-        ax.set_xlabel(f"{p.metric.iloc[0]}: network − best classical, % of classical\n"
-                      "(left of 0: the network is better)", fontsize=8)
-        ax.set_title(f"Part {part}", fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlabel(f"{p.metric.iloc[0]}: network − best classical, % of classical "
+                      "(left of 0: the network is better)", fontsize=8.5)
+        ax.set_title(f"Part {part}", fontsize=10, loc="left")
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", color="#dddddd", lw=0.6)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

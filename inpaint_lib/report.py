@@ -66,6 +66,16 @@ def record_findings(profile: str, markdown: str) -> None:
     atomic_write_text(findings_path(profile), markdown)
 
 
+def summaries_path(profile: str) -> Path:
+    return results_root(profile) / "summaries.json"
+
+
+def record_summaries(profile: str, summaries: dict[str, str]) -> None:
+    """Called by the conclusions notebook: each section's closing line (Markdown), keyed by
+    its notebook's file stem; the report places each at the end of its notebook's cells."""
+    atomic_write_json(summaries_path(profile), summaries)
+
+
 def anchor(text: str) -> str:
     """The id of a heading: ASCII letters and digits joined by '-', lower case, so that it
     survives any punctuation (apostrophes, '%', '~', '·') in the heading and in a link."""
@@ -325,12 +335,15 @@ def build_report(profile: str, out: str | Path | None = None) -> Path:
         raise FileNotFoundError(f"no executed notebooks in {nb_dir}: run `make report PROFILE={profile}`")
     merged = nbformat.v4.new_notebook()
     parts: dict[str, list] = {}  # a, b, c, ...: the notebooks of each part, in order
+    summaries = read_json(summaries_path(profile)) if summaries_path(profile).exists() else {}
     for path in sorted(notebooks, key=_is_conclusions):  # stable: the conclusions last
         nb = nbformat.read(path, as_version=4)
+        cells = [c for c in nb.cells if not {"parameters", "injected-parameters", "notebook-only"}
+                 & set(c.metadata.get("tags", []))]
+        if path.stem in summaries:  # the section's closing line, written by the conclusions
+            cells.append(new_markdown_cell(summaries[path.stem]))
         parts.setdefault("conclusions" if _is_conclusions(path) else path.name[0], []).append(
-            _with_anchor([c for c in nb.cells if not {"parameters", "injected-parameters",
-                                                      "notebook-only"}
-                          & set(c.metadata.get("tags", []))], path.stem))
+            _with_anchor(cells, path.stem))
     body = [cell for part in parts.values() for cell in _part_opener_first(part)]
     devices = [read_json(p)["device"] for p in provenance_dir(profile).glob("*.json")]
     body.append(new_markdown_cell(performance_appendix(devices)))

@@ -260,3 +260,36 @@ def test_findings_carry_the_crossover_in_one_linked_bullet() -> None:
     assert "(#notebook-d1-crossover)" in bullet and "1 of 3 mask settings" in bullet
     assert "beyond the study" not in prose.findings(paired, scorecard, "quick", "reduced",
                                                     "c1_conclusions.yaml")
+
+
+def test_section_summaries_close_each_section_with_its_own_numbers() -> None:
+    def comparison(notebook: str, network: str, part: str, diff: float, low: float, high: float,
+                   verdict: str) -> dict:
+        return {"part": part, "section": "s", "comparison": f"title · {network} masks",
+                "network": network, "classical": "biharmonic",
+                "metric": "hole MSE" if part == "A" else "hole MAE", "network mean": 0.05 + diff,
+                "classical mean": 0.05, "difference": diff, "low": low, "high": high,
+                "verdict": verdict, "seeds": 1, "images": 100, "training s": 10.0,
+                "notebook": notebook}
+    paired = pd.DataFrame([
+        comparison("a2_optimizers", "Adam", "A", 0.01, 0.008, 0.012, "worse"),
+        comparison("a2_optimizers", "SGD", "A", 0.04, 0.03, 0.05, "worse"),
+        comparison("a6_ablation", "best", "A", -0.007, -0.009, -0.005, "better"),
+        comparison("b8_evaluation", "ViT", "B", 0.001, -0.002, 0.004, "tie (within noise)")])
+    card = pd.DataFrame({
+        "section": ["2.2", "2.2", "6.2"], "notebook": ["a2_optimizers", "a2_optimizers", "b8_evaluation"],
+        "run": ["Adam", "SGD", "ViT"], "quantity": ["test MSE", "test MSE", "hole MAE, pets"],
+        "study": [0.01, 0.02, float("nan")], "ours (quick)": [0.025, 0.22, 0.1],
+        "ours / study": [2.5, 11.0, float("nan")], "full profile": ["-"] * 3,
+        "study's claim holds": ["ordering of test MSE holds", "ordering of test MSE holds",
+                                "learns to inpaint: yes (mean fill 0.2)"]})
+    out = prose.section_summaries(paired, card, "quick")
+    assert list(out) == ["a2_optimizers", "b8_evaluation", "a6_ablation"]
+    assert all(v.startswith("**In short.** ") for v in out.values())
+    a2 = out["a2_optimizers"]
+    assert "2.5x to 11.0x the study's (2 runs); the study's ordering of test MSE holds" in a2
+    assert "better in 0, worse in 2 and tied in 0 of 2 comparisons; closest: Adam" in a2
+    assert "best: best (best masks), -0.007 (95% interval -0.009 to -0.005)" in out["a6_ablation"]
+    b8 = out["b8_evaluation"]
+    assert "claims tested here: learns to inpaint: yes." in b8 and "tied in 1 of 1 comparison" in b8
+    assert "[0, 1] pixel scale" in b8 and "test MSE" not in b8

@@ -99,7 +99,10 @@ def test_forest_figure_one_panel_per_part_coloured_by_verdict() -> None:
         "verdict": ["better", "worse", stats.TIE]})
     fig = figures.paired_forest(paired, "Figure 27. t")
     a, b = fig.axes
-    assert [a.get_title(), b.get_title()] == ["Part A", "Part B"]
+    assert [a.get_title(loc="left"), b.get_title(loc="left")] == ["Part A", "Part B"]
+    # stacked, not side by side, and labels at 8 pt: they read on a page 1024 px wide
+    assert a.get_position().y0 > b.get_position().y1 and fig.get_figwidth() <= 8
+    assert min(t.get_fontsize() for t in a.get_yticklabels()) >= 8
     assert [t.get_text() for t in a.get_yticklabels()] == ["16 · 2.3 … 10x10", "Adam · 2.2 … 10x10"]
     points = [line for line in a.lines if line.get_marker() == "o"]
     assert sorted((p.get_xdata()[0], p.get_color()) for p in points) == [(-50.0, "#1a7f37"),

@@ -18,6 +18,7 @@ from .conclusions import (
     findings,
     link,
     paired_part,
+    section_summaries,
     sweep_sentence,
     verdict_scope,
 )
@@ -57,7 +58,7 @@ __all__ = [
     "model_comparison", "more_context",
     "noise_verdict", "occlusion_levels", "paired_part", "parameter_count", "phase_figure_title", "phase_heading",
     "phase_loss_title", "phase_progress", "plural", "provenance", "ranking",
-    "scale_note", "settings_block", "shift_between_sets", "studies_against_classical",
+    "scale_note", "section_summaries", "settings_block", "shift_between_sets", "studies_against_classical",
     "study_caption", "sweep_sentence", "variants", "verdict_scope", "versus_baselines",
     "vit_parameters",
 ]

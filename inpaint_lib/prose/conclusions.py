@@ -181,3 +181,65 @@ def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, descri
     ]
     return "\n".join(["## Findings", "", *[f"- {b}" for b in bullets if b.strip()]])
 
+
+
+def _distance_in_short(rows: pd.DataFrame, profile: str) -> str:
+    """A section's test MSEs against the study's: the ratio (or its range) and whether the
+    study's ordering of its runs holds (scorecard rows of one notebook)."""
+    mse = rows[rows.quantity == "test MSE"]
+    if mse.empty:
+        return ""
+    ratio = mse["ours / study"]
+    times = (f"{ratio.iloc[0]:.1f}x" if len(ratio) == 1 else
+             f"{ratio.min():.1f}x to {ratio.max():.1f}x")
+    claim = mse["study's claim holds"].iloc[0]
+    order = (f"; the study's {claim}" if claim.startswith("ordering") else "")
+    return (f"Our `{profile}` test MSE is {times} the study's "
+            f"({plural(len(mse), 'run')}){order}.")
+
+
+def _claims_in_short(rows: pd.DataFrame) -> str:
+    """The ViT's headline claims tested in a section, each as 'claim: yes/no'."""
+    claims = rows[rows["study"].isna()]["study's claim holds"].map(lambda c: c.rsplit(" (", 1)[0])
+    return ("The study's claims tested here: " + "; ".join(claims) + ".") if len(claims) else ""
+
+
+def _paired_in_short(rows: pd.DataFrame, part: str) -> str:
+    """A section's networks against the best classical method: the three counts and the
+    closest (or best) network with its interval."""
+    if rows.empty:
+        return ""
+    from ..tables import verdict_counts
+
+    c = verdict_counts(rows)
+    top = rows.loc[rows.difference.idxmin()]
+    return (f"Against the best classical method on the same images and masks ({top.metric} "
+            f"{SCALE[part]}), this section's networks are better in {c['better']}, worse in "
+            f"{c['worse']} and tied in {c['tie (within noise)']} of "
+            f"{plural(len(rows), 'comparison')}; {'best' if top.verdict == 'better' else 'closest'}"
+            f": {top.network} ({top.comparison.split(' · ')[-1]}), {_interval(top)}.")
+
+
+def section_summaries(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str,
+                      extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Each section's closing line, keyed by notebook (file stem): how far its numbers are
+    from the study's and whether the study's ordering and claims hold (from the scorecard),
+    and how its networks fare against inpainting without training (from the paired test);
+    `extra`: further sentences for a notebook (e.g. the crossover's). The report places each
+    at the end of its section (`report.record_summaries`)."""
+    extra = extra or {}
+    cards = scorecard[~scorecard.quantity.str.startswith("occluded")] if len(scorecard) else scorecard
+    notebooks = list(dict.fromkeys([*cards.get("notebook", []), *paired.get("notebook", []),
+                                    *extra]))
+    out = {}
+    for nb in notebooks:
+        mine = paired[paired.notebook == nb] if "notebook" in paired else paired.iloc[:0]
+        card = cards[cards.notebook == nb] if len(cards) else cards
+        text = " ".join(filter(None, [
+            _distance_in_short(card, profile) if len(card) else "",
+            _claims_in_short(card) if len(card) else "",
+            _paired_in_short(mine, mine.part.iloc[0]) if len(mine) else "",
+            extra.get(nb, "")]))
+        if text:
+            out[nb] = f"**In short.** {text}"
+    return out
