@@ -110,6 +110,8 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
                  "Reproduction scorecard", "difference [95% interval]", "download as CSV",
                  "learns to inpaint: ", "measured at the study's setting", "weight ramp"]:
         assert text in html, text
+    # each Part A study and the ViT's evaluation end with their own 'In short' line
+    assert html.count("In short.</strong>") >= 6 and "In short.</strong> Our <code>smoke</code>" in html
     assert html.count("<img") >= len(PART_A_FIGURES + PART_B_FIGURES)
     assert html.count("SMOKE PROFILE") == 1 and html.count("perceptual loss used a RANDOMLY INITIALISED") == 1
     assert not re.search(r"<script[^>]*src=\"https?://", html), "report must read offline"
