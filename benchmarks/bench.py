@@ -28,10 +28,10 @@ from typing import Any
 
 import torch
 
+from inpaint_lib.device import cpu_has_bf16, default_device
 from inpaint_lib.io import atomic_write_json, atomic_write_text
 from inpaint_lib.resolve import chained_run_config, load_params
 from inpaint_lib.schema import MaskConfig, RunConfig
-from inpaint_lib.train import cpu_has_bf16, default_device
 
 from . import mask_bench, summary, tool_bench
 from .conventional import ConventionalLoop

@@ -25,10 +25,11 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
 from inpaint_lib.data import Splits, synthetic_images
+from inpaint_lib.device import autocast_dtype
 from inpaint_lib.masks import random_squares
 from inpaint_lib.resolve import deep_merge
 from inpaint_lib.schema import LossWeights, RunConfig
-from inpaint_lib.train import Trainer, autocast_dtype
+from inpaint_lib.train import Trainer
 
 from .timing import MemoryProbe, q, time_interleaved, time_once, timing_entry
 

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from inpaint_lib.data import synthetic_images
+from inpaint_lib.device import default_device, signed_scale
 from inpaint_lib.methods import Method, network_method
 from inpaint_lib.models import build_model
 from inpaint_lib.resolve import load_params, run_config
@@ -36,7 +37,6 @@ from inpaint_lib.tool import (
     squares_mask,
     trained_networks,
 )
-from inpaint_lib.train import default_device, signed_scale
 
 from .timing import q, time_once
 

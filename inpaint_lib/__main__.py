@@ -54,9 +54,9 @@ def _train(files: list[str], profile: str, device: str | None, only: list[str] |
     """Train (or find) every run of the files, or only the runs named by --run (every seed)."""
     import torch
 
+    from .device import default_device
     from .resolve import seeds_for, with_seed
     from .runs import get_run
-    from .train import default_device
 
     dev = torch.device(device) if device else default_device()
     for f in files:

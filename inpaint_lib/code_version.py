@@ -23,8 +23,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 
 # what shapes a trained network: folders (every .py under them) and modules of the package
-TRAINING_CODE = ("models", "schema", "train.py", "runs.py", "losses.py", "weighting.py",
-                 "masks.py", "metrics.py", "data.py", "image_trees.py")
+TRAINING_CODE = ("models", "schema", "train.py", "device.py", "runs.py", "losses.py",
+                 "weighting.py", "masks.py", "metrics.py", "data.py", "image_trees.py")
 # what shapes a method's scores on given images (a network's own code is in its run's key)
 SCORING_CODE = ("evaluate.py", "metrics.py", "masks.py", "methods.py", "networks.py",
                 "baselines.py", "data.py", "image_trees.py")

@@ -20,6 +20,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from .device import default_device
 from .metrics import METRIC_LABELS, mean_metrics, per_image_metrics
 from .tool import (
     CLASSICAL,
@@ -38,7 +39,6 @@ from .tool import (
     strokes_mask,
     trained_networks,
 )
-from .train import default_device
 
 SHOWN_METRICS = ["hole_mse", "hole_mae", "hole_psnr", "ssim", "psnr_composite"]
 

@@ -97,9 +97,9 @@ def train_job(file: str, name: str, seed: int, profile: str, device: str | None 
     """
     import torch
 
+    from .device import default_device
     from .progress import TrainingProgress
     from .runs import get_run
-    from .train import default_device
 
     if threads:
         torch.set_num_threads(threads)

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from .baselines import CLASSICAL_METHODS, SLOW_METHODS
-from .train import default_device
+from .device import default_device
 
 # predict(masked, masks) -> prediction; masked: (N, 3, H, W) in [0, 1], holes black;
 # masks: (N, 1, H, W) bool, True = missing; prediction: (N, 3, H, W) in [0, 1].

@@ -34,12 +34,13 @@ from torch import nn
 from . import data as data_mod
 from .code_version import training_code
 from .data import Splits
+from .device import default_device, precision_name
 from .io import atomic_torch_save, atomic_write_json, read_json
 from .models import build_model, count_parameters
 from .progress import TrainingProgress
 from .resolve import chained_run_config, load_params, run_config
 from .schema import RunConfig, StudyParams, config_hash
-from .train import Trainer, default_device, precision_name, restore_checkpoint
+from .train import Trainer, restore_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,6 +17,7 @@ from torch import Tensor
 
 from .code_version import scoring_code
 from .data import Splits
+from .device import default_device, precision_name, signed_scale
 from .evaluate import evaluate
 from .masks import fixed_masks
 from .methods import Method, network_method
@@ -32,7 +33,6 @@ from .resolve import (
 from .runs import Run, get_run, load_splits, results_root
 from .schema import MaskConfig, Reference, RunConfig, StudyParams
 from .setting_sources import setting_sources
-from .train import default_device, precision_name, signed_scale
 
 
 def spread(total: int, n: int) -> Tensor:

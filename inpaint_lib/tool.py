@@ -57,6 +57,7 @@ from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
 from .crossover import DEFAULT_RULE, default_for_width, image_hole_width
+from .device import default_device
 from .evaluate import predictions
 from .image_trees import IMAGE_SUFFIXES
 from .io import atomic_write_bytes
@@ -86,7 +87,6 @@ from .ranking import (
     read_ranking,
 )
 from .runs import results_root
-from .train import default_device
 
 __all__ = [
     "CLASSICAL",

@@ -66,8 +66,8 @@ def test_fingerprints_follow_the_files_that_shape_results(package: Path) -> None
 def test_every_training_module_is_fingerprinted(package: Path) -> None:
     files = {f.relative_to(package).as_posix()
              for f in code_version.code_files(code_version.TRAINING_CODE, package)}
-    assert {"models/cae.py", "models/vit.py", "train.py", "losses.py", "weighting.py", "masks.py",
-            "data.py", "image_trees.py", "schema/run.py"} <= files
+    assert {"models/cae.py", "models/vit.py", "train.py", "device.py", "losses.py", "weighting.py",
+            "masks.py", "data.py", "image_trees.py", "schema/run.py"} <= files
     assert not {f for f in files if f.startswith("prose/")} | ({"tables.py", "report.py"} & files)
 
 

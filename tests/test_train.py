@@ -57,17 +57,17 @@ def test_resume_after_interruption_ends_identical(tmp_path: Path, precision: str
 
 
 def test_precision_follows_device_config_and_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    from inpaint_lib import train
+    from inpaint_lib import device
 
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
-    assert train.autocast_dtype(_cfg(amp=True), cuda) == torch.float16
-    assert train.autocast_dtype(_cfg(amp=False), cuda) is None
-    assert train.autocast_dtype(_cfg(cpu_precision="bf16"), cpu) == torch.bfloat16
-    assert train.autocast_dtype(_cfg(cpu_precision="fp32"), cpu) is None
-    monkeypatch.setattr(train, "cpu_has_bf16", lambda: False)
-    assert train.precision_name(_cfg(), cpu) == "fp32"  # auto without AMX: fp32
-    monkeypatch.setattr(train, "cpu_has_bf16", lambda: True)
-    assert train.precision_name(_cfg(), cpu) == "bf16 autocast"
+    assert device.autocast_dtype(_cfg(amp=True), cuda) == torch.float16
+    assert device.autocast_dtype(_cfg(amp=False), cuda) is None
+    assert device.autocast_dtype(_cfg(cpu_precision="bf16"), cpu) == torch.bfloat16
+    assert device.autocast_dtype(_cfg(cpu_precision="fp32"), cpu) is None
+    monkeypatch.setattr(device, "cpu_has_bf16", lambda: False)
+    assert device.precision_name(_cfg(), cpu) == "fp32"  # auto without AMX: fp32
+    monkeypatch.setattr(device, "cpu_has_bf16", lambda: True)
+    assert device.precision_name(_cfg(), cpu) == "bf16 autocast"
 
 
 def test_bf16_training_learns_records_its_precision_and_keeps_fp32_weights(tmp_path: Path) -> None:

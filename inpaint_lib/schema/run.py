@@ -30,7 +30,7 @@ class RunConfig(Strict):
     seed: int = 0
     amp: bool = True  # CUDA: fp16 autocast + GradScaler (the study's AMP)
     # CPU: bf16 autocast where the CPU has bf16 matrix instructions (AMX or AVX512-BF16;
-    # "auto", see train.cpu_has_bf16 and results/bench), else fp32.
+    # "auto", see device.cpu_has_bf16 and results/bench), else fp32.
     cpu_precision: Literal["auto", "bf16", "fp32"] = "auto"
     channels_last: bool = True
     # torch.compile the network (and the VGG of the perceptual loss): a one-off compile of
