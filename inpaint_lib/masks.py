@@ -35,6 +35,7 @@ from torch import Tensor
 from .schema import MaskConfig
 
 MAX_RESAMPLES = 1000
+HELD_OUT_SEED_OFFSET = 10_007  # held-out masks: fixed per run, distinct from training draws
 
 
 def _uniform_int(low: int, high: int, shape: tuple[int, ...], g: torch.Generator) -> Tensor:

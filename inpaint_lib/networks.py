@@ -20,6 +20,7 @@ from .device import signed_scale
 from .io import read_json
 from .masks import apply_masks
 from .methods import Method, network_method
+from .provenance import provenance_dir
 from .runs import Run, results_root
 from .schema import RunConfig
 
@@ -97,7 +98,7 @@ class Network:
 
 
 def _provenance(profile: str) -> Iterator[tuple[str, dict]]:
-    folder = results_root(profile) / "provenance"
+    folder = provenance_dir(profile)
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         yield path.stem, read_json(path)
 

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from .code_version import training_code
-from .io import atomic_write_json, atomic_write_text, read_json
+from .io import atomic_write_text, read_json
+from .provenance import provenance_dir
 from .runs import REPO_ROOT, git_commit, results_root
 
 STYLE = """<style>
@@ -46,15 +47,6 @@ details>summary{cursor:pointer;color:#245}
 p.caption{margin-top:0;font-size:92%;max-width:640px}
 </style>"""
 TOC_MARK = "@@CONTENTS@@"
-
-
-def provenance_dir(profile: str) -> Path:
-    return results_root(profile) / "provenance"
-
-
-def record_provenance(profile: str, name: str, info: dict) -> None:
-    """Called by each notebook: what it used (dataset, device, runs), for the header."""
-    atomic_write_json(provenance_dir(profile) / f"{name}.json", info)
 
 
 def findings_path(profile: str) -> Path:

@@ -15,14 +15,13 @@ import torch
 from torch import Tensor
 
 from .evaluate import predictions
-from .masks import apply_masks, fixed_masks, naive_fraction, occluded_fraction
+from .masks import HELD_OUT_SEED_OFFSET, apply_masks, fixed_masks, naive_fraction, occluded_fraction
 from .methods import Method, classical_methods
 from .metrics import mean_metrics
 from .resolve import run_config
 from .runs import Run
 from .schema import LossWeights, MaskConfig, StudyParams
 from .study import Study, spread
-from .train import HELD_OUT_SEED_OFFSET
 
 
 def _row(name: str, kind: str, per_image: dict[str, Tensor], **extra: object) -> dict[str, object]:

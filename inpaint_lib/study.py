@@ -21,7 +21,7 @@ from .device import default_device, precision_name, signed_scale
 from .evaluate import evaluate
 from .masks import fixed_masks
 from .methods import Method, network_method
-from .report import record_provenance
+from .provenance import record_provenance
 from .resolve import (
     chained_run_config,
     is_base_run,

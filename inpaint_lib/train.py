@@ -22,13 +22,11 @@ from .data import Splits
 from .device import autocast_dtype, signed_scale, to_model_scale
 from .io import atomic_torch_save
 from .losses import InpaintingLoss
-from .masks import apply_masks, fixed_masks, make_generator, random_masks
+from .masks import HELD_OUT_SEED_OFFSET, apply_masks, fixed_masks, make_generator, random_masks
 from .metrics import PSNR_MIN_MSE
 from .models import build_model
 from .schema import LossWeights, OptimizerConfig, RunConfig
 from .weighting import build_weighting
-
-HELD_OUT_SEED_OFFSET = 10_007  # held-out masks: fixed per run, distinct from training draws
 
 
 class TrainingDiverged(RuntimeError):

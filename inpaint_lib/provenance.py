@@ -1,0 +1,19 @@
+"""What each executed notebook used (dataset, device, runs): one JSON file per notebook in
+``results/<profile>/provenance/``, written by the study and read by the report header and
+the inpaint command's list of trained networks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .io import atomic_write_json
+from .runs import results_root
+
+
+def provenance_dir(profile: str) -> Path:
+    return results_root(profile) / "provenance"
+
+
+def record_provenance(profile: str, name: str, info: dict) -> None:
+    """Called by each notebook: what it used (dataset, device, runs), for the header."""
+    atomic_write_json(provenance_dir(profile) / f"{name}.json", info)
