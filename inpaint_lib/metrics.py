@@ -91,6 +91,29 @@ def patch_steps(imgs: Tensor, patch: int) -> Tensor:
     return across / inside.clamp(min=1e-12)
 
 
+def psnr(mse: Tensor, data_range: float) -> Tensor:
+    """PSNR (dB) of an MSE on a scale of peak-to-peak `data_range`, the MSE floored at
+    `PSNR_MIN_MSE` (a perfect fill is finite: 100 dB on the unit scale)."""
+    return 10.0 * torch.log10(data_range**2 / mse.clamp(min=PSNR_MIN_MSE))
+
+
+def hole_mse(pred: Tensor, target: Tensor, holes: Tensor) -> Tensor:
+    """pred, target: (N, C, H, W); holes: (N, 1, H, W) bool (or {0, 1} float), True = missing
+    -> (N,) MSE over the missing pixels, all C channels; NaN for an image without a hole.
+    Computed in target's dtype (pred is cast to it)."""
+    hole = holes.to(target.dtype)  # (N, 1, H, W)
+    n_hole = hole.sum(dim=(1, 2, 3)) * pred.shape[1]  # (N,) missing values, all channels
+    hole_sq = ((pred.to(target.dtype) - target).square() * hole).sum(dim=(1, 2, 3))  # (N,)
+    nan = torch.full_like(n_hole, float("nan"))
+    return torch.where(n_hole > 0, hole_sq / n_hole.clamp(min=1.0), nan)
+
+
+def hole_psnr(pred: Tensor, target: Tensor, holes: Tensor, data_range: float = 1.0) -> Tensor:
+    """(N,) PSNR over the missing pixels (`hole_mse`, `psnr`) of pred against target, both
+    (N, C, H, W) on a scale of peak-to-peak `data_range`; NaN for an image without a hole."""
+    return psnr(hole_mse(pred, target, holes), data_range)
+
+
 def per_image_metrics(
     pred: Tensor,
     target: Tensor,
@@ -135,15 +158,13 @@ def per_image_metrics(
     mse = diff.pow(2).mean(dim=(1, 2, 3))  # (N,)
     mse_composite = (composite - target64).pow(2).mean(dim=(1, 2, 3))  # (N,)
     mae_composite = (composite - target64).abs().mean(dim=(1, 2, 3))  # (N,)
-    psnr_composite = 10.0 * torch.log10(data_range**2 / mse_composite.clamp(min=PSNR_MIN_MSE))
+    psnr_composite = psnr(mse_composite, data_range)
 
     n_hole = hole.sum(dim=(1, 2, 3)) * pred.shape[1]  # (N,) missing values, all channels
-    hole_sq = (diff.pow(2) * hole).sum(dim=(1, 2, 3))  # (N,)
     hole_abs = (diff.abs() * hole).sum(dim=(1, 2, 3))  # (N,)
     nan = torch.full_like(n_hole, float("nan"))
-    hole_mse = torch.where(n_hole > 0, hole_sq / n_hole.clamp(min=1.0), nan)
+    mse_holes = hole_mse(pred64, target64, hole)
     hole_mae = torch.where(n_hole > 0, hole_abs / n_hole.clamp(min=1.0), nan)
-    hole_psnr = 10.0 * torch.log10(data_range**2 / hole_mse.clamp(min=PSNR_MIN_MSE))
 
     kernel_size = _ssim_kernel_size(pred.shape[-2], pred.shape[-1])
     composite_unit = ((composite - low) / data_range).float()  # (N, 3, H, W) in [0, 1]
@@ -156,9 +177,9 @@ def per_image_metrics(
         "mse_composite": mse_composite,
         "mae_composite": mae_composite,
         "psnr_composite": psnr_composite,
-        "hole_mse": hole_mse,
+        "hole_mse": mse_holes,
         "hole_mae": hole_mae,
-        "hole_psnr": hole_psnr,
+        "hole_psnr": psnr(mse_holes, data_range),
         "ssim": ssim.double(),
     }
 

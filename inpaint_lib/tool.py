@@ -62,7 +62,7 @@ from .evaluate import predictions
 from .image_trees import IMAGE_SUFFIXES
 from .io import atomic_write_bytes
 from .methods import Method, classical_methods
-from .metrics import PSNR_MIN_MSE
+from .metrics import hole_psnr
 from .networks import Network, at_full_resolution, slug, trained_networks
 from .photos import (
     Picture,
@@ -301,15 +301,6 @@ def inpaint(image: Tensor, mask: Tensor, method: Method) -> Tensor:
 
 
 # --------------------------------------------------------------------- compare panel
-def hole_psnr(output: Tensor, truth: Tensor, mask: Tensor) -> float:
-    """PSNR (dB) over the holes of an output against the input's own pixels there, on the
-    [0, 1] scale: `metrics.per_image_metrics`' hole PSNR without its whole-image SSIM.
-    output, truth: (3, H, W) uint8; mask: (1, H, W) bool."""
-    diff = (output.double() - truth.double()) / 255  # (3, H, W)
-    mse = diff.pow(2)[:, mask[0]].mean()  # over the missing pixels, all channels
-    return float(10 * torch.log10(1 / mse.clamp(min=PSNR_MIN_MSE)))
-
-
 def _font(size: int) -> ImageFont.ImageFont:
     try:
         return ImageFont.load_default(size=size)
@@ -353,7 +344,8 @@ def compare(picture: Picture, mask: Tensor, methods: list[tuple[str, Method]], t
         out = inpaint(picture.rgb, mask, method)
         label = f"{name}  {time.perf_counter() - t0:.2f} s"
         if truth:
-            label += f"\nhole PSNR {hole_psnr(out, picture.rgb, mask):.2f} dB"
+            psnr = hole_psnr(out[None].double() / 255, picture.rgb[None].double() / 255, mask[None])
+            label += f"\nhole PSNR {float(psnr[0]):.2f} dB"  # on the [0, 1] scale
         tiles.append((label, out))
     return panel(tiles)
 

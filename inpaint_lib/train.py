@@ -23,7 +23,7 @@ from .device import autocast_dtype, signed_scale, to_model_scale
 from .io import atomic_torch_save
 from .losses import InpaintingLoss
 from .masks import HELD_OUT_SEED_OFFSET, apply_masks, fixed_masks, make_generator, random_masks
-from .metrics import PSNR_MIN_MSE
+from .metrics import hole_psnr
 from .models import build_model
 from .schema import LossWeights, OptimizerConfig, RunConfig
 from .weighting import build_weighting
@@ -91,15 +91,6 @@ def compiled(model: nn.Module, loss_fn: InpaintingLoss) -> Callable[[Tensor, Ten
     if loss_fn.perceptual is not None:
         loss_fn.perceptual.features = torch.compile(loss_fn.perceptual.features)
     return forward
-
-
-def hole_psnr(pred: Tensor, target: Tensor, holes: Tensor, peak: float) -> Tensor:
-    """pred, target: (N, 3, H, W), holes: (N, 1, H, W) bool -> (N,) PSNR of the hole pixels
-    for a signal of peak-to-peak `peak` (the MSE floored at `PSNR_MIN_MSE`)."""
-    hole = holes.float()
-    sq = ((pred.float() - target).square() * hole).sum(dim=(1, 2, 3))  # (N,)
-    hole_mse = sq / (3 * hole.sum(dim=(1, 2, 3))).clamp(min=1)
-    return 10 * torch.log10(peak**2 / hole_mse.clamp(min=PSNR_MIN_MSE))
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -265,12 +256,12 @@ class Trainer:
                 raise TrainingDiverged(
                     f"epoch {epoch}: training loss is {train_loss}; stopped, last good "
                     f"checkpoint (epoch {self.epoch}) kept at {checkpoint}")
-            held_out, hole_psnr = self.held_out(epoch)
+            held_out, held_out_psnr = self.held_out(epoch)
             if self.scheduler is not None:
                 self.scheduler.step(held_out)
             self.history.append({
                 "epoch": epoch, "train_loss": train_loss, f"{self.held_out_name}_loss": held_out,
-                f"{self.held_out_name}_hole_psnr": hole_psnr,
+                f"{self.held_out_name}_hole_psnr": held_out_psnr,
                 "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t0,
                 **{f"w_{t}": weights.get(t, 0.0) for t in ("mse", "mae", "perceptual")},
                 **{f"loss_{t}": v for t, v in terms.items()},

@@ -156,3 +156,19 @@ def test_patch_grid_measure_sees_a_mosaic_and_not_a_smooth_image() -> None:
     assert torch.equal(out["grid_pred"], out["grid_target"])
     assert mean_metrics(out)["grid"] == pytest.approx(1.0)
     assert "grid_pred" not in per_image_metrics(target, target, torch.zeros(4, 1, 16, 16) > 0)
+
+
+def test_hole_psnr_is_the_metrics_one_for_any_channel_count() -> None:
+    from inpaint_lib.metrics import hole_psnr
+
+    target = _target(3)
+    pred = (target + 0.1).clamp(0, 1)
+    masks = _square_masks(3) > 0
+    masks[2] = False  # no hole: NaN, as per_image_metrics
+    out = per_image_metrics(pred, target, masks, value_range=(-1.0, 1.0))
+    got = hole_psnr(pred.double() * 2 - 1, target.double() * 2 - 1, masks, data_range=2.0)
+    assert torch.allclose(got[:2], out["hole_psnr"][:2])
+    assert got[2].isnan() and out["hole_psnr"][2].isnan()
+    pred1, target1 = pred[:2, :1], target[:2, :1]  # one channel: the mean over its own values
+    assert torch.allclose(hole_psnr(pred1, target1, masks[:2]),
+                          hole_psnr(pred1.repeat(1, 3, 1, 1), target1.repeat(1, 3, 1, 1), masks[:2]))
