@@ -123,3 +123,17 @@ METHOD_DESCRIPTIONS: dict[str, str] = {
 
 # Methods too slow to score on a whole test set; callers may use a subset.
 SLOW_METHODS: set[str] = {"biharmonic"}
+
+# The inpaint command's name of each method (`tool.CLASSICAL`) and its line in --list-methods.
+COMMAND_NAMES: dict[str, str] = {
+    "mean fill": "mean",
+    "OpenCV Telea": "telea",
+    "OpenCV Navier-Stokes": "ns",
+    "biharmonic": "biharmonic",
+}
+METHOD_SUMMARIES: dict[str, str] = {
+    "mean fill": "each hole gets the mean colour of the image's visible pixels",
+    "OpenCV Telea": "OpenCV fast marching from the hole's boundary inward (Telea 2004)",
+    "OpenCV Navier-Stokes": "OpenCV Navier-Stokes isophote propagation (Bertalmio et al. 2001)",
+    "biharmonic": "scikit-image biharmonic: the smoothest surface matching the hole's boundary",
+}

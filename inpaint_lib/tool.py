@@ -56,6 +56,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
+from .baselines import CLASSICAL_METHODS, COMMAND_NAMES, METHOD_SUMMARIES
 from .crossover import DEFAULT_RULE, default_for_width, image_hole_width
 from .device import default_device
 from .evaluate import predictions
@@ -112,14 +113,8 @@ __all__ = [
     "trained_networks",
 ]
 
-CLASSICAL = {"mean": "mean fill", "telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes",
-             "biharmonic": "biharmonic"}
-CLASSICAL_SUMMARY = {
-    "mean": "each hole gets the mean colour of the image's visible pixels",
-    "telea": "OpenCV fast marching from the hole's boundary inward (Telea 2004)",
-    "ns": "OpenCV Navier-Stokes isophote propagation (Bertalmio et al. 2001)",
-    "biharmonic": "scikit-image biharmonic: the smoothest surface matching the hole's boundary",
-}
+# command-line name -> the evaluation's name of each classical method (`baselines`)
+CLASSICAL = {COMMAND_NAMES[name]: name for name in CLASSICAL_METHODS}
 HOLE_COLOUR = (255, 0, 255)  # how --compare shows the holes of the input
 PANEL_TILE = 512  # --compare: tiles larger than this (long side) are shown downscaled
 PANEL_COLUMNS = 5
@@ -153,7 +148,7 @@ def list_methods(profile: str) -> str:
     nets = trained_networks(profile)
     width = max(len(name) for name in [*CLASSICAL, *(n.name for n in nets)])
     for name in CLASSICAL:
-        lines.append(f"  {name:<{width}} classical  {CLASSICAL_SUMMARY[name]}")
+        lines.append(f"  {name:<{width}} classical  {METHOD_SUMMARIES[CLASSICAL[name]]}")
     for net in nets:
         score = ranking.get(net.name)
         note = ""
@@ -370,10 +365,9 @@ def run(args: argparse.Namespace) -> int:
                         "drop one of the two")
     own_size = None  # the default network's own image size, where it is the default
     per_image = crossover_default(args.profile) if not (args.compare or args.method) else None
-    tool_name = {display: name for name, display in CLASSICAL.items()}
     if per_image is not None:  # the crossover section's evidence: chosen per image
         net, doc = per_image
-        names = [net, *sorted({tool_name[r["best_classical"]] for r in doc["rows"]})]
+        names = [net, *sorted({COMMAND_NAMES[r["best_classical"]] for r in doc["rows"]})]
         label = f"the default per image ({net} or a classical method by hole width)"
     elif args.compare:
         names = [*CLASSICAL, *(n.name for n in trained_networks(args.profile))]
@@ -398,7 +392,7 @@ def run(args: argparse.Namespace) -> int:
         elif per_image is not None:
             chosen, row = default_for_width(per_image[1], image_hole_width(mask))
             by_name = dict(methods)
-            method = by_name[per_image[0]] if chosen == row["method"] else by_name[tool_name[chosen]]
+            method = by_name[per_image[0] if chosen == row["method"] else COMMAND_NAMES[chosen]]
             data = encode_png(inpaint(picture.rgb, mask, method))
         else:
             data = encode_png(inpaint(picture.rgb, mask, pick(methods, picture, own_size)))

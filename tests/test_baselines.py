@@ -7,7 +7,9 @@ import torch
 
 from inpaint_lib.baselines import (
     CLASSICAL_METHODS,
+    COMMAND_NAMES,
     METHOD_DESCRIPTIONS,
+    METHOD_SUMMARIES,
     SLOW_METHODS,
     mean_fill,
 )
@@ -33,6 +35,8 @@ def test_registry() -> None:
     assert set(METHOD_DESCRIPTIONS) == set(NAMES)
     assert all(len(text) > 20 for text in METHOD_DESCRIPTIONS.values())
     assert SLOW_METHODS <= set(NAMES)
+    assert set(COMMAND_NAMES) == set(METHOD_SUMMARIES) == set(NAMES)  # the inpaint command's
+    assert len(set(COMMAND_NAMES.values())) == len(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
