@@ -28,7 +28,7 @@ from inpaint_lib.data import synthetic_images
 from inpaint_lib.device import default_device, signed_scale
 from inpaint_lib.methods import Method, network_method
 from inpaint_lib.models import build_model
-from inpaint_lib.resolve import load_params, run_config
+from inpaint_lib.resolve import PARAMS_DIR, load_params, run_config
 from inpaint_lib.tool import (
     CLASSICAL,
     at_full_resolution,
@@ -42,7 +42,6 @@ from .timing import q, time_once
 
 SIZE, SQUARES, SIDE = 256, 8, 24
 GOAL_SECONDS = 1.0
-PARAMS = Path(__file__).resolve().parent.parent / "params"
 
 
 def bench_image() -> tuple[torch.Tensor, torch.Tensor]:
@@ -54,7 +53,7 @@ def bench_image() -> tuple[torch.Tensor, torch.Tensor]:
 def untrained(arch: str, profile: str, device: torch.device) -> tuple[Method, str]:
     """The profile's network of `arch` with fresh weights, as the tool would apply it."""
     params = "a1_baseline.yaml" if arch == "cae" else "b7_phase7.yaml"
-    study = load_params(PARAMS / params, profile)
+    study = load_params(PARAMS_DIR / params, profile)
     cfg = run_config(study, next(iter(study.runs)))
     size = study.data.image_size or 32
     model = build_model(cfg.model, size).to(device).eval()
@@ -100,7 +99,7 @@ def photo_network(profile: str, device: torch.device) -> tuple[Method, str]:
     trained = [n for n in trained_networks(profile) if n.native]
     if trained:
         return trained[0].method(device), f"trained run {trained[0].run.dir.name}, native resolution"
-    study = load_params(PARAMS / "d1_crossover.yaml", profile)
+    study = load_params(PARAMS_DIR / "d1_crossover.yaml", profile)
     cfg = run_config(study, next(iter(study.runs)))
     model = build_model(cfg.model, cfg.data.crop or 128).to(device).eval()
     net = network_method("photo", model, "untrained-photo", signed_scale(cfg), device)

@@ -100,21 +100,14 @@ def _score(file: str, profile: str, device: str | None, only: list[str] | None) 
     return 0
 
 
-SHARED_ARCHIVES = {  # archive -> (data-dir folder, label from shared/data/README.md)
-    "cifar10-jpeg.tar.gz": ("cifar10", "CIFAR-10 (JPEG copy)"),
-    "oxford-pet-subset.tar.gz": ("oxford-pet", "Oxford-IIIT Pet (2,890-image subset)"),
-    "boats.tar.gz": ("boats", "boat photos (1,089, web-scraped)"),
-}
-
-
 def _unpack_shared(src: str, dest: str | None) -> int:
     import tarfile
 
-    from .data import data_dir
+    from .data import SHARED_ARCHIVES, data_dir
 
     root = Path(dest) if dest else data_dir()
-    for archive, (folder, label) in SHARED_ARCHIVES.items():
-        path, target = Path(src) / archive, root / folder
+    for archive in SHARED_ARCHIVES:
+        path, target, label = Path(src) / archive.name, root / archive.tree, archive.label
         if (target / "LABEL").exists():
             print(f"{target}: already unpacked")
             continue

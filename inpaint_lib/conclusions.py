@@ -12,8 +12,8 @@ import pandas as pd
 from . import scoring, tables
 from .crossover import load_crossover
 from .masks import fixed_masks, naive_fraction, occluded_fraction
+from .paths import REPO_ROOT
 from .resolve import load_conclusions, load_params, load_profile, run_config
-from .runs import REPO_ROOT
 from .schema import ConclusionsParams
 from .scoring import same_masks
 from .study import Study, open_ood, open_study

@@ -29,9 +29,9 @@ import torch
 from torch import Tensor
 
 from .image_trees import DataMissingError, decode_all, is_tree, read_tree, tree_label
+from .paths import REPO_ROOT
 from .schema import DataConfig
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CIFAR10_SHIP, STL10_SHIP = 8, 8
 DATASET_NAMES = {"cifar10": "CIFAR-10", "oxford_pet": "Oxford-IIIT Pet", "ships": "STL-10's ships",
                  "stl10": "STL-10", "cifar10_ship": "CIFAR-10's ships"}
@@ -60,6 +60,15 @@ def data_dir() -> Path:
 
 # -------------------------------------------------------------------- sources
 @dataclass(frozen=True)
+class SharedArchive:
+    """An archive of ../shared/data that `make shared-data` (``unpack-shared``) unpacks."""
+
+    name: str  # the archive's file name
+    tree: str  # the image tree of the data directory it becomes (one of its source's trees)
+    label: str  # the tree's LABEL, from shared/data/README.md
+
+
+@dataclass(frozen=True)
 class Source:
     """Where a dataset is found: torchvision's folder in the data directory, then image trees."""
 
@@ -67,22 +76,27 @@ class Source:
     official: str  # torchvision's folder in the data directory
     trees: tuple[str, ...]  # image trees train/<class>/*, test/<class>/* tried in this order
     url: str  # what torchvision downloads (the preflight probes its host)
-    archive: str = ""  # the archive of ../shared/data that `make shared-data` unpacks, if any
+    archive: SharedArchive | None = None  # its offline copy in ../shared/data, if any
 
 
 SOURCES: dict[str, Source] = {
     "cifar10": Source("CIFAR-10", "cifar-10-batches-py", ("cifar10",),
-                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", "cifar10-jpeg.tar.gz"),
+                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                      SharedArchive("cifar10-jpeg.tar.gz", "cifar10", "CIFAR-10 (JPEG copy)")),
     "oxford_pet": Source("Oxford-IIIT Pet", "oxford-iiit-pet", ("oxford-pet", "oxford_pet"),
                          "https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz",
-                         "oxford-pet-subset.tar.gz"),
+                         SharedArchive("oxford-pet-subset.tar.gz", "oxford-pet",
+                                       "Oxford-IIIT Pet (2,890-image subset)")),
     "ships": Source("ship photos (STL-10's ship class, or a ships/boats image tree)", "stl10_binary",
                     ("ships", "boats"), "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz",
-                    "boats.tar.gz"),
+                    SharedArchive("boats.tar.gz", "boats", "boat photos (1,089, web-scraped)")),
     "stl10": Source("STL-10", "stl10_binary", ("stl10",),
                     "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"),
 }
 SOURCES["cifar10_ship"] = SOURCES["cifar10"]
+# every archive of ../shared/data once, in SOURCES' order
+SHARED_ARCHIVES: list[SharedArchive] = list(dict.fromkeys(
+    src.archive for src in SOURCES.values() if src.archive is not None))
 
 
 def candidate_paths(dataset: str) -> tuple[Path, list[Path]]:
@@ -92,6 +106,16 @@ def candidate_paths(dataset: str) -> tuple[Path, list[Path]]:
     if dataset.startswith("cifar10") and (root / "train" / "airplane").is_dir():
         trees.append(root)  # a CIFAR-10 tree unpacked straight into the data directory
     return root / src.official, trees
+
+
+def on_disk(dataset: str, usable: Callable[[Path], bool] = is_tree) -> Path | None:
+    """Where `dataset` is on disk, nothing downloaded: torchvision's folder if it is there,
+    else the first image tree (`candidate_paths`' order) that `usable` accepts, else None.
+    The loaders take any tree with train/ or test/; the preflight asks for images in them."""
+    official, trees = candidate_paths(dataset)
+    if official.is_dir():
+        return official
+    return next((tree for tree in trees if usable(tree)), None)
 
 
 # ----------------------------------------------------------- torchvision sets
@@ -161,16 +185,13 @@ def _resize(images: Tensor, size: int | None) -> Tensor:
 def _locate(cfg: DataConfig, download: Callable[[Path], object]) -> Path | None:
     """The image tree to read, or None to read torchvision's files (downloaded if allowed).
 
-    Order (`candidate_paths`): torchvision's own folder, then the first image tree that
-    holds train/ or test/, then a download (`download(root)` fetches into `root`), else a
+    Order (`on_disk`): torchvision's own folder, then the first image tree that holds
+    train/ or test/, then a download (`download(root)` fetches into `root`), else a
     one-line DataMissingError.
     """
-    official, trees = candidate_paths(cfg.dataset)
-    if official.is_dir():
-        return None
-    for tree in trees:
-        if is_tree(tree):
-            return tree
+    found = on_disk(cfg.dataset)
+    if found is not None:
+        return None if found == candidate_paths(cfg.dataset)[0] else found
     src = SOURCES[cfg.dataset]
     if not cfg.download:
         raise _missing(src.what, f"put torchvision's {src.official} or an image tree "

@@ -37,8 +37,8 @@ from typing import Any
 import yaml
 
 from .io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PARAMS = "params/b8_evaluation.yaml"  # the evaluation's settings (it extends phase 7)
 PHASE_PARAMS = "params/b7_phase7.yaml"  # the last phase; its parent chain is phases 1-6
 TREES = {"pets": "oxford-pet", "boats": "boats"}  # pack folder <- data-directory tree

@@ -21,9 +21,9 @@ from torch import Tensor
 
 from . import code_version
 from .io import atomic_torch_save
+from .paths import REPO_ROOT
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class DataMissingError(RuntimeError):

@@ -10,7 +10,7 @@ will, and works out:
   perceptual term a weight (now or through a ramp) with ``perceptual_weights: imagenet``
   (or a file path), unless that run is already in the run cache.
 
-It looks where `inpaint_lib.data` looks (`data.SOURCES` and `data.candidate_paths`:
+It looks where `inpaint_lib.data` looks (`data.SOURCES` and `data.on_disk`:
 torchvision's folder in the data directory, then the image trees; a dataset with a
 `fallback` is there when either is) and where
 torchvision keeps its checkpoints, without downloading anything. A download counts
@@ -29,12 +29,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
 
 import yaml
 
-from .data import SOURCES, candidate_paths
+from .data import SOURCES, candidate_paths, on_disk
 from .resolve import PARAMS_DIR, ParamsError, load_params, run_config
 from .schema import DataConfig, StudyParams
 
@@ -126,11 +127,13 @@ def _paths(cfg: DataConfig) -> tuple[Path | None, list[Path]]:
 
 
 def locate(cfg: DataConfig, train: bool) -> Path | None:
-    """Where the dataset (or, failing it, its fallback) is on disk, or None."""
-    official, trees = _paths(cfg)
-    if official is not None and official.is_dir():
-        return official
-    found = next((t for t in trees if _tree_ok(t, train)), None)
+    """Where the dataset (or, failing it, its fallback) is on disk, or None: where
+    `data.on_disk` finds it, with images in the tree's test/ (and train/ where it trains)."""
+    usable = partial(_tree_ok, train=train)
+    if cfg.dataset == "folder":
+        found = next((t for t in _paths(cfg)[1] if usable(t)), None)
+    else:
+        found = on_disk(cfg.dataset, usable)
     if found is None and cfg.fallback is not None:
         return locate(cfg.fallback, train)
     return found
@@ -197,7 +200,7 @@ def missing_dataset_line(need: Need, shared: Path | None) -> str:
         return stand_in.replace("missing: ", f"missing: {src.what}, and its stand-in ", 1)
     looked = ", ".join([f"{official}/"] + [f"{t}/{splits}/<class>/*" for t in trees])
     note = "" if data_dir().is_dir() else f" (the data directory {data_dir()} does not exist)"
-    fixes = [_shared_fix(src.archive, shared)] if src.archive else []
+    fixes = [_shared_fix(src.archive.name, shared)] if src.archive else []
     if cfg.download:
         fixes.append(f"allow the download (network access to {_host(src.url)}; "
                      "torchvision fetches it on the first run)")

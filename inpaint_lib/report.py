@@ -31,8 +31,9 @@ from typing import Any
 
 from .code_version import training_code
 from .io import atomic_write_text, read_json
+from .paths import REPO_ROOT
 from .provenance import provenance_dir
-from .runs import REPO_ROOT, git_commit, results_root
+from .runs import git_commit, results_root
 
 STYLE = """<style>
 .warn{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:.5em 0}

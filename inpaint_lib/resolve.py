@@ -28,9 +28,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from .paths import REPO_ROOT
 from .schema import ConclusionsParams, MaskConfig, RunConfig, StudyParams
 
-PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+PARAMS_DIR = REPO_ROOT / "params"
 PROFILES = ("smoke", "quick", "full")
 LAYERS = ("base", "file", "profile", "override")
 

@@ -37,12 +37,11 @@ from .data import Splits
 from .device import default_device, precision_name
 from .io import atomic_torch_save, atomic_write_json, read_json
 from .models import build_model, count_parameters
+from .paths import REPO_ROOT
 from .progress import TrainingProgress
 from .resolve import chained_run_config, load_params, run_config
 from .schema import RunConfig, StudyParams, config_hash
 from .train import Trainer, restore_checkpoint
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def results_root(profile: str) -> Path:

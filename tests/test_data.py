@@ -138,3 +138,10 @@ def test_many_unreadable_images_are_counted_not_all_named(tmp_path: Path) -> Non
         (root / "test" / "a" / f"bad{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     with pytest.raises(data.DataMissingError, match=r"5 of 6 images .* and 2 more; delete"):
         data.load(DataConfig(dataset="folder", root=str(root), val_size=0))
+
+
+def test_each_shared_archive_unpacks_to_a_tree_its_dataset_is_looked_for_in() -> None:
+    names = [a.name for a in data.SHARED_ARCHIVES]
+    assert names == ["cifar10-jpeg.tar.gz", "oxford-pet-subset.tar.gz", "boats.tar.gz"]
+    for src in data.SOURCES.values():
+        assert src.archive is None or src.archive.tree in src.trees
