@@ -280,8 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     except ParamsError as e:
         print(f"invalid: {e}", file=sys.stderr)
         return 2
-    except (RuntimeError, FileNotFoundError) as e:
-        if type(e).__name__ in ("DataMissingError", "WeightsMissingError", "TrainingDiverged"):
+    except RuntimeError as e:
+        # imported here, not at the top: `validate` starts without torch
+        from .image_trees import DataMissingError
+        from .losses import WeightsMissingError
+        from .train import TrainingDiverged
+
+        if isinstance(e, (DataMissingError, WeightsMissingError, TrainingDiverged)):
             print(f"error: {e}", file=sys.stderr)
             return 1
         raise

@@ -119,3 +119,26 @@ def test_preflight_looks_where_data_py_looks(tmp_path: Path, dataset: str) -> No
         assert preflight.locate(cfg, train=False) is None
         with pytest.raises(data.DataMissingError):
             data.load(cfg)
+
+
+@pytest.mark.parametrize("error", ["data", "weights", "diverged", "other"])
+def test_the_command_line_reports_the_library_errors_by_type(
+        error: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import inpaint_lib.__main__ as cli
+    from inpaint_lib.image_trees import DataMissingError
+    from inpaint_lib.losses import WeightsMissingError
+    from inpaint_lib.train import TrainingDiverged
+
+    raised = {"data": DataMissingError, "weights": WeightsMissingError,
+              "diverged": TrainingDiverged, "other": RuntimeError}[error]("one line")
+
+    def fail(*_: object) -> int:
+        raise raised
+
+    monkeypatch.setattr(cli, "_train", fail)
+    if error == "other":  # not one of the library's own: the traceback stays
+        with pytest.raises(RuntimeError, match="one line"):
+            main(["train", "params/a1_baseline.yaml"])
+    else:
+        assert main(["train", "params/a1_baseline.yaml"]) == 1
+        assert capsys.readouterr().err == "error: one line\n"
