@@ -134,7 +134,7 @@ $(BEYOND): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(COMMON) | $(READ
 
 notebooks: $(NOTEBOOKS)
 report: $(RES)/report.html $(RES)/methods.json
-$(RES)/report.html: $(NOTEBOOKS) inpaint_lib/report.py
+$(RES)/report.html: $(NOTEBOOKS) inpaint_lib/report/build.py
 	$(PY) -m inpaint_lib report --profile $(PROFILE)
 
 # the inpaint tool's default network, from the notebooks' cached evaluations (inpaint_lib/ranking.py)
@@ -143,7 +143,7 @@ $(RES)/methods.json: $(NOTEBOOKS)
 
 # The committed report: the quick report from the shared real images, figures re-encoded,
 # images of sets that may not be redistributed removed, dataset credits added
-# (inpaint_lib/publish.py). PUBLISH_PROFILE=smoke PUBLISHED=/tmp/x.html tries it quickly.
+# (inpaint_lib/report/publish.py). PUBLISH_PROFILE=smoke PUBLISHED=/tmp/x.html tries it quickly.
 PUBLISH_PROFILE ?= quick
 PUBLISHED ?= docs/report.html
 publish: | $(ENV)

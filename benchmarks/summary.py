@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inpaint_lib.report import bench_summary, quantity_table
+from inpaint_lib.report.build import bench_summary, quantity_table
 from inpaint_lib.resolve import PARAMS_DIR, load_params, run_config, seeds_for
 
 from .timing import Quantity, q

@@ -5,7 +5,7 @@
 - ``inpaint IMAGE_OR_DIR... (--mask M | --mask-from-alpha | --squares C:S | --strokes C:W) --out PATH
   [--method NAME | --compare] [--list-methods]``: inpaint your own images (tool.py).
 - ``publish --profile P --out docs/report.html``: the committable copy of a rendered report
-  (publish.py): figures re-encoded, images that may not be redistributed removed, credits.
+  (report/publish.py): figures re-encoded, images that may not be redistributed removed, credits.
 - ``rank-networks --profile P``: the inpaint tool's default network, from the report's
   evaluations (ranking.py); ``make report`` runs it.
 - ``validate PARAMS... [--profile P]``: check params files before any work;
@@ -77,7 +77,8 @@ def _score(file: str, profile: str, device: str | None, only: list[str] | None) 
     masks, and print the ablation-style table: the command behind a GPU or full-scale number."""
     import pandas as pd
 
-    from . import scoring, tables
+    from . import scoring
+    from .report import tables
     from .resolve import seeds_for, with_seed
     from .runs import trained_run
     from .study import open_study
@@ -260,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "inpaint":
             return _run_tool(args)
         if args.cmd == "publish":
-            from .publish import PublishError, publish
+            from .report.publish import PublishError, publish
 
             try:
                 return publish(args.profile, Path(args.out), Path(args.report) if args.report else None)
@@ -273,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             ranking = rank_networks(args.profile)
             print(f"default network for profile {args.profile}: {ranking['default'] or 'none trained'}")
             return 0
-        from .report import build_report
+        from .report.build import build_report
 
         print(build_report(args.profile, args.out))
         return 0

@@ -150,6 +150,6 @@ def scores(source: Source, mask: Tensor, mask_spec: str,
     if not has_truth(mask_spec):
         return ("<p>The holes come from the alpha channel: the pixels under them are not known, so "
                 "there is nothing to score against.</p>")
-    from .show import format_table
+    from .report.show import format_table
 
     return format_table(metrics_table(source, mask, results), digits=5).to_html()

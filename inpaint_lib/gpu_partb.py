@@ -497,8 +497,8 @@ def _panels(study: Any, ood: Any, chain: list, epoch_scale: float, out: Path) ->
     """phases.png: each phase's network on its own training masks (the study's Figures
     16-23); generalisation.png: the final network at every test level on pets and boats
     (Figures 25-26). Titles carry the epoch scale."""
-    from . import figures, prose
-    from .figures import plt
+    from .report import figures, prose
+    from .report.figures import plt
     from .scoring import occlusion_grid, reconstructions
 
     scale = f"epoch scale {epoch_scale:g}: {chain[-1][1].config.epoch_range[1]} of 400 epochs"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from inpaint_lib.report import performance_appendix
+from inpaint_lib.report.build import performance_appendix
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = ("cae", "vit_full_shape", "vit_quick_shape", "cae_best", "vit_gradnorm")

@@ -14,7 +14,7 @@ import torch
 from inpaint_lib import code_version, runs
 from inpaint_lib.evaluate import evaluate
 from inpaint_lib.methods import Method
-from inpaint_lib.report import code_provenance, shared_training_note
+from inpaint_lib.report.build import code_provenance, shared_training_note
 from inpaint_lib.resolve import load_params
 from inpaint_lib.schema import MaskConfig
 
@@ -46,8 +46,8 @@ def _append(path: Path, text: str) -> None:
 def test_fingerprints_follow_the_files_that_shape_results(package: Path) -> None:
     train, score = code_version.training_code(), code_version.scoring_code()
     assert re.fullmatch(r"[0-9a-f]{12}", train) and train != score
-    _append(package / "prose" / "part_a.py", "\n\ndef unrelated() -> str:\n    return 'prose'\n")
-    for name in ("tables.py", "figures.py", "report.py", "tool.py"):
+    _append(package / "report" / "prose" / "part_a.py", "\n\ndef unrelated() -> str:\n    return 'prose'\n")
+    for name in ("report/tables.py", "report/figures.py", "report/build.py", "tool.py"):
         _append(package / name, "\nUNRELATED = 1\n")
     assert (code_version.training_code(), code_version.scoring_code()) == (train, score)
     # line endings are not code
@@ -68,7 +68,7 @@ def test_every_training_module_is_fingerprinted(package: Path) -> None:
              for f in code_version.code_files(code_version.TRAINING_CODE, package)}
     assert {"models/cae.py", "models/vit.py", "train.py", "device.py", "losses.py", "weighting.py",
             "masks.py", "data.py", "image_trees.py", "schema/run.py"} <= files
-    assert not {f for f in files if f.startswith("prose/")} | ({"tables.py", "report.py"} & files)
+    assert not {f for f in files if f.startswith("report/")}
 
 
 def test_model_edit_trains_a_new_run_and_a_prose_edit_retrains_nothing(
@@ -80,7 +80,7 @@ def test_model_edit_trains_a_new_run_and_a_prose_edit_retrains_nothing(
     trained: list[Path] = []
     monkeypatch.setattr(runs, "train_run", lambda cfg, splits, run_dir, *a, **k: trained.append(run_dir))
 
-    _append(package / "prose" / "part_a.py", "\n\ndef unrelated() -> str:\n    return 'prose'\n")
+    _append(package / "report" / "prose" / "part_a.py", "\n\ndef unrelated() -> str:\n    return 'prose'\n")
     assert runs.get_run(study, "baseline", "smoke", DEVICE).dir == first.dir and trained == []
 
     _append(package / "models" / "cae.py", "\nEDITED = True\n")

@@ -12,7 +12,7 @@ from inpaint_lib.models import (
     vit_parameter_count,
     vit_parameter_reconciliation,
 )
-from inpaint_lib.prose import vit_parameters
+from inpaint_lib.report.prose import vit_parameters
 from inpaint_lib.schema import ViTConfig
 
 

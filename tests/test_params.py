@@ -141,7 +141,7 @@ def test_conclusions_params(tmp_path: Path) -> None:
 
 
 def test_verdict_scope_names_reduced_profiles_only() -> None:
-    from inpaint_lib.prose import verdict_scope
+    from inpaint_lib.report.prose import verdict_scope
     from inpaint_lib.resolve import load_profile
 
     assert verdict_scope("full", "the study's settings") == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from inpaint_lib import prose
+from inpaint_lib.report import prose
 from inpaint_lib.schema import Reference
 
 from .test_tables import long_table, metrics
@@ -138,7 +138,7 @@ def test_ablation_text_judges_changes_and_the_best_against_classical() -> None:
 
 
 def test_list_items_named_after_runs_stay_one_level() -> None:
-    from inpaint_lib.show import one_level_items
+    from inpaint_lib.report.show import one_level_items
 
     text = "Each change:\n- + mask channel: better\n- best combination: better\n  - - nested: kept"
     assert one_level_items(text) == ("Each change:\n- \\+ mask channel: better\n- best combination: better"

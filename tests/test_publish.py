@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaint_lib.publish import PublishError, UsedSet, publish_html
+from inpaint_lib.report.publish import PublishError, UsedSet, publish_html
 
 CIFAR = UsedSet("CIFAR-10 (JPEG copy)", main=True)
 PETS = UsedSet("Oxford-IIIT Pet (2,890-image subset)", main=True)
@@ -48,7 +48,7 @@ def test_boat_panels_removed_with_a_reason_others_reencoded_credits_added() -> N
 
 
 def test_collapsed_and_single_quoted_captions_are_found() -> None:
-    """As show.py writes them: a collapsed figure's title is its block's summary, before the
+    """As report/show.py writes them: a collapsed figure's title is its block's summary, before the
     image; a shown figure's caption is a paragraph with single-quoted class after it."""
     collapsed = (f"<details><summary><em>Figure 26. boat photos (1,089, web-scraped): input and "
                  f"ViT reconstruction</em></summary><img src=\"data:image/png;base64,{_png(1)}\"></details>\n")
@@ -73,7 +73,7 @@ def test_a_hidden_set_as_training_data_is_refused() -> None:
 def test_a_parts_opening_heading_comes_before_its_first_notebook() -> None:
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
-    from inpaint_lib.report import _part_opener_first
+    from inpaint_lib.report.build import _part_opener_first
 
     phase1 = [new_markdown_cell("## Phase 1"), new_code_cell("1")]
     phase2 = [new_markdown_cell("## Phase 2")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from inpaint_lib.report import TOC_MARK, anchor, link_headings, notebook_anchor
+from inpaint_lib.report.build import TOC_MARK, anchor, link_headings, notebook_anchor
 
 
 def test_anchor_survives_apostrophes_percent_and_unicode() -> None:
@@ -38,7 +38,7 @@ def test_link_headings_gives_unique_ids_and_contents_that_resolve() -> None:
 def test_a_table_cut_to_some_rows_and_columns_keeps_the_full_one_a_click_away(monkeypatch) -> None:
     import pandas as pd
 
-    from inpaint_lib import prose, show
+    from inpaint_lib.report import prose, show
 
     shown: list = []
     monkeypatch.setattr(show, "display", shown.append)
@@ -61,7 +61,7 @@ def test_a_table_cut_to_some_rows_and_columns_keeps_the_full_one_a_click_away(mo
 
 
 def test_scale_note_follows_the_value_range() -> None:
-    from inpaint_lib import prose
+    from inpaint_lib.report import prose
 
     assert "[0, 1] pixel values" in prose.scale_note((0.0, 1.0))
     assert "peak 1;" in prose.scale_note((0.0, 1.0))

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inpaint_lib import stats, tables
+from inpaint_lib import stats
+from inpaint_lib.report import tables
 
 
 def test_bootstrap_interval_covers_the_mean_and_shrinks_with_more_images() -> None:
@@ -89,7 +90,7 @@ def test_a_run_in_several_studies_counts_once_and_slow_methods_pair_on_common_im
 
 
 def test_forest_figure_one_panel_per_part_coloured_by_verdict() -> None:
-    from inpaint_lib import figures
+    from inpaint_lib.report import figures
 
     paired = pd.DataFrame({
         "part": ["A", "A", "B"], "comparison": ["2.2 Opt · 10x10", "2.3 Latent · 10x10", "pets · 150"],

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from inpaint_lib import tables
+from inpaint_lib.report import tables
 from inpaint_lib.schema import DataConfig, Reference, RunConfig
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .io import atomic_write_text
+from ..io import atomic_write_text
 
 MAX_BYTES = 15 * 1024 * 1024
 JPEG_QUALITY = 80
@@ -91,8 +91,8 @@ class UsedSet:
 
 def used_sets(profile: str) -> list[UsedSet]:
     """The image sets the profile's notebooks read, named as the report names them."""
-    from .data import load
-    from .preflight import needed_datasets, studies
+    from ..data import load
+    from ..preflight import needed_datasets, studies
 
     sets: dict[str, bool] = {}  # name -> a study's own data (train/test)?
     for need in needed_datasets(studies(profile)):
@@ -206,7 +206,7 @@ def publish_html(html: str, sets: list[UsedSet]) -> tuple[str, dict[str, int]]:
 
 
 def publish(profile: str, out: Path, report: Path | None = None) -> int:
-    from .runs import results_root
+    from ..runs import results_root
 
     src = report or results_root(profile) / "report.html"
     if not src.exists():

@@ -29,11 +29,11 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from .code_version import training_code
-from .io import atomic_write_text, read_json
-from .paths import REPO_ROOT
-from .provenance import provenance_dir
-from .runs import git_commit, results_root
+from ..code_version import training_code
+from ..io import atomic_write_text, read_json
+from ..paths import REPO_ROOT
+from ..provenance import provenance_dir
+from ..runs import git_commit, results_root
 
 STYLE = """<style>
 .warn{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:.5em 0}
@@ -165,7 +165,7 @@ def _header(profile: str, notebooks: list[Path]) -> tuple[str, str]:
     for nb_path in notebooks:
         meta = json.loads(nb_path.read_text()).get("metadata", {}).get("papermill", {})
         exec_s += float(meta.get("duration") or 0.0)
-    from .resolve import load_profile
+    from ..resolve import load_profile
 
     note = load_profile(profile).get("description", "")
     smoke = any("synthetic" in d for d in datasets)

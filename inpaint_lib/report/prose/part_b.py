@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..metrics import METRIC_LABELS
-from ..schema import Reference, RunConfig
-from ..stats import mean_ci
+from ...metrics import METRIC_LABELS
+from ...schema import Reference, RunConfig
+from ...stats import mean_ci
 from ..tables import beats, best, gap, split_methods
 from .part_a import best_network_wins, compare_to_best
 

@@ -28,7 +28,7 @@ PART_NAME = {"A": "Part A (the CAE on CIFAR-10)", "B": "Part B (the ViT on pets 
 def link(text: str, notebook: str) -> str:
     """A Markdown link to where a notebook starts in the report (`report.notebook_anchor`;
     `notebook`: its file stem or params file name)."""
-    from ..report import notebook_anchor
+    from ..build import notebook_anchor
 
     return f"[{text}](#{notebook_anchor(notebook)})"
 

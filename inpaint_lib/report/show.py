@@ -9,12 +9,12 @@ import warnings
 import pandas as pd
 import yaml
 
+from ..methods import classical_methods
+from ..scoring import first_seed, loss_histories, same_masks
+from ..scoring import reconstructions as prediction_rows
+from ..study import Study
 from . import figures, prose
 from .figures import Figure, plt
-from .methods import classical_methods
-from .scoring import first_seed, loss_histories, same_masks
-from .scoring import reconstructions as prediction_rows
-from .study import Study
 
 # A notebook shows a random VGG-16 as a banner on its page (`prose.provenance`); the library's
 # warning for command-line users would only repeat it as a red stderr block.

@@ -7,9 +7,9 @@ import math
 
 import pandas as pd
 
-from ..metrics import METRIC_LABELS, TABLE_METRICS
-from ..schema import Reference
-from ..stats import difference_threshold, mean_ci
+from ...metrics import METRIC_LABELS, TABLE_METRICS
+from ...schema import Reference
+from ...stats import difference_threshold, mean_ci
 from ..tables import beats, best, gap, seed_noise, seed_summary, split_methods
 from .common import count_of
 

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import scoring, tables
-from .crossover import load_crossover
-from .masks import fixed_masks, naive_fraction, occluded_fraction
-from .paths import REPO_ROOT
-from .resolve import load_conclusions, load_params, load_profile, run_config
-from .schema import ConclusionsParams
-from .scoring import same_masks
-from .study import Study, open_ood, open_study
+from .. import scoring
+from ..crossover import load_crossover
+from ..masks import fixed_masks, naive_fraction, occluded_fraction
+from ..paths import REPO_ROOT
+from ..resolve import load_conclusions, load_params, load_profile, run_config
+from ..schema import ConclusionsParams
+from ..scoring import same_masks
+from ..study import Study, open_ood, open_study
+from . import tables
 
 # The metric of the paired verdicts: each part's training loss on the hole (MSE in Part A,
 # MAE in Part B), so "better" means the network did better at what it was trained for.

@@ -11,9 +11,9 @@ import math
 
 import pandas as pd
 
-from .metrics import LOWER_IS_BETTER, METRIC_LABELS, TABLE_METRICS, WHOLE_IMAGE_METRICS
-from .schema import CAEConfig, Reference, RunConfig
-from .stats import TIE, mean_ci, paired_bootstrap, paired_verdict, pooled_sd
+from ..metrics import LOWER_IS_BETTER, METRIC_LABELS, TABLE_METRICS, WHOLE_IMAGE_METRICS
+from ..schema import CAEConfig, Reference, RunConfig
+from ..stats import TIE, mean_ci, paired_bootstrap, paired_verdict, pooled_sd
 
 
 def best(values: pd.Series, metric: str) -> str:
