@@ -66,3 +66,12 @@ def test_scale_note_follows_the_value_range() -> None:
     assert "[0, 1] pixel values" in prose.scale_note((0.0, 1.0))
     assert "peak 1;" in prose.scale_note((0.0, 1.0))
     assert len(prose.scale_note((-1.0, 1.0))) < 80  # under every table: never a repeated paragraph
+
+
+def test_the_conclusions_record_their_closing_lines_for_the_report(tmp_path, monkeypatch) -> None:
+    from inpaint_lib.io import read_json
+    from inpaint_lib.report.build import record_summaries, summaries_path
+
+    monkeypatch.setenv("INPAINT_RESULTS_DIR", str(tmp_path))
+    record_summaries("smoke", {"a1_baseline": "**In short.** It holds."})
+    assert read_json(summaries_path("smoke")) == {"a1_baseline": "**In short.** It holds."}

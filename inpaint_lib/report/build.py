@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..code_version import training_code
-from ..io import atomic_write_text, read_json
+from ..io import atomic_write_json, atomic_write_text, read_json
 from ..paths import REPO_ROOT
 from ..provenance import provenance_dir
 from ..runs import git_commit, results_root
