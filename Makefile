@@ -137,7 +137,7 @@ report: $(RES)/report.html $(RES)/methods.json
 $(RES)/report.html: $(NOTEBOOKS) inpaint_lib/report/build.py
 	$(PY) -m inpaint_lib report --profile $(PROFILE)
 
-# the inpaint tool's default network, from the notebooks' cached evaluations (inpaint_lib/ranking.py)
+# the inpaint tool's default network, from the notebooks' cached evaluations (inpaint_lib/tool/ranking.py)
 $(RES)/methods.json: $(NOTEBOOKS)
 	$(PY) -m inpaint_lib rank-networks --profile $(PROFILE)
 

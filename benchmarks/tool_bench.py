@@ -2,10 +2,10 @@
 
     python -m benchmarks.tool_bench [--profile quick] [--repeats 5]   (also part of `make bench`)
 
-Times `inpaint_lib.tool.inpaint` (the command's own path: the method, the full-resolution
+Times `inpaint_lib.tool.command.inpaint` (the command's own path: the method, the full-resolution
 rule for networks, the composite) on one 256x256 image with 8 squares of 24 px, after one
 warm-up call; median and best of the repeats. Networks are the profile's trained ones
-(`tool.trained_networks`); an architecture with no trained run is timed with untrained
+(`tool.networks.trained_networks`); an architecture with no trained run is timed with untrained
 weights of the profile's configuration, which cost the same, and labelled so.
 
 Then the photo network at full resolution (issue 19's target): one 1024x768 photo with
@@ -29,7 +29,7 @@ from inpaint_lib.device import default_device, signed_scale
 from inpaint_lib.methods import Method, network_method
 from inpaint_lib.models import build_model
 from inpaint_lib.resolve import PARAMS_DIR, load_params, run_config
-from inpaint_lib.tool import (
+from inpaint_lib.tool.command import (
     CLASSICAL,
     at_full_resolution,
     inpaint,
@@ -94,7 +94,7 @@ PHOTO_H, PHOTO_W, PHOTO_SQUARES, PHOTO_SIDE = 768, 1024, 77, 32
 
 def photo_network(profile: str, device: torch.device) -> tuple[Method, str]:
     """The crossover section's network at native resolution: trained, else untrained weights."""
-    from inpaint_lib.networks import at_native_resolution
+    from inpaint_lib.tool.networks import at_native_resolution
 
     trained = [n for n in trained_networks(profile) if n.native]
     if trained:

@@ -3,11 +3,11 @@
 - ``check [--profile P] [--shared DIR] [--offline]``: is every dataset and weight file the
   profile needs here? One line per missing item (what, where it looked, the fix), exit 2.
 - ``inpaint IMAGE_OR_DIR... (--mask M | --mask-from-alpha | --squares C:S | --strokes C:W) --out PATH
-  [--method NAME | --compare] [--list-methods]``: inpaint your own images (tool.py).
+  [--method NAME | --compare] [--list-methods]``: inpaint your own images (tool/command.py).
 - ``publish --profile P --out docs/report.html``: the committable copy of a rendered report
   (report/publish.py): figures re-encoded, images that may not be redistributed removed, credits.
 - ``rank-networks --profile P``: the inpaint tool's default network, from the report's
-  evaluations (ranking.py); ``make report`` runs it.
+  evaluations (tool/ranking.py); ``make report`` runs it.
 - ``validate PARAMS... [--profile P]``: check params files before any work;
   one line naming file and field per bad file, exit 2.
 - ``train PARAMS... [--profile P] [--device D] [--run NAME]...``: train (or find cached)
@@ -140,7 +140,8 @@ class _OneLineParser(argparse.ArgumentParser):
 def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inpaint", help="inpaint your own images (python -m inpaint_lib inpaint -h)",
                        description="Fill the holes of your own images with a classical method or a "
-                                   "trained network of the run cache. See inpaint_lib/tool.py.")
+                                   "trained network of the run cache. "
+                                   "See inpaint_lib/tool/command.py.")
     p.add_argument("inputs", nargs="*", metavar="IMAGE_OR_DIR")
     holes = p.add_mutually_exclusive_group()
     holes.add_argument("--mask", metavar="MASK", help="mask image, nonzero (white) = missing, the "
@@ -193,7 +194,7 @@ def _add_gpu_partb_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_tool(args: argparse.Namespace) -> int:
-    from .tool import ToolError, run
+    from .tool.command import ToolError, run
 
     try:
         return run(args)
@@ -269,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"publish: {e}", file=sys.stderr)
                 return 2
         if args.cmd == "rank-networks":
-            from .ranking import rank_networks
+            from .tool.ranking import rank_networks
 
             ranking = rank_networks(args.profile)
             print(f"default network for profile {args.profile}: {ranking['default'] or 'none trained'}")

@@ -124,7 +124,7 @@ METHOD_DESCRIPTIONS: dict[str, str] = {
 # Methods too slow to score on a whole test set; callers may use a subset.
 SLOW_METHODS: set[str] = {"biharmonic"}
 
-# The inpaint command's name of each method (`tool.CLASSICAL`) and its line in --list-methods.
+# The inpaint command's name of each method (`tool.command.CLASSICAL`) and its line in --list-methods.
 COMMAND_NAMES: dict[str, str] = {
     "mean fill": "mean",
     "OpenCV Telea": "telea",

@@ -26,7 +26,7 @@ PACKAGE = Path(__file__).resolve().parent
 TRAINING_CODE = ("models", "schema", "train.py", "device.py", "runs.py", "losses.py",
                  "weighting.py", "masks.py", "metrics.py", "data.py", "image_trees.py")
 # what shapes a method's scores on given images (a network's own code is in its run's key)
-SCORING_CODE = ("evaluate.py", "metrics.py", "masks.py", "methods.py", "networks.py",
+SCORING_CODE = ("evaluate.py", "metrics.py", "masks.py", "methods.py", "tool/networks.py",
                 "baselines.py", "data.py", "image_trees.py")
 
 

@@ -47,7 +47,8 @@ def test_fingerprints_follow_the_files_that_shape_results(package: Path) -> None
     train, score = code_version.training_code(), code_version.scoring_code()
     assert re.fullmatch(r"[0-9a-f]{12}", train) and train != score
     _append(package / "report" / "prose" / "part_a.py", "\n\ndef unrelated() -> str:\n    return 'prose'\n")
-    for name in ("report/tables.py", "report/figures.py", "report/build.py", "tool.py"):
+    for name in ("report/tables.py", "report/figures.py", "report/build.py",
+                 "tool/command.py"):
         _append(package / name, "\nUNRELATED = 1\n")
     assert (code_version.training_code(), code_version.scoring_code()) == (train, score)
     # line endings are not code

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from inpaint_lib import crossover, tool
+from inpaint_lib import crossover
 from inpaint_lib.__main__ import main
 from inpaint_lib.io import atomic_torch_save, atomic_write_json
 from inpaint_lib.masks import (
@@ -23,9 +23,10 @@ from inpaint_lib.masks import (
 )
 from inpaint_lib.methods import Method
 from inpaint_lib.models import build_model
-from inpaint_lib.networks import at_native_resolution
 from inpaint_lib.schema import CAEConfig, DataConfig, MaskConfig, RunConfig
 from inpaint_lib.stats import paired_bootstrap
+from inpaint_lib.tool import command as tool
+from inpaint_lib.tool.networks import at_native_resolution
 
 from .conftest import make_tree
 

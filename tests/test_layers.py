@@ -20,7 +20,7 @@ LAYERS: dict[str, set[str]] = {
     "training": {"losses", "weighting", "train", "runs", "provenance", "preflight", "jobs"},
     "evaluation": {"baselines", "methods", "evaluate", "study", "scoring", "crossover"},
     "report": {"report", "gpu_partb"},
-    "tool": {"photos", "networks", "ranking", "tool", "explore"},
+    "tool": {"tool"},
     "entry": {"__main__"},
 }
 LEVEL = {module: i for i, modules in enumerate(LAYERS.values()) for module in modules}

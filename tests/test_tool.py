@@ -9,12 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
-from inpaint_lib import tool
 from inpaint_lib.__main__ import main
 from inpaint_lib.io import atomic_torch_save, atomic_write_json
 from inpaint_lib.methods import Method
 from inpaint_lib.models import build_model
 from inpaint_lib.schema import CAEConfig, DataConfig, RunConfig, ViTConfig
+from inpaint_lib.tool import command as tool
 
 
 def _photo(path: Path, h: int = 45, w: int = 61, seed: int = 0, mode: str = "RGB") -> np.ndarray:

@@ -16,13 +16,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .device import signed_scale
-from .io import read_json
-from .masks import apply_masks
-from .methods import Method, network_method
-from .provenance import provenance_dir
-from .runs import Run, results_root
-from .schema import RunConfig
+from ..device import signed_scale
+from ..io import read_json
+from ..masks import apply_masks
+from ..methods import Method, network_method
+from ..provenance import provenance_dir
+from ..runs import Run, results_root
+from ..schema import RunConfig
 
 ARCH_NAMES = {"cae": "CAE", "vit": "ViT"}
 

@@ -1,6 +1,6 @@
 """Which trained network the inpaint tool uses by default: computed from the report.
 
-Rule. Each trained network of the tool (`tool.trained_networks`) is scored by the
+Rule. Each trained network of the tool (`networks.trained_networks`) is scored by the
 report's own cached evaluation on its own test set: hole PSNR (dB, over the missing
 pixels) minus the hole PSNR of the best classical method on the same images and
 masks (for the ViT, the mean of that margin over the report's occlusion levels on
@@ -27,13 +27,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import scoring
-from .io import atomic_write_json, read_json
-from .methods import Method
+from .. import scoring
+from ..io import atomic_write_json, read_json
+from ..methods import Method
+from ..resolve import PARAMS_DIR
+from ..runs import results_root
 from .networks import trained_networks
 from .photos import Picture
-from .resolve import PARAMS_DIR
-from .runs import results_root
 
 FALLBACK = "biharmonic"  # the default with no trained network that beats the classical methods
 RULE = ("the trained network with the largest positive test hole-PSNR margin over the best "
@@ -76,7 +76,7 @@ def _score(margins: pd.DataFrame, test_set: str, run_dir: str) -> dict[str, Any]
 
 def rank_networks(profile: str) -> dict[str, Any]:
     """Score every trained network from the report's evaluations; write methods.json."""
-    from .study import open_study
+    from ..study import open_study
 
     nets = {n.run.dir.name: n for n in trained_networks(profile)}
     scores: dict[str, dict[str, Any]] = {}
@@ -134,7 +134,7 @@ def crossover_default(profile: str) -> tuple[str, dict[str, Any]] | None:
     """(the photo network's tool name, the crossover table) when the crossover section has
     run for `profile` and its network is still in the run cache, else None. Then the default
     is chosen per image by the image's hole width (`crossover.default_for_width`)."""
-    from .crossover import load_crossover
+    from ..crossover import load_crossover
 
     doc = load_crossover(profile)
     if doc is None:

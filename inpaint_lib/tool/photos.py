@@ -18,9 +18,9 @@ import torch
 from PIL import Image, ImageOps
 from torch import Tensor
 
-from .image_trees import DECODE_ERRORS, unreadable_reason
-from .masks import fixed_masks
-from .schema import MaskConfig
+from ..image_trees import DECODE_ERRORS, unreadable_reason
+from ..masks import fixed_masks
+from ..schema import MaskConfig
 
 
 class ToolError(ValueError):

@@ -2,7 +2,7 @@
 
 The image is a test image of a study ("test:<index>", with its ground truth) or any
 image file; the mask is seeded squares or brush strokes, a mask PNG or the image's alpha channel, as
-in the inpaint command (`inpaint_lib.tool`), whose methods, full-resolution rule and
+in the inpaint command (`inpaint_lib.tool.command`), whose methods, full-resolution rule and
 composite this uses. Metrics are `metrics.per_image_metrics` on the [0, 1] scale,
 shown where the pixels under the holes are known (a test image, or an image file
 with a mask PNG or squares; not under transparency).
@@ -20,9 +20,9 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from .device import default_device
-from .metrics import METRIC_LABELS, mean_metrics, per_image_metrics
-from .tool import (
+from ..device import default_device
+from ..metrics import METRIC_LABELS, mean_metrics, per_image_metrics
+from .command import (
     CLASSICAL,
     HOLE_COLOUR,
     Picture,
@@ -53,7 +53,7 @@ class Source:
 def load_image(spec: str, params_file: str, profile: str) -> Source:
     """'test:<i>' -> the study's i-th test image; anything else is a path to an image file."""
     if spec.startswith("test:"):
-        from .study import open_study
+        from ..study import open_study
 
         study = open_study(params_file, profile)
         index = int(spec.split(":", 1)[1])
@@ -150,6 +150,6 @@ def scores(source: Source, mask: Tensor, mask_spec: str,
     if not has_truth(mask_spec):
         return ("<p>The holes come from the alpha channel: the pixels under them are not known, so "
                 "there is nothing to score against.</p>")
-    from .report.show import format_table
+    from ..report.show import format_table
 
     return format_table(metrics_table(source, mask, results), digits=5).to_html()

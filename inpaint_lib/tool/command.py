@@ -56,14 +56,15 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
-from .baselines import CLASSICAL_METHODS, COMMAND_NAMES, METHOD_SUMMARIES
-from .crossover import DEFAULT_RULE, default_for_width, image_hole_width
-from .device import default_device
-from .evaluate import predictions
-from .image_trees import IMAGE_SUFFIXES
-from .io import atomic_write_bytes
-from .methods import Method, classical_methods
-from .metrics import hole_psnr
+from ..baselines import CLASSICAL_METHODS, COMMAND_NAMES, METHOD_SUMMARIES
+from ..crossover import DEFAULT_RULE, default_for_width, image_hole_width
+from ..device import default_device
+from ..evaluate import predictions
+from ..image_trees import IMAGE_SUFFIXES
+from ..io import atomic_write_bytes
+from ..methods import Method, classical_methods
+from ..metrics import hole_psnr
+from ..runs import results_root
 from .networks import Network, at_full_resolution, slug, trained_networks
 from .photos import (
     Picture,
@@ -87,7 +88,6 @@ from .ranking import (
     pick,
     read_ranking,
 )
-from .runs import results_root
 
 __all__ = [
     "CLASSICAL",
