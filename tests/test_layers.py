@@ -1,8 +1,9 @@
 """The package's import rule: a module imports only from its own layer or the layers below.
 
 Every module of `inpaint_lib` is parsed with `ast` (imports inside functions included) and
-its imports of the package collected; a subpackage (`models`, `schema`, `report`) counts as one
-module. A new module must be given a layer here.
+its imports of the package collected; a subpackage counts as one unit (`models`, `schema`;
+`report`: the report's builders; `tool`: the inpaint tool), whichever of its files imports or is
+imported. A new module must be given a layer here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ LEVEL = {module: i for i, modules in enumerate(LAYERS.values()) for module in mo
 
 
 def unit(path: Path) -> str:
-    """The module (or subpackage) a file belongs to: "train", "models", "__main__"."""
+    """The module (or subpackage) a file belongs to: "train", "models", "report", "__main__"."""
     return path.relative_to(PACKAGE).with_suffix("").parts[0]
 
 
@@ -84,6 +85,11 @@ def test_the_collector_sees_top_level_relative_and_function_level_imports() -> N
     assert "train" in imports["scoring"]  # inside step_times
     assert "report" in imports["gpu_partb"]  # from .report import figures, prose in a function
     assert {"scoring", "report"} <= imports["__main__"]  # from . import scoring; from .report ...
+    # inside a subpackage: `..` and `...` climb out of it, and its own files are not imports
+    assert "study" in imports["report"]  # report/conclusions.py: from ..study import ...
+    assert "metrics" in imports["report"]  # report/prose/common.py: from ...metrics import ...
+    assert "report" in imports["tool"]  # tool/explore.py: from ..report.show import (in a function)
+    assert all(other in LEVEL for others in imports.values() for other in others)
 
 
 def test_no_module_imports_from_a_layer_above_it() -> None:
@@ -95,3 +101,12 @@ def test_an_upward_import_fails_the_rule() -> None:
     imports["metrics"] = imports["metrics"] | {"train"}  # as if metrics.py imported the trainer
     added = set(upward(imports)) - set(upward(graph()))
     assert added == {"metrics (foundation) imports train (training)"}
+
+
+def test_an_upward_import_of_a_subpackage_fails_the_rule() -> None:
+    imports = graph()
+    imports["study"] = imports["study"] | {"report"}  # as if study.py imported report.tables
+    imports["report"] = imports["report"] | {"tool"}  # as if a report builder used the tool
+    added = set(upward(imports)) - set(upward(graph()))
+    assert added == {"study (evaluation) imports report (report)",
+                     "report (report) imports tool (tool)"}
