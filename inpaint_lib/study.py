@@ -191,12 +191,21 @@ def open_study(params_file: str | Path, profile: str, device: str | None = None)
     return Study(params, profile, dev, load_splits(params))
 
 
-def open_compared(study: Study) -> Study:
-    """The study named by `compare_with` (e.g. the 32 px baseline for the 96 px one)."""
+def open_compared(study: Study, *, same_data: bool = False) -> Study:
+    """The study named by `compare_with` (e.g. the 32 px baseline for the 96 px one).
+
+    `same_data=True` for a caller that scores the other study's networks on this study's
+    images (b9 scores the seven-phase chain on its own test split): a ValueError, naming both
+    params files and their data fingerprints, unless both studies have the same data."""
     if study.params.compare_with is None:
         raise ValueError(f"{study.params.source_file}: compare_with: no study to compare with")
-    return open_study(Path(study.params.source_file).parent / study.params.compare_with,
-                      study.profile, str(study.device))
+    other = open_study(Path(study.params.source_file).parent / study.params.compare_with,
+                       study.profile, str(study.device))
+    if same_data and other.splits.fingerprint != study.splits.fingerprint:
+        raise ValueError(f"{study.params.source_file} (data {study.splits.fingerprint}) and its "
+                         f"compare_with {other.params.source_file} (data "
+                         f"{other.splits.fingerprint}) do not have the same data")
+    return other
 
 
 def open_ood(study: Study) -> Splits:
