@@ -81,9 +81,9 @@ def _score(file: str, profile: str, device: str | None, only: list[str] | None) 
     from .report import tables
     from .resolve import seeds_for, with_seed
     from .runs import trained_run
-    from .study import open_study
+    from .section import open_section
 
-    study = open_study(file, profile, device)
+    study = open_section(file, profile, device)
     names = only or list(study.params.runs)
     runs = {}
     for name in names:

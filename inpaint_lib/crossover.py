@@ -1,6 +1,6 @@
 """Where a trained network beats inpainting without training: the crossover section.
 
-Every method (the classical ones and the photo network) is scored by `Study.score` on the
+Every method (the classical ones and the photo network) is scored by `Section.score` on the
 same held-out photos under each mask setting of `evaluation.crossover` (masks drawn once
 per setting with the study's seed). For each setting, the best classical method is the one
 with the highest mean hole PSNR, and the network is set against it image by image: the
@@ -22,14 +22,14 @@ from .io import atomic_write_json, read_json
 from .masks import fixed_masks, hole_width
 from .methods import Method, classical_methods
 from .runs import results_root
+from .section import Section, spread
 from .stats import paired_bootstrap
-from .study import Study, spread
 
 MARGIN_METRICS = {"hole_psnr": 1.0, "hole_mae": -1.0, "ssim": 1.0}  # sign: +1 higher is better
 CROSSOVER_FILE = "crossover.json"
 
 
-def test_images(study: Study) -> tuple[torch.Tensor, str]:
+def test_images(study: Section) -> tuple[torch.Tensor, str]:
     """(the test photos the section scores, their data id): `evaluation.crossover_images`
     of them spread evenly over the test split (which is ordered by breed), else all."""
     test, n = study.splits.test, study.params.evaluation.crossover_images
@@ -38,7 +38,7 @@ def test_images(study: Study) -> tuple[torch.Tensor, str]:
     return test[spread(len(test), n)], f"{study.splits.fingerprint}:spread{n}"
 
 
-def setting_widths(study: Study, n: int = 64) -> dict[tuple[str, str], float]:
+def setting_widths(study: Section, n: int = 64) -> dict[tuple[str, str], float]:
     """Median hole width (`masks.hole_width`, px) of each crossover setting's test masks."""
     images, _ = test_images(study)
     h, w = images.shape[-2:]
@@ -50,7 +50,7 @@ def setting_widths(study: Study, n: int = 64) -> dict[tuple[str, str], float]:
     return out
 
 
-def crossover_table(study: Study, networks: list[Method]) -> pd.DataFrame:
+def crossover_table(study: Section, networks: list[Method]) -> pd.DataFrame:
     """One row per (mask shape, setting, method): mean metrics, hole fraction and width,
     and for networks the paired difference to the setting's best classical method (and to
     biharmonic) with 95% bootstrap intervals: `<metric>_margin`, `_low`, `_high`."""

@@ -208,7 +208,7 @@ def _classical_worker(params_file: str, profile: str, threads: int,
     import torch
 
     from .methods import classical_methods
-    from .study import open_ood, open_study
+    from .section import open_ood, open_section
 
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     try:
@@ -218,7 +218,7 @@ def _classical_worker(params_file: str, profile: str, threads: int,
     except OSError:  # a sandbox may refuse either: then the worker shares every core
         pass
     torch.set_num_threads(threads)
-    study = open_study(params_file, profile, "cpu")
+    study = open_section(params_file, profile, "cpu")
     ood = open_ood(study)
     sets = {"pets": (study.splits.test, study.splits.fingerprint), "boats": (ood.test, ood.fingerprint)}
     for set_name, level in jobs:
@@ -310,9 +310,9 @@ def run(out: Path, pack_dir: Path, epoch_scale: float, profile: str = "full",
 
     import torch
 
-    from .study import open_ood, open_study
+    from .section import open_ood, open_section
 
-    study = open_study(PARAMS, profile, device)  # validates every field before any work
+    study = open_section(PARAMS, profile, device)  # validates every field before any work
     ood = open_ood(study)
     dev = study.device
     gpu = torch.cuda.get_device_name(dev) if dev.type == "cuda" else None

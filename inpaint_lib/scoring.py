@@ -1,6 +1,6 @@
 """Long tables of scores: every method of a study on the same images and masks.
 
-Each function runs methods through `Study.score` (cached) or measures masks, and
+Each function runs methods through `Section.score` (cached) or measures masks, and
 returns a DataFrame with one row per (method, seed, setting) or per image; the
 pure functions of `tables`, `prose` and `figures` take it from there.
 """
@@ -21,7 +21,7 @@ from .metrics import mean_metrics
 from .resolve import run_config
 from .runs import Run
 from .schema import LossWeights, MaskConfig, StudyParams
-from .study import Study, spread
+from .section import Section, spread
 
 
 def _row(name: str, kind: str, per_image: dict[str, Tensor], **extra: object) -> dict[str, object]:
@@ -29,7 +29,7 @@ def _row(name: str, kind: str, per_image: dict[str, Tensor], **extra: object) ->
             **mean_metrics(per_image)}
 
 
-def results_table(study: Study, runs: dict[str, list[Run]], baselines: bool = True) -> pd.DataFrame:
+def results_table(study: Section, runs: dict[str, list[Run]], baselines: bool = True) -> pd.DataFrame:
     """One row per (network, seed) on its own training masks, and per classical method on
     each of those mask settings: method, kind, seed, setting, parameters, images, metrics."""
     rows, settings = [], {}
@@ -48,7 +48,7 @@ def results_table(study: Study, runs: dict[str, list[Run]], baselines: bool = Tr
     return pd.DataFrame(rows)
 
 
-def cross_evaluation(study: Study, runs: dict[str, list[Run]],
+def cross_evaluation(study: Section, runs: dict[str, list[Run]],
                      strategies: dict[str, MaskConfig]) -> pd.DataFrame:
     """Whole-image test MSE of every model (mean over seeds) and every classical method
     on every kind of test mask: one row per model, one column per mask kind."""
@@ -67,19 +67,19 @@ def cross_evaluation(study: Study, runs: dict[str, list[Run]],
     return pd.DataFrame(rows)
 
 
-def _sweep_setting(study: Study, run: Run, n: int) -> MaskConfig:
+def _sweep_setting(study: Section, run: Run, n: int) -> MaskConfig:
     """n nested test squares of the run's size: count n adds a square to count n - 1."""
     return run.config.mask.model_copy(update={"count": n, "disjoint": False,
                                               "nested_of": study.params.evaluation.sweep_max_masks})
 
 
-def sweep_images(study: Study) -> tuple[Tensor, str]:
+def sweep_images(study: Section) -> tuple[Tensor, str]:
     """The test images the mask sweep scores (the first `sweep_images`, or all) and their id."""
     n = study.params.evaluation.sweep_images or len(study.splits.test)
     return study.splits.test[:n], f"{study.splits.fingerprint}[:{n}]"
 
 
-def mask_sweep(study: Study, run: Run) -> pd.DataFrame:
+def mask_sweep(study: Section, run: Run) -> pd.DataFrame:
     """The network and the classical methods under 1..N nested test squares of the run's
     size: one row per (mask count, method) with the measured occluded fraction."""
     network = study.method(run)
@@ -97,7 +97,7 @@ def mask_sweep(study: Study, run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sweep_per_image(study: Study, run: Run) -> pd.DataFrame:
+def sweep_per_image(study: Section, run: Run) -> pd.DataFrame:
     """Whole-image MSE of the network on a few test images (spread over the split) at each
     mask count: rows 'test image i', columns 1..N (Figure 12)."""
     images, data_id = sweep_images(study)
@@ -113,7 +113,7 @@ def sweep_per_image(study: Study, run: Run) -> pd.DataFrame:
     return matrix
 
 
-def occlusion_levels(study: Study, networks: dict[str, list[Run]], images: Tensor,
+def occlusion_levels(study: Section, networks: dict[str, list[Run]], images: Tensor,
                      data_id: str, train_seconds: dict[str, float] | None = None) -> pd.DataFrame:
     """Networks ({name: runs, one per seed}) and the classical methods at each
     generalisation-test mask count, on the same images and masks: one row per (level,
@@ -138,7 +138,7 @@ def occlusion_levels(study: Study, networks: dict[str, list[Run]], images: Tenso
     return pd.DataFrame(rows)
 
 
-def held_out_classical(study: Study, run: Run) -> dict[str, float]:
+def held_out_classical(study: Section, run: Run) -> dict[str, float]:
     """Hole PSNR of each classical method on the images and masks `run` was validated on
     during training (its held-out split and fixed held-out masks): the lines a training
     curve of held-out hole PSNR is set against."""
@@ -149,7 +149,7 @@ def held_out_classical(study: Study, run: Run) -> dict[str, float]:
             for m in classical_methods()}
 
 
-def hole_comparison(study: Study, methods: list[Method], mask_cfg: MaskConfig,
+def hole_comparison(study: Section, methods: list[Method], mask_cfg: MaskConfig,
                     n: int | None = None) -> tuple[dict[str, Tensor], Tensor]:
     """({"input", each method, "ground truth"}: (n, 3, H, W) in [0, 1], holes (n, 1, H, W)) on
     the study's example images and their evaluation masks, for `figures.hole_crops`. Each
@@ -162,7 +162,7 @@ def hole_comparison(study: Study, methods: list[Method], mask_cfg: MaskConfig,
     return rows | {"ground truth": truth}, masks
 
 
-def masked_examples(study: Study, mask_cfg: MaskConfig, title: str) -> tuple[dict[str, Tensor], str]:
+def masked_examples(study: Section, mask_cfg: MaskConfig, title: str) -> tuple[dict[str, Tensor], str]:
     """({"original", "occluded"} example images, `title` with the masks' label and their
     measured occluded fraction) for a figure of the study's test masks."""
     imgs, masks = study.examples(mask_cfg)
@@ -171,7 +171,7 @@ def masked_examples(study: Study, mask_cfg: MaskConfig, title: str) -> tuple[dic
     return rows, f"{title} ({mask_cfg.label}, {frac:.1%} occluded)"
 
 
-def reconstructions(study: Study, methods: list[Method], mask_cfg: MaskConfig,
+def reconstructions(study: Section, methods: list[Method], mask_cfg: MaskConfig,
                     images: Tensor | None = None) -> dict[str, Tensor]:
     """{row label: (n, 3, H, W) in [0, 1]}: the masked input, each method's prediction and
     the ground truth, on the study's example images and their evaluation masks."""
@@ -181,7 +181,7 @@ def reconstructions(study: Study, methods: list[Method], mask_cfg: MaskConfig,
     return rows | {"ground truth": imgs.float() / 255}
 
 
-def occlusion_grid(study: Study, network: Method, images: Tensor) -> dict[str, Tensor]:
+def occlusion_grid(study: Section, network: Method, images: Tensor) -> dict[str, Tensor]:
     """Input and network prediction at each generalisation-test mask count, on the first
     examples, with the ground truth (Figures 25-26)."""
     ev = study.params.evaluation
@@ -195,7 +195,7 @@ def occlusion_grid(study: Study, network: Method, images: Tensor) -> dict[str, T
     return grid | {"ground truth": images[:n].float() / 255}
 
 
-def mask_coverage(study: Study, cfgs: dict[str, MaskConfig], n: int = 2048) -> pd.DataFrame:
+def mask_coverage(study: Section, cfgs: dict[str, MaskConfig], n: int = 2048) -> pd.DataFrame:
     """Measured occluded pixels of `n` masks per strategy (overlaps counted once) vs the
     naive count·k²/HW estimate, at the study's image size."""
     rows, height = [], study.splits.image_size
@@ -212,7 +212,7 @@ def mask_coverage(study: Study, cfgs: dict[str, MaskConfig], n: int = 2048) -> p
     return pd.DataFrame(rows)
 
 
-def phase_schedule(study: Study, chain: list[tuple[StudyParams, Run]]) -> pd.DataFrame:
+def phase_schedule(study: Section, chain: list[tuple[StudyParams, Run]]) -> pd.DataFrame:
     """The ViT phases as trained (after profile scaling), with measured occlusion."""
     rows, side = [], study.splits.image_size
     for params, run in chain:
@@ -246,7 +246,7 @@ def chain_seconds(chain: list[tuple[StudyParams, Run]]) -> float:
     return sum(run.info.get("train_seconds", 0.0) for _, run in chain)
 
 
-def step_times(study: Study, names: list[str], steps: int = 3) -> pd.DataFrame:
+def step_times(study: Section, names: list[str], steps: int = 3) -> pd.DataFrame:
     """Seconds per training step of runs a reduced profile defers (`StudyParams.deferred`)
     against the study's base configuration, measured on the study's data after one warm-up
     step, untrained: what one run would cost here."""
@@ -319,10 +319,10 @@ def last_epochs(runs: dict[str, list[Run]]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("run")
 
 
-def per_image(study: Study, networks: dict[str, list[Run]], mask_cfg: MaskConfig, metric: str,
+def per_image(study: Section, networks: dict[str, list[Run]], mask_cfg: MaskConfig, metric: str,
               images: Tensor | None = None, data_id: str | None = None) -> pd.DataFrame:
     """Per-image `metric` of every network (one block per seed) and every classical method on
-    the same images and masks (cached scores, see `Study.score`): one row per (method, seed,
+    the same images and masks (cached scores, see `Section.score`): one row per (method, seed,
     image) with the run's directory (its identity) and the setting (data and masks), for
     `tables.paired_comparisons`. Slow
     classical methods are scored on the first images only; the pairing keeps the common ones."""

@@ -171,10 +171,10 @@ def test_tool_strokes_and_the_photo_network_at_full_resolution(tmp_path: Path, i
 
 def test_crossover_photos_are_spread_over_the_test_split(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test tree is ordered by breed: the section scores photos spread over all of it."""
-    from inpaint_lib.study import open_study
+    from inpaint_lib.section import open_section
 
     monkeypatch.setenv("INPAINT_OVERRIDES", "photo: {evaluation: {crossover_images: 3}}")
-    study = open_study("params/d1_crossover.yaml", "smoke")
+    study = open_section("params/d1_crossover.yaml", "smoke")
     images, data_id = crossover.test_images(study)
     test = study.splits.test
     assert len(test) == 8 and torch.equal(images, test[[0, 4, 7]])

@@ -19,7 +19,7 @@ LAYERS: dict[str, set[str]] = {
                    "progress", "stats", "metrics", "masks", "image_trees", "data", "device",
                    "models"},
     "training": {"losses", "weighting", "train", "runs", "provenance", "preflight", "jobs"},
-    "evaluation": {"baselines", "methods", "evaluate", "study", "scoring", "crossover"},
+    "evaluation": {"baselines", "methods", "evaluate", "section", "scoring", "crossover"},
     "report": {"report", "gpu_partb"},
     "tool": {"tool"},
     "entry": {"__main__"},
@@ -86,7 +86,7 @@ def test_the_collector_sees_top_level_relative_and_function_level_imports() -> N
     assert "report" in imports["gpu_partb"]  # from .report import figures, prose in a function
     assert {"scoring", "report"} <= imports["__main__"]  # from . import scoring; from .report ...
     # inside a subpackage: `..` and `...` climb out of it, and its own files are not imports
-    assert "study" in imports["report"]  # report/conclusions.py: from ..study import ...
+    assert "section" in imports["report"]  # report/conclusions.py: from ..section import ...
     assert "metrics" in imports["report"]  # report/prose/common.py: from ...metrics import ...
     assert "report" in imports["tool"]  # tool/explore.py: from ..report.show import (in a function)
     assert all(other in LEVEL for others in imports.values() for other in others)
@@ -105,8 +105,8 @@ def test_an_upward_import_fails_the_rule() -> None:
 
 def test_an_upward_import_of_a_subpackage_fails_the_rule() -> None:
     imports = graph()
-    imports["study"] = imports["study"] | {"report"}  # as if study.py imported report.tables
+    imports["section"] = imports["section"] | {"report"}  # as if section.py imported report.tables
     imports["report"] = imports["report"] | {"tool"}  # as if a report builder used the tool
     added = set(upward(imports)) - set(upward(graph()))
-    assert added == {"study (evaluation) imports report (report)",
+    assert added == {"section (evaluation) imports report (report)",
                      "report (report) imports tool (tool)"}

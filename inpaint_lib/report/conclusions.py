@@ -16,7 +16,7 @@ from ..paths import REPO_ROOT
 from ..resolve import load_conclusions, load_params, load_profile, run_config
 from ..schema import ConclusionsParams
 from ..scoring import same_masks
-from ..study import Study, open_ood, open_study
+from ..section import Section, open_ood, open_section
 from . import tables
 
 # The metric of the paired verdicts: each part's training loss on the hole (MSE in Part A,
@@ -28,16 +28,16 @@ PAIRED_METRIC = {"A": "hole_mse", "B": "hole_mae"}
 class Conclusions:
     params: ConclusionsParams
     profile: str
-    _studies: dict[str, Study] = field(default_factory=dict, repr=False)
+    _studies: dict[str, Section] = field(default_factory=dict, repr=False)
 
     @property
     def profile_description(self) -> str:
         return load_profile(self.profile).get("description", "")
 
-    def _open(self, name: str) -> Study:
+    def _open(self, name: str) -> Section:
         if name not in self._studies:
-            self._studies[name] = open_study(Path(self.params.source_file).parent / name,
-                                             self.profile)
+            self._studies[name] = open_section(Path(self.params.source_file).parent / name,
+                                               self.profile)
         return self._studies[name]
 
     def mask_sweep(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:

@@ -12,7 +12,7 @@ import yaml
 from ..methods import classical_methods
 from ..scoring import first_seed, loss_histories, same_masks
 from ..scoring import reconstructions as prediction_rows
-from ..study import Study
+from ..section import Section
 from . import figures, prose
 from .figures import Figure, plt
 
@@ -137,7 +137,7 @@ def collapsed_table(df: pd.DataFrame, summary: str, name: str, digits: int = 6) 
          f"{format_table(df, digits).to_html()}</details>")
 
 
-def provenance(study: Study) -> None:
+def provenance(study: Section) -> None:
     """One collapsed block: the provenance line, and the settings (what differs from the
     study's base, and which layer set it) of a study's notebook."""
     effective = yaml.safe_dump(study.params.model_dump(mode="json", exclude={"reference"}),
@@ -146,14 +146,14 @@ def provenance(study: Study) -> None:
                             prose.provenance(study.facts(), study.params.title)))
 
 
-def loss_curves(study: Study, runs: dict, title: str, collapsed: bool = False) -> None:
+def loss_curves(study: Section, runs: dict, title: str, collapsed: bool = False) -> None:
     """Train and held-out loss of each run's first seed."""
     ylabel = "MSE loss ([-1, 1] scale)" if study.params.part == "A" else "loss"
     figure(figures.loss_curves(loss_histories(first_seed(runs)), title, ylabel=ylabel),
            collapsed=collapsed)
 
 
-def reconstructions(study: Study, runs: dict, title: str, baselines: bool = False,
+def reconstructions(study: Section, runs: dict, title: str, baselines: bool = False,
                     collapsed: bool = False) -> None:
     """Input, each run's prediction (first seed) and the ground truth on the study's
     example images, one figure per kind of training mask; the classical methods too. The

@@ -53,9 +53,9 @@ class Source:
 def load_image(spec: str, params_file: str, profile: str) -> Source:
     """'test:<i>' -> the study's i-th test image; anything else is a path to an image file."""
     if spec.startswith("test:"):
-        from ..study import open_study
+        from ..section import open_section
 
-        study = open_study(params_file, profile)
+        study = open_section(params_file, profile)
         index = int(spec.split(":", 1)[1])
         test = study.splits.test  # (N, 3, H, W) uint8
         if not 0 <= index < len(test):

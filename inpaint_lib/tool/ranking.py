@@ -15,7 +15,7 @@ no training is. `--list-methods` shows every margin.
 
 ``make report`` runs ``python -m inpaint_lib rank-networks --profile P`` after the
 notebooks; it writes ``results/<profile>/methods.json``, which the tool reads. It
-re-reads the notebooks' cached evaluations through the same `Study` calls, so it
+re-reads the notebooks' cached evaluations through the same `Section` calls, so it
 trains nothing and, after a report, scores nothing anew.
 """
 
@@ -76,12 +76,12 @@ def _score(margins: pd.DataFrame, test_set: str, run_dir: str) -> dict[str, Any]
 
 def rank_networks(profile: str) -> dict[str, Any]:
     """Score every trained network from the report's evaluations; write methods.json."""
-    from ..study import open_study
+    from ..section import open_section
 
     nets = {n.run.dir.name: n for n in trained_networks(profile)}
     scores: dict[str, dict[str, Any]] = {}
     for notebook in sorted({n.notebook for n in nets.values() if n.name != "vit"}):
-        study = open_study(str(PARAMS_DIR / f"{notebook}.yaml"), profile)
+        study = open_section(str(PARAMS_DIR / f"{notebook}.yaml"), profile)
         runs = study.runs()  # trained: the notebook recorded them
         by_seed = {(name, r.config.seed): r.dir.name for name, seeded in runs.items() for r in seeded}
         part_a = study.params.part == "A"
@@ -94,7 +94,7 @@ def rank_networks(profile: str) -> dict[str, Any]:
                 scores[net.name] = _score(g.head(1) if part_a else g, study.splits.name, net.run.dir.name)
     vit = next((n for n in nets.values() if n.name == "vit"), None)
     if vit is not None:
-        study = open_study(str(PARAMS_DIR / "b8_evaluation.yaml"), profile)
+        study = open_section(str(PARAMS_DIR / "b8_evaluation.yaml"), profile)
         final = study.phase_chain()[-1][1]
         if final.dir == vit.run.dir:
             levels = scoring.occlusion_levels(study, {"ViT": [final]}, study.splits.test,

@@ -19,14 +19,14 @@ def count_of(k: int, n: int, what: str) -> str:
 
 
 def scale_note(value_range: tuple[float, float]) -> str:
-    """The line under a results table that gives every metric's scale (`Study.value_range`)."""
+    """The line under a results table that gives every metric's scale (`Section.value_range`)."""
     low, high = value_range  # short: it stands under many tables, and must not read as a repeat
     return (f"Scale: MSE and MAE on [{low:g}, {high:g}] pixel values; PSNR in dB, peak "
             f"{high - low:g}; SSIM 0-1.")
 
 
 def provenance(facts: Mapping[str, Any], section: str = "") -> str:
-    """The provenance line of a notebook (`Study.facts`). The smoke-profile and random-VGG
+    """The provenance line of a notebook (`Section.facts`). The smoke-profile and random-VGG
     warnings are the report's, once at its top (`report._header`); the line only flags them."""
     out = []
     flags = [w for w, on in (("generated shapes (smoke)", "synthetic" in facts["dataset"]),

@@ -25,7 +25,7 @@ def model_comparison(settings: list[dict[str, Any]], ours: Mapping[str, Any], pa
                      study_parameters: int | None, profile: str) -> str:
     """'Our ViT (profile quick): 64 px, patch 8, ..., 909,123 parameters; the study's: 224 px,
     patch 16, ...': `ours` {label of `MODEL_SETTINGS`: value}; the study's values are the base
-    values of the settings the profile changed (`Study.settings`), else ours."""
+    values of the settings the profile changed (`Section.settings`), else ours."""
     def base(label: str) -> Any:
         key = MODEL_SETTINGS[label]
         row = next((r for r in settings if r["setting"] == key or r["setting"].endswith("." + key)),

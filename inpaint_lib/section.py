@@ -1,6 +1,7 @@
-"""A study: one executed notebook's params, its dataset and device, its runs and their scores.
+"""A section of the report: one executed notebook's params, its dataset and device, its runs
+and their scores (named apart from "the study", the paper the report reproduces).
 
-`open_study` validates the params and loads the data; `Study` finds (or trains)
+`open_section` validates the params and loads the data; `Section` finds (or trains)
 the runs through the run cache and scores methods with the one evaluation
 function. It computes nothing for display: tables come from `tables`, sentences
 from `prose`, figures from `figures`, and the long tables they read from `scoring`.
@@ -46,7 +47,7 @@ def random_vgg(cfg: RunConfig) -> bool:
 
 
 @dataclass
-class Study:
+class Section:
     params: StudyParams
     profile: str
     device: torch.device
@@ -184,23 +185,23 @@ class Study:
         return images[idx], masks[idx]
 
 
-def open_study(params_file: str | Path, profile: str, device: str | None = None) -> Study:
+def open_section(params_file: str | Path, profile: str, device: str | None = None) -> Section:
     """Validate the params (one-line error on a bad field) and load the dataset."""
     params = load_params(params_file, profile)
     dev = torch.device(device) if device else default_device()
-    return Study(params, profile, dev, load_splits(params))
+    return Section(params, profile, dev, load_splits(params))
 
 
-def open_compared(study: Study, *, same_data: bool = False) -> Study:
-    """The study named by `compare_with` (e.g. the 32 px baseline for the 96 px one).
+def open_compared(study: Section, *, same_data: bool = False) -> Section:
+    """The section named by `compare_with` (e.g. the 32 px baseline for the 96 px one).
 
-    `same_data=True` for a caller that scores the other study's networks on this study's
+    `same_data=True` for a caller that scores the other section's networks on this section's
     images (b9 scores the seven-phase chain on its own test split): a ValueError, naming both
-    params files and their data fingerprints, unless both studies have the same data."""
+    params files and their data fingerprints, unless both sections have the same data."""
     if study.params.compare_with is None:
         raise ValueError(f"{study.params.source_file}: compare_with: no study to compare with")
-    other = open_study(Path(study.params.source_file).parent / study.params.compare_with,
-                       study.profile, str(study.device))
+    other = open_section(Path(study.params.source_file).parent / study.params.compare_with,
+                         study.profile, str(study.device))
     if same_data and other.splits.fingerprint != study.splits.fingerprint:
         raise ValueError(f"{study.params.source_file} (data {study.splits.fingerprint}) and its "
                          f"compare_with {other.params.source_file} (data "
@@ -208,7 +209,7 @@ def open_compared(study: Study, *, same_data: bool = False) -> Study:
     return other
 
 
-def open_ood(study: Study) -> Splits:
+def open_ood(study: Section) -> Splits:
     """The study's out-of-distribution test set (`evaluation.ood`, Part B's ships)."""
     if study.params.evaluation.ood is None:
         raise ValueError(f"{study.params.source_file}: evaluation.ood: no out-of-distribution set")
