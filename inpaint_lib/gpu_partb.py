@@ -233,11 +233,11 @@ def step_throughput(study: Any) -> dict[str, float]:
     from torch.utils.flop_counter import FlopCounterMode
 
     from .resolve import run_config
-    from .schema import StudyParams
+    from .schema import SectionParams
     from .scoring import step_times
     from .train import Trainer
 
-    base = StudyParams.model_validate({**study.params.model_dump(), "runs": {"_base": {}}})
+    base = SectionParams.model_validate({**study.params.model_dump(), "runs": {"_base": {}}})
     cfg = run_config(base, "_base").model_copy(update={"epochs": 1, "compile": False})
     trainer = Trainer(cfg, study.splits, study.device)
     trainer.train_images = study.splits.train[: cfg.batch_size].to(study.device)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .resolve import chained_run_config, load_params, seeds_for, with_seed
-from .schema import StudyParams, config_hash
+from .schema import SectionParams, config_hash
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Job:
         return self.notebooks[0]
 
 
-def _job_id(study: StudyParams, name: str, profile: str) -> str:
+def _job_id(study: SectionParams, name: str, profile: str) -> str:
     cfg = chained_run_config(study, name, profile)
     key = config_hash({"config": cfg.key(), "data": study.data.model_dump_json()})
     return f"{cfg.model.arch}-{key}"
@@ -61,7 +61,7 @@ def list_jobs(files: list[str | Path], profile: str) -> list[Job]:
     """
     jobs: dict[str, Job] = {}
 
-    def add(study: StudyParams, name: str, seed: int) -> str:
+    def add(study: SectionParams, name: str, seed: int) -> str:
         seeded = with_seed(study, name, seed)
         job_id = _job_id(seeded, name, profile)
         stem = Path(study.source_file).stem

@@ -37,7 +37,7 @@ import yaml
 
 from .data import SOURCES, candidate_paths, on_disk
 from .resolve import PARAMS_DIR, ParamsError, load_params, run_config
-from .schema import DataConfig, StudyParams
+from .schema import DataConfig, SectionParams
 
 PROBE_SECONDS = 3.0
 RANDOM_VGG_OVERRIDE = ("INPAINT_OVERRIDES='{cae: {train: {loss: {perceptual_weights: random}}}, "
@@ -73,11 +73,11 @@ def study_files() -> list[Path]:
     return out
 
 
-def studies(profile: str) -> list[StudyParams]:
+def studies(profile: str) -> list[SectionParams]:
     return [load_params(p, profile) for p in study_files()]
 
 
-def needed_datasets(all_studies: list[StudyParams]) -> list[Need]:
+def needed_datasets(all_studies: list[SectionParams]) -> list[Need]:
     needs: dict[str, Need] = {}
     for study in all_studies:
         stem = Path(study.source_file).stem
@@ -92,7 +92,7 @@ def needed_datasets(all_studies: list[StudyParams]) -> list[Need]:
     return list(needs.values())
 
 
-def perceptual_runs(study: StudyParams) -> dict[str, str]:
+def perceptual_runs(study: SectionParams) -> dict[str, str]:
     """{run name: perceptual_weights} of the study's runs whose loss gives the VGG term a
     weight, now or through a ramp (the rule `Trainer` builds the VGG by)."""
     out = {}
@@ -103,7 +103,7 @@ def perceptual_runs(study: StudyParams) -> dict[str, str]:
     return out
 
 
-def uses_vgg(study: StudyParams) -> list[str]:
+def uses_vgg(study: SectionParams) -> list[str]:
     """Names of the study's runs that need pretrained VGG-16 weights (not a random VGG)."""
     return [name for name, weights in perceptual_runs(study).items() if weights != "random"]
 

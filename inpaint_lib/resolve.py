@@ -10,7 +10,7 @@ the base's ``train`` section. The layers, merged in this order, are:
    ``photo:`` for part D, beyond the study);
 4. ``override``: the ``INPAINT_OVERRIDES`` environment variable (YAML, same sections).
 
-The merged document is validated against `schema.StudyParams`; each run's
+The merged document is validated against `schema.SectionParams`; each run's
 `RunConfig` is then rescaled by the profile's ``epoch_scale`` and ``mask_scale``
 (`run_config`). Which layer set each value is `setting_sources`, so a notebook
 can answer "why 10 epochs?". Errors are one line naming file and field.
@@ -29,7 +29,7 @@ import yaml
 from pydantic import ValidationError
 
 from .paths import REPO_ROOT
-from .schema import ConclusionsParams, MaskConfig, RunConfig, StudyParams
+from .schema import ConclusionsParams, MaskConfig, RunConfig, SectionParams
 
 PARAMS_DIR = REPO_ROOT / "params"
 PROFILES = ("smoke", "quick", "full")
@@ -142,7 +142,7 @@ def layers(params_file: str | Path, profile: str) -> dict[str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------- studies
-def load_params(params_file: str | Path, profile: str = "quick") -> StudyParams:
+def load_params(params_file: str | Path, profile: str = "quick") -> SectionParams:
     """A study's validated parameters: base, file, profile and overrides merged; every run
     checked before any work (a bad field is one line naming file and field)."""
     path = find_params(params_file)
@@ -152,7 +152,7 @@ def load_params(params_file: str | Path, profile: str = "quick") -> StudyParams:
     doc["profile_note"] = load_profile(profile).get("description", "")
     doc["source_file"] = str(path)
     try:
-        study = StudyParams.model_validate(doc)
+        study = SectionParams.model_validate(doc)
     except ValidationError as err:
         raise one_line(path, err) from None
     for name in study.runs:
@@ -163,7 +163,7 @@ def load_params(params_file: str | Path, profile: str = "quick") -> StudyParams:
     if profile != "full" and study.full_only:
         runs = {n: r for n, r in study.runs.items() if n not in study.full_only}
         deferred = {n: study.runs[n] for n in study.full_only}
-        study = StudyParams.model_validate({**study.model_dump(), "runs": runs, "deferred": deferred})
+        study = SectionParams.model_validate({**study.model_dump(), "runs": runs, "deferred": deferred})
     for name in study.run_seeds:
         if name not in study.runs:
             raise ParamsError(f"{path}: run_seeds.{name}: no run named {name!r}")
@@ -191,7 +191,7 @@ def is_conclusions(params_file: str | Path) -> bool:
 
 
 # --------------------------------------------------------------------- rescaling
-def run_config(study: StudyParams, name: str, path: Path | str | None = None,
+def run_config(study: SectionParams, name: str, path: Path | str | None = None,
                parent: RunConfig | None = None) -> RunConfig:
     """The effective, validated RunConfig of run `name` of `study`.
 
@@ -220,7 +220,7 @@ def run_config(study: StudyParams, name: str, path: Path | str | None = None,
         raise one_line(path, err, prefix=f"runs.{name} (after profile scaling)") from None
 
 
-def _rescaled(cfg: RunConfig, study: StudyParams, parent: RunConfig | None) -> dict[str, Any]:
+def _rescaled(cfg: RunConfig, study: SectionParams, parent: RunConfig | None) -> dict[str, Any]:
     """Fields of `cfg` that the profile's epoch_scale / mask_scale (and the chain) change."""
     first, last = cfg.epoch_range
     start = parent.epoch_range[1] + 1 if parent is not None else first
@@ -257,7 +257,7 @@ def _rescaled(cfg: RunConfig, study: StudyParams, parent: RunConfig | None) -> d
     return update
 
 
-def chained_run_config(study: StudyParams, name: str, profile: str) -> RunConfig:
+def chained_run_config(study: SectionParams, name: str, profile: str) -> RunConfig:
     """`run_config` placed in its chain: a ViT phase starts after its `parent` phase's last
     epoch, as it is trained (parents are resolved as configs; nothing is trained)."""
     parent = None
@@ -267,14 +267,14 @@ def chained_run_config(study: StudyParams, name: str, profile: str) -> RunConfig
     return run_config(study, name, parent=parent)
 
 
-def is_base_run(study: StudyParams, name: str) -> bool:
+def is_base_run(study: SectionParams, name: str) -> bool:
     """Is run `name` the study's shared base configuration (the baseline every Part A study
     shares, trained once)?"""
-    base = StudyParams.model_validate({**study.model_dump(), "runs": {"_base": {}}})
+    base = SectionParams.model_validate({**study.model_dump(), "runs": {"_base": {}}})
     return run_config(study, name).key() == run_config(base, "_base").key()
 
 
-def seeds_for(study: StudyParams, name: str) -> list[int]:
+def seeds_for(study: SectionParams, name: str) -> list[int]:
     """Seeds run `name` is trained with: `seeds`, `baseline_seeds` for the base configuration,
     or `run_seeds` for a named run, whichever is most."""
     cfg = run_config(study, name)
@@ -283,9 +283,9 @@ def seeds_for(study: StudyParams, name: str) -> list[int]:
     return [cfg.seed + i for i in range(n)]
 
 
-def with_seed(study: StudyParams, name: str, seed: int) -> StudyParams:
+def with_seed(study: SectionParams, name: str, seed: int) -> SectionParams:
     """The same study with run `name` trained from `seed`."""
     if seed == run_config(study, name).seed:
         return study
     runs = {**study.runs, name: {**study.runs[name], "seed": seed}}
-    return StudyParams.model_validate({**study.model_dump(), "runs": runs})
+    return SectionParams.model_validate({**study.model_dump(), "runs": runs})

@@ -40,7 +40,7 @@ from .models import build_model, count_parameters
 from .paths import REPO_ROOT
 from .progress import TrainingProgress
 from .resolve import chained_run_config, load_params, run_config
-from .schema import RunConfig, StudyParams, config_hash
+from .schema import RunConfig, SectionParams, config_hash
 from .train import Trainer, restore_checkpoint
 
 
@@ -63,7 +63,7 @@ def git_commit() -> str:
 _SPLITS: dict[str, Splits] = {}
 
 
-def load_splits(study: StudyParams) -> Splits:
+def load_splits(study: SectionParams) -> Splits:
     """Dataset of a study, loaded once per process (notebooks share it across runs)."""
     key = study.data.model_dump_json()
     if key not in _SPLITS:
@@ -113,7 +113,7 @@ def run_dir_for(cfg: RunConfig, splits: Splits, profile: str) -> Path:
     return results_root(profile) / "runs" / f"{cfg.model.arch}-{key}"
 
 
-def trained_run(study: StudyParams, name: str, profile: str) -> Run | None:
+def trained_run(study: SectionParams, name: str, profile: str) -> Run | None:
     """The finished run `name` of `study` if the cache holds it (nothing is trained)."""
     splits = load_splits(study)
     cfg = chained_run_config(study, name, profile)
@@ -121,7 +121,7 @@ def trained_run(study: StudyParams, name: str, profile: str) -> Run | None:
     return run if (run.dir / "final.pt").exists() else None
 
 
-def get_run(study: StudyParams, name: str, profile: str, device: torch.device | None = None,
+def get_run(study: SectionParams, name: str, profile: str, device: torch.device | None = None,
             log: Any = None) -> Run:
     """The finished run `name` of `study`, training it (and its parents) if needed."""
     device = device or default_device()

@@ -20,7 +20,7 @@ from .methods import Method, classical_methods
 from .metrics import mean_metrics
 from .resolve import run_config
 from .runs import Run
-from .schema import LossWeights, MaskConfig, StudyParams
+from .schema import LossWeights, MaskConfig, SectionParams
 from .section import Section, spread
 
 
@@ -212,7 +212,7 @@ def mask_coverage(study: Section, cfgs: dict[str, MaskConfig], n: int = 2048) ->
     return pd.DataFrame(rows)
 
 
-def phase_schedule(study: Section, chain: list[tuple[StudyParams, Run]]) -> pd.DataFrame:
+def phase_schedule(study: Section, chain: list[tuple[SectionParams, Run]]) -> pd.DataFrame:
     """The ViT phases as trained (after profile scaling), with measured occlusion."""
     rows, side = [], study.splits.image_size
     for params, run in chain:
@@ -241,21 +241,21 @@ def phase_schedule(study: Section, chain: list[tuple[StudyParams, Run]]) -> pd.D
     return pd.DataFrame(rows)
 
 
-def chain_seconds(chain: list[tuple[StudyParams, Run]]) -> float:
+def chain_seconds(chain: list[tuple[SectionParams, Run]]) -> float:
     """Training seconds of a whole phase chain."""
     return sum(run.info.get("train_seconds", 0.0) for _, run in chain)
 
 
 def step_times(study: Section, names: list[str], steps: int = 3) -> pd.DataFrame:
-    """Seconds per training step of runs a reduced profile defers (`StudyParams.deferred`)
+    """Seconds per training step of runs a reduced profile defers (`SectionParams.deferred`)
     against the study's base configuration, measured on the study's data after one warm-up
     step, untrained: what one run would cost here."""
     from .train import Trainer
 
     rows = []
-    base = StudyParams.model_validate({**study.params.model_dump(), "runs": {"_base": {}}})
+    base = SectionParams.model_validate({**study.params.model_dump(), "runs": {"_base": {}}})
     for name, params in [("the study's ViT configuration", base),
-                         *[(n, StudyParams.model_validate(
+                         *[(n, SectionParams.model_validate(
                              {**study.params.model_dump(), "runs": {n: study.params.deferred[n]}}))
                            for n in names]]:
         cfg = run_config(params, next(iter(params.runs)))
@@ -277,7 +277,7 @@ def step_times(study: Section, names: list[str], steps: int = 3) -> pd.DataFrame
     return table
 
 
-def full_history(chain: list[tuple[StudyParams, Run]]) -> tuple[list[dict[str, float]], list[tuple[int, str]]]:
+def full_history(chain: list[tuple[SectionParams, Run]]) -> tuple[list[dict[str, float]], list[tuple[int, str]]]:
     """Concatenated per-epoch history of all phases, and the phase start epochs."""
     history, bounds = [], []
     for params, run in chain:

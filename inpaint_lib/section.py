@@ -32,7 +32,7 @@ from .resolve import (
     with_seed,
 )
 from .runs import Run, get_run, load_splits, results_root
-from .schema import MaskConfig, Reference, RunConfig, StudyParams
+from .schema import MaskConfig, Reference, RunConfig, SectionParams
 from .setting_sources import setting_sources
 
 
@@ -48,7 +48,7 @@ def random_vgg(cfg: RunConfig) -> bool:
 
 @dataclass
 class Section:
-    params: StudyParams
+    params: SectionParams
     profile: str
     device: torch.device
     splits: Splits
@@ -129,7 +129,7 @@ class Section:
         """The study's first run (first seed): the one run of single-run notebooks."""
         return next(iter(self.runs().values()))[0]
 
-    def phase_chain(self) -> list[tuple[StudyParams, Run]]:
+    def phase_chain(self) -> list[tuple[SectionParams, Run]]:
         """(params, run) of every ViT phase from 1 up to this study's, oldest first."""
         chain, params = [], self.params
         while True:

@@ -23,7 +23,7 @@ from .resolve import (
     layers,
     load_params,
 )
-from .schema import RunConfig, StudyParams
+from .schema import RunConfig, SectionParams
 
 
 def _leaves(doc: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -64,8 +64,8 @@ def setting_sources(params_file: str | Path, profile: str) -> list[dict[str, Any
     study = load_params(params_file, profile)
     if not docs["base"]:  # a params file without a base: its own train section is the base
         docs["base"] = {"train": docs["file"].get("train", {})}
-    base_study = StudyParams.model_validate({"title": "", "part": study.part, "data": study.data,
-                                             **docs["base"]}).model_dump(mode="json")
+    base_study = SectionParams.model_validate({"title": "", "part": study.part, "data": study.data,
+                                               **docs["base"]}).model_dump(mode="json")
     rows: list[dict[str, Any]] = []
     top = study.model_dump(mode="json", include={"data", "evaluation", "seeds", "baseline_seeds",
                                                  "epoch_scale", "mask_scale"})

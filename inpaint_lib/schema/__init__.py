@@ -12,7 +12,7 @@ written in one module per part of a params file:
 - `models`: the networks (`CAEConfig`, `ViTConfig`, the inpainting practice both may add);
 - `optimisation`: optimiser, loss and its weights, learning-rate rules;
 - `run`: `RunConfig`, everything that determines one trained model;
-- `study`: a notebook's parameters (`StudyParams`, `EvalConfig`, `Reference`,
+- `section`: a notebook's parameters (`SectionParams`, `EvalConfig`, `Reference`,
   `ConclusionsParams`).
 """
 
@@ -36,11 +36,11 @@ from .optimisation import (
     PlateauConfig,
 )
 from .run import RunConfig
-from .study import ConclusionsParams, EvalConfig, Reference, StudyParams
+from .section import ConclusionsParams, EvalConfig, Reference, SectionParams
 
 __all__ = [
     "NATIVE_IMAGE_SIZE", "CAEConfig", "ConclusionsParams", "CosineSchedule", "DataConfig",
     "DatasetName", "EvalConfig", "FillName", "InpaintingPractice", "IntOrRange", "LossConfig",
     "LossWeights", "MaskConfig", "ModelConfig", "OptimizerConfig", "PlateauConfig", "Reference",
-    "RunConfig", "Strict", "StudyParams", "SubsetConfig", "ViTConfig", "config_hash",
+    "RunConfig", "SectionParams", "Strict", "SubsetConfig", "ViTConfig", "config_hash",
 ]

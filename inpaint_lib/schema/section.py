@@ -1,5 +1,6 @@
-"""A notebook's parameters: the study (`StudyParams`) with its evaluation settings and the
-study's own published numbers, and the conclusions notebook (`ConclusionsParams`)."""
+"""A notebook's parameters: a section of the report (`SectionParams`) with its evaluation
+settings and the study's own published numbers, and the conclusions notebook
+(`ConclusionsParams`)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Reference(Strict):
 
 
 # ------------------------------------------------------------------ notebooks
-class StudyParams(Strict):
+class SectionParams(Strict):
     """One executed notebook's parameters after base + profile merge."""
 
     title: str
