@@ -3,13 +3,13 @@
     python -m benchmarks.bench [--quick] [--out results/bench] [--try-compile] [--device cuda]
 
 Measures in one process, after warm-up, medians over round-robin repeats:
- 1. every case of `CASES`, a RunConfig resolved from a params file: the `Trainer`'s
-    epoch (a) against its bare step (b) (`benchmarks.pipeline`), at the library's
-    precision, fp32 and optionally compiled; the held-out pass, the data path alone,
-    FLOPs and achieved FLOP/s against a large matmul. Part A's baseline also against
-    the conventional DataLoader loop (c) (`benchmarks.conventional`);
+ 1. every case of `CASES`, a RunConfig resolved from a params file: the `Trainer`'s epoch (a)
+    against its bare step (b) (`benchmarks.pipeline`), at the library's precision, fp32 and
+    optionally compiled; the held-out pass, the data path alone, FLOPs and achieved FLOP/s
+    against a large matmul. Part A's baseline also against the conventional DataLoader loop (c);
  2. ViT masks at the full shape: `random_squares` vs a Python loop, and each union;
- 3. peak memory of each case; the full profile's wall time projected from the rates.
+ 3. the inpaint tool per image and on a photo (`benchmarks.tool_bench`);
+ 4. peak memory of each case; the full profile's wall time projected from the rates.
 Writes results/bench/<device>.json, the single source (`inpaint_lib.report` renders the
 report's appendix from it), and a .md copy for people.
 """
@@ -30,13 +30,14 @@ import torch
 
 from inpaint_lib.device import cpu_has_bf16, default_device
 from inpaint_lib.io import atomic_write_json, atomic_write_text
-from inpaint_lib.resolve import chained_run_config, load_params
+from inpaint_lib.jobs import list_jobs
+from inpaint_lib.report.build import bench_summary, quantity_table
+from inpaint_lib.resolve import PARAMS_DIR, chained_run_config, load_params
 from inpaint_lib.schema import MaskConfig, RunConfig
 
-from . import mask_bench, summary, tool_bench
-from .conventional import ConventionalLoop
-from .pipeline import changed, describe, matmul_flop_per_s, measure, precision
-from .timing import MemoryProbe, device_slug, load_average
+from . import mask_bench, tool_bench
+from .pipeline import ConventionalLoop, changed, describe, matmul_flop_per_s, measure, precision
+from .timing import MemoryProbe, Quantity, device_slug, load_average, q
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ MASK_CASE = "vit_full_shape"  # masks timed at its image size, its mask at the l
 RANDOM_VGG_NOTE = ("The perceptual loss uses a RANDOMLY INITIALISED VGG-16 "
                    "(perceptual_weights: random): pretrained weights are not available offline; "
                    "FLOPs and timings are identical with pretrained weights.")
+PART_A_CASE, PART_B_CASE = "cae", "vit_full_shape"  # the cases the projection scales up
+# Dataset sizes, which the params do not hold: CIFAR-10's 50,000 training images split
+# 45k/5k (cae.yaml, val_size 0.1); Oxford-IIIT Pet's 7,349 images 80/20 (vit.yaml).
+PART_A_IMAGES = {"train": 45_000, "held_out": 5_000}
+PART_B_IMAGES = {"train": 5_879, "held_out": 1_470}
+BEST_OF, SPEED_UP = "x (best-of repeats, for noisy machines)", "x (pipeline speed-up)"
 
 
 def resolve(case: Case, device: torch.device, quick: bool) -> tuple[RunConfig, int]:
@@ -132,6 +139,146 @@ def meta(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------ summary
+def _tp(entry: dict[str, Any], best: bool = False) -> float:
+    return entry["best_throughput" if best else "throughput"]["value"]
+
+
+def ratios(results: dict[str, Any]) -> dict[str, Quantity]:
+    """Flat table of the ratios: per case a/b of every variant (`<case>_a_over_b` at the
+    library's precision, `<case>_<variant>_a_over_b` for the others), speed-ups over fp32
+    and of compiling; a/c and its bound where the conventional loop ran; the masks."""
+    out: dict[str, Quantity] = {}
+    for name, case in results["cases"].items():
+        base = case["library_variant"]
+        ok = {k: v for k, v in case["variants"].items() if "pipeline" in v}
+        lib, conv = ok[base], case.get("conventional")
+        for label, v in ok.items():
+            key = name if label == base else f"{name}_{label}"
+            out[f"{key}_a_over_b"] = v["a_over_b"]
+            if conv:
+                out[f"{key}_a_over_c"] = q(_tp(v["pipeline"]) / _tp(conv["dataloader"]),
+                                           f"x (pipeline in {label} / conventional in fp32)")
+            if label != "fp32" and "fp32" in ok:
+                out[f"{name}_{label}_over_fp32_pipeline"] = q(
+                    _tp(v["pipeline"]) / _tp(ok["fp32"]["pipeline"]), SPEED_UP)
+        out[f"{name}_a_over_b_best_of"] = q(
+            _tp(lib["pipeline"], True) / _tp(lib["bare_step"], True), BEST_OF)
+        if f"{base}+compile" in ok:
+            out[f"{name}_compiled_over_eager_pipeline"] = q(
+                _tp(ok[f"{base}+compile"]["pipeline"]) / _tp(lib["pipeline"]), SPEED_UP)
+        if conv:
+            c = conv["dataloader"]
+            out[f"{name}_a_over_c_best_of"] = q(_tp(lib["pipeline"], True) / _tp(c, True), BEST_OF)
+            out[f"{name}_c_over_b_bound"] = q(
+                _tp(c) / _tp(lib["bare_step"]), "x (conventional / bare step: a/c <= 1 / this)")
+            out[f"{name}_data_path_ours_over_conventional"] = q(
+                _tp(case["data_path_only"]) / _tp(conv["data_path_only"]), "x (data path alone)")
+    cases = results["cases"]
+    if {"vit_gradnorm", "vit_quick_shape"} <= set(cases):  # the same ViT, weights learnt or set
+        manual = cases["vit_quick_shape"]["variants"][cases["vit_quick_shape"]["library_variant"]]
+        gradnorm = cases["vit_gradnorm"]["variants"][cases["vit_gradnorm"]["library_variant"]]
+        out["vit_gradnorm_step_over_manual"] = q(_tp(manual["pipeline"]) / _tp(gradnorm["pipeline"]),
+                                                 "x (step time, GradNorm / hand-set weights)")
+    masks = results["masks"]
+    lib, loop = masks["library_random_squares"], masks["python_loop"]
+    out["masks_loop_over_library"] = q(_tp(lib) / _tp(loop), "x (time loop / time library)")
+    out["masks_loop_over_library_best_of"] = q(_tp(lib, True) / _tp(loop, True), BEST_OF)
+    for name, entry in masks["union_only"].items():
+        out[f"masks_loop_over_union_{name}"] = q(_tp(entry) / _tp(loop),
+                                                 "x (time loop / time of this union alone)")
+    return out
+
+
+def targets(r: dict[str, Quantity], goals: list[tuple[str, str, float, str]]) -> list[dict[str, Any]]:
+    """goals: (name, ratio key, goal, "min" (at least) or "max" (at most)); a goal whose ratio
+    was not measured is left out."""
+    return [{"name": name, "ratio": key, "value": r[key]["value"],
+             "goal": f"{'>=' if kind == 'min' else '<='} {goal:g}",
+             "pass": r[key]["value"] >= goal if kind == "min" else r[key]["value"] <= goal}
+            | ({"value_best_of": r[f"{key}_best_of"]["value"]} if f"{key}_best_of" in r else {})
+            for name, key, goal, kind in goals if key in r]
+
+
+def reading_notes(results: dict[str, Any]) -> list[str]:
+    """What a reader needs to read the numbers right: the a/c bound, where the rates are from."""
+    out = []
+    bound = results["ratios"].get(f"{PART_A_CASE}_c_over_b_bound")
+    if bound:
+        lib, b = results["cases"][PART_A_CASE]["library_variant"], bound["value"]
+        out.append(f"CAE a/c cannot exceed b/c = {1 / b:.2f}x on this device: the conventional "
+                   f"loop already runs at {b:.0%} of the speed of the bare {lib} step (b), the "
+                   "limit of any pipeline around this model.")
+    if results["meta"]["device_type"] == "cpu":
+        out.append("Projections use this CPU's rates (Part B takes days here); run on CUDA for "
+                   "GPU ones.")
+    return out
+
+
+def _human(seconds: float) -> str:
+    for limit, div, unit in ((120, 1, "s"), (7200, 60, "min"), (172800, 3600, "h")):
+        if seconds < limit:
+            return f"{seconds / div:.{0 if unit == 's' else 1}f} {unit}"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _epochs(train: float, held_out: float, images: dict[str, int], epochs: int) -> float:
+    return epochs * (images["train"] / train + images["held_out"] / held_out)
+
+
+def projection(results: dict[str, Any]) -> dict[str, Any]:
+    """Full-profile wall time from the measured rates (training + per-epoch held-out pass)."""
+    out: dict[str, Any] = {}
+    a = results["cases"].get(PART_A_CASE)
+    if a:
+        lib = a["variants"][a["library_variant"]]
+        # distinct (config, seed) runs of the full profile's Part A, as they are trained
+        n_runs = len(list_jobs(sorted(PARAMS_DIR.glob("a*.yaml")), "full"))
+        epochs = int(a["config"]["epochs"]["value"])
+        rates = {"pipeline": lib["pipeline"]}
+        if "conventional" in a:
+            rates["conventional"] = a["conventional"]["dataloader"]
+        for way, rate in rates.items():
+            run = _epochs(_tp(rate), _tp(lib["held_out"]), PART_A_IMAGES, epochs)
+            out[f"part_a_{way}"] = {
+                "one_run": q(run, "s"), "one_run_human": _human(run),
+                "all_runs": q(run * n_runs, "s"), "all_runs_human": _human(run * n_runs),
+                "assumes": (f"{epochs} epochs x ({PART_A_IMAGES['train']} train images at the "
+                            f"measured {way} rate + {PART_A_IMAGES['held_out']} held-out "
+                            f"images); {n_runs} runs: the full profile's Part A configurations "
+                            "x seeds"),
+            }
+    b = results["cases"].get(PART_B_CASE)
+    for label, v in (b or {}).get("variants", {}).items():
+        if "pipeline" not in v:
+            continue
+        epochs = int(b["config"]["last_epoch"]["value"])
+        total = _epochs(_tp(v["pipeline"]), _tp(v["held_out"]), PART_B_IMAGES, epochs)
+        out[f"part_b_{label}"] = {
+            "total": q(total, "s"), "total_human": _human(total),
+            "used_by_trainer": label == b["library_variant"],
+            "assumes": (f"{epochs} epochs (the phase chain) x ({PART_B_IMAGES['train']} train + "
+                        f"{PART_B_IMAGES['held_out']} held-out images at "
+                        f"{b['config']['image_size']['value']:.0f} px), rates measured at batch "
+                        f"{b['config']['batch_size']['value']:.0f}"),
+        }
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The human-readable copy of the JSON: its summary, then every measured quantity."""
+    meta = results["meta"]
+    lines = [f"# inpaint_lib benchmark: {meta['device']}", "",
+             (f"{meta['date']} | torch {meta['torch']} | {meta['device_name']} | "
+              f"{meta['threads']} threads | {'quick' if meta['quick'] else 'full'} mode"), "",
+             (f"Load average (1, 5, 15 min) at start {meta['load_average_at_start']}, at end "
+              f"{meta['load_average_at_end']} on {meta['cpu_count']} CPUs."), "",
+             bench_summary(results, "##")]
+    for section in ("cases", "masks", "matmul", "memory"):
+        lines += ["", f"## {section}", "", *quantity_table(results[section])]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     device = torch.device(args.device) if args.device else default_device()
@@ -185,19 +332,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["tool_photo"] = tool_bench.run_photo(device, 1 if args.quick else 3)
     save()
 
-    results["ratios"] = summary.ratios(results)
-    results["targets"] = summary.targets(results["ratios"], TARGETS)
-    results["projection"] = summary.projection(results)
+    results["ratios"] = ratios(results)
+    results["targets"] = targets(results["ratios"], TARGETS)
+    results["projection"] = projection(results)
     if any(cfg.loss.uses_perceptual for _, cfg, _ in cases.values()):
         notes.insert(0, RANDOM_VGG_NOTE)
-    notes += summary.notes(results)
+    notes += reading_notes(results)
     if cuda and torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32:
         notes.append("fp32 on CUDA: cuDNN convolutions use TF32 by default while the fp32 "
                      "matmul reference does not, so fp32's fraction_of_matmul can exceed 1.")
     results["meta"] |= {"memory_method": memory.method, "load_average_at_end": load_average()}
     results["complete"] = True
     save()
-    atomic_write_text(out.with_suffix(".md"), summary.markdown(results)
+    atomic_write_text(out.with_suffix(".md"), markdown(results)
                       + tool_bench.markdown(results["tool"])
                       + tool_bench.markdown_photo(results["tool_photo"]))
     for t in results["targets"]:

@@ -1,14 +1,13 @@
 """ViT masks at the full shape, drawn two ways, and the library's union algorithms alone.
 
-- library: `inpaint_lib.masks.random_squares` (all corners drawn at once, then the
-  union on the device, by the algorithm `squares_union` picks for it);
+- library: `inpaint_lib.masks.random_squares` (all corners drawn at once, then the union on the
+  device, by the algorithm `squares_union` picks for it);
 - loop: the conventional nested Python loop over images and squares, corners from
-  `random.randint`, each square a slice assignment into one bool (N, 1, H, W)
-  tensor (built on the CPU, then moved);
-- each of `UNION_ALGORITHMS` alone on the same corners, checked identical, so the
-  device-specific choice in `squares_union` is a measured one.
-Library and loop are timed round-robin after a warm-up; then the unions among
-themselves (the slow ones churn memory, which would tax whichever case followed).
+  `random.randint`, each square a slice assignment into one bool (N, 1, H, W) CPU tensor, moved;
+- each of `UNION_ALGORITHMS` alone on the same corners, checked identical, so the device-specific
+  choice in `squares_union` is a measured one.
+Library and loop are timed round-robin after a warm-up; then the unions among themselves (the
+slow ones churn memory, which would tax whichever case followed).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from inpaint_lib.masks import (
 )
 from inpaint_lib.schema import MaskConfig
 
-from .timing import MemoryProbe, q, time_interleaved, timing_entry
+from .timing import MemoryProbe, q, time_calls, timing_entry
 
 
 def loop_masks(n: int, side: int, size: int, count: int, device: torch.device) -> Tensor:
@@ -56,8 +55,8 @@ def run(cfg: MaskConfig, side: int, n: int, device: torch.device, repeats: int,
               for name in UNION_ALGORITHMS}
     reference = unions["batched_matmul"]()  # (N, 1, side, side) bool
     identical = all(bool(torch.equal(reference, f())) for f in unions.values())
-    times = time_interleaved(cases, device, repeats)
-    union_times = time_interleaved(unions, device, repeats)
+    times = time_calls(cases, device, repeats)
+    union_times = time_calls(unions, device, repeats)
     dtype = str(reference.dtype).removeprefix("torch.")
     return {
         "config": {"batch": q(n, "masks"), "image_size": q(side, "px"),

@@ -1,37 +1,47 @@
-"""Pipeline vs bare step, for any `RunConfig`: how close the library's training loop gets
-to the model's own speed.
+"""(a) the library's training pipeline vs (b) its bare step and (c) the conventional way, for
+any `RunConfig`: how close the library's training loop gets to the model's own speed.
 
-(a) pipeline: the real `Trainer` built from the config, one timed call = one
-    `train_epoch` on synthetic uint8 images of the config's side, resident on the
-    device (per epoch: order and masks; per batch: index, scale, black out, step);
-(b) bare step: the same `trainer.model`, `trainer.loss_fn`, `trainer.optimizer`,
-    scaler and precision, stepping on one batch made once by `trainer.prepare`, as
-    many steps per call as (a): nothing else runs, so (b) is the limit of (a).
-Also per variant the held-out pass (`Trainer.held_out`), per case the data path
-alone ((a) without the model) and the FLOPs of one step, counted with
-`torch.utils.flop_counter.FlopCounterMode` on one image (forward + loss + backward;
-both VGG passes of a perceptual loss included; the optimiser's update is not).
-Variants: the library's precision for the device, fp32, and optionally compiled.
+(a) pipeline: the real `Trainer` from the config, one timed call = one `train_epoch` on synthetic
+    uint8 images of the config's side, resident on the device (per epoch: order and masks; per
+    batch: index, scale, black out, step);
+(b) bare step: the same model, loss, optimiser, scaler and precision, stepping on one batch made
+    once by `trainer.prepare`, as many steps per call as (a): nothing else runs, so (b) is the
+    limit of (a);
+(c) conventional (Part A): a Dataset serving images as `torchvision.datasets.CIFAR10` does
+    ((N, H, W, 3) uint8, `Image.fromarray` per item), ToTensor -> Normalize, one square per
+    image from `random.randint` in `__getitem__`, fed by `DataLoader(shuffle=True, num_workers=2,
+    persistent_workers=True)` (start-up not charged to every short epoch) to a plain fp32 NCHW
+    step of the same model, optimiser and MSE loss; same images and steps as (a).
+Also per variant the held-out pass, per case the data path alone ((a) without the model) and the
+FLOPs of one step on one image (`FlopCounterMode`: forward + loss + backward, both VGG passes of
+a perceptual loss; not the optimiser's update). Variants: the library's precision for the device,
+fp32, and optionally compiled.
 """
 
 from __future__ import annotations
 
+import random
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch import nn
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
+from torchvision import transforms
 
 from inpaint_lib.data import Splits, synthetic_images
 from inpaint_lib.device import autocast_dtype
 from inpaint_lib.masks import random_squares
+from inpaint_lib.models import build_model
 from inpaint_lib.resolve import deep_merge
 from inpaint_lib.schema import LossWeights, RunConfig
-from inpaint_lib.train import Trainer
+from inpaint_lib.train import Trainer, make_optimizer
 
-from .timing import MemoryProbe, q, time_interleaved, time_once, timing_entry
+from .timing import MemoryProbe, q, status_kib, time_calls, timing_entry
 
 PRECISIONS = {None: "fp32", torch.float16: "fp16-amp", torch.bfloat16: "bf16"}
 DTYPES = {"fp32": torch.float32, "fp16-amp": torch.float16, "bf16": torch.bfloat16}
@@ -70,8 +80,8 @@ def matmul_flop_per_s(label: str, size: int, device: torch.device, repeats: int)
     a, b = (torch.randn(size, size, device=device).to(DTYPES[label]) for _ in range(2))
     for _ in range(2):
         a @ b  # warm-up
-    entry: dict[str, Any] = timing_entry(time_interleaved({"mm": lambda: a @ b}, device,
-                                                          repeats)["mm"], 1, "matmul")
+    entry: dict[str, Any] = timing_entry(time_calls({"mm": lambda: a @ b}, device, repeats)["mm"],
+                                         1, "matmul")
     entry["size"] = q(size, "n (n x n @ n x n)")
     entry["flop_per_s"] = q(2 * size**3 / entry["time_per_call"]["value"], "FLOP/s")
     return entry
@@ -176,7 +186,7 @@ def measure(name: str, cfg: RunConfig, device: torch.device, steps: int, repeats
             with memory.probe(f"{name}_{label}"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the random VGG's, the compiler's
                 bench = PipelineVsBare(variant, device, steps, held_out)
-                first[label] = time_once(bench.pipeline, device)  # compiles, if compiled
+                first[label] = time_calls({label: bench.pipeline}, device, 1)[label][0]  # compiles
                 bench.held_out()  # (b) runs (a)'s shapes: warm now too
             benches[label] = bench
         except Exception as e:  # an optional backend may be missing (compiler, kernels)
@@ -186,7 +196,7 @@ def measure(name: str, cfg: RunConfig, device: torch.device, steps: int, repeats
     library = benches[base]
     timers = {f"{label}/{part}": fn for label, bench in benches.items()
               for part, fn in bench.timers().items()}
-    times = time_interleaved({**timers, "data_path": library.data_path, **extra}, device, repeats)
+    times = time_calls({**timers, "data_path": library.data_path, **extra}, device, repeats)
     train_flops, held_flops = library.flops()
     section["flop_per_image"] = {"train_step": q(train_flops, "FLOP"),
                                  "held_out": q(held_flops, "FLOP")}
@@ -221,3 +231,71 @@ def describe(cfg: RunConfig, source: str, steps: int) -> dict[str, Any]:
         "steps_per_call": q(steps, "optimiser steps (one epoch of (a))"),
         "epochs": q(cfg.num_epochs, "epochs"), "last_epoch": q(cfg.epoch_range[1], "epoch"),
     }
+
+
+class CIFARStyleInpaintingDataset(Dataset):
+    """(c)'s (masked, target) pairs in [-1, 1], the textbook way (see the module docstring)."""
+
+    def __init__(self, images_hwc: object, square: int) -> None:
+        self.data, self.square = images_hwc, square  # (N, H, W, 3) uint8 array
+        self.transform = transforms.Compose([
+            transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
+        target = self.transform(Image.fromarray(self.data[i]))  # (3, H, W) in [-1, 1]
+        _, h, w = target.shape
+        top, left = random.randint(0, h - self.square), random.randint(0, w - self.square)
+        masked = target.clone()
+        masked[:, top:top + self.square, left:left + self.square] = -1.0
+        return masked, target
+
+
+class ConventionalLoop:
+    """(c): one call of `epoch` = one pass over `n` images, as (a) does."""
+
+    def __init__(self, cfg: RunConfig, n: int, device: torch.device, workers: int = 2) -> None:
+        side = cfg.data.side or 32
+        images = synthetic_images(n, side, seed=0)  # (n, 3, S, S) uint8: (a)'s images
+        self.n, self.device, self.workers, self.pin = n, device, workers, device.type == "cuda"
+        torch.manual_seed(cfg.seed)
+        self.model = build_model(cfg.model, side).to(device)
+        self.optimizer = make_optimizer(self.model.parameters(), cfg.optimizer, device)
+        hwc = images.permute(0, 2, 3, 1).contiguous().numpy()  # CIFAR10.data's layout
+        dataset = CIFARStyleInpaintingDataset(hwc, cfg.mask.sizes[0])
+        self.loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
+                                 num_workers=workers, pin_memory=self.pin,
+                                 persistent_workers=workers > 0)
+        self.epoch()  # warm-up: starts the workers
+
+    def epoch(self) -> None:
+        self.model.train()
+        for masked, target in self.loader:  # each (B, 3, S, S) float in [-1, 1]
+            masked = masked.to(self.device, non_blocking=self.pin)
+            target = target.to(self.device, non_blocking=self.pin)
+            loss = F.mse_loss(self.model(masked), target)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+
+    def data_path(self) -> None:
+        """The loader alone, without the model."""
+        for _ in self.loader:
+            pass
+
+    def timers(self) -> dict[str, Callable[[], Any]]:
+        """Timed round-robin with the pipeline (a)."""
+        return {"conventional": self.epoch, "conventional_data_path": self.data_path}
+
+    def results(self, times: dict[str, list[float]]) -> dict[str, Any]:
+        out = {"precision": "fp32", "workers": q(self.workers, "processes (persistent)"),
+               "dataloader": timing_entry(times["conventional"], self.n),
+               "data_path_only": timing_entry(times["conventional_data_path"], self.n)}
+        # the workers' peak memory, read through a private attribute of the loader: best effort
+        workers = getattr(getattr(self.loader, "_iterator", None), "_workers", [])
+        peaks = [status_kib("VmHWM", w.pid) or 0 for w in workers if getattr(w, "pid", None)]
+        if any(peaks):
+            out["workers_peak_rss_total"] = q(sum(peaks) / 1024, "MiB (VmHWM summed over workers)")
+        return out

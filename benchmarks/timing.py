@@ -1,15 +1,14 @@
 """Synchronised timing, round-robin repeats, peak memory, and numbers with units.
 
-Every measured call is bracketed by a device synchronisation (CUDA), run after
-warm-up and summarised by the median of its repeats. Peak memory: on CPU the
-process's resident high-water mark (VmHWM, reset per case through
-/proc/self/clear_refs where the kernel allows it); on CUDA also the allocator's peak.
+Every measured call is bracketed by a device synchronisation (CUDA), run after warm-up and
+summarised by the median of its repeats. Peak memory: on CPU the process's resident high-water
+mark (VmHWM, reset per case through /proc/self/clear_refs where the kernel allows it); on CUDA
+also the allocator's peak.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+from inpaint_lib.tool.networks import slug
 
 Quantity = dict[str, Any]  # {"value": float, "unit": str}: every number in the results
 
@@ -34,27 +35,23 @@ def sync(device: torch.device) -> None:
 def device_slug(device: torch.device) -> str:
     """'cpu-<n>cores', or the CUDA device's name in lower case with dashes ('nvidia-h200')."""
     if device.type == "cuda":
-        return re.sub(r"[^a-z0-9]+", "-", torch.cuda.get_device_name(device).lower()).strip("-")
+        return slug(torch.cuda.get_device_name(device))
     return f"cpu-{os.cpu_count()}cores"
 
 
-def time_once(fn: Callable[[], Any], device: torch.device) -> float:
-    """Wall seconds of one synchronised call of `fn`."""
-    sync(device)
-    t0 = time.perf_counter()
-    fn()
-    sync(device)
-    return time.perf_counter() - t0
-
-
-def time_interleaved(fns: dict[str, Callable[[], Any]], device: torch.device,
-                     repeats: int) -> dict[str, list[float]]:
-    """Seconds per call of each function, timed round-robin (a, b, c, a, b, c, ...): a shared
-    machine's slow drifts of load fall on every case alike, so their ratios hold."""
+def time_calls(fns: dict[str, Callable[[], Any]], device: torch.device,
+               repeats: int) -> dict[str, list[float]]:
+    """Wall seconds of each synchronised call of each function, timed round-robin (a, b, c, a,
+    b, c, ...): a shared machine's slow drifts of load fall on every case alike, so their
+    ratios hold."""
     out: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            out[name].append(time_once(fn, device))
+            sync(device)
+            t0 = time.perf_counter()
+            fn()
+            sync(device)
+            out[name].append(time.perf_counter() - t0)
     return out
 
 
@@ -91,16 +88,6 @@ def status_kib(name: str, pid: int | str = "self") -> int | None:
     return None
 
 
-def _reset_peak() -> bool:
-    """Reset VmHWM to VmRSS (Linux >= 4.0); False where not permitted."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 @dataclass
 class MemoryProbe:
     """Peak memory of the code run inside `probe(name)`, collected in `results[name]`."""
@@ -118,7 +105,11 @@ class MemoryProbe:
     @contextmanager
     def probe(self, name: str) -> Iterator[None]:
         sync(self.device)
-        self.reset_ok = _reset_peak() and self.reset_ok
+        try:  # reset VmHWM to VmRSS (Linux >= 4.0)
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            self.reset_ok = False
         rss_before = status_kib("VmRSS") or 0
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)

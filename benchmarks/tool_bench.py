@@ -3,21 +3,19 @@
     python -m benchmarks.tool_bench [--profile quick] [--repeats 5]   (also part of `make bench`)
 
 Times `inpaint_lib.tool.command.inpaint` (the command's own path: the method, the full-resolution
-rule for networks, the composite) on one 256x256 image with 8 squares of 24 px, after one
-warm-up call; median and best of the repeats. Networks are the profile's trained ones
-(`tool.networks.trained_networks`); an architecture with no trained run is timed with untrained
-weights of the profile's configuration, which cost the same, and labelled so.
-
-Then the photo network at full resolution (issue 19's target): one 1024x768 photo with
-about 10% of its pixels missing (77 squares of 32 px), inpainted by the crossover section's
-network at the photo's own resolution (the trained run if the profile has one, else
-untrained weights of its configuration), beside biharmonic on the same photo and mask;
+rule for networks, the composite) on one 256x256 image with 8 squares of 24 px, after one warm-up
+call; median and best of the repeats. Networks: the profile's trained ones; an architecture with
+no trained run is timed with untrained weights of the profile's configuration (same cost), and
+labelled so. Then the photo network (issue 19's target): one 1024x768 photo, about 10% missing
+(77 squares of 32 px), inpainted by the crossover section's network (trained if the profile has
+it, else untrained) at the photo's own resolution, beside biharmonic on the same photo and mask;
 goal: at most 1 s per photo. The load average is recorded with it, since the CPU may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 from pathlib import Path
 from typing import Any
@@ -29,35 +27,26 @@ from inpaint_lib.device import default_device, signed_scale
 from inpaint_lib.methods import Method, network_method
 from inpaint_lib.models import build_model
 from inpaint_lib.resolve import PARAMS_DIR, load_params, run_config
-from inpaint_lib.tool.command import (
-    CLASSICAL,
-    at_full_resolution,
-    inpaint,
-    resolve_methods,
-    squares_mask,
-    trained_networks,
-)
+from inpaint_lib.tool.command import CLASSICAL, inpaint, resolve_methods, squares_mask
+from inpaint_lib.tool.networks import at_full_resolution, at_native_resolution, trained_networks
 
-from .timing import q, time_once
+from .timing import q, time_calls
 
 SIZE, SQUARES, SIDE = 256, 8, 24
 GOAL_SECONDS = 1.0
 
 
-def bench_image() -> tuple[torch.Tensor, torch.Tensor]:
-    """(3, 256, 256) uint8 image and its (1, 256, 256) bool mask, the same every run."""
-    image = synthetic_images(1, SIZE, seed=0)[0]
-    return image, squares_mask((SIZE, SIZE), SQUARES, SIDE, 0, Path("benchmark image"))
-
-
 def untrained(arch: str, profile: str, device: torch.device) -> tuple[Method, str]:
-    """The profile's network of `arch` with fresh weights, as the tool would apply it."""
-    params = "a1_baseline.yaml" if arch == "cae" else "b7_phase7.yaml"
+    """The profile's network of `arch` ("cae", "vit", or "photo": the crossover section's) with
+    fresh weights, as the tool would apply it."""
+    params = {"cae": "a1_baseline.yaml", "vit": "b7_phase7.yaml", "photo": "d1_crossover.yaml"}[arch]
     study = load_params(PARAMS_DIR / params, profile)
     cfg = run_config(study, next(iter(study.runs)))
-    size = study.data.image_size or 32
+    size = (cfg.data.crop or 128) if arch == "photo" else (study.data.image_size or 32)
     model = build_model(cfg.model, size).to(device).eval()
     net = network_method(arch, model, f"untrained-{arch}", signed_scale(cfg), device)
+    if arch == "photo":
+        return at_native_resolution(net), f"untrained weights of the {profile} profile's photo network"
     return at_full_resolution(net, size), f"untrained weights, {profile} profile's {arch} at {size} px"
 
 
@@ -73,15 +62,24 @@ def methods(profile: str, device: torch.device) -> list[tuple[str, Method, str]]
     return out
 
 
-def run(device: torch.device | None = None, repeats: int = 5, profile: str = "quick") -> dict[str, Any]:
-    device = device or default_device()
-    image, mask = bench_image()
+def _time_methods(image: torch.Tensor, mask: torch.Tensor, methods: list[tuple[str, Method, str]],
+                  repeats: int, device: torch.device) -> dict[str, Any]:
+    """Seconds per `inpaint` call of each method on `image`: median and best of `repeats` after
+    one warm-up call."""
     rows: dict[str, Any] = {}
-    for name, method, source in methods(profile, device):
+    for name, method, source in methods:
         inpaint(image, mask, method)  # warm-up
-        times = [time_once(lambda m=method: inpaint(image, mask, m), device) for _ in range(repeats)]
+        times = time_calls({name: lambda m=method: inpaint(image, mask, m)}, device, repeats)[name]
         rows[name] = {"seconds_per_image": q(statistics.median(times), "s (median)"),
                       "best": q(min(times), "s (best of repeats)"), "source": source}
+    return rows
+
+
+def run(device: torch.device | None = None, repeats: int = 5, profile: str = "quick") -> dict[str, Any]:
+    device = device or default_device()
+    image = synthetic_images(1, SIZE, seed=0)[0]  # (3, 256, 256) uint8, the same every run
+    mask = squares_mask((SIZE, SIZE), SQUARES, SIDE, 0, Path("benchmark image"))  # (1, 256, 256)
+    rows = _time_methods(image, mask, methods(profile, device), repeats, device)
     slowest = max(r["seconds_per_image"]["value"] for r in rows.values())
     return {"image": f"{SIZE}x{SIZE} px, {SQUARES} squares of {SIDE} px "
                      f"({mask.float().mean().item():.1%} missing), {repeats} repeats after a warm-up",
@@ -94,35 +92,23 @@ PHOTO_H, PHOTO_W, PHOTO_SQUARES, PHOTO_SIDE = 768, 1024, 77, 32
 
 def photo_network(profile: str, device: torch.device) -> tuple[Method, str]:
     """The crossover section's network at native resolution: trained, else untrained weights."""
-    from inpaint_lib.tool.networks import at_native_resolution
-
     trained = [n for n in trained_networks(profile) if n.native]
     if trained:
         return trained[0].method(device), f"trained run {trained[0].run.dir.name}, native resolution"
-    study = load_params(PARAMS_DIR / "d1_crossover.yaml", profile)
-    cfg = run_config(study, next(iter(study.runs)))
-    model = build_model(cfg.model, cfg.data.crop or 128).to(device).eval()
-    net = network_method("photo", model, "untrained-photo", signed_scale(cfg), device)
-    return at_native_resolution(net), f"untrained weights of the {profile} profile's photo network"
+    return untrained("photo", profile, device)
 
 
 def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str = "quick") -> dict[str, Any]:
     """Seconds per 1024x768 photo (10% missing): the photo network at full resolution and
     biharmonic, on the same photo and mask."""
-    import os
-
     device = device or default_device()
     image = torch.nn.functional.interpolate(synthetic_images(1, 256, seed=1).float(),
                                             size=(PHOTO_H, PHOTO_W), mode="bilinear")[0].to(torch.uint8)
     mask = squares_mask((PHOTO_H, PHOTO_W), PHOTO_SQUARES, PHOTO_SIDE, 0, Path("benchmark photo"))
     net, source = photo_network(profile, device)
     biharmonic = resolve_methods(["biharmonic"], profile, device)[0][1]
-    rows = {}
-    for name, method, what in (("photo network", net, source), ("biharmonic", biharmonic, "classical")):
-        inpaint(image, mask, method)  # warm-up
-        times = [time_once(lambda m=method: inpaint(image, mask, m), device) for _ in range(repeats)]
-        rows[name] = {"seconds_per_image": q(statistics.median(times), "s (median)"),
-                      "best": q(min(times), "s (best of repeats)"), "source": what}
+    rows = _time_methods(image, mask, [("photo network", net, source),
+                                       ("biharmonic", biharmonic, "classical")], repeats, device)
     seconds = rows["photo network"]["seconds_per_image"]["value"]
     return {"image": f"{PHOTO_W}x{PHOTO_H} px, {PHOTO_SQUARES} squares of {PHOTO_SIDE} px "
                      f"({mask.float().mean().item():.1%} missing), {repeats} repeats after a warm-up",
