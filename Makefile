@@ -11,6 +11,13 @@ PYTHON ?= python3
 VENV ?= .venv
 SHARED ?= ../shared/data
 export PYTHONUNBUFFERED := 1
+# glibc's malloc hands every tensor over 128 kB back to the kernel when freed and takes fresh,
+# zeroed pages for the next one; training allocates such tensors every step. Keeping them in
+# the heap made a CPU training epoch 1.6x faster here (52 s -> 33 s for 4 photo-network
+# epochs). Numbers are unchanged: only where memory comes from. Set them to override.
+export MALLOC_MMAP_THRESHOLD_ ?= 1000000000
+export MALLOC_TRIM_THRESHOLD_ ?= 1000000000
+export MALLOC_TOP_PAD_ ?= 100000000
 
 # A conda env named "inpaint" (environment.yml) is used when active; otherwise a .venv.
 ifeq ($(CONDA_DEFAULT_ENV),inpaint)
