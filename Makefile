@@ -166,8 +166,11 @@ lab: $(ENV)
 	$(PY) -m ipykernel install --sys-prefix --name inpaint --display-name "Python (inpaint)"
 	$(PY) -m jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
+# the benchmarks measure peak memory as resident-set growth, which a heap that keeps freed
+# memory would understate: they run with glibc's default allocator, as their saved results did
 bench: $(ENV)
-	$(PY) -m benchmarks.bench --try-compile --out results/bench
+	env -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ -u MALLOC_TOP_PAD_ \
+	  $(PY) -m benchmarks.bench --try-compile --out results/bench
 
 shared-data: $(ENV)
 	$(PY) -m inpaint_lib unpack-shared $(SHARED)
