@@ -156,6 +156,7 @@ def train_run(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.devic
     atomic_write_json(run_dir / "config.json", {
         "config": cfg.model_dump(mode="json"), "key": cfg.key(), "dataset": splits.name,
         "source": splits.source, "sizes": splits.sizes(), "image_size": splits.image_size,
+        "data": splits.fingerprint,
         "code": training_code(), "git_commit": git_commit(), "device": str(device),
         "precision": precision_name(cfg, device), "torch": torch.__version__,
         # its seconds depend on what ran beside it: its threads, make's parallel jobs

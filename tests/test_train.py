@@ -74,7 +74,9 @@ def test_bf16_training_learns_records_its_precision_and_keeps_fp32_weights(tmp_p
     t = runs.train_run(_cfg(cpu_precision="bf16"), _splits(), tmp_path / "r", DEVICE, log=None)
     assert t.history[-1]["train_loss"] < t.history[0]["train_loss"]
     assert all(p.dtype == torch.float32 for p in t.model.parameters())
-    assert runs.read_json(tmp_path / "r" / "config.json")["precision"] == "bf16 autocast"
+    info = runs.read_json(tmp_path / "r" / "config.json")
+    assert info["precision"] == "bf16 autocast"
+    assert info["data"] == _splits().fingerprint  # the exact images, beside the config
     fp32 = runs.train_run(_cfg(cpu_precision="fp32"), _splits(), tmp_path / "f", DEVICE, log=None)
     assert fp32.history[-1]["train_loss"] == pytest.approx(t.history[-1]["train_loss"], rel=0.05)
     assert fp32.history[-1]["train_loss"] != t.history[-1]["train_loss"]  # bf16 really ran

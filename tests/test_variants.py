@@ -15,7 +15,7 @@ from inpaint_lib import runs
 from inpaint_lib.data import Splits, synthetic_images
 from inpaint_lib.masks import fixed_masks
 from inpaint_lib.models import InpaintingCAE, InpaintingViT, build_model, count_parameters
-from inpaint_lib.models.fill import biharmonic_fill, line_fill
+from inpaint_lib.models.fill import biharmonic_fill, line_fill, relaxed_line_fill
 from inpaint_lib.resolve import ParamsError, load_params
 from inpaint_lib.schema import CAEConfig, DataConfig, MaskConfig, RunConfig, ViTConfig
 
@@ -38,6 +38,10 @@ def _holes(n: int = 4, size: int = 32, seed: int = 0) -> tuple[torch.Tensor, tor
     ({"mask_channel": True}, 186_371 + 32 * 9),  # one more input channel in the first conv
     ({"skips": "concat"}, 278_627),  # 3x3 merges at 8 and 16 px
     (BEST_CAE, 278_915),  # the ablation's best: at most 2x the study's 186,371
+    # a 16-channel stem at full resolution: 3x3 conv in (3 -> 16), the first stride-2 layer
+    # from 16 channels, the last upsampling to 16 then a 3x3 head to 3 channels, added to the stem
+    ({"stem": 16, "skips": "add"}, 186_371 + (3 * 9 * 16 + 16) + (16 - 3) * 9 * 32
+     + (32 * 9 * 16 + 16) - (32 * 9 * 3 + 3) + (16 * 9 * 3 + 3)),
 ])
 def test_cae_variants_parameter_counts(options: dict, parameters: int) -> None:
     model = build_model(CAEConfig(**options), 32)
@@ -89,7 +93,7 @@ def test_vit_variants_shapes_and_options() -> None:
 def test_batched_fills_keep_known_pixels_and_match_scikit_image() -> None:
     images, holes = _holes(n=3)
     masked = torch.where(holes, 0.0, images)
-    for fill in (line_fill, biharmonic_fill):
+    for fill in (line_fill, biharmonic_fill, relaxed_line_fill):
         out = fill(masked, holes)
         assert torch.equal(out[~holes.expand_as(out)], images[~holes.expand_as(images)])
     ours = biharmonic_fill(masked, holes)
@@ -97,6 +101,20 @@ def test_batched_fills_keep_known_pixels_and_match_scikit_image() -> None:
     theirs = inpaint_biharmonic(masked[0].permute(1, 2, 0).double().numpy(), hole, channel_axis=-1)
     err = np.abs(ours[0].permute(1, 2, 0).numpy() - theirs)[hole]
     assert err.mean() < 0.01  # the same smoothest fill, by conjugate gradients
+
+
+def test_the_relaxed_line_fill_is_biharmonic_on_small_holes_and_near_the_line_fill_on_wide_ones() -> None:
+    images = synthetic_images(4, 64, seed=3).float() / 255
+    small = fixed_masks(4, 64, 64, MaskConfig(size=3, count=6), 0)
+    wide = fixed_masks(4, 64, 64, MaskConfig(size=40, count=1), 0)
+    for holes, near, far in ((small, biharmonic_fill, line_fill), (wide, line_fill, biharmonic_fill)):
+        masked = torch.where(holes, 0.0, images)
+        relaxed = relaxed_line_fill(masked, holes)
+        gap = {f: (relaxed - f(masked, holes)).abs()[holes.expand_as(relaxed)].mean()
+               for f in (near, far)}
+        assert gap[near] < gap[far]
+    masked = torch.where(small, 0.0, images)
+    assert (relaxed_line_fill(masked, small) - biharmonic_fill(masked, small)).abs().max() < 0.02
 
 
 def _splits() -> Splits:

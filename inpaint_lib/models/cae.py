@@ -86,7 +86,10 @@ class InpaintingCAE(nn.Module):
     H/8). Decoder: transposed convolutions back, as the study's. `skips` links the encoder
     to the decoder at H/4 and H/2 (a small U-Net): by a sum ("add"), or by concatenating
     and merging with a 3x3 convolution ("concat"). `bottleneck` adds residual blocks at H/8
-    that see farther than the three 3x3 layers (`Bottleneck`). Around it, `models.practice`: the mask
+    that see farther than the three 3x3 layers (`Bottleneck`). `stem` adds a 3x3 convolution
+    of that many channels at full resolution before the encoder, and ends the decoder at that
+    width, linked to the stem as `skips` links the rest, then a 3x3 convolution to the image
+    (the study's CAE sees each pixel only through stride-2 layers). Around it, `models.practice`: the mask
     channel, the classical fill it starts from and corrects, the known pixels kept.
     """
 
@@ -94,7 +97,9 @@ class InpaintingCAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         c0, c1, c2 = 32, 64, cfg.latent_channels
-        self.down1 = _conv(channels_in(cfg), c0, 2)
+        cs = cfg.stem
+        self.stem = _conv(channels_in(cfg), cs) if cs else nn.Identity()
+        self.down1 = _conv(cs or channels_in(cfg), c0, 2)
         self.down2 = _conv(c0, c1, 2)
         self.down3 = _conv(c1, c2, 2)
         self.middle = (Bottleneck(c2, cfg.bottleneck, cfg.bottleneck_blocks)
@@ -104,7 +109,13 @@ class InpaintingCAE(nn.Module):
         if cfg.skips == "concat":
             self.merge2 = _conv(2 * c1, c1)
             self.merge1 = _conv(2 * c0, c0)
-        self.up1 = nn.ConvTranspose2d(c0, 3, kernel_size=3, stride=2, padding=1, output_padding=1)
+            if cs:
+                self.merge0 = _conv(2 * cs, cs)
+        if cs:
+            self.up1 = _up(c0, cs)
+            self.head = nn.Conv2d(cs, 3, kernel_size=3, padding=1)
+        else:
+            self.up1 = nn.ConvTranspose2d(c0, 3, kernel_size=3, stride=2, padding=1, output_padding=1)
 
     def _link(self, decoded: Tensor, encoded: Tensor, merge: str) -> Tensor:
         if self.cfg.skips == "add":
@@ -117,8 +128,13 @@ class InpaintingCAE(nn.Module):
         """masked: (N, 3, H, W) in [-1, 1], holes black (-1); holes: (N, 1, H, W) bool
         -> (N, 3, H, W) in [-1, 1]. H, W: multiples of 8."""
         x, base = network_input(masked, holes, self.cfg)
-        e1 = self.down1(x)  # (N, 32, H/2, W/2)
+        e0 = self.stem(x)  # (N, stem, H, W), or x itself without a stem
+        e1 = self.down1(e0)  # (N, 32, H/2, W/2)
         e2 = self.down2(e1)  # (N, 64, H/4, W/4)
         y = self._link(self.up3(self.middle(self.down3(e2))), e2, "merge2")  # (N, 64, H/4, W/4)
         y = self._link(self.up2(y), e1, "merge1")  # (N, 32, H/2, W/2)
-        return network_output(self.up1(y), base, masked, holes, self.cfg, torch.tanh, (-1.0, 1.0))
+        if self.cfg.stem:
+            y = self.head(self._link(self.up1(y), e0, "merge0"))  # (N, 3, H, W)
+        else:
+            y = self.up1(y)  # (N, 3, H, W)
+        return network_output(y, base, masked, holes, self.cfg, torch.tanh, (-1.0, 1.0))

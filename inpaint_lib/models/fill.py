@@ -11,6 +11,9 @@ written for whole batches on the device: no Python loop over images.
 - `biharmonic_fill`: the biharmonic (smoothest-surface) fill of scikit-image's
   `inpaint_biharmonic`, solved for all images and channels at once by conjugate
   gradients on Σ (Δu)² over the hole values, started from a harmonic fill.
+- `relaxed_line_fill`: the line fill, then a few of those conjugate-gradient steps
+  toward the biharmonic fill: on small holes (a few px) it is the biharmonic fill, at
+  about a quarter of its cost; on large ones it stays close to the line fill.
 
 All take masked: (N, C, H, W) float (hole values ignored) and holes: (N, 1, H, W)
 bool, True = missing, and return (N, C, H, W) with the known pixels unchanged.
@@ -101,13 +104,11 @@ def harmonic_fill(masked: Tensor, holes: Tensor, iterations: int = 30) -> Tensor
     return fill
 
 
-def biharmonic_fill(masked: Tensor, holes: Tensor, iterations: int = 64,
-                    tolerance: float = 1e-2) -> Tensor:
-    """Δ²u = 0 in the holes: minimise Σ (Δu)² over the hole values by conjugate gradients,
-    every image and channel its own system, all at once, from `harmonic_fill`; stops when
-    every residual norm has fallen below `tolerance` of its start (checked every 8 steps;
-    3 px holes need about 24 steps, 10 px holes about 48), or after `iterations`."""
-    x = harmonic_fill(masked, holes, iterations=10)
+def _biharmonic_steps(x: Tensor, holes: Tensor, iterations: int, tolerance: float) -> Tensor:
+    """Conjugate-gradient steps from `x` on Σ (Δu)² over the hole values (known pixels
+    fixed), every image and channel its own system, all at once; stops when every residual
+    norm has fallen below `tolerance` of its start (checked every 8 steps), or after
+    `iterations`. x: (N, C, H, W) fp32, holes: (N, 1, H, W) bool -> same as x."""
     hole = holes.float()
     r = -hole * _laplacian_adjoint(_laplacian(x))
     step = torch.zeros_like(x)
@@ -127,7 +128,24 @@ def biharmonic_fill(masked: Tensor, holes: Tensor, iterations: int = 64,
     return x + step
 
 
-FILLS = {"line": line_fill, "biharmonic": biharmonic_fill}
+def biharmonic_fill(masked: Tensor, holes: Tensor, iterations: int = 64,
+                    tolerance: float = 1e-2) -> Tensor:
+    """Δ²u = 0 in the holes: `_biharmonic_steps` from `harmonic_fill` until every residual
+    norm is below `tolerance` of its start (3 px holes need about 24 steps, 10 px holes
+    about 48), or after `iterations`."""
+    return _biharmonic_steps(harmonic_fill(masked, holes, iterations=10), holes, iterations, tolerance)
+
+
+RELAXED_STEPS = 8  # conjugate-gradient steps after the line fill (measured: 4 px squares match biharmonic)
+
+
+def relaxed_line_fill(masked: Tensor, holes: Tensor, iterations: int = RELAXED_STEPS) -> Tensor:
+    """The line fill relaxed toward the biharmonic fill by `iterations` conjugate-gradient
+    steps: exact on holes a few pixels wide, close to the line fill on wide ones."""
+    return _biharmonic_steps(line_fill(masked, holes), holes, iterations, tolerance=0.0)
+
+
+FILLS = {"line": line_fill, "biharmonic": biharmonic_fill, "relaxed_line": relaxed_line_fill}
 
 
 def fill(masked: Tensor, holes: Tensor, kind: str) -> Tensor:
