@@ -81,6 +81,7 @@ help:
 	@echo "make publish                               shared data -> quick report -> $(PUBLISHED) (committable)"
 	@echo "make validate | clean | bench | shared-data SHARED=../shared/data"
 	@echo "make gpu-partb                             prepare .gpu/ for Part B on one GPU, print the run"
+	@echo "make study-scale | study-scale-status      Part A at the study's scale on this machine (hours)"
 
 # The environment is installed from requirements.lock: every dependency, direct and transitive,
 # at one version with its hashes (pip refuses anything else), then the project itself without
@@ -181,6 +182,16 @@ WORKERS ?= 2
 .PHONY: train-all
 train-all: $(RES)/.validated
 	$(PY) -m inpaint_lib jobs --profile $(PROFILE) --workers $(WORKERS)
+
+# Part A at the study's own scale on this machine (inpaint_lib/study_scale.py; README "Part A at
+# the study's scale"): the eleven planned full-profile runs that are missing, one at a time, from
+# the commit pinned in results/full/study-scale.json (a worktree in .study-scale/), each committed
+# under results/full/runs/ when it finishes. Stop it at any moment; run it again to continue.
+.PHONY: study-scale study-scale-status
+study-scale: | $(ENV)
+	nice -n 19 $(PY) -m inpaint_lib study-scale --commit
+study-scale-status: | $(ENV)
+	$(PY) -m inpaint_lib study-scale --status
 
 clean:
 	rm -rf $(RES)

@@ -18,6 +18,8 @@
 - ``jobs [PARAMS...] --profile P (--list | --workers N | --gpus K | --scheduler ADDR |
   --slurm JOBS)``: every run of the profile as one Dask job each, Part B phases chained
   (jobs.py); the notebooks then only read the run cache.
+- ``study-scale [--status] [--commit]``: Part A at the study's scale: train the planned
+  full-profile runs that are missing, from one fixed commit, and commit them (study_scale.py).
 - ``report --profile P``: merge the executed notebooks into one HTML report.
 - ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
   ``../shared/data`` into the data directory as image trees with LABEL files.
@@ -232,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     from .jobs import add_parser as add_jobs_parser
 
     add_jobs_parser(sub, PROFILES)
+    p = sub.add_parser("study-scale", help="Part A at the study's scale: train the planned full-profile "
+                       "runs that are missing, from one fixed commit (make study-scale)")
+    p.add_argument("--status", action="store_true", help="print runs done / to do and the ETA; train nothing")
+    p.add_argument("--commit", action="store_true", help="git-commit each finished run's files")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     p = sub.add_parser("unpack-shared")
     p.add_argument("src")
     p.add_argument("--dest", default=None)
@@ -255,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
             return jobs_main(args)
         if args.cmd == "unpack-shared":
             return _unpack_shared(args.src, args.dest)
+        if args.cmd == "study-scale":
+            from .study_scale import main as study_scale
+
+            return study_scale(args.status, args.commit, args.threads)
         if args.cmd == "gpu-partb":
             from .gpu_partb import main as gpu_partb
 

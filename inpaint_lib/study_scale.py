@@ -1,0 +1,341 @@
+"""Part A at the study's own scale: the runs trained once on this CPU, committed, and read back.
+
+The study reports eleven Part A numbers from eight configurations. `PLAN` is seed 0 of each
+(the baseline is also the study's Adam, latent-128 and 10x10-square run), seeds 1 and 2 of the
+baseline and seed 0 of the ablation's best combination: eleven runs at the `full` profile
+(45k/5k/10k, 200 epochs, batch 256).
+
+``python -m inpaint_lib study-scale`` (``make study-scale``) trains what is missing, one run
+at a time, from one fixed commit: a git worktree (`WORKTREE`) at the commit recorded in
+`results/full/study-scale.json`, so that training-code changes on the checked-out branch
+meanwhile neither restart a run nor mix two codes among the eleven. Each run goes through the
+run cache of that code (``python -m inpaint_lib train ... --profile full``), which checkpoints
+every epoch: stop it at any moment and start it again. A finished run is *exported* in place
+(its `final.pt` keeps the weights only), scored on the full 10,000-image test set
+(`scores.json`) and committed under `results/full/runs/` (``--commit``).
+
+Reading them back (`committed_run`) matches a run by its config key and its images, never by
+the training code, so the report shows a committed number whatever today's code is, and says
+when today's training code differs from the code that trained it (`Committed.code`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .code_version import scoring_code, training_code
+from .io import atomic_torch_save, atomic_write_json, read_json
+from .paths import REPO_ROOT
+from .resolve import chained_run_config, find_params, load_params, with_seed
+from .runs import Run
+from .schema import RunConfig
+
+PROFILE = "full"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One run of the plan: where it is declared, its name there, its seed."""
+
+    notebook: str  # params stem, e.g. "a2_optimizers"
+    run: str
+    seed: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.notebook} :: {self.run} (seed {self.seed})"
+
+
+# the order they train in: the baseline and the best combination first (the headline numbers),
+# then the study's other configurations, then the baseline's extra seeds (its noise)
+PLAN: tuple[Planned, ...] = (
+    Planned("a1_baseline", "baseline"),
+    Planned("a6_ablation", "best combination"),
+    Planned("a2_optimizers", "RMSprop"),
+    Planned("a2_optimizers", "SGD + Momentum"),
+    Planned("a3_latent", "16"),
+    Planned("a3_latent", "64"),
+    Planned("a3_latent", "256"),
+    Planned("a4_masking", "Random-size squares"),
+    Planned("a4_masking", "Multiple squares"),
+    Planned("a1_baseline", "baseline", 1),
+    Planned("a1_baseline", "baseline", 2),
+)
+WORKTREE = REPO_ROOT / ".study-scale"  # the fixed commit's checkout (git-ignored)
+COMMITTED_FILES = ("config.json", "history.json", "train.log", "final.pt", "scores.json")
+
+
+def committed_root() -> Path:
+    """Where the committed full-scale runs live: the checkout's own results/full (not
+    INPAINT_RESULTS_DIR, which may point at a scratch folder)."""
+    return REPO_ROOT / "results" / PROFILE
+
+
+def planned_config(p: Planned) -> RunConfig:
+    """The effective config of a planned run at the full profile (nothing is loaded)."""
+    params = load_params(find_params(f"{p.notebook}.yaml"), PROFILE)
+    return chained_run_config(with_seed(params, p.run, p.seed), p.run, PROFILE)
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A finished full-scale run found on disk, with what made it."""
+
+    dir: Path
+    info: dict[str, Any]  # its config.json
+
+    @property
+    def code(self) -> str:
+        return self.info.get("code", "unrecorded")
+
+    @property
+    def commit(self) -> str:
+        return self.info.get("git_commit", "unknown")
+
+    @property
+    def precision(self) -> str:
+        return self.info.get("precision", "unrecorded")
+
+    @property
+    def current_code(self) -> bool:
+        """Was it trained by today's training code (would the run cache find it)?"""
+        return self.code == training_code()
+
+    @property
+    def scores(self) -> dict[str, Any] | None:
+        path = self.dir / "scores.json"
+        return read_json(path) if path.exists() else None
+
+    def run(self, name: str) -> Run:
+        cfg = RunConfig.model_validate(self.info["config"])
+        return Run(name, cfg, self.dir, self.info.get("dataset", "unknown"))
+
+    def provenance(self) -> str:
+        """e.g. 'commit 6ea29f4, training code a093c22367e8, bf16 autocast' (+ 'not today's')."""
+        note = "" if self.current_code else f" (today's training code is {training_code()})"
+        return f"commit {self.commit}, training code {self.code}{note}, {self.precision}"
+
+
+def finished_runs(root: Path | None = None) -> list[Committed]:
+    """Every finished run under `root`/runs (default `committed_root()`), oldest first."""
+    root = root or committed_root()
+    found = []
+    for cfg_file in sorted((root / "runs").glob("*/config.json")):
+        if (cfg_file.parent / "final.pt").exists():
+            found.append(Committed(cfg_file.parent, read_json(cfg_file)))
+    return sorted(found, key=lambda c: c.info.get("started", ""))
+
+
+def committed_run(cfg: RunConfig, data: str | None = None, root: Path | None = None) -> Committed | None:
+    """The finished run with this effective config (and these images, if `data` names their
+    fingerprint), trained by whichever code: the newest if several."""
+    key = cfg.key()
+    matches = [c for c in finished_runs(root) if c.info.get("key") == key
+               and (data is None or c.info.get("data") in (data, None))]
+    return matches[-1] if matches else None
+
+
+def in_progress(cfg: RunConfig, root: Path | None = None) -> tuple[Path, int] | None:
+    """(run dir, last checkpointed epoch) of an unfinished run with this config, if any."""
+    key = cfg.key()
+    for cfg_file in sorted(((root or committed_root()) / "runs").glob("*/config.json")):
+        d = cfg_file.parent
+        if read_json(cfg_file).get("key") == key and not (d / "final.pt").exists():
+            log = d / "train.log"
+            epochs = re.findall(r"^epoch (\d+)/", log.read_text(), re.M) if log.exists() else []
+            return d, int(epochs[-1]) if epochs else 0
+    return None
+
+
+# ---------------------------------------------------------------- exporting
+def export(c: Committed) -> None:
+    """Make a finished run committable: final.pt without the optimiser state (atomic); the
+    run cache still finds it (nothing continues from a CAE run's optimiser)."""
+    state = torch.load(c.dir / "final.pt", map_location="cpu", weights_only=True)
+    if set(state) != {"model"}:
+        atomic_torch_save({"model": state["model"]}, c.dir / "final.pt")
+
+
+def score(c: Committed, p: Planned) -> dict[str, Any]:
+    """Score a finished run on the full test split under its own training masks, with the
+    evaluation's seed (today's scoring code), and write `scores.json` beside it."""
+    from .section import open_section  # the evaluation layer: only when scoring
+
+    section = open_section(find_params(f"{p.notebook}.yaml"), PROFILE)
+    run = c.run(p.run)
+    per_image = section.score(section.method(run), run.config.mask)
+    out = {"images": int(len(next(iter(per_image.values())))),
+           "dataset": section.splits.name, "data": section.splits.fingerprint,
+           "mask": run.config.mask.model_dump(mode="json"),
+           "mask_seed": section.params.evaluation.mask_seed, "value_range": list(section.value_range),
+           "scoring_code": scoring_code(),
+           "means": {k: float(v.double().mean()) for k, v in per_image.items()}}
+    atomic_write_json(c.dir / "scores.json", out)
+    return out
+
+
+def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=check)
+
+
+def commit(c: Committed, p: Planned, tries: int = 30) -> bool:
+    """Commit the run's files (only them: anything else staged stays staged); waits out
+    another git process's index lock. False if it could not."""
+    paths = [str((c.dir / f).relative_to(REPO_ROOT)) for f in COMMITTED_FILES if (c.dir / f).exists()]
+    s = c.scores or {}
+    mse = s.get("means", {}).get("mse")
+    message = (f"results/full: {p.label} at the study's scale, test MSE "
+               f"{mse:.6f}" if mse is not None else f"results/full: {p.label} at the study's scale")
+    message += f" (trained by {c.commit}, training code {c.code}, {c.precision})"
+    for _ in range(tries):
+        add = git("add", "-f", "--", *paths, check=False)
+        if add.returncode == 0:
+            if not git("diff", "--cached", "--quiet", "--", *paths, check=False).returncode:
+                return True  # already committed as it is
+            done = git("commit", "-q", "-m", message, "--", *paths, check=False)
+            if done.returncode == 0:
+                return True
+        time.sleep(2)
+    return False
+
+
+def is_committed(c: Committed) -> bool:
+    """Are the run's files tracked by git and unchanged?"""
+    paths = [str((c.dir / f).relative_to(REPO_ROOT)) for f in COMMITTED_FILES if (c.dir / f).exists()]
+    tracked = git("ls-files", "--", *paths, check=False).stdout.split()
+    return len(tracked) == len(paths) and not git("diff", "--quiet", "HEAD", "--", *paths,
+                                                  check=False).returncode
+
+
+# ---------------------------------------------------------------- training
+def pin_file(root: Path | None = None) -> Path:
+    return (root or committed_root()) / "study-scale.json"
+
+
+def pinned_commit() -> str:
+    """The commit every planned run trains from: recorded once (the clean HEAD when first
+    asked), so a fresh checkout continues with the same code."""
+    f = pin_file()
+    if f.exists():
+        return read_json(f)["commit"]
+    if git("status", "--porcelain", "--", "inpaint_lib", check=False).stdout.strip():
+        raise SystemExit("study-scale: inpaint_lib/ has uncommitted changes; commit them first, "
+                         "so the runs' code is a commit")
+    head = git("rev-parse", "HEAD").stdout.strip()
+    atomic_write_json(f, {"commit": head, "training_code": training_code(),
+                          "pinned": time.strftime("%Y-%m-%d %H:%M:%S")})
+    return head
+
+
+def worktree(commit_id: str) -> Path:
+    """The fixed commit's checkout (created, or moved to `commit_id`)."""
+    if not (WORKTREE / ".git").exists():
+        git("worktree", "add", "--detach", str(WORKTREE), commit_id)
+    else:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=WORKTREE, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        if head != commit_id:
+            subprocess.run(["git", "checkout", "-q", "--detach", commit_id], cwd=WORKTREE, check=True)
+    return WORKTREE
+
+
+def train_in_worktree(p: Planned, tree: Path, threads: int | None = None) -> int:
+    """Train one planned run with the fixed commit's code into this checkout's results/.
+    Its epochs (with an ETA) go to this process's terminal."""
+    from .data import data_dir
+
+    env = {**os.environ, "INPAINT_RESULTS_DIR": str(REPO_ROOT / "results"),
+           "INPAINT_DATA_DIR": str(data_dir().resolve()), "PYTHONPATH": str(tree),
+           # exactly this seed: the profile's 3 seeds per configuration are not all planned
+           "INPAINT_OVERRIDES": f"cae: {{seeds: 1, baseline_seeds: 1, run_seeds: {{}}, "
+                                f"train: {{seed: {p.seed}}}}}"}
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
+    cmd = [sys.executable, "-m", "inpaint_lib", "train", f"params/{p.notebook}.yaml",
+           "--profile", PROFILE, "--run", p.run]
+    return subprocess.run(cmd, cwd=tree, env=env, check=False).returncode
+
+
+def eta(done: list[Committed], to_do: int, partial: int = 0) -> str:
+    """Time left from the finished runs' mean training time (epochs of a started run counted)."""
+    seconds = [c.info["train_seconds"] for c in done if c.info.get("train_seconds")]
+    if not seconds:
+        return "unknown until the first run finishes"
+    per_run = sum(seconds) / len(seconds)
+    left = per_run * to_do - per_run * partial / 200
+    h, m = divmod(int(max(left, 0)) // 60, 60)
+    return f"about {h} h {m:02d} min ({per_run / 60:.0f} min a run here)"
+
+
+def status_lines(root: Path | None = None) -> tuple[list[str], int]:
+    """One line per planned run (done, with its test MSE and code; started, at epoch k; to
+    do), then the count and ETA. Returns (lines, runs to do)."""
+    lines, done, to_do, partial = [], [], 0, 0
+    seen: set[str] = set()
+    for p in PLAN:
+        cfg = planned_config(p)
+        c = committed_run(cfg, root=root)
+        if c is not None:
+            done.append(c)
+            mse = (c.scores or {}).get("means", {}).get("mse")
+            shown = f"test MSE {mse:.6f}" if mse is not None else "not scored yet"
+            dup = " (the same run as above)" if str(c.dir) in seen else ""
+            seen.add(str(c.dir))
+            lines.append(f"done     {p.label}: {shown}; {c.provenance()}{dup}")
+            continue
+        to_do += 1
+        started = in_progress(cfg, root)
+        if started:
+            partial += started[1]
+            lines.append(f"started  {p.label}: epoch {started[1]} of {cfg.epoch_range[1]} "
+                         f"checkpointed ({started[0].name})")
+        else:
+            lines.append(f"to do    {p.label}")
+    lines.append(f"{len(PLAN) - to_do} of {len(PLAN)} runs done, {to_do} to do; "
+                 f"ETA {eta(done, to_do, partial) if to_do else 'none'}")
+    return lines, to_do
+
+
+def main(status: bool = False, do_commit: bool = False, threads: int | None = None) -> int:
+    """``python -m inpaint_lib study-scale [--status] [--commit]``."""
+    lines, to_do = status_lines()
+    print("\n".join(lines), flush=True)
+    if status:
+        return 0
+    commit_id = pinned_commit()
+    tree = worktree(commit_id)
+    print(f"study-scale: training from commit {commit_id[:10]} in {tree} "
+          f"(training code {read_json(pin_file()).get('training_code')})", flush=True)
+    for p in PLAN:
+        cfg = planned_config(p)
+        c = committed_run(cfg)
+        if c is None:
+            print(f"== study-scale: {p.label}", flush=True)
+            if train_in_worktree(p, tree, threads):
+                print(f"study-scale: {p.label} failed; stopping", file=sys.stderr)
+                return 1
+            c = committed_run(cfg)
+            if c is None:
+                print(f"study-scale: {p.label} finished but no run was found", file=sys.stderr)
+                return 1
+        export(c)
+        if c.scores is None or c.scores.get("scoring_code") != scoring_code():
+            score(c, p)
+        if do_commit and not is_committed(c):
+            ok = commit(c, p)
+            print(f"study-scale: {p.label} " + ("committed" if ok else "NOT committed (git busy)"),
+                  flush=True)
+        lines, _ = status_lines()
+        print(lines[-1], flush=True)
+    print(json.dumps({"done": len(PLAN)}), flush=True)
+    return 0
