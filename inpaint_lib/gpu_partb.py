@@ -6,7 +6,8 @@ of working tree and gives back at most 8 files of 16 MiB. So:
 - ``pack`` (here, ``make gpu-partb``): the pet tree and the boats tree of the data directory,
   each image squashed to the profile's square size (the size the loaders resize to anyway)
   and re-encoded as JPEG at a stated quality, into ``.gpu/data.tar`` with ``.gpu/pack.json``
-  (sha256, counts, quality, the git commit and code fingerprint of the checkout). Relative
+  (sha256, counts, quality, the git commit and the training-code fingerprint of the checkout,
+  `code_version.training_code`, as the run cache names code). Relative
   paths are kept, so the image trees sort, pool and split exactly as the shared trees do.
 - ``run`` (there): unpack into a data directory, train the seven phases of the profile
   one by one through the run cache with the epoch scale given (stopping after a phase when
@@ -36,7 +37,8 @@ from typing import Any
 
 import yaml
 
-from .io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .code_version import training_code
+from .io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_file
 from .paths import REPO_ROOT
 
 PARAMS = "params/b8_evaluation.yaml"  # the evaluation's settings (it extends phase 7)
@@ -55,25 +57,6 @@ OUTPUT_FILES = ("manifest.json", "histories.json", "scores.csv", "phases.png",
 
 class GpuRunError(RuntimeError):
     """A bad argument or a damaged pack: one line naming it."""
-
-
-# ------------------------------------------------------------------ fingerprints
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def code_fingerprint(root: Path = REPO_ROOT) -> str:
-    """sha256 (12 hex) of the library's and the params' files: the same code and settings
-    give the same fingerprint here and on the GPU machine (which has no .git)."""
-    h = hashlib.sha256()
-    files = sorted([*root.glob("inpaint_lib/**/*.py"), *root.glob("params/**/*.yaml")])
-    for p in files:
-        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()[:12]
 
 
 # ------------------------------------------------------------------------- pack
@@ -122,7 +105,7 @@ def pack(dest: Path, size: int = 224, ood_size: int = 224, quality: int = DEFAUL
     info = {"file": "data.tar", "sha256": sha256_file(dest / "data.tar"),
             "bytes": (dest / "data.tar").stat().st_size, "quality": quality,
             "re_encoded": True, "sets": sets, "git_commit": commit or _git_commit(),
-            "code_fingerprint": code_fingerprint(),
+            "training_code": training_code(),
             "packed": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     atomic_write_json(dest / "pack.json", info)
     return info
@@ -319,9 +302,9 @@ def run(out: Path, pack_dir: Path, epoch_scale: float, profile: str = "full",
     man = _Manifest(out, t0, {
         "what": "Part B: the seven ViT phases of the study, trained and scored on one GPU",
         "profile": profile, "epoch_scale": epoch_scale, "params": PARAMS,
-        "code_fingerprint": code_fingerprint(), "pack": pack_info,
+        "training_code": training_code(), "pack": pack_info,
         "git_commit_packed": pack_info.get("git_commit"),
-        "code_matches_pack": code_fingerprint() == pack_info.get("code_fingerprint"),
+        "code_matches_pack": training_code() == pack_info.get("training_code"),
         "torch": torch.__version__, "device": str(dev), "device_name": gpu,
         "cpu_count": os.cpu_count(), "overrides": os.environ["INPAINT_OVERRIDES"],
         "random_vgg": True, "compile": compile_,
@@ -571,7 +554,7 @@ def main(args: Any) -> int:
     try:
         if args.action == "pack":
             info = pack(Path(args.dest), args.size, args.ood_size, args.quality)
-            print(json.dumps({k: info[k] for k in ("bytes", "quality", "sets", "code_fingerprint")},
+            print(json.dumps({k: info[k] for k in ("bytes", "quality", "sets", "training_code")},
                              indent=1))
             sent = travel_bytes(extra=(args.dest,))
             print(f"what a device call sends (tracked + untracked + {args.dest}): "

@@ -1,7 +1,9 @@
-"""Atomic writes: write to a temporary file beside the target, then rename."""
+"""Files: atomic writes (a temporary file beside the target, then a rename), JSON, and the
+SHA-256 of a file (shipped weights, packed data)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -44,3 +46,12 @@ def read_json(path: Path) -> Any:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     _atomic(path, lambda f: f.write(data))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from .resolve import chained_run_config, load_params, seeds_for, with_seed
-from .schema import SectionParams, config_hash
+from .schema import SectionParams
 
 
 @dataclass(frozen=True)
 class Job:
     """One run to train: where it is declared, and the job it waits for (its parent phase)."""
 
-    id: str  # "<arch>-<hash of the effective config and the data config>"
+    id: str  # the run cache's directory name: "<arch>-<hash of config, images and training code>"
     file: str  # the params file (absolute path) that declares it first
     name: str  # the run's name in that file
     seed: int
@@ -48,9 +48,12 @@ class Job:
 
 
 def _job_id(study: SectionParams, name: str, profile: str) -> str:
-    cfg = chained_run_config(study, name, profile)
-    key = config_hash({"config": cfg.key(), "data": study.data.model_dump_json()})
-    return f"{cfg.model.arch}-{key}"
+    """The run's directory name in the run cache (`runs.run_dir_for`): the key a user reads
+    is the folder the run lives in (this loads the study's images, once per process, for
+    their fingerprint)."""
+    from .runs import load_splits, run_dir_for
+
+    return run_dir_for(chained_run_config(study, name, profile), load_splits(study), profile).name
 
 
 def list_jobs(files: list[str | Path], profile: str) -> list[Job]:
@@ -198,7 +201,7 @@ def describe(jobs: list[Job]) -> list[str]:
     """One line per job for ``--list``: notebook(s), run, seed, key, parent."""
     width = max((len(",".join(j.notebooks)) for j in jobs), default=9)
     run_w = max((len(j.name) for j in jobs), default=3)
-    lines = [f"{'notebooks':<{width}}  {'run':<{run_w}} {'seed':>4}  {'key':<17} parent"]
+    lines = [f"{'notebooks':<{width}}  {'run':<{run_w}} {'seed':>4}  {'run directory':<17} parent"]
     for j in jobs:
         lines.append(f"{','.join(j.notebooks):<{width}}  {j.name:<{run_w}} {j.seed:>4}  "
                      f"{j.id:<17} {j.parent or '-'}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -18,10 +19,12 @@ from .evaluate import predictions
 from .masks import HELD_OUT_SEED_OFFSET, apply_masks, fixed_masks, naive_fraction, occluded_fraction
 from .methods import Method, classical_methods
 from .metrics import mean_metrics
-from .resolve import run_config
+from .resolve import chained_run_config, is_base_run, load_params, run_config, seeds_for, with_seed
 from .runs import Run
 from .schema import LossWeights, MaskConfig, SectionParams
 from .section import Section, spread
+from .study_scale import PROFILE as STUDY_PROFILE
+from .study_scale import Committed, committed_run
 
 
 def _row(name: str, kind: str, per_image: dict[str, Tensor], **extra: object) -> dict[str, object]:
@@ -79,20 +82,24 @@ def sweep_images(study: Section) -> tuple[Tensor, str]:
     return study.splits.test[:n], f"{study.splits.fingerprint}[:{n}]"
 
 
-def mask_sweep(study: Section, run: Run) -> pd.DataFrame:
+def mask_sweep(study: Section, run: Run, study_scale: bool = False) -> pd.DataFrame:
     """The network and the classical methods under 1..N nested test squares of the run's
-    size: one row per (mask count, method) with the measured occluded fraction."""
+    size: one row per (mask count, method) with the measured occluded fraction. With
+    `study_scale`, `run` is the committed run at the study's scale: its rows only, kind
+    "study scale", method "CAE (<run>) at the study's scale"."""
     network = study.method(run)
     images, data_id = sweep_images(study)
     side = study.splits.image_size
+    label = f"CAE ({run.name})" + (" at the study's scale" if study_scale else "")
     rows = []
     for n in range(1, study.params.evaluation.sweep_max_masks + 1):
         cfg = _sweep_setting(study, run, n)
         frac = occluded_fraction(fixed_masks(len(images), side, side, cfg,
                                              study.params.evaluation.mask_seed)).mean().item()
-        for m in [network, *classical_methods()]:
-            rows.append({"masks": n, "occluded": frac, "kind": "network" if m is network else "classical",
-                         "method": f"CAE ({run.name})" if m is network else m.name,
+        for m in [network] if study_scale else [network, *classical_methods()]:
+            kind = ("study scale" if study_scale else "network") if m is network else "classical"
+            rows.append({"masks": n, "occluded": frac, "kind": kind,
+                         "method": label if m is network else m.name,
                          "images": len(images), **mean_metrics(study.score(m, cfg, images, data_id))})
     return pd.DataFrame(rows)
 
@@ -343,3 +350,75 @@ def per_image(study: Section, networks: dict[str, list[Run]], mask_cfg: MaskConf
         block(m.name, "classical", study.score(m, mask_cfg, images, data_id)[metric], seed=-1,
               run=m.name, train_seconds=0.0)
     return pd.concat(blocks, ignore_index=True)
+
+
+# ------------------------------------------------------- the study's own scale
+def study_scale_runs(study: Section) -> dict[str, list[tuple[Run, Committed]]]:
+    """This section's runs as trained at the study's own scale: the committed full-profile
+    runs (`study_scale.committed_run`, matched by config and never by code), by run name,
+    every seed found. Empty at the full profile itself (its own runs are those) and where the
+    committed runs were not trained on this section's dataset with this test split (the smoke
+    profile's generated images)."""
+    if study.profile == STUDY_PROFILE or study.params.part != "A":
+        return {}
+    full = load_params(study.params.source_file, STUDY_PROFILE)
+    if full.data.dataset != study.params.data.dataset:
+        return {}
+    out: dict[str, list[tuple[Run, Committed]]] = {}
+    for name in study.params.runs:
+        found = []
+        for seed in seeds_for(full, name):
+            c = committed_run(chained_run_config(with_seed(full, name, seed), name, STUDY_PROFILE))
+            if (c is not None and c.info.get("sizes", {}).get("test") == len(study.splits.test)
+                    and c.info.get("image_size") == study.splits.image_size):
+                found.append((c.run(name), c))
+        if found:
+            out[name] = found
+    return out
+
+
+def at_study_scale(study: Section) -> pd.DataFrame:
+    """`results_table` rows (networks only) of the runs trained at the study's scale
+    (`study_scale_runs`), scored now on this section's test images and masks by today's
+    scoring code, with what trained each: commit, training code, whether it is today's, and
+    precision. Empty (with the columns) when none is committed."""
+    rows = []
+    for name, found in study_scale_runs(study).items():
+        for run, c in found:
+            rows.append(_row(name, "network", study.score(study.method(run), run.config.mask),
+                             seed=run.config.seed, setting=run.config.mask.label,
+                             parameters=run.parameter_count(),
+                             train_seconds=c.info.get("train_seconds", math.nan),
+                             run=run.dir.name, commit=c.commit, code=c.code,
+                             current_code=c.current_code, precision=c.precision,
+                             epochs=run.config.epoch_range[1], batch_size=run.config.batch_size,
+                             train_images=c.info.get("sizes", {}).get("train")))
+    return pd.DataFrame(rows, columns=["method", "kind", "seed", "setting", "mse"] if not rows else None)
+
+
+def base_references(study: Section) -> dict[str, float]:
+    """The study's test MSE for every run of its Part A sections that is its base
+    configuration (the baseline, Adam, latent 128, one 10x10 square: one configuration
+    trained four times under four names), by name: the study's own run-to-run spread."""
+    out = {}
+    for path in sorted(Path(study.params.source_file).parent.glob("a[0-9]_*.yaml")):
+        params = load_params(path, study.profile)
+        for name, ref in params.reference.items():
+            if ref.test_mse is not None and name in params.runs and is_base_run(params, name):
+                out[name] = ref.test_mse
+    return out
+
+
+def study_scale_per_image(study: Section, metric: str) -> pd.DataFrame:
+    """`per_image` rows of the runs committed at the study's scale (`study_scale_runs`, every
+    seed found) and of the classical methods, on each training-mask setting of those runs,
+    with a "comparison" column (title · masks · "at the study's scale"): for
+    `tables.paired_comparisons`. Empty when none is committed."""
+    found = study_scale_runs(study)
+    frames = []
+    runs = {name: [run for run, _ in seeded] for name, seeded in found.items()}
+    for label, (mask_cfg, group) in same_masks({n: r[0] for n, r in runs.items()}).items():
+        per = per_image(study, {n: runs[n] for n in group}, mask_cfg, metric)
+        per["comparison"] = f"{study.params.title} · {label} · at the study's scale"
+        frames.append(per)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -109,6 +109,8 @@ def test_local_cluster_trains_each_run_once_phases_in_order(
     assert len(results) == 6 and not any("error" in r for r in results.values()), lines
     dirs = {Path(r["dir"]) for r in results.values()}
     assert len(dirs) == 6 and all((d / "final.pt").exists() for d in dirs)
+    # the key --list prints is the directory the run lives in (one identity per run)
+    assert all(Path(r["dir"]).name == job_id for job_id, r in results.items())
     assert len(list((tmp_path / "results" / "smoke" / "runs").iterdir())) == 6
     # each run trained exactly once: one process says it trained it, each epoch logged once
     assert not results[base.id]["trained"]  # the command trained it

@@ -23,15 +23,55 @@ def test_bootstrap_interval_covers_the_mean_and_shrinks_with_more_images() -> No
     assert lo_l > 0  # 2000 images of a 0.5 shift: clearly nonzero
 
 
-def test_bootstrap_over_seeds_widens_the_interval_when_seeds_disagree() -> None:
+def test_a_seed_interval_widens_when_seeds_disagree() -> None:
     rng = np.random.default_rng(2)
     images = rng.normal(0.0, 0.1, 500)
     agree = np.stack([images + 1.0, images + 1.0, images + 1.0])
     disagree = np.stack([images - 2.0, images + 1.0, images + 4.0])  # same mean, seeds spread
-    _, lo_a, hi_a = stats.paired_bootstrap(agree)
-    _, lo_d, hi_d = stats.paired_bootstrap(disagree)
-    assert hi_d - lo_d > 10 * (hi_a - lo_a)
-    assert lo_a > 0 and lo_d < 0  # one seed's worth of evidence cannot settle a 3-seed spread
+    a, d = stats.seed_interval(agree), stats.seed_interval(disagree)
+    assert d.high - d.low > 10 * (a.high - a.low)
+    assert a.low > 0 and d.low < 0  # three seeds this far apart cannot settle the sign
+    assert a.noise == d.noise == "images and 3 seeds"
+
+
+def _simulate(seeds: int, seed_sd: float, image_sd: float, n: int, borrowed: bool,
+              trials: int = 600) -> float:
+    """Coverage of `seed_interval` for a true mean difference of 0: each trial draws a
+    configuration's `seeds` networks (seed effects ~ N(0, seed_sd)) on the same n images
+    (image effects shared by every seed, plus per-seed image noise); with `borrowed`, one seed
+    and the family's spread estimated from 3 other configurations of 3 seeds each."""
+    rng = np.random.default_rng(7)
+    covered = 0
+    for _ in range(trials):
+        image = rng.normal(0, image_sd, n)
+        d = rng.normal(0, seed_sd, (seeds, 1)) + image + rng.normal(0, image_sd, (seeds, n))
+        if borrowed:
+            family = [1.0 + rng.normal(0, seed_sd, 3) for _ in range(3)]  # means around 1.0
+            cv, df = stats.pooled_seed_cv([f.tolist() for f in family])
+            iv = stats.seed_interval(d, borrowed_sd=cv * 1.0, borrowed_df=df)
+        else:
+            iv = stats.seed_interval(d)
+        covered += iv.low <= 0 <= iv.high
+    return covered / trials
+
+
+@pytest.mark.parametrize(("seeds", "seed_sd", "borrowed"), [
+    (3, 0.05, False),  # seed noise dominant (the case where resampling 3 seeds gave 74%)
+    (2, 0.05, False),  # two seeds: resampling them gave 52%
+    (3, 0.002, False),  # image noise dominant
+    (1, 0.05, True),  # one seed, the spread of its family carried over
+])
+def test_seed_intervals_cover_the_true_difference_95_percent_of_the_time(seeds, seed_sd, borrowed) -> None:
+    coverage = _simulate(seeds, seed_sd, image_sd=0.2, n=400, borrowed=borrowed)
+    assert 0.92 <= coverage <= 0.99, coverage
+
+
+def test_one_seed_without_a_known_spread_says_it_holds_image_noise_only() -> None:
+    d = np.random.default_rng(3).normal(0.1, 1.0, 300)
+    iv = stats.seed_interval(d)
+    assert iv.seeds == 1 and iv.noise == "images only (one seed, no seed spread known)"
+    assert stats.seed_interval(d, borrowed_sd=0.5, borrowed_df=4).high - stats.seed_interval(
+        d, borrowed_sd=0.5, borrowed_df=4).low > iv.high - iv.low
 
 
 @pytest.mark.parametrize(("low", "high", "lower_is_better", "expected"), [

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..metrics import LOWER_IS_BETTER, METRIC_LABELS, TABLE_METRICS, WHOLE_IMAGE_METRICS
 from ..schema import CAEConfig, Reference, RunConfig
-from ..stats import TIE, mean_ci, paired_bootstrap, paired_verdict, pooled_sd
+from ..stats import TIE, mean_ci, paired_verdict, pooled_sd, pooled_seed_cv, seed_interval
 
 
 def best(values: pd.Series, metric: str) -> str:
@@ -41,10 +41,18 @@ def seed_noise(long: pd.DataFrame, metric: str = "mse") -> tuple[float, int]:
     return pooled_sd(groups)
 
 
-def seed_summary(long: pd.DataFrame, reference: dict[str, Reference] | None = None) -> pd.DataFrame:
+STUDY_SCALE = "ours at the study's scale"  # the column of the committed full-profile runs
+
+
+def seed_summary(long: pd.DataFrame, reference: dict[str, Reference] | None = None,
+                 study_scale: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (method, test masks): the study's metric (whole-image test MSE) as a
-    mean with its 95% t-interval over seeds, the study's own number, every other metric."""
+    mean with its 95% t-interval over seeds, the study's own number, ours at the study's scale
+    (`scoring.at_study_scale`: mean over its seeds, NaN where none is committed), every
+    other metric."""
     reference = reference or {}
+    scale = (study_scale.groupby("method")["mse"].mean() if study_scale is not None
+             and len(study_scale) else pd.Series(dtype=float))
     rows = []
     for (method, setting), g in long.groupby(["method", "setting"], sort=False):
         network = g.kind.iloc[0] == "network"
@@ -52,15 +60,17 @@ def seed_summary(long: pd.DataFrame, reference: dict[str, Reference] | None = No
         ref = reference.get(method)
         row = {"method": method, "kind": g.kind.iloc[0], "test masks": setting,
                "seeds": len(g) if network else "-", "test MSE": mean, "±95% CI": half,
-               "study's test MSE": ref.test_mse if ref and ref.test_mse is not None else math.nan}
+               "study's test MSE": ref.test_mse if ref and ref.test_mse is not None else math.nan,
+               STUDY_SCALE: float(scale.get(method, math.nan)) if network else math.nan}
         row |= {METRIC_LABELS[m]: g[m].mean() for m in TABLE_METRICS[1:]}
         rows.append(row | {"images": int(g["images"].iloc[0])})
     return pd.DataFrame(rows)
 
 
 # The columns of `seed_summary` a section shows (the rest are one click away): the study's
-# metric beside its number, and the hole-only errors that compare a network with a classical fill.
-SEED_SUMMARY_SHOWN = ["method", "test masks", "seeds", "test MSE", "±95% CI", "study's test MSE",
+# metric beside its number and ours at its scale, and the hole-only errors that compare a
+# network with a classical fill.
+SEED_SUMMARY_SHOWN = ["method", "seeds", "test MSE", "±95% CI", "study's test MSE", STUDY_SCALE,
                       "hole MSE", "hole PSNR (dB)"]
 
 
@@ -170,15 +180,18 @@ def levels_table(levels: pd.DataFrame) -> pd.DataFrame:
 def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000) -> pd.DataFrame:
     """Each network against the best classical method (by mean `metric`) of its comparison, on
     the same images and masks: the mean per-image difference (network minus classical) with a
-    95% bootstrap interval over images and seeds (`stats.paired_bootstrap`) and its verdict:
-    "better"/"worse" only when the interval excludes zero, else "tie (within noise)".
+    95% interval that holds seed-to-seed variation as well as image sampling
+    (`stats.seed_interval`), and its verdict: "better"/"worse" only when the interval excludes
+    zero, else "tie (within noise)". A network with several seeds carries its own seed spread;
+    a one-seed network the spread of the part's multi-seed networks (`stats.pooled_seed_cv`,
+    as a fraction of its own mean), and its "seed spread" column says "borrowed".
 
     per_image: rows of `scoring.per_image` with a "comparison" column (e.g. "2.2 · 10×10"); a
     network run (its "run" column) already compared on the same "setting" (data and masks)
     in an earlier comparison is not compared again, so a run shared by several studies
-    counts once."""
+    counts once. `n_boot` is unused (kept for callers); the interval is analytic."""
     lower = LOWER_IS_BETTER[metric]
-    rows, seen = [], set()
+    pending, seen = [], set()
     for comparison, g in per_image.groupby("comparison", sort=False):
         classical = g[g.kind == "classical"]
         means = classical.groupby("method", sort=False)["value"].mean()
@@ -193,13 +206,21 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
             wide = net.pivot_table(index="seed", columns="image", values="value").sort_index(axis=1)
             n = min(wide.shape[1], len(cls_values))
             net_values = wide.to_numpy()[:, :n]
-            diff, low, high = paired_bootstrap(net_values - cls_values[:n], n_boot=n_boot)
-            rows.append({"comparison": comparison, "network": method, "classical": cls,
-                         "metric": METRIC_LABELS[metric], "network mean": net_values.mean(),
-                         "classical mean": cls_values[:n].mean(), "difference": diff,
-                         "low": low, "high": high, "verdict": paired_verdict(low, high, lower),
-                         "seeds": len(wide), "images": n,
-                         "training s": net["train_seconds"].groupby(net["seed"]).first().mean()})
+            pending.append((comparison, method, cls, net_values, cls_values[:n],
+                            net["train_seconds"].groupby(net["seed"]).first().mean()))
+    cv, df = pooled_seed_cv([net_values.mean(axis=1).tolist() for _, _, _, net_values, _, _ in pending])
+    rows = []
+    for comparison, method, cls, net_values, cls_values, seconds in pending:
+        k = len(net_values)
+        iv = seed_interval(net_values - cls_values, borrowed_sd=cv * abs(net_values.mean()),
+                           borrowed_df=df)
+        rows.append({"comparison": comparison, "network": method, "classical": cls,
+                     "metric": METRIC_LABELS[metric], "network mean": net_values.mean(),
+                     "classical mean": cls_values.mean(), "difference": iv.mean,
+                     "low": iv.low, "high": iv.high, "verdict": paired_verdict(iv.low, iv.high, lower),
+                     "seeds": k, "seed spread": ("its own" if k > 1 else
+                                                 f"borrowed ({df} df)" if df else "unknown"),
+                     "noise": iv.noise, "images": net_values.shape[1], "training s": seconds})
     return pd.DataFrame(rows)
 
 
@@ -210,14 +231,49 @@ def verdict_counts(paired: pd.DataFrame) -> dict[str, int]:
 
 
 def paired_view(paired: pd.DataFrame) -> pd.DataFrame:
-    """`paired_comparisons` rows as shown (8 columns, fits 1024 px): comparison, network,
-    best classical method, the two means, the difference with its interval, the verdict and
-    the network's training seconds."""
-    metric = paired.metric.iloc[0]
+    """`paired_comparisons` rows of one part as shown (8 columns, fits 1024 px): comparison,
+    network with its seed count (``†``: one seed, its family's seed spread borrowed), best
+    classical method, the two means, the difference with its interval, the verdict and the
+    network's training seconds. The metric label is the rows' own (one metric per part)."""
+    metrics = paired.metric.unique()
+    if len(metrics) > 1:
+        raise ValueError(f"paired_view: one metric at a time, not {', '.join(metrics)}: "
+                         "select one part's rows")
+    metric = metrics[0] if len(metrics) else "difference"
+    seeds = ([f"{k} seed{'s' if k > 1 else ''}" + ("†" if str(sp).startswith("borrowed") else "")
+              for k, sp in zip(paired["seeds"], paired["seed spread"])]
+             if "seed spread" in paired else [""] * len(paired))
     return pd.DataFrame({
-        "comparison": paired.comparison, "network": paired.network,
+        "comparison": paired.comparison, "network": [f"{n} · {s}" if s else n for n, s in
+                                                      zip(paired.network, seeds)],
         "best classical": paired.classical, f"network {metric}": paired["network mean"],
         f"classical {metric}": paired["classical mean"],
         "difference [95% interval]": [f"{r.difference:+.3g} [{r.low:+.3g}, {r.high:+.3g}]"
                                       for r in paired.itertuples()],
         "verdict": paired.verdict, "training s": paired["training s"]})
+
+
+def seed_values(study_scale: pd.DataFrame, method: str, metric: str = "mse") -> list[float]:
+    """`metric` of each committed seed of `method` at the study's scale (`scoring.at_study_scale`)."""
+    if study_scale is None or study_scale.empty:
+        return []
+    return study_scale.loc[study_scale.method == method, metric].tolist()
+
+
+def verdicts_by_metric(paired: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """`paired_comparisons` of the same networks on several metrics ({metric: table}) side by
+    side: one row per network and comparison, with its seeds, the best classical method, and
+    per metric the two means, the difference with its 95% interval and the verdict."""
+    out = None
+    for metric, table in paired.items():
+        label = METRIC_LABELS[metric]
+        part = pd.DataFrame({
+            "comparison": table.comparison, "network": table.network, "seeds": table.seeds,
+            "seed spread": table["seed spread"], "best classical": table.classical,
+            f"network {label}": table["network mean"], f"classical {label}": table["classical mean"],
+            f"{label} difference [95%]": [f"{r.difference:+.3g} [{r.low:+.3g}, {r.high:+.3g}]"
+                                          for r in table.itertuples()],
+            f"{label} verdict": table.verdict})
+        keys = ["comparison", "network", "seeds", "seed spread", "best classical"]
+        out = part if out is None else out.merge(part, on=keys, how="outer")
+    return out if out is not None else pd.DataFrame()

@@ -7,13 +7,14 @@ that writes them:
 - `common`: counts in words, a notebook's provenance line and settings block;
 - `part_a`: the CAE studies (rankings, the classical methods, ablation, mask sweep);
 - `part_b`: the ViT phases, their evaluation and variants;
-- `conclusions`: the conclusions notebook.
+- `findings`: the report's opening findings and each section's closing line;
+- `study_scale`: the committed runs at the study's own scale.
 """
 
 from __future__ import annotations
 
 from .common import count_of, plural, provenance, scale_note, settings_block
-from .conclusions import (
+from .findings import (
     crossover_sentence,
     findings,
     link,
@@ -35,6 +36,7 @@ from .part_a import (
     ranking,
     versus_baselines,
 )
+from .study_scale import ablation_at_study_scale, seed_spread, study_scale_note, sweep_at_study_scale
 from .part_b import (
     classical_methods,
     dataset_line,
@@ -54,6 +56,7 @@ from .part_b import (
 
 __all__ = [
     "ablation",
+    "ablation_at_study_scale",
     "classical_methods",
     "classical_shown_in",
     "compare_to_best",
@@ -82,10 +85,13 @@ __all__ = [
     "ranking",
     "scale_note",
     "section_summaries",
+    "seed_spread",
     "settings_block",
     "shift_between_sets",
     "studies_against_classical",
     "study_caption",
+    "study_scale_note",
+    "sweep_at_study_scale",
     "sweep_sentence",
     "variants",
     "verdict_scope",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..tables import beats
+from ..tables import STUDY_SCALE, beats
 from .common import plural
 
 
@@ -109,7 +109,7 @@ def _occlusion(scorecard: pd.DataFrame, conclusions: str) -> str:
         return ""
     naive = rows.quantity.str.extract(r"naive ([^)]*)\)")[0].fillna("")
     pairs = ", ".join(f"{n or format(r.study, '.0%')} {'averages' if '-' in n else 'is'} "
-                      f"{r['full profile']:.1%}"
+                      f"{r[STUDY_SCALE]:.1%}"
                       for n, (_, r) in zip(naive, rows.iterrows()))
     return ("**Occlusion:** the study's percentages (N·k²/HW) count overlapping squares twice; "
             f"its own masks measured with overlaps once: {pairs} (the "
@@ -159,8 +159,7 @@ def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, descri
     by the conclusions notebook, placed by the report before the contents)."""
     scores = scorecard[~scorecard.quantity.str.startswith("occluded")] if len(scorecard) else \
         scorecard  # occlusion is measured at the study's settings without a full-profile run
-    full = scores["full profile"].map(lambda v: not isinstance(v, str)).sum() if len(
-        scores) else 0
+    full = scores[STUDY_SCALE].notna().sum() if len(scores) else 0
     bullets = [
         (f"**What ran:** the `{profile}` profile ({description})." if profile != "full" else
          "**What ran:** the `full` profile, the study's own settings."),

@@ -12,12 +12,12 @@ import pandas as pd
 from .. import scoring
 from ..crossover import load_crossover
 from ..masks import fixed_masks, naive_fraction, occluded_fraction
-from ..paths import REPO_ROOT
 from ..resolve import load_conclusions, load_params, load_profile, run_config
 from ..schema import ConclusionsParams
 from ..scoring import same_masks
 from ..section import Section, open_ood, open_section
 from . import tables
+from .tables import STUDY_SCALE
 
 # The metric of the paired verdicts: each part's training loss on the hole (MSE in Part A,
 # MAE in Part B), so "better" means the network did better at what it was trained for.
@@ -105,9 +105,9 @@ class Conclusions:
     def scorecard(self) -> pd.DataFrame:
         """Every number the study reports for a Part A run (test MSE, parameter count) beside
         ours (mean over seeds), their ratio, and whether the study's ordering of its runs'
-        test MSE holds here; a "full" column from committed score files of a full-profile run
-        (`results/full*/scores.csv`), or "not measured in this checkout"."""
-        full = _full_scores()
+        test MSE holds here; and beside them ours at the study's own scale (the committed
+        full-profile runs, `scoring.at_study_scale`, mean over their seeds), its ratio to the
+        study's and whether the ordering holds there too."""
         rows = []
         for name in ["a1_baseline.yaml", *self.params.part_a]:
             study = self._open(name)
@@ -116,9 +116,13 @@ class Conclusions:
                 continue
             long = scoring.results_table(study, study.runs(), baselines=False)
             ours = long.groupby("method", sort=False)[["mse", "parameters"]].mean()
+            full = scoring.at_study_scale(study)
+            at_scale = full.groupby("method")["mse"].mean() if len(full) else pd.Series(dtype=float)
             with_mse = [m for m, r in refs.items() if r.test_mse is not None and m in ours.index]
-            holds = (sorted(with_mse, key=lambda m: refs[m].test_mse)
-                     == sorted(with_mse, key=lambda m: ours.loc[m, "mse"]))
+            holds = _same_order(with_mse, {m: refs[m].test_mse for m in with_mse}, ours["mse"])
+            trained = [m for m in with_mse if m in at_scale.index]
+            holds_full = (_same_order(with_mse, {m: refs[m].test_mse for m in with_mse}, at_scale)
+                          if len(trained) == len(with_mse) else None)
             for method, ref in refs.items():
                 if method not in ours.index:
                     continue
@@ -127,18 +131,24 @@ class Conclusions:
                     if study_value is None:
                         continue
                     value = float(ours.loc[method, col])
-                    key = (study.params.title, method, quantity)
+                    scale = (float(at_scale[method]) if quantity == "test MSE" and method in at_scale
+                             else value if quantity == "parameters" and method in at_scale
+                             else math.nan)
+                    claim = "-"
+                    if quantity == "test MSE" and len(with_mse) > 1:
+                        claim = "ordering of test MSE " + ("holds" if holds else "does not hold")
+                        claim += ("; at the study's scale: " + ("holds" if holds_full else "does not hold")
+                                  if holds_full is not None else
+                                  f"; at the study's scale: {len(trained)} of {len(with_mse)} runs trained")
+                    elif quantity == "parameters":
+                        claim = "same" if math.isclose(value, study_value) else "-"
                     rows.append({
                         "section": study.params.title, "notebook": Path(name).stem,
                         "run": method, "quantity": quantity,
                         "study": study_value, f"ours ({self.profile})": value,
                         "ours / study": value / study_value,
-                        "full profile": full.get(key, "not measured in this checkout"),
-                        "study's claim holds": ("ordering of test MSE " + ("holds" if holds else
-                                                                           "does not hold"))
-                        if quantity == "test MSE" and len(with_mse) > 1 else
-                        ("same" if quantity == "parameters" and math.isclose(value, study_value)
-                         else "-")})
+                        STUDY_SCALE: scale, "at scale / study": scale / study_value,
+                        "study's claim holds": claim})
         return pd.DataFrame(rows + self._occlusion_rows() + self._vit_claims())
 
     def _vit_claims(self, shift: float = 1.2) -> list[dict]:
@@ -167,7 +177,7 @@ class Conclusions:
             rows.append({"section": section, "notebook": Path(self.params.part_b).stem,
                          "run": "ViT", "quantity": quantity, "study": math.nan,
                          f"ours ({self.profile})": value, "ours / study": math.nan,
-                         "full profile": "not measured in this checkout",
+                         STUDY_SCALE: math.nan, "at scale / study": math.nan,
                          "study's claim holds": f"{claim}: {'yes' if holds else 'no'} ({why})"})
 
         vit, mean_fill = pets.loc["ViT", "hole_mae"], pets.loc["mean fill", "hole_mae"]
@@ -215,21 +225,16 @@ class Conclusions:
                     "run": f"phase {params.phase}" if params.phase else name, "quantity": f"occluded ({theirs.mask.label}; study: naive {naive})",
                     "study": study_value, f"ours ({self.profile})": value,
                     "ours / study": value / study_value,
-                    "full profile": round(measured, 4),
+                    STUDY_SCALE: round(measured, 4), "at scale / study": measured / study_value,
                     "study's claim holds": (f"{'yes' if abs(measured - study_value) < 0.02 else 'no'}"
                                             f": {measured:.1%} measured at the study's setting"
                                             " (overlaps counted once)")})
         return rows
 
 
-def _full_scores() -> dict[tuple[str, str, str], float]:
-    """{(section, run, quantity): value} from committed full-profile score files
-    (`results/full*/scores.csv`, columns section, run, quantity, value), if any."""
-    out: dict[tuple[str, str, str], float] = {}
-    for path in sorted(REPO_ROOT.glob("results/full*/scores.csv")):
-        for row in pd.read_csv(path).itertuples():
-            out[(row.section, row.run, row.quantity)] = float(row.value)
-    return out
+def _same_order(names: list[str], study: dict[str, float], ours: pd.Series) -> bool:
+    """Do our values rank `names` as the study's do?"""
+    return sorted(names, key=lambda m: study[m]) == sorted(names, key=lambda m: ours[m])
 
 
 def open_conclusions(params_file: str | Path, profile: str) -> Conclusions:

@@ -1,0 +1,123 @@
+"""Sentences about the runs trained at the study's own scale (the committed full-profile Part A
+runs, `scoring.at_study_scale`): what made them, how they compare with the study's numbers,
+and how their seeds spread against the study's own repeated runs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from .common import plural
+
+MAKE = "`make study-scale`"
+
+
+def _codes(full: pd.DataFrame) -> str:
+    """'commit 6ea29f4, training code a093c22367e8 (today's)' for each distinct code."""
+    parts = []
+    for (commit, code, current), g in full.groupby(["commit", "code", "current_code"], sort=False):
+        which = "today's" if current else "**not today's**: today's would retrain it"
+        runs = "" if len(full.groupby(["commit", "code"])) == 1 else f" ({plural(len(g), 'run')})"
+        parts.append(f"commit `{str(commit)[:7]}`, training code `{code}` ({which}){runs}")
+    return "; ".join(parts)
+
+
+def study_scale_note(full: pd.DataFrame, names: Sequence[str]) -> str:
+    """The line under a Part A table that has the column of ours at the study's scale: the
+    scale, what trained them (commit, training code, whether it is today's, precision), and
+    which of `names` (the section's networks) are not trained yet."""
+    missing = [n for n in names if full.empty or n not in set(full.method)]
+    todo = (f" Not trained at that scale yet: {', '.join(missing)} ({MAKE} trains them)."
+            if missing else "")
+    if full.empty:
+        return (f"Ours at the study's scale: none of this section's runs is trained at the study's "
+                f"scale in this checkout ({MAKE} trains them on this CPU, about 35 min each).")
+    seeds = full.groupby("method")["seed"].nunique()
+    multi = [f"{m} ({plural(int(k), 'seed')}, mean)" for m, k in seeds.items() if k > 1]
+    first = full.iloc[0]
+    return (f"Ours at the study's scale: {int(first.train_images):,} training images, "
+            f"{int(first.epochs)} epochs, batch {' or '.join(str(int(b)) for b in full.batch_size.unique())}, one seed"
+            + (f" ({'; '.join(multi)})" if multi else "")
+            + f", trained on this CPU by {_codes(full)}, in {first.precision} (the study "
+            f"presumably trained in fp32); scored here on the same test images and masks.{todo}")
+
+
+def seed_spread(study_runs: Mapping[str, float], ours: Sequence[float]) -> str:
+    """The study ran its baseline configuration four times under four names: that spread is
+    its run-to-run noise. Ours: the baseline's seeds at the study's scale. Is the study's
+    spread inside ours, and is our mean within the study's range?"""
+    if not study_runs:
+        return ""
+    theirs = list(study_runs.values())
+    lo, hi = min(theirs), max(theirs)
+    named = ", ".join(f"{name} {v:.6f}" for name, v in study_runs.items())
+    mean = sum(theirs) / len(theirs)
+    spread = 100 * (hi - lo) / 2 / mean
+    head = (f"The study trained its baseline configuration {plural(len(theirs), 'time')} under "
+            f"different names ({named}): mean {mean:.6f}, range {lo:.6f} to {hi:.6f} "
+            f"(±{spread:.1f}%), its own run-to-run noise.")
+    if len(ours) < 2:
+        have = f" Ours at its scale: {ours[0]:.6f} (one seed so far)." if ours else ""
+        return head + have + f" Our seeds at the study's scale: not all trained yet ({MAKE})."
+    our_mean = sum(ours) / len(ours)
+    our_lo, our_hi = min(ours), max(ours)
+    sd = math.sqrt(sum((v - our_mean) ** 2 for v in ours) / (len(ours) - 1))
+    inside = our_lo <= lo and hi <= our_hi
+    within = lo <= our_mean <= hi
+    return (head + f" Ours at the study's scale, {plural(len(ours), 'seed')}: mean "
+            f"{our_mean:.6f}, range {our_lo:.6f} to {our_hi:.6f} (standard deviation {sd:.6f}, "
+            f"{100 * sd / our_mean:.1f}%), {our_mean / mean:.2f}x the study's mean. The study's "
+            f"spread is {'inside' if inside else '**not** inside'} ours, and our mean is "
+            f"{'within' if within else '**outside**'} the study's range"
+            + ("" if within else (" (below it: our runs reach a lower test MSE)" if our_mean < lo
+                                  else " (above it)")) + ".")
+
+
+def sweep_at_study_scale(sweep: pd.DataFrame) -> str:
+    """The mask sweep of the baseline trained at the study's scale (rows of kind "study
+    scale"): its growth from 1 mask to the most, against this profile's network and the best
+    classical method at each count; '' when none is committed."""
+    scale = sweep[sweep.kind == "study scale"].sort_values("masks")
+    if scale.empty:
+        return (f"At the study's scale: the baseline is not trained at that scale in this "
+                f"checkout ({MAKE}).")
+    ours = sweep[sweep.kind == "network"].sort_values("masks")
+    first, last = scale.iloc[0], scale.iloc[-1]
+    lost = []
+    for count, g in sweep.groupby("masks"):
+        best = g[g.kind == "classical"].mse.min()
+        if g[g.kind == "study scale"].mse.iloc[0] >= best:
+            lost.append(int(count))
+    ratio = (ours.set_index("masks").mse / scale.set_index("masks").mse)
+    return (f"**At the study's scale** ({first.method}, committed; no training here): test MSE {first.mse:.6f} with 1 mask and {last.mse:.6f} with "
+            f"{int(last.masks)} ({last.mse / first.mse:.1f}x); this profile's network is "
+            f"{ratio.min():.1f}x to {ratio.max():.1f}x it. The best classical method beats it at "
+            f"{len(lost)} of {scale.masks.nunique()} mask counts"
+            + (f" ({', '.join(map(str, lost))})." if lost else "."))
+
+
+def ablation_at_study_scale(paired: dict[str, pd.DataFrame], best: str) -> str:
+    """Does the ablation's `best` network, trained at the study's scale, beat the best
+    classical method on the same test images and masks, and by how much: hole MSE and hole
+    PSNR, each with its interval (`paired`: `tables.paired_comparisons` by metric, rows of the
+    committed runs)."""
+    rows = {m: t[t.network == best] for m, t in paired.items() if len(t)}
+    if not rows or any(r.empty for r in rows.values()):
+        return (f"At the study's scale: the {best} is not trained at that scale in this checkout "
+                f"({MAKE}).")
+    parts = []
+    for metric, r in rows.items():
+        r = r.iloc[0]
+        unit = " dB" if "psnr" in metric else ""
+        rel = "" if "psnr" in metric else f", {100 * r.difference / r['classical mean']:+.0f}%"
+        parts.append(f"{r.metric} {r['network mean']:.4g} against {r['classical mean']:.4g}, "
+                     f"difference {r.difference:+.3g}{unit} [{r.low:+.3g}, {r.high:+.3g}]{rel}: "
+                     f"**{r.verdict}**")
+    first = next(iter(rows.values())).iloc[0]
+    seeds = (f"{plural(int(first.seeds), 'seed')}" + (", the seed spread of the study's CAE at "
+             "that scale carried over" if str(first["seed spread"]).startswith("borrowed") else ""))
+    return (f"**At the study's scale** (the {best} trained on the full training split for the "
+            f"study's epochs, {seeds}), against {first.classical} on the same "
+            f"{int(first.images):,} test images and masks: " + "; ".join(parts) + ".")
