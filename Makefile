@@ -197,7 +197,7 @@ study-scale: | $(ENV)
 study-scale-status: | $(ENV)
 	$(PY) -m inpaint_lib study-scale --status
 
-# The photo network the inpaint tool ships (inpaint_lib/tool/photo_network/: weights, card with
+# The photo network the inpaint tool ships (inpaint_lib/photo_network/: weights, card with
 # its crossover table and provenance): retrained from scratch at the full photo profile (the pet
 # training split, 2 crops of each photo, 40 epochs; about an hour on 2 cores here, README).
 .PHONY: photo-network

@@ -24,11 +24,11 @@ import torch
 
 from inpaint_lib.data import synthetic_images
 from inpaint_lib.device import default_device, signed_scale
-from inpaint_lib.methods import Method, network_method
+from inpaint_lib.methods import Method, at_native_resolution, network_method
 from inpaint_lib.models import build_model
 from inpaint_lib.resolve import PARAMS_DIR, load_params, run_config
 from inpaint_lib.tool.command import CLASSICAL, inpaint, resolve_methods, squares_mask
-from inpaint_lib.tool.networks import at_full_resolution, at_native_resolution, trained_networks
+from inpaint_lib.tool.networks import at_full_resolution, trained_networks
 
 from .timing import q, time_calls
 

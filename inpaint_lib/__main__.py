@@ -19,7 +19,7 @@
   --slurm JOBS)``: every run of the profile as one Dask job each, Part B phases chained
   (jobs.py); the notebooks then only read the run cache.
 - ``photo-network [--profile full]``: train the shipped photo network from scratch and write
-  it, its crossover table and provenance into inpaint_lib/tool/photo_network/ (tool/retrain.py).
+  it, its crossover table and provenance into inpaint_lib/photo_network/ (tool/retrain.py).
 - ``study-scale [--status] [--commit]``: Part A at the study's scale: train the planned
   full-profile runs that are missing, from one fixed commit, and commit them (study_scale.py).
 - ``report --profile P``: merge the executed notebooks into one HTML report.
@@ -198,11 +198,12 @@ def _add_gpu_partb_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_tool(args: argparse.Namespace) -> int:
+    from .shipped import ShippedNetworkError
     from .tool.command import ToolError, run
 
     try:
         return run(args)
-    except ToolError as e:
+    except (ToolError, ShippedNetworkError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -240,9 +241,11 @@ def main(argv: list[str] | None = None) -> int:
                        "runs that are missing, from one fixed commit (make study-scale)")
     p.add_argument("--status", action="store_true", help="print runs done / to do and the ETA; train nothing")
     p.add_argument("--commit", action="store_true", help="git-commit each finished run's files")
+    p.add_argument("--table", action="store_true", help="print the runs beside the study's numbers "
+                   "as a Markdown table; train nothing")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     p = sub.add_parser("photo-network", help="train the shipped photo network from scratch and write "
-                       "it with its crossover table into inpaint_lib/tool/photo_network/ (make photo-network)")
+                       "it with its crossover table into inpaint_lib/photo_network/ (make photo-network)")
     p.add_argument("--profile", default="full", choices=PROFILES)
     p.add_argument("--device", default=None)
     p.add_argument("--out", default=None, help="folder to write (default: the shipped one)")
@@ -270,15 +273,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "unpack-shared":
             return _unpack_shared(args.src, args.dest)
         if args.cmd == "photo-network":
+            from .shipped import SHIPPED_DIR
             from .tool.retrain import retrain
-            from .tool.shipped import SHIPPED_DIR
 
             retrain(args.profile, Path(args.out) if args.out else SHIPPED_DIR, args.device)
             return 0
         if args.cmd == "study-scale":
             from .study_scale import main as study_scale
 
-            return study_scale(args.status, args.commit, args.threads)
+            return study_scale(args.status, args.commit, args.threads, args.table)
         if args.cmd == "gpu-partb":
             from .gpu_partb import main as gpu_partb
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .baselines import CLASSICAL_METHODS, SLOW_METHODS
@@ -48,6 +49,25 @@ def network_method(name: str, model: nn.Module, identity: str, signed: bool,
         return ((out + 1) / 2 if signed else out).clamp(0, 1)
 
     return Method(name, predict, identity)
+
+
+NATIVE_MULTIPLE = 8  # the CAE's three stride-2 stages need sides divisible by 8
+
+
+def at_native_resolution(method: Method, multiple: int = NATIVE_MULTIPLE) -> Method:
+    """A fully convolutional network at the image's own resolution: the image (and its mask)
+    padded on the bottom and right to a multiple of `multiple` px by repeating the edge
+    (padding is known pixels, so no hole grows), predicted, and cropped back."""
+
+    def predict(masked: Tensor, masks: Tensor) -> Tensor:
+        h, w = masked.shape[-2:]
+        ph, pw = -h % multiple, -w % multiple
+        if ph or pw:
+            masked = F.pad(masked, (0, pw, 0, ph), mode="replicate")
+            masks = F.pad(masks, (0, pw, 0, ph))  # False: padding is known
+        return method.predict(masked, masks)[..., :h, :w]
+
+    return Method(method.name, predict, f"{method.identity}@native", method.slow)
 
 
 def classical_methods(names: list[str] | None = None) -> list[Method]:

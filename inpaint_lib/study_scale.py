@@ -152,7 +152,7 @@ def in_progress(cfg: RunConfig, root: Path | None = None) -> tuple[Path, int] | 
         d = cfg_file.parent
         if read_json(cfg_file).get("key") == key and not (d / "final.pt").exists():
             log = d / "train.log"
-            epochs = re.findall(r"^epoch (\d+)/", log.read_text(), re.M) if log.exists() else []
+            epochs = re.findall(r"^epoch (\d+)/", log.read_text(), re.MULTILINE) if log.exists() else []
             return d, int(epochs[-1]) if epochs else 0
     return None
 
@@ -174,7 +174,7 @@ def score(c: Committed, p: Planned) -> dict[str, Any]:
     section = open_section(find_params(f"{p.notebook}.yaml"), PROFILE)
     run = c.run(p.run)
     per_image = section.score(section.method(run), run.config.mask)
-    out = {"images": int(len(next(iter(per_image.values())))),
+    out = {"images": len(next(iter(per_image.values()))),
            "dataset": section.splits.name, "data": section.splits.fingerprint,
            "mask": run.config.mask.model_dump(mode="json"),
            "mask_seed": section.params.evaluation.mask_seed, "value_range": list(section.value_range),
@@ -306,9 +306,34 @@ def status_lines(root: Path | None = None) -> tuple[list[str], int]:
     return lines, to_do
 
 
-def main(status: bool = False, do_commit: bool = False, threads: int | None = None) -> int:
-    """``python -m inpaint_lib study-scale [--status] [--commit]``."""
-    lines, to_do = status_lines()
+def markdown_table(root: Path | None = None) -> str:
+    """The planned runs as a Markdown table: ours at the study's scale (test MSE as scored when
+    committed, `scores.json`) beside the study's number for the same configuration, their
+    ratio, and what trained ours; '-' where not trained yet or where the study has no number."""
+    rows = ["| run | seed | test MSE, ours at the study's scale | the study's | ours / study | "
+            "training | trained by |", "|---|---:|---:|---:|---:|---:|---|"]
+    for p in PLAN:
+        params = load_params(find_params(f"{p.notebook}.yaml"), PROFILE)
+        ref = params.reference.get(p.run)
+        theirs = ref.test_mse if ref is not None else None
+        c = committed_run(planned_config(p), root=root)
+        mse = ((c.scores or {}).get("means", {}).get("mse") if c is not None else None)
+        ratio = f"{mse / theirs:.2f}x" if mse is not None and theirs else "-"
+        took = f"{c.info['train_seconds'] / 60:.0f} min" if c is not None and c.info.get("train_seconds") else "-"
+        by = (f"`{c.commit}`, code `{c.code}`, {c.precision}, {c.info.get('threads')} thread(s)"
+              if c is not None else "not trained yet")
+        rows.append(f"| {p.notebook} :: {p.run} | {p.seed} | {f'{mse:.6f}' if mse is not None else '-'} | "
+                    f"{f'{theirs:.6f}' if theirs else '-'} | {ratio} | {took} | {by} |")
+    return "\n".join(rows)
+
+
+def main(status: bool = False, do_commit: bool = False, threads: int | None = None,
+         table: bool = False) -> int:
+    """``python -m inpaint_lib study-scale [--status | --table] [--commit]``."""
+    if table:
+        print(markdown_table())
+        return 0
+    lines, _ = status_lines()
     print("\n".join(lines), flush=True)
     if status:
         return 0

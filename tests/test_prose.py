@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from inpaint_lib.report import prose
+from inpaint_lib.report import prose, tables
 from inpaint_lib.schema import Reference
 
 from .test_tables import long_table, metrics
@@ -145,68 +145,85 @@ def test_list_items_named_after_runs_stay_one_level() -> None:
                                      "\n  - \\- nested: kept")
 
 
-def test_findings_count_comparisons_and_link_every_claim() -> None:
-    paired = pd.DataFrame({
-        "part": ["A", "A", "A", "B"], "section": ["s"] * 4,
-        "comparison": ["2.2 · 10x10", "2.2 · 10x10", "fixes · 10x10", "pets · 150"],
-        "network": ["Adam", "SGD", "+ residual", "ViT"], "classical": ["biharmonic"] * 4,
-        "metric": ["hole MSE"] * 3 + ["hole MAE"], "network mean": [0.03, 0.05, 0.018, 0.1],
-        "classical mean": [0.02, 0.02, 0.02, 0.08], "difference": [0.01, 0.03, -0.002, 0.02],
-        "low": [0.008, 0.02, -0.003, -0.01], "high": [0.012, 0.04, -0.001, 0.05],
-        "verdict": ["worse", "worse", "better", "tie (within noise)"], "seeds": [1, 1, 3, 1],
-        "images": [100] * 4, "training s": [10.0, 10.0, 30.0, 60.0]})
-    scorecard = pd.DataFrame({
+def _paired() -> pd.DataFrame:
+    return pd.DataFrame({
+        "part": ["A", "A", "A", "B", "B"], "section": ["s"] * 5,
+        "comparison": ["2.2 · 10x10", "2.2 · 10x10", "fixes · 10x10", "pets · 150", "pets · 200"],
+        "network": ["Adam", "SGD", "+ residual", "ViT", "ViT"], "classical": ["biharmonic"] * 5,
+        "metric": ["hole MSE"] * 3 + ["hole MAE"] * 2, "network mean": [0.03, 0.05, 0.018, 0.1, 0.1],
+        "classical mean": [0.02, 0.02, 0.02, 0.08, 0.09], "difference": [0.01, 0.03, -0.002, 0.02, 0.01],
+        "low": [0.008, 0.02, -0.003, -0.01, 0.005], "high": [0.012, 0.04, -0.001, 0.05, 0.015],
+        "verdict": ["worse", "worse", "better", "tie (within noise)", "worse"],
+        "seeds": [3, 1, 3, 1, 1], "seed spread": ["its own", "borrowed (4 df)", "its own"] + ["unknown"] * 2,
+        "images": [100] * 5, "training s": [10.0, 10.0, 30.0, 600.0, 600.0],
+        "notebook": ["a2_optimizers", "a2_optimizers", "a6_ablation", "b8_evaluation", "b8_evaluation"]})
+
+
+def _scorecard(at_scale: list[float] | None = None) -> pd.DataFrame:
+    scale = at_scale or [float("nan")] * 3
+    return pd.DataFrame({
         "section": ["2.2 Optimizers", "2.2 Optimizers", "2.4 Masking"],
         "notebook": ["a2_optimizers", "a2_optimizers", "a4_masking"], "run": ["Adam", "SGD", "x"],
         "quantity": ["test MSE"] * 3, "study": [0.01, 0.02, 0.005],
         "ours (quick)": [0.02, 0.2, 0.01], "ours / study": [2.0, 10.0, 2.0],
-        "full profile": ["not measured in this checkout"] * 3,
-        "study's claim holds": ["ordering of test MSE holds"] * 2
-        + ["ordering of test MSE does not hold"]})
-    text = prose.findings(paired, scorecard, "quick", "reduced", "c1_conclusions.yaml",
-                          "grows", "a5_mask_sweep.yaml")
+        "ours at the study's scale": scale, "at scale / study": [v / s for v, s in zip(scale, [0.01, 0.02, 0.005])],
+        "study's claim holds": ["ordering of test MSE holds; at the study's scale: holds"] * 2
+        + ["ordering of test MSE does not hold; at the study's scale: 0 of 1 runs trained"]})
+
+
+def test_findings_count_networks_say_why_and_link_every_claim() -> None:
+    paired = _paired()
+    networks = tables.by_network(paired)
+    gap = {"epochs": (10, 200), "train": (10_000, 45_000)}
+    text = prose.findings(paired, networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
+                          "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, 0.03,
+                          not_run=prose.not_at_scale("Part B needs a GPU", (2, 11)),
+                          sweep="grows", sweep_notebook="a5_mask_sweep.yaml")
     bullets = [line for line in text.splitlines() if line.startswith("- ")]
     assert text.startswith("## Findings") and 4 <= len(bullets) <= 8
-    part_a = next(b for b in bullets if "Part A" in b)
-    assert "better in **1**, worse in **2**, and tied within noise in **0**" in part_a
-    assert "**+ residual**" in part_a and "-0.002 (95% interval -0.003 to -0.001)" in part_a
-    assert "tied within noise in **1**" in next(b for b in bullets if "Part B" in b)
-    orderings = next(b for b in bullets if "orderings" in b or "ordering" in b)
-    assert "holds in [2.2 Optimizers](#notebook-a2-optimizers)" in orderings
-    assert "does **not** hold in [2.4 Masking](#notebook-a4-masking)" in orderings
-    assert "2.0x to 10.0x the study's" in text and "nothing here is measured at the study's" in text
+    assert "[Terms](#terms)" in text
+    orderings = next(b for b in bullets if "orderings" in b)
+    assert "[2.2 optimizers](#notebook-a2-optimizers): Adam < SGD: holds here, and at its scale" in orderings
+    assert "[2.4 masking](#notebook-a4-masking): x: does **not** hold here; at its scale 0 of 1 runs trained" in orderings
+    far = next(b for b in bullets if "How far" in b)
+    # at the study's scale first, with the study's own spread; then this profile, and why
+    assert "our test MSE is 0.95x to 1.05x the study's (Adam 0.0095 against 0.0100)" in far
+    assert "spread ±3%" in far and "2.0x to 10.0x" in far
+    assert "because this profile trains 10 of the study's 200 epochs on 10,000 of its 45,000" in far
+    part_a = next(b for b in bullets if b.startswith("- **Part A"))
+    # distinct networks: 3 in Part A, the ViT once in Part B though it has 2 comparisons
+    assert "of 3 trained networks, **1** beats the best classical method (biharmonic), 2 are worse" in part_a
+    assert "Best: **+ residual**, -10% [-15%, -5%], 3 seeds, after 30 s" in part_a
+    assert "The study's own network: worse, +50% [+40%, +60%]" in part_a
     assert "(#notebook-c1-conclusions)" in part_a
-    assert "Occlusion" not in text  # no occlusion rows: no bullet
+    part_b = next(b for b in bullets if b.startswith("- **Part B"))
+    assert "of 1 trained network, **0** beat the best classical method" in part_b
+    assert "0 are worse, 1 tied or mixed" in part_b and "after 10 min" in part_b
+    assert "2 of them are trained and committed" in text and "Part B needs a GPU" in text
 
-    # the study's occlusion percentages against its own masks measured with overlaps once
-    occlusion = pd.DataFrame({
-        "section": ["2.1", "Phase 5", "Phase 6"], "notebook": ["a1", "b5", "b6"],
-        "run": ["baseline", "phase 5", "phase 6"],
-        "quantity": ["occluded (1 × 10×10 px; study: naive 10%)",
-                     "occluded (150 × 11×11 px; study: naive 36%)",
-                     "occluded (200 × 11×11 px; study: naive 48%)"],
-        "study": [0.0977, 0.3617, 0.4823], "ours (quick)": [0.0977, 0.30, 0.38],
-        "ours / study": [1.0, 0.83, 0.79], "full profile": [0.0977, 0.3008, 0.3786],
-        "study's claim holds": ["yes: 9.8% measured", "no: 30.1% measured", "no: 37.9% measured"]})
-    text = prose.findings(paired, pd.concat([scorecard, occlusion]), "quick", "reduced",
-                          "c1_conclusions.yaml")
-    bullet = next(b for b in text.splitlines() if "**Occlusion:**" in b)
-    assert "36% is 30.1%, 48% is 37.9%" in bullet and "10%" not in bullet
-    assert "nothing here is measured at the study's" in text  # occlusion needs no full run
 
-    # the ViT's headline claims join the study's claims, each with its verdict
-    claims = pd.DataFrame({
-        "section": ["6.2"] * 2, "notebook": ["b8"] * 2, "run": ["ViT"] * 2,
-        "quantity": ["hole MAE, pets", "patch grid, phase 4"], "study": [float("nan")] * 2,
-        "ours (quick)": [0.05, 1.3], "ours / study": [float("nan")] * 2,
-        "full profile": ["not measured in this checkout"] * 2,
-        "study's claim holds": ["learns to inpaint: yes (mean fill 0.12)",
-                                "mosaic at phase 3 fades by phase 4: no (phase 3: 1.2)"]})
-    text = prose.findings(paired, pd.concat([scorecard, claims]), "quick", "reduced",
-                          "c1_conclusions.yaml")
-    bullet = next(b for b in text.splitlines() if "**The study's claims:**" in b)
-    assert "its ViT's claims: learns to inpaint: yes; mosaic at phase 3 fades by phase 4: **no**" \
-        in bullet and "does **not** hold in [2.4 Masking]" in bullet
+def test_findings_recommend_a_method_for_your_photo_by_hole_size() -> None:
+    rows = [{"shape": sh, "setting": s, "width": w, "hole_width": w, "best_classical": "biharmonic",
+             "hole_psnr_margin": m, "hole_psnr_low": m - 0.3, "hole_psnr_high": m + 0.3}
+            for sh, s, w, m in [("squares", "4 px", 4, -0.2), ("squares", "16 px", 16, 0.5),
+                                ("squares", "64 px", 64, 1.5), ("strokes", "thin", 6, -0.1),
+                                ("one box", "96 px", 96, 1.1)]]
+    text = prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml")
+    assert text.startswith("**On your own photo** (hole PSNR in dB, higher is better")
+    assert "use biharmonic for squares 4 px, strokes thin (the network is -0.20 to -0.10 dB there" in text
+    assert "use the shipped photo-network for squares 16 px, squares 64 px, a box 96 px (+0.50 to +1.50 dB" in text
+    assert "`python -m inpaint_lib inpaint photo.jpg --mask mask.png --out filled.png`" in text
+    assert "(#notebook-d1-crossover)" in text
+    assert prose.photo_advice([], "x", "d1_crossover.yaml") == ""
+
+
+def test_terms_define_the_words_and_count_from_the_comparisons() -> None:
+    text = prose.terms("quick", "reduced", _paired())
+    assert text.startswith("<a id='terms'></a>") and "### Terms" in text
+    for word in ("quick", "classical methods", "best classical", "best combination", "photo network",
+                 "mosaic", "GradNorm", "test MSE", "hole MSE, hole MAE", "hole PSNR", "SSIM"):
+        assert f"**{word}" in text or word in text
+    assert "biharmonic in 5 of 5 comparisons" in text and "1 to 3 random seeds" in text
 
 
 def test_model_comparison_names_ours_beside_the_study_s() -> None:
@@ -233,33 +250,6 @@ def test_variants_per_level_lists_are_one_click_away() -> None:
     first, second = text.split("</details>")[:2]
     assert "- *150 × 11×11 px*: best network" in first and "patch grid is 1.50" in first
     assert "- SoftAdapt: 150 × 11×11 px: 0.1000 vs 0.1000 (within the seed interval)" in second
-
-
-def test_findings_carry_the_crossover_in_one_linked_bullet() -> None:
-    rows = [{"shape": "squares", "setting": s, "width": w, "hole_psnr_margin": m,
-             "hole_psnr_low": m - 0.3, "hole_psnr_high": m + 0.3}
-            for s, w, m in [("4 px", 4, -1.2), ("16 px", 16, 0.1), ("64 px", 64, 1.5)]]
-    sentence = prose.crossover_sentence(rows)
-    assert "in 1 of 3 mask settings, from holes about 64 px wide, loses in 1" in sentence
-    assert "best squares 64 px: +1.50 dB [+1.20, +1.80]" in sentence
-    assert "worst squares 4 px: -1.20 dB" in sentence
-    assert prose.crossover_sentence([]) == ""
-    paired = pd.DataFrame({
-        "part": ["A"], "section": ["s"], "comparison": ["x"], "network": ["n"],
-        "classical": ["biharmonic"], "metric": ["hole MSE"], "network mean": [0.03],
-        "classical mean": [0.02], "difference": [0.01], "low": [0.008], "high": [0.012],
-        "verdict": ["worse"], "seeds": [1], "images": [100], "training s": [10.0]})
-    scorecard = pd.DataFrame({
-        "section": ["2.2"], "notebook": ["a2_optimizers"], "run": ["Adam"],
-        "quantity": ["test MSE"], "study": [0.01], "ours (quick)": [0.02], "ours / study": [2.0],
-        "full profile": ["not measured in this checkout"],
-        "study's claim holds": ["ordering of test MSE holds"]})
-    text = prose.findings(paired, scorecard, "quick", "reduced", "c1_conclusions.yaml",
-                          crossover=sentence, crossover_notebook="d1_crossover.yaml")
-    bullet = next(b for b in text.splitlines() if "beyond the study" in b)
-    assert "(#notebook-d1-crossover)" in bullet and "1 of 3 mask settings" in bullet
-    assert "beyond the study" not in prose.findings(paired, scorecard, "quick", "reduced",
-                                                    "c1_conclusions.yaml")
 
 
 def test_section_summaries_close_each_section_with_its_own_numbers() -> None:

@@ -129,23 +129,41 @@ def test_a_run_in_several_studies_counts_once_and_slow_methods_pair_on_common_im
     assert out.loc[0, "classical mean"] == pytest.approx(values[:30].mean())
 
 
-def test_forest_figure_one_panel_per_part_coloured_by_verdict() -> None:
+def test_findings_figure_one_row_per_network_legible_at_1024_px() -> None:
     from inpaint_lib.report import figures
 
     paired = pd.DataFrame({
-        "part": ["A", "A", "B"], "comparison": ["2.2 Opt · 10x10", "2.3 Latent · 10x10", "pets · 150"],
-        "network": ["Adam", "16", "ViT"], "metric": ["hole MSE", "hole MSE", "hole MAE"],
-        "classical mean": [2.0, 2.0, 1.0], "difference": [-1.0, 0.5, 0.0],
-        "low": [-1.2, 0.4, -0.1], "high": [-0.8, 0.6, 0.1],
-        "verdict": ["better", "worse", stats.TIE]})
-    fig = figures.paired_forest(paired, "Figure 27. t")
+        "part": ["A", "A", "B", "B"], "notebook": ["a2_optimizers", "a3_latent", "b8_evaluation"] * 1 + ["b8_evaluation"],
+        "comparison": ["2.2 · 10x10", "2.3 · 10x10", "pets · 150", "pets · 200"],
+        "network": ["Adam", "16", "ViT", "ViT"], "classical": ["biharmonic"] * 4,
+        "metric": ["hole MSE", "hole MSE", "hole MAE", "hole MAE"],
+        "network mean": [1.0, 2.5, 1.0, 1.0], "classical mean": [2.0, 2.0, 1.0, 1.0],
+        "difference": [-1.0, 0.5, 0.0, 0.1], "low": [-1.2, 0.4, -0.1, 0.05], "high": [-0.8, 0.6, 0.1, 0.15],
+        "verdict": ["better", "worse", stats.TIE, "worse"], "seeds": [3, 1, 1, 1],
+        "seed spread": ["its own", "borrowed (2 df)", "unknown", "unknown"], "images": [100] * 4,
+        "training s": [1.0] * 4})
+    networks = tables.by_network(paired)
+    assert networks.network.tolist() == ["Adam", "16", "ViT"]  # the ViT once, for its 2 settings
+    assert networks.set_index("network").loc["ViT", "verdict"] == "mixed"
+    fig = figures.findings_forest(networks, "Figure 27. t")
     a, b = fig.axes
     assert [a.get_title(loc="left"), b.get_title(loc="left")] == ["Part A", "Part B"]
-    # stacked, not side by side, and labels at 8 pt: they read on a page 1024 px wide
-    assert a.get_position().y0 > b.get_position().y1 and fig.get_figwidth() <= 8
-    assert min(t.get_fontsize() for t in a.get_yticklabels()) >= 8
-    assert [t.get_text() for t in a.get_yticklabels()] == ["16 · 2.3 … 10x10", "Adam · 2.2 … 10x10"]
+    # 10 pt at 96 dpi on a 7-inch figure, shown unscaled on a page 1024 px wide: 13 px tall
+    assert fig.get_figwidth() <= 7 and min(t.get_fontsize() for t in a.get_yticklabels()) >= 10
+    assert a.xaxis.label.get_fontsize() >= 10
+    assert [t.get_text() for t in a.get_yticklabels()] == ["16 · latent", "Adam · optimizers"]
     points = [line for line in a.lines if line.get_marker() == "o"]
     assert sorted((p.get_xdata()[0], p.get_color()) for p in points) == [(-50.0, "#1a7f37"),
                                                                           (25.0, "#cf222e")]
     assert [p.get_color() for p in b.lines if p.get_marker() == "o"] == ["#888888"]
+    # saved with its labels (bbox "tight": nothing cut) and narrower than the report's 900 px
+    # cap on images, so the page shows it unscaled: 10 pt stays about 13 px
+    import base64
+    import io
+
+    from PIL import Image
+
+    from inpaint_lib.report.show import _png
+
+    width, height = Image.open(io.BytesIO(base64.b64decode(_png(fig)))).size
+    assert 600 <= width <= 900 and height <= 560

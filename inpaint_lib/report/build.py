@@ -40,8 +40,9 @@ STYLE = """<style>
 .jp-RenderedHTMLCommon table{font-size:12px} .toc li{margin:0}
 .toc ul{columns:2;column-gap:2em;list-style:none;padding-left:0} .toc li{margin:0}
 .toc .sub{padding-left:1.2em;font-size:90%}
-a.totop{position:fixed;right:1em;bottom:1em;background:#fff;border:1px solid #888;
-  padding:.3em .6em;border-radius:4px;text-decoration:none;z-index:10}
+a.totop{position:fixed;right:.5em;bottom:.5em;background:#fff;border:1px solid #888;
+  padding:.2em .5em;border-radius:4px;text-decoration:none;z-index:10;font-size:85%;opacity:.85}
+@media (max-width:1279px){a.totop{display:none}}
 details>summary{cursor:pointer;color:#245}
 .jp-OutputArea-output img{max-width:min(100%,640px);max-height:460px;width:auto;height:auto}
 .jp-RenderedMarkdown img{max-width:min(100%,900px);max-height:560px;width:auto;height:auto}

@@ -155,37 +155,42 @@ def hole_crops(rows: dict[str, Tensor], holes: Tensor, title: str, margin: int =
     return fig
 
 
-def paired_forest(paired: pd.DataFrame, title: str) -> Figure:
-    """The paired comparisons (`tables.paired_comparisons` rows with a "part"), one panel per
-    part: each network's mean per-image difference from the best classical method, in % of
-    the classical method's mean, with its 95% interval; left of zero the network is better.
-    Green: better, red: worse, grey: tied within noise (the interval crosses zero)."""
-    parts = list(dict.fromkeys(paired.part))
-    counts = [int((paired.part == p).sum()) for p in parts]
-    # one panel per part, stacked, each as tall as its rows (0.165 in a row): labels stay at 8 pt when the page
-    # is 1024 px wide (side by side they shrank to about 7 px)
-    fig, axes = plt.subplots(len(parts), 1, figsize=(8, 0.9 * len(parts) + 0.165 * sum(counts)),
-                             squeeze=False, gridspec_kw={"height_ratios": [c + 3 for c in counts]})
-    colour = {"better": "#1a7f37", "worse": "#cf222e"}
+VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#cf222e"}  # else grey: tied or mixed
+
+
+def network_label(network: str, notebook: str) -> str:
+    """'16 · latent', 'RMSprop · optimizers': a network's name with its section's topic (the
+    notebook's name after its number), so that a bare '16' still says what it is."""
+    topic = notebook.split("_", 1)[-1].replace("_", " ")
+    return f"{network} · {topic}"
+
+
+def findings_forest(networks: pd.DataFrame, title: str) -> Figure:
+    """The findings' picture: one row per distinct trained network (`tables.by_network`), its
+    difference from the best classical method in % of the classical method's mean with its 95%
+    interval (its first comparison), one panel per part; left of zero the network is better.
+    Green: better in every comparison, red: worse in every one, grey: tied or mixed. Labels at
+    10 pt on a 7-inch figure: about 13 px on a page 1024 px wide, none cut."""
+    parts = list(dict.fromkeys(networks.part))
+    counts = [int((networks.part == p).sum()) for p in parts]
+    fig, axes = plt.subplots(len(parts), 1, figsize=(7, 0.75 * len(parts) + 0.23 * sum(counts)),
+                             squeeze=False, gridspec_kw={"height_ratios": [c + 2.2 for c in counts]})
     for ax, part in zip(axes[:, 0], parts):
-        p = paired[paired.part == part].iloc[::-1]
-        scale = 100 / p["classical mean"].abs().to_numpy()
-        mid = p.difference.to_numpy() * scale
-        low, high = p.low.to_numpy() * scale, p.high.to_numpy() * scale
+        p = networks[networks.part == part].sort_values("relative %", ascending=False)
         y = np.arange(len(p))
-        for i, v in enumerate(p.verdict):
-            c = colour.get(v, "#888888")
-            ax.plot([low[i], high[i]], [y[i], y[i]], color=c, lw=1.5)
-            ax.plot(mid[i], y[i], "o", color=c, ms=4)
+        mid, low, high = (p[c].to_numpy() for c in ("relative %", "relative low %", "relative high %"))
+        for i, verdict in enumerate(p.verdict):
+            c = VERDICT_COLOURS.get(verdict, "#888888")
+            ax.plot([low[i], high[i]], [i, i], color=c, lw=2)
+            ax.plot(mid[i], i, "o", color=c, ms=5)
         ax.axvline(0, color="black", lw=0.8)
-        labels = [f"{n} · {c.split()[0]} … {c.split(' · ')[-1]}"
-                  for n, c in zip(p.network, p.comparison)]
-        ax.set_yticks(y, [lab if len(lab) <= 56 else lab[:55] + "…" for lab in labels], fontsize=8)
+        ax.set_yticks(y, [network_label(n, nb) for n, nb in zip(p.network, p.notebook)], fontsize=10)
         ax.set_ylim(-0.7, len(p) - 0.3)
-        ax.set_xlabel(f"{p.metric.iloc[0]}: network − best classical, % of classical "
-                      "(left of 0: the network is better)", fontsize=8.5)
-        ax.set_title(f"Part {part}", fontsize=10, loc="left")
-        ax.tick_params(axis="x", labelsize=8)
+        what = p.metric.iloc[0]
+        ax.set_xlabel(f"{what} vs {' / '.join(dict.fromkeys(p.classical))}, % (left of 0: network better)",
+                      fontsize=10)
+        ax.set_title(f"Part {part}", fontsize=11, loc="left")
+        ax.tick_params(axis="x", labelsize=10)
         ax.grid(axis="x", color="#dddddd", lw=0.6)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -195,10 +195,14 @@ def publish_html(html: str, sets: list[UsedSet]) -> tuple[str, dict[str, int]]:
         if n == 0 and name in html_lib.unescape(page):
             raise PublishError(f"{name} may not be shown, but no figure caption names it, so its "
                                "panels cannot be found; nothing published")
-    banner = ("<div class='jp-RenderedHTMLCommon'><p><em>Published copy of the rendered report "
-              "(<code>make publish</code>): figures re-encoded"
-              + (", panels of image sets that may not be redistributed removed" if stats["removed"] else "")
-              + "; see <a href='#data-credits'>Data credits and licences</a> at the end.</em></p></div>")
+    left_out = [name for name, n in removed_per_set.items() if n]
+    gone = (f" {stats['removed']} figure{'s' if stats['removed'] != 1 else ''} showing "
+            f"{' and '.join(left_out)} {'are' if stats['removed'] != 1 else 'is'} left out here: "
+            "their licence does not allow copies (<code>make report</code> shows them on your "
+            "machine)." if stats["removed"] else "")
+    banner = ("<div class='jp-RenderedHTMLCommon'><p><em>Published copy of the report "
+              "(<code>make publish</code>).") + gone + (" Image credits: "
+              "<a href='#data-credits'>Data credits and licences</a>, at the end.</em></p></div>")
     page = re.sub(r"(<main\b[^>]*>|<body\b[^>]*>)", lambda mm: mm.group(1) + banner, page, count=1)
     closing = "</main>" if "</main>" in page else "</body>"
     page = page.replace(closing, _credits(sets) + closing, 1)

@@ -277,3 +277,31 @@ def verdicts_by_metric(paired: dict[str, pd.DataFrame]) -> pd.DataFrame:
         keys = ["comparison", "network", "seeds", "seed spread", "best classical"]
         out = part if out is None else out.merge(part, on=keys, how="outer")
     return out if out is not None else pd.DataFrame()
+
+
+def by_network(paired: pd.DataFrame) -> pd.DataFrame:
+    """`paired_comparisons` rows (with "part" and "notebook") grouped by distinct network: one
+    row per (part, notebook, network) with how many of its comparisons are better, worse and
+    tied, its overall verdict ("better" or "worse" only when every comparison says so, else
+    "mixed" or "tied"), its first comparison (Part B: held-out images at the first occlusion
+    level) as the shown difference, in % of the classical method's mean too, and its seeds,
+    seed spread and training seconds. A network tested in several settings counts once."""
+    rows = []
+    for (part, notebook, network), g in paired.groupby(["part", "notebook", "network"], sort=False):
+        counts = g.verdict.value_counts()
+        n = len(g)
+        better, worse = int(counts.get("better", 0)), int(counts.get("worse", 0))
+        verdict = ("better" if better == n else "worse" if worse == n else
+                   TIE if counts.get(TIE, 0) == n else "mixed")
+        first = g.iloc[0]
+        scale = 100 / abs(first["classical mean"])
+        rows.append({"part": part, "notebook": notebook, "network": network,
+                     "comparisons": n, "better": better, "worse": worse, "tied": n - better - worse,
+                     "verdict": verdict, "comparison": first.comparison, "metric": first.metric,
+                     "classical": first.classical, "classical mean": first["classical mean"],
+                     "difference": first.difference, "low": first.low, "high": first.high,
+                     "relative %": first.difference * scale, "relative low %": first.low * scale,
+                     "relative high %": first.high * scale,
+                     "seeds": first.get("seeds", 1), "seed spread": first.get("seed spread", ""),
+                     "images": first.get("images", 0), "training s": first["training s"]})
+    return pd.DataFrame(rows)

@@ -1,5 +1,7 @@
-"""The conclusions: the studies a conclusions params file names, scored against the
-classical methods from the run and evaluation caches (nothing retrains or re-scores)."""
+"""The verdicts: every trained network of the studies a conclusions params file names against
+the classical methods (paired per image, seed noise included), the reproduction scorecard,
+and the facts the findings state (how far this profile is from the study's scale, what is
+trained at that scale), from the run and evaluation caches: nothing retrains."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pandas as pd
 from .. import scoring
 from ..crossover import load_crossover
 from ..masks import fixed_masks, naive_fraction, occluded_fraction
+from ..paths import REPO_ROOT
 from ..resolve import load_conclusions, load_params, load_profile, run_config
 from ..schema import ConclusionsParams
 from ..scoring import same_masks
@@ -54,6 +57,17 @@ class Conclusions:
         saved = load_crossover(self.profile)
         return saved["rows"] if saved else []
 
+    def photo_network(self) -> tuple[str, list[dict]] | None:
+        """(name, crossover rows) of the photo network a reader gets from the inpaint tool:
+        the shipped one (its card's table), else this profile's own (``crossover.json``)."""
+        from ..shipped import NAME, load
+
+        shipped = load()
+        if shipped is not None:
+            return f"shipped {NAME}", shipped.crossover["rows"]
+        rows = self.crossover()
+        return ("photo network", rows) if rows else None
+
     def paired(self, n_boot: int = 2000) -> pd.DataFrame:
         """Every network against the best classical method on the same images and masks
         (`tables.paired_comparisons`), Part A per study and training masks, Part B per test set
@@ -72,7 +86,8 @@ class Conclusions:
                 frames.append(("A", study.params.title, per))
         if self.params.part_b is not None:
             study = self._open(self.params.part_b)
-            networks = {"ViT": [study.phase_chain()[-1][1]]}
+            chain = study.phase_chain()
+            networks = {"ViT": [chain[-1][1]]}
             if self.params.part_b_variants is not None:
                 networks |= self._open(self.params.part_b_variants).runs()
             ood = open_ood(study)
@@ -80,6 +95,8 @@ class Conclusions:
                 for cfg in study.level_masks():
                     per = scoring.per_image(study, networks, cfg, PAIRED_METRIC["B"], s.test,
                                             s.fingerprint)
+                    # the seven-phase ViT's training is its whole chain, not its last phase
+                    per.loc[per.method == "ViT", "train_seconds"] = scoring.chain_seconds(chain)
                     per["comparison"] = f"{role} {s.name} · {cfg.label}"
                     per["notebook"] = per.method.map(  # the ViT's section, else its variants'
                         lambda n: Path(self.params.part_b if n == "ViT" else
@@ -101,6 +118,80 @@ class Conclusions:
             table = table.merge(notebooks, on=["comparison", "network"], how="left")
             out.append(table)
         return pd.concat(out, ignore_index=True)
+
+    def networks(self, paired: pd.DataFrame) -> pd.DataFrame:
+        """The paired rows by distinct network (`tables.by_network`)."""
+        return tables.by_network(paired)
+
+    def study_networks(self) -> dict[str, str]:
+        """{part: the name the study's own network has in the paired table}: Part A's base
+        configuration in the first section that has it, Part B's seven-phase ViT."""
+        out = {}
+        if self.params.part_a:
+            out["A"] = self._open(self.params.part_a[0]).baseline_name()
+        if self.params.part_b is not None:
+            out["B"] = "ViT"
+        return out
+
+    def scale_gap(self) -> dict[str, tuple]:
+        """How this profile's Part A differs from the study's scale: {"epochs": (ours, the
+        study's), "train": (our training images, the study's, or None where unknown: read
+        from a committed run at that scale, else from the full data)}."""
+        study = self._open("a1_baseline.yaml")
+        ours = run_config(study.params, study.baseline_name())
+        full = run_config(load_params(study.params.source_file, "full"), study.baseline_name())
+        found = scoring.at_study_scale(study)
+        theirs_train = int(found.train_images.iloc[0]) if len(found) else None
+        return {"epochs": (ours.epoch_range[1], full.epoch_range[1]),
+                "train": (study.splits.sizes()["train"], theirs_train)}
+
+    def study_spread(self) -> float:
+        """Half the range of the study's own repeated runs of its base configuration, as a
+        fraction of their mean (its run-to-run noise)."""
+        values = list(scoring.base_references(self._open("a1_baseline.yaml")).values())
+        if len(values) < 2:
+            return math.nan
+        return (max(values) - min(values)) / 2 / (sum(values) / len(values))
+
+    def paired_at_study_scale(self, n_boot: int = 2000) -> pd.DataFrame:
+        """The Part A networks trained at the study's scale (committed runs) against the best
+        classical method, as `paired`: hole MSE, paired per image (a run shared by several
+        sections counts once). Empty when none is committed."""
+        frames = []
+        for name in self.params.part_a:
+            study = self._open(name)
+            per = scoring.study_scale_per_image(study, PAIRED_METRIC["A"])
+            if len(per):
+                per["notebook"] = Path(name).stem
+                frames.append(per)
+        if not frames:
+            return pd.DataFrame()
+        table = tables.paired_comparisons(pd.concat(frames, ignore_index=True), PAIRED_METRIC["A"],
+                                          n_boot=n_boot)
+        notebooks = (pd.concat(f[["comparison", "method", "notebook"]] for f in frames)
+                     .rename(columns={"method": "network"}).drop_duplicates(["comparison", "network"]))
+        table.insert(0, "part", "A")
+        return table.merge(notebooks, on=["comparison", "network"], how="left")
+
+    def part_a_done(self) -> tuple[int, int]:
+        """(planned Part A runs at the study's scale that are committed, planned)."""
+        from ..study_scale import PLAN, committed_run, planned_config
+
+        return sum(committed_run(planned_config(p)) is not None for p in PLAN), len(PLAN)
+
+    def part_b_at_scale(self) -> str:
+        """What the study's scale means for Part B and whether it ran (`results/full-gpu/`)."""
+        if self.params.part_b is None:
+            return ""
+        full = load_params(Path(self.params.source_file).parent / self.params.part_b, "full")
+        chain_end = self._open(self.params.part_b).phase_chain()[-1][0]
+        last = run_config(load_params(chain_end.source_file, "full"), next(iter(chain_end.runs)))
+        manifest = REPO_ROOT / "results" / "full-gpu" / "manifest.json"
+        what = (f"Part B, the ViT at {full.data.image_size} px for {last.epoch_range[1]} epochs "
+                "in seven phases")
+        if manifest.exists():
+            return f"{what}, ran on a GPU: its numbers are in results/full-gpu/"
+        return f"{what}, needs a GPU and is not in this checkout (`make gpu-partb` prepares it)"
 
     def scorecard(self) -> pd.DataFrame:
         """Every number the study reports for a Part A run (test MSE, parameter count) beside

@@ -12,16 +12,20 @@ Where the holes are (one of):
   generator the crossover section evaluates with (`masks.random_strokes`).
 
 Methods are the evaluation's own `Method` objects (`methods.classical_methods`,
-`methods.network_method`): ``mean``, ``telea``, ``ns``, ``biharmonic`` and the trained
-networks of a profile's run cache (``cae``, ``cae-<run>``, ``vit``; see
-`trained_networks`; ``cae-photo``, the crossover section's photo network, runs at the
-image's own resolution). The default, where the crossover section has run: chosen per image
-from its table (`crossover.DEFAULT_RULE`): the photo network where its measured margin for
-holes of that image's width is above zero, else the best classical method there. Without
-it, `ranking.default_method`: the best method by the report's own evaluation, a trained
-network where one beats the classical methods, else ``biharmonic``; and such a network is
-the default only for images of the size it was trained and tested at (32x32 for the CAE),
-``biharmonic`` for every other size (`default_methods`).
+`methods.network_method`): ``mean``, ``telea``, ``ns``, ``biharmonic``, ``photo-network``
+(shipped with the package, `shipped`: no training needed) and the trained networks of a
+profile's run cache (``cae``, ``cae-<run>``, ``vit``; see `trained_networks`; ``cae-photo``,
+the crossover section's photo network). The photo networks run at the image's own resolution.
+
+The default, per hole (`crossover.PER_HOLE_RULE`): every connected hole of the mask is
+matched by its width and kind (stroke or compact) to the photo network's crossover table,
+and filled by the network where its measured margin over the best classical method there
+has a 95% interval above zero, else by that classical method; one line per image says which
+filled how many holes, and why. The photo network is the shipped one, or the report's own
+where that measures at least as good (`ranking.photo_default`). With neither,
+`ranking.default_method`: the best method by the report's own evaluation, a trained network
+where one beats the classical methods, else ``biharmonic``, and such a network only for
+images of its own size (`default_methods`).
 
 Images are read with PIL (EXIF orientation applied, converted to 8-bit RGB) and written
 as RGB PNG at the input's resolution, atomically. The known pixels of the output are
@@ -57,7 +61,7 @@ from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
 from ..baselines import CLASSICAL_METHODS, COMMAND_NAMES, METHOD_SUMMARIES
-from ..crossover import DEFAULT_RULE, default_for_width, image_hole_width
+from ..crossover import PER_HOLE_RULE, plan_holes
 from ..device import default_device
 from ..evaluate import predictions
 from ..image_trees import IMAGE_SUFFIXES
@@ -65,6 +69,8 @@ from ..io import atomic_write_bytes
 from ..methods import Method, classical_methods
 from ..metrics import hole_psnr
 from ..runs import results_root
+from ..shipped import NAME as SHIPPED_NAME
+from ..shipped import load as load_shipped
 from .networks import Network, at_full_resolution, slug, trained_networks
 from .photos import (
     Picture,
@@ -81,10 +87,11 @@ from .photos import (
 )
 from .ranking import (
     FALLBACK,
-    crossover_default,
+    PhotoDefault,
     default_method,
     default_methods,
     network_size,
+    photo_default,
     pick,
     read_ranking,
 )
@@ -128,6 +135,12 @@ def resolve_methods(names: list[str], profile: str, device: torch.device) -> lis
     for name in names:
         if name in CLASSICAL:
             out.append((name, classical_methods([CLASSICAL[name]])[0]))
+        elif name == SHIPPED_NAME:
+            shipped = load_shipped()
+            if shipped is None:
+                raise ToolError(f"--method {name}: no shipped photo network in this install "
+                                "(`make photo-network` trains it)")
+            out.append((name, shipped.method(device)))
         elif name in nets:
             out.append((name, nets[name].method(device)))
         elif name in ("cae", "vit") or name.startswith(("cae-", "vit-")):
@@ -146,7 +159,7 @@ def list_methods(profile: str) -> str:
     ranking = read_ranking(profile).get("networks", {})
     lines = [f"methods for profile {profile} (run cache {results_root(profile)}/runs):"]
     nets = trained_networks(profile)
-    width = max(len(name) for name in [*CLASSICAL, *(n.name for n in nets)])
+    width = max(len(name) for name in [*CLASSICAL, *(n.name for n in nets), SHIPPED_NAME])
     for name in CLASSICAL:
         lines.append(f"  {name:<{width}} classical  {METHOD_SUMMARIES[CLASSICAL[name]]}")
     for net in nets:
@@ -158,16 +171,20 @@ def list_methods(profile: str) -> str:
         lines.append(f"  {net.name:<{width}} network    {net.describe()}{note}")
     if not nets:
         lines.append(f"  (no trained network: `make report PROFILE={profile}` trains them)")
-    found = crossover_default(profile)
+    shipped = load_shipped()
+    if shipped is not None:
+        lines.append(f"  {SHIPPED_NAME:<{width}} network    {shipped.describe()}")
+    found = photo_default(profile)
     if found is not None:
-        net, doc = found
-        lines.append(f"default: {net} or a classical method, {DEFAULT_RULE} "
-                     f"({results_root(profile) / 'crossover.json'}):")
-        for r in sorted(doc["rows"], key=lambda r: r["width"]):
-            chosen = net if r["hole_psnr_low"] > 0 else r["best_classical"]
-            lines.append(f"  {r['shape']} {r['setting']} (width {r['width']:.0f} px): {chosen} "
-                         f"(margin {r['hole_psnr_margin']:+.2f} dB [{r['hole_psnr_low']:+.2f}, "
-                         f"{r['hole_psnr_high']:+.2f}] over {r['best_classical']})")
+        lines.append(f"default: {PER_HOLE_RULE}.")
+        lines.append(f"photo network: {found.why}; its table:")
+        for r in sorted(found.crossover["rows"], key=lambda r: (r["shape"] == "strokes",
+                                                                 r.get("hole_width", r["width"]))):
+            chosen = found.name if r["hole_psnr_low"] > 0 else r["best_classical"]
+            lines.append(f"  {r['shape']} {r['setting']} (holes {r.get('hole_width', r['width']):.0f} px "
+                         f"wide): {chosen} (margin {r['hole_psnr_margin']:+.2f} dB "
+                         f"[{r['hole_psnr_low']:+.2f}, {r['hole_psnr_high']:+.2f}] over "
+                         f"{r['best_classical']})")
         return "\n".join(lines)
     name, why = default_method(profile)
     if name != FALLBACK:
@@ -295,6 +312,30 @@ def inpaint(image: Tensor, mask: Tensor, method: Method) -> Tensor:
     return torch.where(mask, filled, image)
 
 
+def _per_hole_fills(default: PhotoDefault, device: torch.device) -> dict[str, Method]:
+    """{name a crossover row uses: Method}: the photo network under its rows' name, and
+    every classical method some row names as the best."""
+    rows = default.crossover["rows"]
+    fills = {rows[0]["method"]: default.make_method(device)}
+    for name in sorted({r["best_classical"] for r in rows}):
+        fills[name] = classical_methods([name])[0]
+    return fills
+
+
+def inpaint_per_hole(image: Tensor, mask: Tensor, default: PhotoDefault,
+                     fills: dict[str, Method]) -> tuple[Tensor, str]:
+    """The per-hole default (`crossover.plan_holes`) on one image: each method used fills
+    every hole (so none sees a missing pixel) and its output is kept in the holes assigned to
+    it. image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the one-line why)."""
+    plan = plan_holes(default.crossover, mask)
+    out = image
+    for name in plan.methods():
+        out = torch.where(plan.mask_for(name)[None], inpaint(image, mask, fills[name]), out)
+    network = default.crossover["rows"][0]["method"]
+    why = plan.explain(default.name).replace(f"by {network} ", f"by {default.name} ")
+    return out, why
+
+
 # --------------------------------------------------------------------- compare panel
 def _font(size: int) -> ImageFont.ImageFont:
     try:
@@ -364,13 +405,13 @@ def run(args: argparse.Namespace) -> int:
         raise ToolError(f"--method {args.method} with --compare: the panel shows every method; "
                         "drop one of the two")
     own_size = None  # the default network's own image size, where it is the default
-    per_image = crossover_default(args.profile) if not (args.compare or args.method) else None
-    if per_image is not None:  # the crossover section's evidence: chosen per image
-        net, doc = per_image
-        names = [net, *sorted({COMMAND_NAMES[r["best_classical"]] for r in doc["rows"]})]
-        label = f"the default per image ({net} or a classical method by hole width)"
+    per_hole = photo_default(args.profile) if not (args.compare or args.method) else None
+    if per_hole is not None:  # the crossover table's evidence: chosen per hole
+        names, label = [], f"the default per hole ({per_hole.name} or a classical method)"
+        print(f"photo network: {per_hole.why}", file=sys.stderr)
     elif args.compare:
         names = [*CLASSICAL, *(n.name for n in trained_networks(args.profile))]
+        names += [SHIPPED_NAME] if load_shipped() is not None else []
         label = "every method"
     elif args.method:
         names, label = [args.method], args.method
@@ -381,6 +422,7 @@ def run(args: argparse.Namespace) -> int:
             own_size = network_size(names[0], args.profile)
             label = f"the default ({names[0]} at {own_size} px, {names[1]} at any other size)"
     methods = resolve_methods(names, args.profile, device)
+    fills = _per_hole_fills(per_hole, device) if per_hole is not None else {}
     for job in jobs:  # read and check every input before the first write
         load_job(job, holes)
     t0 = time.perf_counter()
@@ -389,11 +431,10 @@ def run(args: argparse.Namespace) -> int:
         picture, mask = load_job(job, holes)
         if args.compare:
             data = compare(picture, mask, methods, holes.has_truth)
-        elif per_image is not None:
-            chosen, row = default_for_width(per_image[1], image_hole_width(mask))
-            by_name = dict(methods)
-            method = by_name[per_image[0] if chosen == row["method"] else COMMAND_NAMES[chosen]]
-            data = encode_png(inpaint(picture.rgb, mask, method))
+        elif per_hole is not None:
+            filled, why = inpaint_per_hole(picture.rgb, mask, per_hole, fills)
+            data = encode_png(filled)
+            bar.write(f"{job.rel}: {why}", file=sys.stderr)
         else:
             data = encode_png(inpaint(picture.rgb, mask, pick(methods, picture, own_size)))
         atomic_write_bytes(job.out, data)

@@ -19,7 +19,7 @@ from torch import Tensor
 from ..device import signed_scale
 from ..io import read_json
 from ..masks import apply_masks
-from ..methods import Method, network_method
+from ..methods import Method, at_native_resolution, network_method
 from ..provenance import provenance_dir
 from ..runs import Run, results_root
 from ..schema import RunConfig
@@ -41,25 +41,6 @@ def at_full_resolution(method: Method, size: int) -> Method:
         return F.interpolate(pred, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
 
     return Method(method.name, predict, f"{method.identity}@any-size", method.slow)
-
-
-NATIVE_MULTIPLE = 8  # the CAE's three stride-2 stages need sides divisible by 8
-
-
-def at_native_resolution(method: Method, multiple: int = NATIVE_MULTIPLE) -> Method:
-    """A fully convolutional network at the image's own resolution: the image (and its mask)
-    padded on the bottom and right to a multiple of `multiple` px by repeating the edge
-    (padding is known pixels, so no hole grows), predicted, and cropped back."""
-
-    def predict(masked: Tensor, masks: Tensor) -> Tensor:
-        h, w = masked.shape[-2:]
-        ph, pw = -h % multiple, -w % multiple
-        if ph or pw:
-            masked = F.pad(masked, (0, pw, 0, ph), mode="replicate")
-            masks = F.pad(masks, (0, pw, 0, ph))  # False: padding is known
-        return method.predict(masked, masks)[..., :h, :w]
-
-    return Method(method.name, predict, f"{method.identity}@native", method.slow)
 
 
 def slug(text: str) -> str:

@@ -22,10 +22,13 @@ trains nothing and, after a report, scores nothing anew.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
 from .. import scoring
 from ..io import atomic_write_json, read_json
@@ -132,8 +135,7 @@ def default_method(profile: str) -> tuple[str, str]:
 
 def crossover_default(profile: str) -> tuple[str, dict[str, Any]] | None:
     """(the photo network's tool name, the crossover table) when the crossover section has
-    run for `profile` and its network is still in the run cache, else None. Then the default
-    is chosen per image by the image's hole width (`crossover.default_for_width`)."""
+    run for `profile` and its network is still in the run cache, else None."""
     from ..crossover import load_crossover
 
     doc = load_crossover(profile)
@@ -141,6 +143,52 @@ def crossover_default(profile: str) -> tuple[str, dict[str, Any]] | None:
         return None
     net = next((n for n in trained_networks(profile) if n.run.dir.name == doc["network_run"]), None)
     return (net.name, doc) if net is not None else None
+
+
+@dataclass(frozen=True)
+class PhotoDefault:
+    """The photo network the default uses per hole, with the crossover table behind it."""
+
+    name: str  # its tool name: the shipped "photo-network" or the report's "cae-photo"
+    crossover: dict[str, Any]  # {"network_run", "rows"}: `crossover.margins` records
+    why: str  # one line: which network, and why this one
+    make_method: Callable[[torch.device], Method]
+
+
+def mean_margin(crossover: dict[str, Any]) -> float:
+    """The network's mean hole-PSNR margin over the best classical method, over its settings."""
+    rows = crossover["rows"]
+    return sum(r["hole_psnr_margin"] for r in rows) / len(rows)
+
+
+def photo_default(profile: str) -> PhotoDefault | None:
+    """The shipped photo network (`shipped.load`), or the one the report trained for
+    `profile` (`crossover_default`) where present and its own crossover table measures it at
+    least as good (mean hole-PSNR margin over the same settings): a network retrained at full
+    scale replaces the shipped one, the quick profile's 14-epoch one does not unless it
+    measures better. None when neither exists (the default is then `default_method`)."""
+    from .. import shipped as shipped_mod
+
+    shipped = shipped_mod.load()
+    local = crossover_default(profile)
+    local_net = None
+    if local is not None:
+        local_net = next(n for n in trained_networks(profile) if n.name == local[0])
+    if local is not None and local_net is not None:
+        local_margin = mean_margin(local[1])
+        if shipped is None or local_margin >= mean_margin(shipped.crossover):
+            why = (f"{local[0]}, trained by this checkout's report ({local_net.describe()}); mean "
+                   f"margin {local_margin:+.2f} dB over its crossover settings"
+                   + (f", against the shipped network's {mean_margin(shipped.crossover):+.2f} dB"
+                      if shipped is not None else ""))
+            return PhotoDefault(local[0], local[1], why, local_net.method)
+    if shipped is None:
+        return None
+    why = f"{shipped_mod.NAME}, shipped ({shipped.describe()})"
+    if local is not None:
+        why += (f"; the report's own {local[0]} measures {mean_margin(local[1]):+.2f} dB on "
+                f"average against its {mean_margin(shipped.crossover):+.2f} dB, so it is not used")
+    return PhotoDefault(shipped_mod.NAME, shipped.crossover, why, shipped.method)
 
 
 def network_size(name: str, profile: str) -> int:

@@ -21,7 +21,7 @@ from ..code_version import scoring_code
 from ..crossover import crossover_table, margins, targets, test_images
 from ..resolve import PARAMS_DIR
 from ..section import open_section
-from .shipped import SHIPPED_DIR, ShippedNetwork, write
+from ..shipped import SHIPPED_DIR, ShippedNetwork, write
 
 PARAMS = PARAMS_DIR / "d1_crossover.yaml"
 

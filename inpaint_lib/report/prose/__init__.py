@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from .common import count_of, plural, provenance, scale_note, settings_block
 from .findings import (
-    crossover_sentence,
+    distance,
     findings,
     link,
-    paired_part,
+    not_at_scale,
+    orderings,
+    part_verdict,
+    photo_advice,
     section_summaries,
     sweep_sentence,
+    terms,
     verdict_scope,
 )
 from .part_a import (
@@ -36,7 +40,6 @@ from .part_a import (
     ranking,
     versus_baselines,
 )
-from .study_scale import ablation_at_study_scale, seed_spread, study_scale_note, sweep_at_study_scale
 from .part_b import (
     classical_methods,
     dataset_line,
@@ -53,6 +56,12 @@ from .part_b import (
     variants,
     vit_parameters,
 )
+from .study_scale import (
+    ablation_at_study_scale,
+    seed_spread,
+    study_scale_note,
+    sweep_at_study_scale,
+)
 
 __all__ = [
     "ablation",
@@ -61,9 +70,9 @@ __all__ = [
     "classical_shown_in",
     "compare_to_best",
     "count_of",
-    "crossover_sentence",
     "dataset_line",
     "deferred",
+    "distance",
     "final_epoch",
     "findings",
     "generalisation_gaps",
@@ -73,13 +82,16 @@ __all__ = [
     "model_comparison",
     "more_context",
     "noise_verdict",
+    "not_at_scale",
     "occlusion_levels",
-    "paired_part",
+    "orderings",
     "parameter_count",
+    "part_verdict",
     "phase_figure_title",
     "phase_heading",
     "phase_loss_title",
     "phase_progress",
+    "photo_advice",
     "plural",
     "provenance",
     "ranking",
@@ -88,11 +100,11 @@ __all__ = [
     "seed_spread",
     "settings_block",
     "shift_between_sets",
-    "studies_against_classical",
     "study_caption",
     "study_scale_note",
     "sweep_at_study_scale",
     "sweep_sentence",
+    "terms",
     "variants",
     "verdict_scope",
     "versus_baselines",

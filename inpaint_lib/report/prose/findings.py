@@ -1,7 +1,12 @@
-"""The conclusions notebook's sentences: each study and test set against the classical
-methods, the mask sweep, the headline count and what the verdict is about."""
+"""The report's opening and each section's closing line: the findings (what a reader new to
+the report needs from its first screen: whether the study's orderings hold, how far our
+numbers are from the study's and why, whether a trained network beats inpainting without
+training in each part, what was not run at the study's scale, and what to use on one's own
+photo), the Terms they use, and the "In short" line under each section."""
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -19,10 +24,11 @@ def verdict_scope(profile: str, description: str) -> str:
             "`make report PROFILE=full` trains those.")
 
 
-
 # The scale each part's metrics are computed on (images as the networks see them).
 SCALE = {"A": "on the [-1, 1] pixel scale", "B": "on the [0, 1] pixel scale"}
-PART_NAME = {"A": "Part A (the CAE on CIFAR-10)", "B": "Part B (the ViT on pets and ships)"}
+PART_NAME = {"A": "Part A (the CAE on CIFAR-10)", "B": "Part B (the ViT on pets)"}
+TERMS = "terms"  # the id of the Terms block (`terms`)
+COMMAND = "python -m inpaint_lib inpaint photo.jpg --mask mask.png --out filled.png"
 
 
 def link(text: str, notebook: str) -> str:
@@ -37,83 +43,160 @@ def _interval(r: pd.Series) -> str:
     return f"{r.difference:+.3g} (95% interval {r.low:+.3g} to {r.high:+.3g})"
 
 
-def paired_part(paired: pd.DataFrame, part: str) -> str:
-    """One sentence: how many of a part's comparisons the networks win, lose and tie on the
-    paired test, and the largest win (or the smallest loss)."""
-    from ..tables import verdict_counts
-
-    p = paired[paired.part == part]
-    if p.empty:
-        return ""
-    c = verdict_counts(p)
-    metric = p.metric.iloc[0]
-    # the network with the most negative difference in "better" terms: lower-is-better metrics
-    # here (hole MSE, hole MAE), so the smallest difference is the best network
-    top = p.loc[p.difference.idxmin()]
-    pct = 100 * top.difference / top["classical mean"]
-    what = ("the best" if top.verdict == "better" else "even the closest")
-    return (f"**{PART_NAME[part]}:** of {plural(len(p), 'comparison')} of a trained network with "
-            f"the best classical method on the same images and masks, the network is better in "
-            f"**{c['better']}**, worse in **{c['worse']}**, and tied within noise in "
-            f"**{c['tie (within noise)']}** ({metric} {SCALE[part]}; per-image differences, "
-            f"95% bootstrap interval over images and seeds). {what.capitalize()}, "
-            f"**{top.network}** ({top.comparison}), differs from {top.classical} by "
-            f"{_interval(top)}, {pct:+.0f}%, after {top['training s']:,.0f} s of training.")
+def _pct(r: pd.Series) -> str:
+    """A network's difference in % of the classical method's mean, with its interval."""
+    return f"{r['relative %']:+.0f}% [{r['relative low %']:+.0f}%, {r['relative high %']:+.0f}%]"
 
 
-def _orderings(scorecard: pd.DataFrame) -> str:
-    rows = scorecard[scorecard["study's claim holds"].str.startswith("ordering")]
-    by = rows.groupby(["section", "notebook"], sort=False)["study's claim holds"].first()
-    holds = [link(s, nb) for (s, nb), v in by.items() if v.endswith(" holds")]
-    fails = [link(s, nb) for (s, nb), v in by.items() if not v.endswith(" holds")]
+def _seconds(s: float) -> str:
+    return f"{s:,.0f} s" if s < 120 else f"{s / 60:,.0f} min"
+
+
+def _section_number(section: str) -> str:
+    return section.split()[0] if section[:1].isdigit() else section
+
+
+def orderings(scorecard: pd.DataFrame) -> str:
+    """The study's orderings of its runs by test MSE, each spelled out (best first), whether it
+    holds in this profile and at the study's scale; then its ViT's claims."""
+    rows = scorecard[(scorecard.quantity == "test MSE")
+                     & scorecard["study's claim holds"].str.startswith("ordering")]
     parts = []
-    if holds:
-        parts.append("holds in " + ", ".join(holds))
-    if fails:
-        parts.append("does **not** hold in " + ", ".join(fails))
+    for (section, notebook), g in rows.groupby(["section", "notebook"], sort=False):
+        order = " < ".join(g.sort_values("study").run)
+        claim = g["study's claim holds"].iloc[0]
+        here = "holds" if "test MSE holds" in claim else "does **not** hold"
+        scale = claim.split("at the study's scale: ")[-1] if "at the study's scale" in claim else ""
+        at_scale = ("" if not scale else
+                    ", and at its scale" if scale == "holds" else
+                    ", but **not** at its scale" if scale == "does not hold" else
+                    f"; at its scale {scale}")
+        topic = notebook.split("_", 1)[-1]
+        parts.append(f"{link(_section_number(section) + ' ' + topic, notebook)}: {order}: "
+                     f"{here} here{at_scale}")
     vit = scorecard[scorecard["study's claim holds"].str.contains(r": (?:yes|no) \(", regex=True)
                     & ~scorecard.quantity.str.startswith("occluded")]
     claims = [c.rsplit(" (", 1)[0].replace(": no", ": **no**") for c in vit["study's claim holds"]]
     if not parts and not claims:
         return ""
-    text = ("its ordering of runs by test MSE " + "; it ".join(parts) + " (same runs, our "
-            "reduced profile)") if parts else ""
+    text = ("**The study's orderings** (test MSE, lower is better): " + "; ".join(parts) + "."
+            if parts else "")
     if claims:
-        text += ("; " if text else "") + "its ViT's claims: " + "; ".join(claims)
-    return "**The study's claims:** " + text + "."
+        text += " Its ViT's claims: " + "; ".join(claims) + "."
+    return text.strip()
 
 
-def _distance(scorecard: pd.DataFrame, profile: str, conclusions: str) -> str:
+def distance(scorecard: pd.DataFrame, profile: str, gap: dict, conclusions: str,
+             study_spread: float = math.nan) -> str:
+    """How far our test MSE is from the study's, at the study's scale and in this profile,
+    and why (`gap`: {"epochs": (ours, the study's), "train": (ours, the study's or None)})."""
     mse = scorecard[scorecard.quantity == "test MSE"]
     if mse.empty:
         return ""
     ours = f"ours ({profile})"
-    first = mse.iloc[0]
     worst = mse.loc[mse["ours / study"].idxmax()]
-    return (f"**How far from the study:** our test MSE is {mse['ours / study'].min():.1f}x to "
-            f"{mse['ours / study'].max():.1f}x the study's: {first.run} {first[ours]:.4f} against "
-            f"{first.study:.4f} ({first['ours / study']:.1f}x), {worst.run} "
-            f"{worst[ours]:.4f} against {worst.study:.4f} ({worst['ours / study']:.1f}x); "
-            f"see the {link('scorecard', conclusions)}.")
+    first = mse.iloc[0]
+    epochs, train = gap.get("epochs"), gap.get("train")
+    why = []
+    if epochs and epochs[0] != epochs[1]:
+        why.append(f"{epochs[0]} of the study's {epochs[1]} epochs")
+    if train and train[1] and train[0] != train[1]:
+        why.append(f"{train[0]:,} of its {train[1]:,} training images")
+    reason = (f", because this profile trains {' on '.join(why)}" if why else "")
+    scale = mse.dropna(subset=[STUDY_SCALE])
+    spread = (f"; the study's own four runs of its baseline configuration spread "
+              f"±{study_spread:.0%}" if not math.isnan(study_spread) else "")
+    if len(scale):
+        at = scale["at scale / study"]
+        best = scale.iloc[0]
+        lead = (f"**How far from the study, and why:** at the study's scale (our runs of "
+                f"{plural(len(scale), 'its configuration')}, trained on this CPU) our test MSE is "
+                f"{at.min():.2f}x to {at.max():.2f}x the study's ({best.run} {best[STUDY_SCALE]:.4f} "
+                f"against {best.study:.4f}){spread}. ")
+    else:
+        lead = ("**How far from the study, and why:** nothing is trained at the study's scale in "
+                "this checkout yet (`make study-scale`). ")
+    return (lead + f"In the `{profile}` profile shown below it is {mse['ours / study'].min():.1f}x "
+            f"to {mse['ours / study'].max():.1f}x ({first.run} {first[ours]:.4f}; {worst.run} "
+            f"{worst['ours / study']:.1f}x){reason}; the {link('scorecard', conclusions)} has "
+            "every number.")
 
 
-def _occlusion(scorecard: pd.DataFrame, conclusions: str) -> str:
-    """The study's occlusion percentages that its own masks, measured with overlaps counted
-    once, do not reach (the scorecard's occlusion rows)."""
-    if scorecard.empty:
+def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusions: str,
+                 at_scale: pd.DataFrame | None = None) -> str:
+    """One part's networks against inpainting without training, counting distinct networks
+    (`tables.by_network`; a network tested in several settings counts once): how many beat
+    the best classical method, by how much (in % of its error) and at what training cost;
+    where the study's own network stands; at the study's scale, where measured."""
+    p = networks[networks.part == part]
+    if p.empty:
         return ""
-    rows = scorecard[scorecard.quantity.str.startswith("occluded")
-                     & scorecard["study's claim holds"].str.startswith("no")]
-    rows = rows.drop_duplicates("quantity")
-    if rows.empty:
+    n = len(p)
+    won = p[p.verdict == "better"].sort_values("relative %")
+    lost = int((p.verdict == "worse").sum())
+    metric = p.metric.iloc[0]
+    cls = " / ".join(dict.fromkeys(p.classical))
+    images = int(p.images.max()) if "images" in p and p.images.max() else 0
+    on = f"the same {images:,} test images and masks" if images else "the same images and masks"
+    text = (f"**{PART_NAME[part]}, against inpainting without training** ({metric}, lower is "
+            f"better, on {on}): of {plural(n, 'trained network')}, "
+            f"**{len(won)}** beat{'s' if len(won) == 1 else ''} the best classical method "
+            f"({cls}), {lost} {'is' if lost == 1 else 'are'} worse, {n - len(won) - lost} tied or "
+            "mixed.")
+    if len(won):
+        b = won.iloc[0]
+        seeds = f"{plural(int(b.seeds), 'seed')}" + ("†" if str(b["seed spread"]).startswith("borrowed") else "")
+        where = "" if b.comparisons == 1 else f" (better in all {b.comparisons} of its settings)"
+        text += (f" Best: **{b.network}**, {_pct(b)}{where}, {seeds}, after "
+                 f"{_seconds(b['training s'])} of training.")
+    own = p[p.network == study_network]
+    if len(own):
+        o = own.iloc[0]
+        text += (f" The study's own network: {o.verdict if o.verdict != 'mixed' else 'mixed'}, "
+                 f"{_pct(o)}, after {_seconds(o['training s'])}.")
+    if at_scale is not None and len(at_scale):
+        won_scale = at_scale[at_scale.verdict == "better"].sort_values("relative %")
+        top = won_scale.iloc[0] if len(won_scale) else at_scale.sort_values("relative %").iloc[0]
+        seeds = f"{plural(int(top.seeds), 'seed')}" + ("†" if str(top["seed spread"]).startswith("borrowed") else "")
+        text += (f" At the study's scale (committed runs): {len(won_scale)} of "
+                 f"{plural(len(at_scale), 'network')} better"
+                 + (f"; {'best' if len(won_scale) else 'closest'}: the {top.network}, {_pct(top)}, "
+                    f"{seeds}, after {_seconds(top['training s'])} of training") + ".")
+    return text + f" {link('Details', conclusions)}."
+
+
+def photo_advice(rows: list[dict], network: str, notebook: str) -> str:
+    """What to use on one's own photo, by hole size, from the photo network's crossover table
+    (`crossover.margins` records: hole-PSNR margin over the best classical method with its
+    interval), and the command that chooses per hole."""
+    if not rows:
         return ""
-    naive = rows.quantity.str.extract(r"naive ([^)]*)\)")[0].fillna("")
-    pairs = ", ".join(f"{n or format(r.study, '.0%')} {'averages' if '-' in n else 'is'} "
-                      f"{r[STUDY_SCALE]:.1%}"
-                      for n, (_, r) in zip(naive, rows.iterrows()))
-    return ("**Occlusion:** the study's percentages (N·k²/HW) count overlapping squares twice; "
-            f"its own masks measured with overlaps once: {pairs} (the "
-            f"{link('scorecard', conclusions)}).")
+    def setting(r: dict) -> str:
+        return f"{r['shape'].replace('one box', 'a box')} {r['setting']}"
+    key = lambda r: (r["shape"] == "strokes", r.get("hole_width", r["width"]))
+    won = sorted((r for r in rows if r["hole_psnr_low"] > 0), key=key)
+    rest = sorted((r for r in rows if r["hole_psnr_low"] <= 0), key=key)
+    classical = " / ".join(dict.fromkeys(r["best_classical"] for r in rows))
+    def span(rs: list[dict]) -> str:
+        m = [r["hole_psnr_margin"] for r in rs]
+        return f"{min(m):+.2f} to {max(m):+.2f} dB" if len(m) > 1 else f"{m[0]:+.2f} dB"
+    text = "**On your own photo** (hole PSNR in dB, higher is better, on held-out pet photos): "
+    if rest:
+        text += (f"use {classical} for {', '.join(setting(r) for r in rest)} (the network is "
+                 f"{span(rest)} there, not better); ")
+    if won:
+        text += (f"use the {network} for {', '.join(setting(r) for r in won)} ({span(won)} over "
+                 f"{classical}). ")
+    return (text + f"`{COMMAND}` measures each hole and picks for it, saying why "
+            f"({link('section', notebook)}).")
+
+
+def not_at_scale(part_b: str, part_a_done: tuple[int, int]) -> str:
+    """What was not run at the study's scale in this checkout."""
+    done, planned = part_a_done
+    part_a = ("all of them are" if done == planned else f"{done} of them are")
+    return (f"**Not at the study's scale:** {part_b}. Part A: {planned} runs cover every number the "
+            f"study reports; {part_a} trained and committed (`make study-scale` trains the rest).")
 
 
 def sweep_sentence(sweep: pd.DataFrame) -> str:
@@ -132,54 +215,71 @@ def sweep_sentence(sweep: pd.DataFrame) -> str:
             + f"; the best classical method beats it at {lost} of {len(net)} mask counts")
 
 
-def crossover_sentence(rows: list[dict]) -> str:
-    """The crossover section in one sentence (`rows`: `crossover.margins` records, as saved in
-    ``crossover.json``): in how many mask settings the photo network beats the best classical
-    method on hole PSNR (interval above zero), from which hole width, its best and worst margin."""
-    if not rows:
-        return ""
-    def margin(r: dict) -> str:
-        return (f"{r['shape']} {r['setting']}: {r['hole_psnr_margin']:+.2f} dB "
-                f"[{r['hole_psnr_low']:+.2f}, {r['hole_psnr_high']:+.2f}]")
-    won = [r for r in rows if r["hole_psnr_low"] > 0]
-    lost = [r for r in rows if r["hole_psnr_high"] < 0]
-    best = max(rows, key=lambda r: r["hole_psnr_margin"])
-    worst = min(rows, key=lambda r: r["hole_psnr_margin"])
-    where = (f", from holes about {min(r['width'] for r in won):.0f} px wide" if won else "")
-    return (f"the photo network beats the best classical method on hole PSNR in {len(won)} of "
-            f"{len(rows)} mask settings{where}, loses in {len(lost)} (best {margin(best)}; worst "
-            f"{margin(worst)}; paired per image, 95% interval)")
-
-
-def findings(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: str, description: str,
-             conclusions: str, sweep: str = "", sweep_notebook: str = "",
-             crossover: str = "", crossover_notebook: str = "") -> str:
-    """The report's opening: at most 8 one-sentence bullets, each with its number and a link
-    to the notebook that shows it (`conclusions`, `sweep_notebook`: params file names; written
-    by the conclusions notebook, placed by the report before the contents)."""
-    scores = scorecard[~scorecard.quantity.str.startswith("occluded")] if len(scorecard) else \
-        scorecard  # occlusion is measured at the study's settings without a full-profile run
-    full = scores[STUDY_SCALE].notna().sum() if len(scores) else 0
+def findings(paired: pd.DataFrame, networks: pd.DataFrame, scorecard: pd.DataFrame,
+             profile: str, conclusions: str, gap: dict, study_networks: dict[str, str],
+             study_spread: float = math.nan, at_scale: pd.DataFrame | None = None,
+             photo: str = "", not_run: str = "", sweep: str = "", sweep_notebook: str = "") -> str:
+    """The report's opening: at most 8 one-sentence bullets, each with its numbers and a link
+    to the notebook that shows it, metrics named in words, then the Terms they use.
+    (`conclusions`, `sweep_notebook`: params file names; written by the conclusions notebook,
+    placed by the report before the contents.)"""
     bullets = [
-        (f"**What ran:** the `{profile}` profile ({description})." if profile != "full" else
-         "**What ran:** the `full` profile, the study's own settings."),
-        _orderings(scorecard),
-        " ".join(filter(None, [_distance(scorecard, profile, conclusions),
-                               _occlusion(scorecard, conclusions)])),
+        orderings(scorecard),
+        distance(scorecard, profile, gap, conclusions, study_spread),
+        part_verdict(networks, "A", study_networks.get("A", ""), conclusions, at_scale),
+        part_verdict(networks, "B", study_networks.get("B", ""), conclusions),
+        photo,
+        not_run,
         f"**Mask sweep:** {sweep} ({link('section', sweep_notebook)})." if sweep else "",
-        paired_part(paired, "A") + " " + link("Details", conclusions) + ".",
-        paired_part(paired, "B") + " " + link("Details", conclusions) + "."
-        if (paired.part == "B").any() else "",
-        (f"**Hole size and shape (beyond the study):** on held-out pet photos at their own "
-         f"resolution, {crossover} ({link('section', crossover_notebook)})." if crossover else ""),
-        (f"**At the study's scale:** {plural(int(full), 'number')} of the scorecard measured with "
-         "the `full` profile." if full else
-         "**At the study's scale:** nothing here is measured at the study's own scale (no "
-         "full-profile score files under `results/full*/` in this checkout); "
-         "`make report PROFILE=full` trains it."),
     ]
-    return "\n".join(["## Findings", "", *[f"- {b}" for b in bullets if b.strip()]])
+    lede = (f"What the `{profile}` profile of this report found. A network is *better* or *worse* "
+            "than a method that needs no training only where the 95% interval of the difference, "
+            "over the same images and masks and over its training seeds, excludes zero († one "
+            f"seed: the seed spread of its part's other networks is added). [Terms](#{TERMS}).")
+    return "\n".join(["## Findings", "", lede, "", *[f"- {b}" for b in bullets if b.strip()]])
 
+
+def terms(profile: str, description: str, paired: pd.DataFrame) -> str:
+    """The report's own words and its metrics, defined once (linked from the findings);
+    which classical method is the best, and the seed counts, from `paired`."""
+    best = paired.classical.value_counts() if len(paired) else pd.Series(dtype=int)
+    best_text = ", ".join(f"{m} in {k} of {len(paired)}" for m, k in best.items())
+    seeds = (f"{int(paired.seeds.min())} to {int(paired.seeds.max())}" if len(paired) and
+             paired.seeds.min() != paired.seeds.max() else f"{int(paired.seeds.max()) if len(paired) else 1}")
+    items = [
+        ("profile", (f"how much of the study is run: `{profile}` here ({description}); `full` is "
+                    "the study's own settings; *at the study's scale* marks our runs of those.")),
+        ("classical methods", ("inpainting without training: mean fill (each hole the image's mean "
+                              "colour), OpenCV Telea and Navier-Stokes, and biharmonic (the "
+                              "smoothest surface through the hole's edge).")),
+        ("best classical", ("the classical method with the best mean on the very images and masks a "
+                           f"network is tested on: here {best_text} comparisons.")),
+        ("best combination", ("the Part A ablation's network: the study's CAE told where the hole is "
+                             "(mask channel), correcting a fast fill, loss on the hole's "
+                             "composite, skip connections, MSE + 0.5 L1.")),
+        ("photo network", ("a fully convolutional CAE (the best combination's ideas, at any image "
+                          "size) trained on crops of pet photos at their own resolution; shipped "
+                          "with the tool, and retrained by the crossover section.")),
+        ("mosaic", ("the 16 px patch grid the study's ViT leaves in its output; the *patch grid* "
+                   "measure is 1 for an image without it.")),
+        ("uncertainty weighting, GradNorm, SoftAdapt", ("three ways to set the loss weights "
+                                                       "automatically during training, in place "
+                                                       "of the study's seven hand-set phases.")),
+        ("test MSE", ("the study's metric: mean squared error of the network's raw output over the "
+                     "whole image, pixels on [-1, 1] (Part A). Lower is better.")),
+        ("hole MSE, hole MAE", ("the error over the missing pixels only, of the output with the known "
+                               "pixels kept: on [-1, 1] in Part A, on [0, 1] in Part B (so 0.01 on "
+                               "[0, 1] is 0.04 on [-1, 1] for MSE). Lower is better; findings give "
+                               "differences also in % of the classical method's error.")),
+        ("hole PSNR", ("10·log10(peak² / hole MSE), in dB: higher is better; +1 dB is about 21% "
+                      "less squared error.")),
+        ("SSIM", ("structural similarity of the output with the original, 0 to 1, higher is better.")),
+        ("seeds, intervals", (f"each configuration is trained with {seeds} random seeds here; an "
+                             "interval is 95%, over the test images and the seeds (the verdict "
+                             "rule above).")),
+    ]
+    return "\n".join([f"<a id='{TERMS}'></a>", "", "### Terms", "",
+                       *[f"- **{t}**: {d}" for t, d in items]])
 
 
 def _distance_in_short(rows: pd.DataFrame, profile: str) -> str:

@@ -1,7 +1,7 @@
 """The photo network shipped with the package: trained once at the full photo profile,
 committed with its evidence, used by ``inpaint`` in a fresh clone with no training.
 
-The folder `SHIPPED_DIR` (``inpaint_lib/tool/photo_network/``) holds two files:
+The folder `SHIPPED_DIR` (``inpaint_lib/photo_network/``) holds two files:
 
 - ``weights.pt``: the network's weights only (``{"model": state_dict}``), a few MB;
 - ``card.json``: what the network is and where it comes from: its run config and image size,
@@ -24,10 +24,9 @@ from typing import Any
 
 import torch
 
-from ..io import atomic_torch_save, atomic_write_json, read_json, sha256_file
-from ..methods import Method
-from ..schema import RunConfig
-from .photos import ToolError
+from .io import atomic_torch_save, atomic_write_json, read_json, sha256_file
+from .methods import Method
+from .schema import RunConfig
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "photo_network"
 WEIGHTS, CARD = "weights.pt", "card.json"
@@ -35,8 +34,9 @@ NAME = "photo-network"  # its name for --method and in the tool's messages
 RETRAIN = "`make photo-network`"
 
 
-class ShippedNetworkError(ToolError):
-    """The shipped network's files do not match their card: one line naming the file."""
+class ShippedNetworkError(ValueError):
+    """The shipped network's files do not match their card: one line naming the file (the
+    inpaint command prints it and exits 2, as for any bad input)."""
 
 
 @dataclass(frozen=True)
@@ -70,17 +70,16 @@ class ShippedNetwork:
     def method(self, device: torch.device) -> Method:
         """The network as an inpainting method at any image's own resolution: the hash is
         checked first, then the weights are loaded with weights_only=True."""
-        from ..device import signed_scale
-        from ..methods import network_method
-        from ..models import build_model
-        from .networks import at_native_resolution
+        from .device import signed_scale
+        from .methods import at_native_resolution, network_method
+        from .models import build_model
 
         digest = sha256_file(self.weights)
         if digest != self.card["sha256"]:
             raise ShippedNetworkError(
                 f"{self.weights}: sha256 {digest[:12]}... does not match its card's "
                 f"{self.card['sha256'][:12]}... (changed or damaged): restore it with "
-                f"`git checkout -- {self.weights.relative_to(self.folder.parent.parent.parent)}` "
+                f"`git checkout -- {self.weights.name}` in {self.folder} "
                 f"or retrain it with {RETRAIN}")
         state = torch.load(self.weights, map_location="cpu", weights_only=True)
         model = build_model(self.config.model, int(self.card["image_size"]))
@@ -95,8 +94,9 @@ class ShippedNetwork:
         return at_native_resolution(net)
 
 
-def load(folder: Path = SHIPPED_DIR) -> ShippedNetwork | None:
-    """The shipped network's card (None when the folder has none: nothing shipped)."""
+def load(folder: Path | None = None) -> ShippedNetwork | None:
+    """The shipped network's card (None when the folder, default `SHIPPED_DIR`, has none)."""
+    folder = folder or SHIPPED_DIR
     card = folder / CARD
     if not card.exists():
         return None
