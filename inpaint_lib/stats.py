@@ -83,16 +83,16 @@ class Interval:
     noise: str  # e.g. "images and 3 seeds", "images, seed spread of 2 other configurations"
 
 
-def seed_interval(diffs, borrowed_sd: float = math.nan, borrowed_df: int = 0,
+def seed_interval(diffs, pooled_sd: float = math.nan, pooled_df: int = 0,
                   level: float = 0.95) -> Interval:
     """Interval for the mean per-image difference of a configuration, over images and seeds.
 
     diffs: (n_images,) or (n_seeds, n_images) on the same images (network minus classical).
     Standard error² = the image part, var(seed-averaged per-image difference) / n, plus the
-    seed part: with k >= 2 seeds the variance of the k seed means / k (k - 1 df); with one
-    seed, `borrowed_sd`² (the seed spread of this kind of network measured elsewhere, with
-    `borrowed_df` df), or nothing when no spread is known (the interval then holds image
-    noise only, and says so). Each part's half-width takes its own t quantile (k - 1 df for
+    seed part: `pooled_sd`² / k where the seed spread of this kind of network is known
+    from a pool (`pooled_seed_cv`, with `pooled_df` df: more df than one network's own
+    seeds give); else with k >= 2 seeds the variance of the k seed means / k (k - 1 df);
+    else nothing (the interval then holds image noise only, and says so). Each part's half-width takes its own t quantile (k - 1 df for
     the seed part, so 4.30 with 3 seeds, not the normal 1.96) and the two add in quadrature:
     a t interval over seed means where seeds dominate, the image interval where images do.
     (Welch-Satterthwaite's pooled df covered only 87% with 3 seeds in the test's simulation:
@@ -106,12 +106,13 @@ def seed_interval(diffs, borrowed_sd: float = math.nan, borrowed_df: int = 0,
     mean = float(d.mean())
     per_image = d.mean(axis=0)
     v_img = float(per_image.var(ddof=1)) / n if n > 1 else 0.0
-    if k >= 2:
+    if pooled_df >= 1 and not math.isnan(pooled_sd):
+        v_seed, df_seed = pooled_sd ** 2 / k, pooled_df
+        noise = (f"images, and {k} seed{'s' if k > 1 else ''} with the pooled seed spread of its "
+                 f"family ({pooled_df} df)")
+    elif k >= 2:
         v_seed, df_seed = float(d.mean(axis=1).var(ddof=1)) / k, k - 1
         noise = f"images and {k} seeds"
-    elif borrowed_df >= 1 and not math.isnan(borrowed_sd):
-        v_seed, df_seed = borrowed_sd ** 2, borrowed_df
-        noise = f"images, and one seed with the seed spread of its family ({borrowed_df} df)"
     else:
         v_seed, df_seed = 0.0, 1
         noise = "images only (one seed, no seed spread known)"

@@ -310,8 +310,8 @@ def markdown_table(root: Path | None = None) -> str:
     """The planned runs as a Markdown table: ours at the study's scale (test MSE as scored when
     committed, `scores.json`) beside the study's number for the same configuration, their
     ratio, and what trained ours; '-' where not trained yet or where the study has no number."""
-    rows = ["| run | seed | test MSE, ours at the study's scale | the study's | ours / study | "
-            "training | trained by |", "|---|---:|---:|---:|---:|---:|---|"]
+    rows = [("| run | seed | test MSE, ours at the study's scale | the study's | ours / study | "
+            "training | trained by |"), "|---|---:|---:|---:|---:|---:|---|"]
     for p in PLAN:
         params = load_params(find_params(f"{p.notebook}.yaml"), PROFILE)
         ref = params.reference.get(p.run)

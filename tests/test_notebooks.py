@@ -147,9 +147,22 @@ def _readable(html: str) -> None:
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.DOTALL))
     findings = text.index("Findings")
     assert findings < text.index("Contents") < text.index("Part A · Convolutional autoencoder")
-    bullets = re.search(r"id=\"findings\".*?<ul>(.*?)</ul>", html, re.DOTALL).group(1)
+    findings_html = re.search(r"id=\"findings\"(.*?)id=\"terms\"", html, re.DOTALL).group(1)
+    bullets = re.search(r"<ul>(.*?)</ul>", findings_html, re.DOTALL).group(1)
     assert 4 <= bullets.count("<li>") <= 8
-    assert "tied within noise" in bullets and "95% bootstrap interval" in bullets
+    assert "95% interval" in findings_html and "href=\"#terms\"" in findings_html
+    # which method to use on one's own photo, and the command
+    assert "On your own photo" in bullets and "python -m inpaint_lib inpaint photo.jpg" in bullets
+    # Figure 27 beside them: at its natural size no wider than the page's 900 px cap on images
+    # and no taller than 760 px, so its 10 pt labels show at about 13 px (never scaled down)
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = re.search(r"<img src=\"data:image/png;base64,([^\"]+)\"", findings_html).group(1)
+    width, height = Image.open(io.BytesIO(base64.b64decode(png))).size
+    assert width <= 900 and height <= 760, (width, height)
     ids = set(re.findall(r"\bid=[\"']([^\"']+)[\"']", html))
     links = set(re.findall(r"href=[\"']#([^\"']*)[\"']", html))
     assert links and not links - ids, sorted(links - ids)[:5]

@@ -45,10 +45,10 @@ def _simulate(seeds: int, seed_sd: float, image_sd: float, n: int, borrowed: boo
     for _ in range(trials):
         image = rng.normal(0, image_sd, n)
         d = rng.normal(0, seed_sd, (seeds, 1)) + image + rng.normal(0, image_sd, (seeds, n))
-        if borrowed:
-            family = [1.0 + rng.normal(0, seed_sd, 3) for _ in range(3)]  # means around 1.0
+        if borrowed:  # the family: 3 other configurations of 3 seeds, means around 1.0
+            family = [1.0 + rng.normal(0, seed_sd, 3) for _ in range(3)]
             cv, df = stats.pooled_seed_cv([f.tolist() for f in family])
-            iv = stats.seed_interval(d, borrowed_sd=cv * 1.0, borrowed_df=df)
+            iv = stats.seed_interval(d, pooled_sd=cv * 1.0, pooled_df=df)
         else:
             iv = stats.seed_interval(d)
         covered += iv.low <= 0 <= iv.high
@@ -59,7 +59,8 @@ def _simulate(seeds: int, seed_sd: float, image_sd: float, n: int, borrowed: boo
     (3, 0.05, False),  # seed noise dominant (the case where resampling 3 seeds gave 74%)
     (2, 0.05, False),  # two seeds: resampling them gave 52%
     (3, 0.002, False),  # image noise dominant
-    (1, 0.05, True),  # one seed, the spread of its family carried over
+    (1, 0.05, True),  # one seed, the pooled spread of its family
+    (3, 0.05, True),  # three seeds, the pooled spread (more df than its own 2)
 ])
 def test_seed_intervals_cover_the_true_difference_95_percent_of_the_time(seeds, seed_sd, borrowed) -> None:
     coverage = _simulate(seeds, seed_sd, image_sd=0.2, n=400, borrowed=borrowed)
@@ -70,8 +71,8 @@ def test_one_seed_without_a_known_spread_says_it_holds_image_noise_only() -> Non
     d = np.random.default_rng(3).normal(0.1, 1.0, 300)
     iv = stats.seed_interval(d)
     assert iv.seeds == 1 and iv.noise == "images only (one seed, no seed spread known)"
-    assert stats.seed_interval(d, borrowed_sd=0.5, borrowed_df=4).high - stats.seed_interval(
-        d, borrowed_sd=0.5, borrowed_df=4).low > iv.high - iv.low
+    assert stats.seed_interval(d, pooled_sd=0.5, pooled_df=4).high - stats.seed_interval(
+        d, pooled_sd=0.5, pooled_df=4).low > iv.high - iv.low
 
 
 @pytest.mark.parametrize(("low", "high", "lower_is_better", "expected"), [
@@ -140,7 +141,7 @@ def test_findings_figure_one_row_per_network_legible_at_1024_px() -> None:
         "network mean": [1.0, 2.5, 1.0, 1.0], "classical mean": [2.0, 2.0, 1.0, 1.0],
         "difference": [-1.0, 0.5, 0.0, 0.1], "low": [-1.2, 0.4, -0.1, 0.05], "high": [-0.8, 0.6, 0.1, 0.15],
         "verdict": ["better", "worse", stats.TIE, "worse"], "seeds": [3, 1, 1, 1],
-        "seed spread": ["its own", "borrowed (2 df)", "unknown", "unknown"], "images": [100] * 4,
+        "seed spread": ["its own", "pooled (2 df)", "unknown", "unknown"], "images": [100] * 4,
         "training s": [1.0] * 4})
     networks = tables.by_network(paired)
     assert networks.network.tolist() == ["Adam", "16", "ViT"]  # the ViT once, for its 2 settings
@@ -166,4 +167,4 @@ def test_findings_figure_one_row_per_network_legible_at_1024_px() -> None:
     from inpaint_lib.report.show import _png
 
     width, height = Image.open(io.BytesIO(base64.b64decode(_png(fig)))).size
-    assert 600 <= width <= 900 and height <= 560
+    assert 600 <= width <= 900 and height <= 760

@@ -45,7 +45,7 @@ a.totop{position:fixed;right:.5em;bottom:.5em;background:#fff;border:1px solid #
 @media (max-width:1279px){a.totop{display:none}}
 details>summary{cursor:pointer;color:#245}
 .jp-OutputArea-output img{max-width:min(100%,640px);max-height:460px;width:auto;height:auto}
-.jp-RenderedMarkdown img{max-width:min(100%,900px);max-height:560px;width:auto;height:auto}
+.jp-RenderedMarkdown img{max-width:min(100%,900px);max-height:760px;width:auto;height:auto}
 p.caption{margin-top:0;font-size:92%;max-width:640px}
 </style>"""
 TOC_MARK = "@@CONTENTS@@"

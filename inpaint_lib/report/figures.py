@@ -173,8 +173,9 @@ def findings_forest(networks: pd.DataFrame, title: str) -> Figure:
     10 pt on a 7-inch figure: about 13 px on a page 1024 px wide, none cut."""
     parts = list(dict.fromkeys(networks.part))
     counts = [int((networks.part == p).sum()) for p in parts]
-    fig, axes = plt.subplots(len(parts), 1, figsize=(7, 0.75 * len(parts) + 0.23 * sum(counts)),
-                             squeeze=False, gridspec_kw={"height_ratios": [c + 2.2 for c in counts]})
+    heights = [1.0 + 0.23 * c for c in counts]  # title and axis label, then 0.23 in a row
+    fig, axes = plt.subplots(len(parts), 1, figsize=(7, sum(heights)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
     for ax, part in zip(axes[:, 0], parts):
         p = networks[networks.part == part].sort_values("relative %", ascending=False)
         y = np.arange(len(p))
@@ -215,14 +216,21 @@ def loss_weights(histories: dict[str, list[dict[str, float]]], title: str) -> Fi
 
 def crossover_margins(margins: pd.DataFrame, title: str, metric: str = "hole_psnr",
                       ylabel: str = "hole PSNR margin over the best classical method (dB)") -> Figure:
-    """The network's margin (with its 95% interval) against hole width, one line per mask
-    shape, the zero line drawn: above it the network wins."""
+    """Each network's margin (with its 95% interval) against hole width, one line per mask
+    shape (and per network, solid then dashed, where `margins` holds several), the zero line
+    drawn: above it the network wins."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    for shape, g in margins.groupby("shape", sort=False):
-        g = g.sort_values("width")
-        y = g[f"{metric}_margin"]
-        err = np.stack([y - g[f"{metric}_low"], g[f"{metric}_high"] - y])
-        ax.errorbar(g["width"], y, yerr=err, marker="o", capsize=3, label=shape)
+    methods = list(dict.fromkeys(margins["method"])) if "method" in margins else [None]
+    colours = dict(zip(dict.fromkeys(margins["shape"]), sns.color_palette("deep")))
+    for k, method in enumerate(methods):
+        rows = margins if method is None else margins[margins["method"] == method]
+        for shape, g in rows.groupby("shape", sort=False):
+            g = g.sort_values("width")
+            y = g[f"{metric}_margin"]
+            err = np.stack([y - g[f"{metric}_low"], g[f"{metric}_high"] - y])
+            label = shape if len(methods) == 1 else f"{method}: {shape}"
+            ax.errorbar(g["width"] * (1.03 if k else 1), y, yerr=err, marker="os"[k % 2], capsize=3,
+                        color=colours[shape], ls=("-", "--")[k % 2], label=label)
     ax.axhline(0, color="black", linewidth=1)
     ax.set_xscale("log", base=2)
     ax.set(title=title, xlabel="hole width (px, log scale)", ylabel=ylabel)

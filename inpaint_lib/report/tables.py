@@ -182,9 +182,10 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
     the same images and masks: the mean per-image difference (network minus classical) with a
     95% interval that holds seed-to-seed variation as well as image sampling
     (`stats.seed_interval`), and its verdict: "better"/"worse" only when the interval excludes
-    zero, else "tie (within noise)". A network with several seeds carries its own seed spread;
-    a one-seed network the spread of the part's multi-seed networks (`stats.pooled_seed_cv`,
-    as a fraction of its own mean), and its "seed spread" column says "borrowed".
+    zero, else "tie (within noise)". The seed spread is the part's pooled one
+    (`stats.pooled_seed_cv` over its networks with several seeds, as a fraction of each
+    network's own mean: one estimate with all their df, not 1 or 2 df per network), divided
+    by each network's own seed count; its "seed spread" column says "pooled (df)".
 
     per_image: rows of `scoring.per_image` with a "comparison" column (e.g. "2.2 · 10×10"); a
     network run (its "run" column) already compared on the same "setting" (data and masks)
@@ -212,14 +213,14 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
     rows = []
     for comparison, method, cls, net_values, cls_values, seconds in pending:
         k = len(net_values)
-        iv = seed_interval(net_values - cls_values, borrowed_sd=cv * abs(net_values.mean()),
-                           borrowed_df=df)
+        iv = seed_interval(net_values - cls_values, pooled_sd=cv * abs(net_values.mean()),
+                           pooled_df=df)  # the part's pooled seed spread, for every network
         rows.append({"comparison": comparison, "network": method, "classical": cls,
                      "metric": METRIC_LABELS[metric], "network mean": net_values.mean(),
                      "classical mean": cls_values.mean(), "difference": iv.mean,
                      "low": iv.low, "high": iv.high, "verdict": paired_verdict(iv.low, iv.high, lower),
-                     "seeds": k, "seed spread": ("its own" if k > 1 else
-                                                 f"borrowed ({df} df)" if df else "unknown"),
+                     "seeds": k, "seed spread": (f"pooled ({df} df)" if df else
+                                                 "its own" if k > 1 else "unknown"),
                      "noise": iv.noise, "images": net_values.shape[1], "training s": seconds})
     return pd.DataFrame(rows)
 
@@ -232,7 +233,7 @@ def verdict_counts(paired: pd.DataFrame) -> dict[str, int]:
 
 def paired_view(paired: pd.DataFrame) -> pd.DataFrame:
     """`paired_comparisons` rows of one part as shown (8 columns, fits 1024 px): comparison,
-    network with its seed count (``†``: one seed, its family's seed spread borrowed), best
+    network with its seed count (``†``: one seed, its seed spread the part's pooled one), best
     classical method, the two means, the difference with its interval, the verdict and the
     network's training seconds. The metric label is the rows' own (one metric per part)."""
     metrics = paired.metric.unique()
@@ -240,7 +241,7 @@ def paired_view(paired: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"paired_view: one metric at a time, not {', '.join(metrics)}: "
                          "select one part's rows")
     metric = metrics[0] if len(metrics) else "difference"
-    seeds = ([f"{k} seed{'s' if k > 1 else ''}" + ("†" if str(sp).startswith("borrowed") else "")
+    seeds = ([f"{k} seed{'s' if k > 1 else ''}" + ("†" if k == 1 and str(sp).startswith("pooled") else "")
               for k, sp in zip(paired["seeds"], paired["seed spread"])]
              if "seed spread" in paired else [""] * len(paired))
     return pd.DataFrame({

@@ -84,8 +84,13 @@ def make_mask(spec: str, source: Source, seed: int) -> Tensor:
 
 
 def method_names(methods: str, profile: str) -> list[str]:
+    """The methods to run: "all" is the classical ones, the shipped photo network (when this
+    install has one: no training needed) and every network trained for `profile`."""
     if methods.strip() == "all":
-        return [*CLASSICAL, *(n.name for n in trained_networks(profile))]
+        from ..shipped import NAME, load
+
+        shipped = [NAME] if load() is not None else []
+        return [*CLASSICAL, *shipped, *(n.name for n in trained_networks(profile))]
     return [m.strip() for m in methods.split(",") if m.strip()]
 
 

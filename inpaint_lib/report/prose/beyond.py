@@ -48,3 +48,20 @@ def targets(rows: list[dict[str, Any]]) -> str:
     items = [f"- {r['target']}: **{'met' if r['met'] else 'missed'}** "
              f"({r['margin']:+.2f} dB [{r['low']:+.2f}, {r['high']:+.2f}])" for r in rows]
     return f"{met} of {len(rows)} targets met on this profile:\n\n" + "\n".join(items)
+
+
+def shipped(card: dict[str, Any] | None) -> str:
+    """What the photo network shipped with the tool is and how it was trained (its card)."""
+    if card is None:
+        return ("No photo network is shipped in this checkout (`make photo-network` trains one "
+                "and writes it into `inpaint_lib/photo_network/`).")
+    p, x = card["provenance"], card["crossover"]
+    return (f"The **shipped photo network** (`inpaint_lib/photo_network/`, what `inpaint` uses with "
+            f"no training): the same network trained once at the `{p['profile']}` photo profile, "
+            f"{p['epochs']} epochs on {p['train_crops']:,} random {p['crop']} px crops of "
+            f"{p['train_photos']:,} training photos of {p['dataset']}, "
+            f"{p['train_seconds'] / 60:.0f} min on `{p['device']}` ({p['threads']} thread(s), "
+            f"{p['precision']}); commit `{p['commit']}`, training code `{p['training_code']}`, "
+            f"weights sha256 `{card['sha256'][:12]}`. Its own table, when shipped, scored "
+            f"{x['images']:,} held-out photos; below, it is scored again on this section's photos "
+            "and masks, beside this profile's network.")

@@ -27,7 +27,7 @@ def verdict_scope(profile: str, description: str) -> str:
 # The scale each part's metrics are computed on (images as the networks see them).
 SCALE = {"A": "on the [-1, 1] pixel scale", "B": "on the [0, 1] pixel scale"}
 PART_NAME = {"A": "Part A (the CAE on CIFAR-10)", "B": "Part B (the ViT on pets)"}
-TERMS = "terms"  # the id of the Terms block (`terms`)
+TERMS = "terms"  # the id the report gives the Terms heading (`build.anchor`)
 COMMAND = "python -m inpaint_lib inpaint photo.jpg --mask mask.png --out filled.png"
 
 
@@ -145,7 +145,7 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
             "mixed.")
     if len(won):
         b = won.iloc[0]
-        seeds = f"{plural(int(b.seeds), 'seed')}" + ("†" if str(b["seed spread"]).startswith("borrowed") else "")
+        seeds = f"{plural(int(b.seeds), 'seed')}" + ("†" if int(b.seeds) == 1 and str(b["seed spread"]).startswith("pooled") else "")
         where = "" if b.comparisons == 1 else f" (better in all {b.comparisons} of its settings)"
         text += (f" Best: **{b.network}**, {_pct(b)}{where}, {seeds}, after "
                  f"{_seconds(b['training s'])} of training.")
@@ -157,7 +157,7 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
     if at_scale is not None and len(at_scale):
         won_scale = at_scale[at_scale.verdict == "better"].sort_values("relative %")
         top = won_scale.iloc[0] if len(won_scale) else at_scale.sort_values("relative %").iloc[0]
-        seeds = f"{plural(int(top.seeds), 'seed')}" + ("†" if str(top["seed spread"]).startswith("borrowed") else "")
+        seeds = f"{plural(int(top.seeds), 'seed')}" + ("†" if int(top.seeds) == 1 and str(top["seed spread"]).startswith("pooled") else "")
         text += (f" At the study's scale (committed runs): {len(won_scale)} of "
                  f"{plural(len(at_scale), 'network')} better"
                  + (f"; {'best' if len(won_scale) else 'closest'}: the {top.network}, {_pct(top)}, "
@@ -278,7 +278,7 @@ def terms(profile: str, description: str, paired: pd.DataFrame) -> str:
                              "interval is 95%, over the test images and the seeds (the verdict "
                              "rule above).")),
     ]
-    return "\n".join([f"<a id='{TERMS}'></a>", "", "### Terms", "",
+    return "\n".join(["### Terms", "",
                        *[f"- **{t}**: {d}" for t, d in items]])
 
 

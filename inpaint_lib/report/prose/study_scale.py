@@ -116,8 +116,8 @@ def ablation_at_study_scale(paired: dict[str, pd.DataFrame], best: str) -> str:
                      f"difference {r.difference:+.3g}{unit} [{r.low:+.3g}, {r.high:+.3g}]{rel}: "
                      f"**{r.verdict}**")
     first = next(iter(rows.values())).iloc[0]
-    seeds = (f"{plural(int(first.seeds), 'seed')}" + (", the seed spread of the study's CAE at "
-             "that scale carried over" if str(first["seed spread"]).startswith("borrowed") else ""))
+    seeds = (f"{plural(int(first.seeds), 'seed')}" + (", with the seed spread of that scale's "
+             "multi-seed runs" if str(first["seed spread"]).startswith("pooled") else ""))
     return (f"**At the study's scale** (the {best} trained on the full training split for the "
             f"study's epochs, {seeds}), against {first.classical} on the same "
             f"{int(first.images):,} test images and masks: " + "; ".join(parts) + ".")
