@@ -18,6 +18,8 @@ from scratch and rewrites both files.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,14 +76,19 @@ class ShippedNetwork:
         from .methods import at_native_resolution, network_method
         from .models import build_model
 
-        digest = sha256_file(self.weights)
+        try:
+            blob = self.weights.read_bytes()  # hashed and loaded from the same bytes
+        except OSError as e:
+            raise ShippedNetworkError(f"{self.weights}: cannot read it ({e.strerror}); restore it "
+                                      f"with `git checkout` or retrain it with {RETRAIN}") from None
+        digest = hashlib.sha256(blob).hexdigest()
         if digest != self.card["sha256"]:
             raise ShippedNetworkError(
                 f"{self.weights}: sha256 {digest[:12]}... does not match its card's "
                 f"{self.card['sha256'][:12]}... (changed or damaged): restore it with "
                 f"`git checkout -- {self.weights.name}` in {self.folder} "
                 f"or retrain it with {RETRAIN}")
-        state = torch.load(self.weights, map_location="cpu", weights_only=True)
+        state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
         model = build_model(self.config.model, int(self.card["image_size"]))
         try:
             model.load_state_dict(state["model"])

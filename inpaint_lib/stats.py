@@ -104,8 +104,10 @@ def seed_interval(diffs, pooled_sd: float = math.nan, pooled_df: int = 0,
     if n == 0:
         return Interval(math.nan, math.nan, math.nan, k, "no images")
     mean = float(d.mean())
+    if not math.isfinite(mean) or n < 2:  # no spread over images can be known: no verdict
+        return Interval(mean, -math.inf, math.inf, k, "too few images to tell" if n < 2 else "not finite")
     per_image = d.mean(axis=0)
-    v_img = float(per_image.var(ddof=1)) / n if n > 1 else 0.0
+    v_img = float(per_image.var(ddof=1)) / n
     if pooled_df >= 1 and not math.isnan(pooled_sd):
         v_seed, df_seed = pooled_sd ** 2 / k, pooled_df
         noise = (f"images, and {k} seed{'s' if k > 1 else ''} with the pooled seed spread of its "
@@ -129,7 +131,7 @@ def pooled_seed_cv(seed_means: Sequence[Sequence[float]]) -> tuple[float, int]:
     spread carried to a one-seed row is this fraction of that row's own mean."""
     ss, df = 0.0, 0
     for g in seed_means:
-        if len(g) >= 2:
+        if len(g) >= 2 and all(math.isfinite(v) for v in g):
             m = sum(g) / len(g)
             if m == 0:
                 continue

@@ -136,13 +136,38 @@ def finished_runs(root: Path | None = None) -> list[Committed]:
     return sorted(found, key=lambda c: c.info.get("started", ""))
 
 
-def committed_run(cfg: RunConfig, data: str | None = None, root: Path | None = None) -> Committed | None:
-    """The finished run with this effective config (and these images, if `data` names their
-    fingerprint), trained by whichever code: the newest if several."""
+def _key(info: dict[str, Any]) -> set[str]:
+    """A run's config key as recorded, and as today's code computes it from its config (the two
+    agree unless the key's definition changed since: then either still finds it)."""
+    keys = {info.get("key")}
+    try:
+        keys.add(RunConfig.model_validate(info["config"]).key())
+    except (KeyError, ValueError):
+        pass
+    return keys - {None}
+
+
+def tracked(root: Path) -> set[str]:
+    """Run directories under `root`/runs whose final.pt git tracks (committed runs)."""
+    try:
+        out = git("ls-files", "--", str((root / "runs").relative_to(REPO_ROOT)), check=False).stdout
+    except ValueError:  # a root outside the checkout: nothing there is committed
+        return set()
+    return {Path(line).parent.name for line in out.splitlines() if line.endswith("/final.pt")}
+
+
+def committed_run(cfg: RunConfig, code: str | None = None, root: Path | None = None) -> Committed | None:
+    """The finished run with this effective config, trained by whichever code (by `code`
+    only, if given): a committed one (git tracks it) before one that is only on disk (e.g. a
+    developer's own `make report PROFILE=full`), then the newest."""
+    root = root or committed_root()
     key = cfg.key()
-    matches = [c for c in finished_runs(root) if c.info.get("key") == key
-               and (data is None or c.info.get("data") in (data, None))]
-    return matches[-1] if matches else None
+    matches = [c for c in finished_runs(root) if key in _key(c.info)
+               and (code is None or c.info.get("code") == code)]
+    if not matches:
+        return None
+    committed = tracked(root)
+    return max(matches, key=lambda c: (c.dir.name in committed, c.info.get("started", "")))
 
 
 def in_progress(cfg: RunConfig, root: Path | None = None) -> tuple[Path, int] | None:
@@ -150,7 +175,7 @@ def in_progress(cfg: RunConfig, root: Path | None = None) -> tuple[Path, int] | 
     key = cfg.key()
     for cfg_file in sorted(((root or committed_root()) / "runs").glob("*/config.json")):
         d = cfg_file.parent
-        if read_json(cfg_file).get("key") == key and not (d / "final.pt").exists():
+        if key in _key(read_json(cfg_file)) and not (d / "final.pt").exists():
             log = d / "train.log"
             epochs = re.findall(r"^epoch (\d+)/", log.read_text(), re.MULTILINE) if log.exists() else []
             return d, int(epochs[-1]) if epochs else 0
@@ -197,6 +222,12 @@ def commit(c: Committed, p: Planned, tries: int = 30) -> bool:
     message = (f"results/full: {p.label} at the study's scale, test MSE "
                f"{mse:.6f}" if mse is not None else f"results/full: {p.label} at the study's scale")
     message += f" (trained by {c.commit}, training code {c.code}, {c.precision})"
+    git_dir = Path(git("rev-parse", "--git-dir").stdout.strip())
+    git_dir = git_dir if git_dir.is_absolute() else REPO_ROOT / git_dir
+    busy = [n for n in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD")
+            if (git_dir / n).exists()]
+    if busy or git("symbolic-ref", "-q", "HEAD", check=False).returncode:
+        return False  # a merge or rebase in progress, or a detached HEAD: try again next time
     for _ in range(tries):
         add = git("add", "-f", "--", *paths, check=False)
         if add.returncode == 0:
@@ -206,6 +237,7 @@ def commit(c: Committed, p: Planned, tries: int = 30) -> bool:
             if done.returncode == 0:
                 return True
         time.sleep(2)
+    git("reset", "-q", "--", *paths, check=False)  # leave nothing staged for someone else's commit
     return False
 
 
@@ -228,9 +260,9 @@ def pinned_commit() -> str:
     f = pin_file()
     if f.exists():
         return read_json(f)["commit"]
-    if git("status", "--porcelain", "--", "inpaint_lib", check=False).stdout.strip():
-        raise SystemExit("study-scale: inpaint_lib/ has uncommitted changes; commit them first, "
-                         "so the runs' code is a commit")
+    if git("status", "--porcelain", "--", "inpaint_lib", "params", check=False).stdout.strip():
+        raise SystemExit("study-scale: inpaint_lib/ or params/ has uncommitted changes; commit "
+                         "them first, so the runs' code and settings are a commit")
     head = git("rev-parse", "HEAD").stdout.strip()
     atomic_write_json(f, {"commit": head, "training_code": training_code(),
                           "pinned": time.strftime("%Y-%m-%d %H:%M:%S")})
@@ -337,19 +369,28 @@ def main(status: bool = False, do_commit: bool = False, threads: int | None = No
     print("\n".join(lines), flush=True)
     if status:
         return 0
+    import fcntl
+
+    lock = open(committed_root() / "study-scale.lock", "w")  # noqa: SIM115 - held until exit
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("study-scale: another study-scale is running in this checkout", file=sys.stderr)
+        return 1
     commit_id = pinned_commit()
     tree = worktree(commit_id)
+    code = read_json(pin_file()).get("training_code")
     print(f"study-scale: training from commit {commit_id[:10]} in {tree} "
-          f"(training code {read_json(pin_file()).get('training_code')})", flush=True)
+          f"(training code {code})", flush=True)
     for p in PLAN:
         cfg = planned_config(p)
-        c = committed_run(cfg)
+        c = committed_run(cfg, code=code)
         if c is None:
             print(f"== study-scale: {p.label}", flush=True)
             if train_in_worktree(p, tree, threads):
                 print(f"study-scale: {p.label} failed; stopping", file=sys.stderr)
                 return 1
-            c = committed_run(cfg)
+            c = committed_run(cfg, code=code)
             if c is None:
                 print(f"study-scale: {p.label} finished but no run was found", file=sys.stderr)
                 return 1

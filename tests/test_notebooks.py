@@ -121,6 +121,7 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     # conclusions are the last section, computed from the other notebooks' results
     assert html.index('id="reproduction-scorecard"') > html.index("Figure 26.")
     _readable(html)
+    _paired_labels_and_chain_seconds(tmp_path)
 
     # nothing changed: make has nothing to do
     assert _make(tmp_path, "-q", "report").returncode == 0
@@ -139,6 +140,38 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
     _explorer_on_the_smoke_runs(tmp_path)
     _tool_on_the_smoke_runs(tmp_path)
     _publish_the_smoke_report(tmp_path)
+
+
+def _paired_labels_and_chain_seconds(tmp: Path) -> None:
+    """The conclusions' paired tables, re-read from the caches (nothing trains): each part's
+    view is labelled with its own metric (hole MSE in Part A, hole MAE in Part B), and the
+    seven-phase ViT's training seconds are its whole chain's, not its last phase's."""
+    from inpaint_lib import scoring
+    from inpaint_lib.report import tables
+    from inpaint_lib.report.verdicts import open_conclusions
+
+    env = {"INPAINT_RESULTS_DIR": str(tmp / "results"), "INPAINT_CACHE_DIR": str(tmp / "cache"),
+           "INPAINT_DATA_DIR": str(tmp / "data")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        conclusions = open_conclusions(REPO / "params" / "c1_conclusions.yaml", "smoke")
+        paired = conclusions.paired()
+        part_a = tables.paired_view(paired[paired.part == "A"])
+        part_b = tables.paired_view(paired[paired.part == "B"])
+        assert "network hole MSE" in part_a and "network hole MAE" in part_b
+        with pytest.raises(ValueError, match="one metric at a time"):
+            tables.paired_view(paired)
+        chain = conclusions._open("b8_evaluation.yaml").phase_chain()
+        vit = paired[(paired.part == "B") & (paired.network == "ViT")]["training s"]
+        assert len(chain) == 7 and vit.round(6).eq(round(scoring.chain_seconds(chain), 6)).all()
+        assert scoring.chain_seconds(chain) > chain[-1][1].info["train_seconds"]
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _readable(html: str) -> None:

@@ -176,9 +176,9 @@ def test_findings_count_networks_say_why_and_link_every_claim() -> None:
     networks = tables.by_network(paired)
     gap = {"epochs": (10, 200), "train": (10_000, 45_000)}
     text = prose.findings(paired, networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
-                          "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, 0.03,
+                          "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, (0.03, 4),
                           not_run=prose.not_at_scale("Part B needs a GPU", (2, 11)),
-                          sweep="grows", sweep_notebook="a5_mask_sweep.yaml")
+                          sweep="grows", sweep_notebook="a5_mask_sweep.yaml", done=(2, 11))
     bullets = [line for line in text.splitlines() if line.startswith("- ")]
     assert text.startswith("## Findings") and 4 <= len(bullets) <= 8
     assert "[Terms](#terms)" in text
@@ -187,7 +187,7 @@ def test_findings_count_networks_say_why_and_link_every_claim() -> None:
     assert "[2.4 masking](#notebook-a4-masking): x: does **not** hold here; at its scale 0 of 1 runs trained" in orderings
     far = next(b for b in bullets if "How far" in b)
     # at the study's scale first, with the study's own spread; then this profile, and why
-    assert "our test MSE is 0.95x to 1.05x the study's (Adam 0.0095 against 0.0100)" in far
+    assert "(2 of the 11 runs planned, trained on this CPU) our test MSE is 0.95x to 1.05x the study's numbers for the same configurations (Adam 0.0095 against 0.0100)" in far
     assert "spread ±3%" in far and "2.0x to 10.0x" in far
     assert "because this profile trains 10 of the study's 200 epochs on 10,000 of its 45,000" in far
     part_a = next(b for b in bullets if b.startswith("- **Part A"))

@@ -8,6 +8,7 @@ Nothing here trains, scores or displays.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -208,10 +209,16 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
             n = min(wide.shape[1], len(cls_values))
             net_values = wide.to_numpy()[:, :n]
             pending.append((comparison, method, cls, net_values, cls_values[:n],
-                            net["train_seconds"].groupby(net["seed"]).first().mean()))
-    cv, df = pooled_seed_cv([net_values.mean(axis=1).tolist() for _, _, _, net_values, _, _ in pending])
+                            net["train_seconds"].groupby(net["seed"]).first().mean(),
+                            frozenset(net["run"])))
+    # the pool counts each network's seeds once, however many comparisons it appears in
+    # (Part B compares each network on 2 test sets x 3 occlusion levels)
+    first: dict[frozenset, Any] = {}
+    for *_, net_values, _, _, runs in pending:
+        first.setdefault(runs, net_values)
+    cv, df = pooled_seed_cv([v.mean(axis=1).tolist() for v in first.values()])
     rows = []
-    for comparison, method, cls, net_values, cls_values, seconds in pending:
+    for comparison, method, cls, net_values, cls_values, seconds, _ in pending:
         k = len(net_values)
         iv = seed_interval(net_values - cls_values, pooled_sd=cv * abs(net_values.mean()),
                            pooled_df=df)  # the part's pooled seed spread, for every network
@@ -219,8 +226,8 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
                      "metric": METRIC_LABELS[metric], "network mean": net_values.mean(),
                      "classical mean": cls_values.mean(), "difference": iv.mean,
                      "low": iv.low, "high": iv.high, "verdict": paired_verdict(iv.low, iv.high, lower),
-                     "seeds": k, "seed spread": (f"pooled ({df} df)" if df else
-                                                 "its own" if k > 1 else "unknown"),
+                     "seeds": k, "seed spread": (f"pooled ({df} df)" if "pooled" in iv.noise else
+                                                 "its own" if "seeds" in iv.noise else "unknown"),
                      "noise": iv.noise, "images": net_values.shape[1], "training s": seconds})
     return pd.DataFrame(rows)
 
@@ -263,19 +270,20 @@ def seed_values(study_scale: pd.DataFrame, method: str, metric: str = "mse") -> 
 
 def verdicts_by_metric(paired: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """`paired_comparisons` of the same networks on several metrics ({metric: table}) side by
-    side: one row per network and comparison, with its seeds, the best classical method, and
-    per metric the two means, the difference with its 95% interval and the verdict."""
+    side: one row per network and comparison, with its seeds, and per metric the best
+    classical method on that metric (it may differ between metrics), the two means, the
+    difference with its 95% interval and the verdict."""
     out = None
     for metric, table in paired.items():
         label = METRIC_LABELS[metric]
         part = pd.DataFrame({
             "comparison": table.comparison, "network": table.network, "seeds": table.seeds,
-            "seed spread": table["seed spread"], "best classical": table.classical,
+            "seed spread": table["seed spread"], f"best classical ({label})": table.classical,
             f"network {label}": table["network mean"], f"classical {label}": table["classical mean"],
             f"{label} difference [95%]": [f"{r.difference:+.3g} [{r.low:+.3g}, {r.high:+.3g}]"
                                           for r in table.itertuples()],
             f"{label} verdict": table.verdict})
-        keys = ["comparison", "network", "seeds", "seed spread", "best classical"]
+        keys = ["comparison", "network", "seeds", "seed spread"]
         out = part if out is None else out.merge(part, on=keys, how="outer")
     return out if out is not None else pd.DataFrame()
 

@@ -102,6 +102,8 @@ class Conclusions:
                         lambda n: Path(self.params.part_b if n == "ViT" else
                                        self.params.part_b_variants).stem)
                     frames.append(("B", study.params.title, per))
+        if not frames:
+            return pd.DataFrame(columns=["part", "section", "comparison", "network", "verdict"])
         out = []
         for part in ("A", "B"):
             per = [(title, f) for p, title, f in frames if p == part]
@@ -142,16 +144,24 @@ class Conclusions:
         full = run_config(load_params(study.params.source_file, "full"), study.baseline_name())
         found = scoring.at_study_scale(study)
         theirs_train = int(found.train_images.iloc[0]) if len(found) else None
+        if theirs_train is None and self.profile != "full":
+            from ..image_trees import DataMissingError
+            from ..runs import load_splits
+
+            try:  # the study's training split, from this checkout's data (decoded once, cached)
+                theirs_train = load_splits(load_params(study.params.source_file, "full")).sizes()["train"]
+            except DataMissingError:
+                theirs_train = None
         return {"epochs": (ours.epoch_range[1], full.epoch_range[1]),
                 "train": (study.splits.sizes()["train"], theirs_train)}
 
-    def study_spread(self) -> float:
-        """Half the range of the study's own repeated runs of its base configuration, as a
-        fraction of their mean (its run-to-run noise)."""
+    def study_spread(self) -> tuple[float, int]:
+        """(half the range of the study's own repeated runs of its base configuration, as a
+        fraction of their mean: its run-to-run noise; how many runs)."""
         values = list(scoring.base_references(self._open("a1_baseline.yaml")).values())
         if len(values) < 2:
-            return math.nan
-        return (max(values) - min(values)) / 2 / (sum(values) / len(values))
+            return math.nan, len(values)
+        return (max(values) - min(values)) / 2 / (sum(values) / len(values)), len(values)
 
     def paired_at_study_scale(self, n_boot: int = 2000) -> pd.DataFrame:
         """The Part A networks trained at the study's scale (committed runs) against the best
@@ -209,6 +219,8 @@ class Conclusions:
             ours = long.groupby("method", sort=False)[["mse", "parameters"]].mean()
             full = scoring.at_study_scale(study)
             at_scale = full.groupby("method")["mse"].mean() if len(full) else pd.Series(dtype=float)
+            scale_params = (full.groupby("method")["parameters"].first() if len(full)
+                            else pd.Series(dtype=float))
             with_mse = [m for m, r in refs.items() if r.test_mse is not None and m in ours.index]
             holds = _same_order(with_mse, {m: refs[m].test_mse for m in with_mse}, ours["mse"])
             trained = [m for m in with_mse if m in at_scale.index]
@@ -223,8 +235,8 @@ class Conclusions:
                         continue
                     value = float(ours.loc[method, col])
                     scale = (float(at_scale[method]) if quantity == "test MSE" and method in at_scale
-                             else value if quantity == "parameters" and method in at_scale
-                             else math.nan)
+                             else float(scale_params[method]) if quantity == "parameters"
+                             and method in scale_params else math.nan)
                     claim = "-"
                     if quantity == "test MSE" and len(with_mse) > 1:
                         claim = "ordering of test MSE " + ("holds" if holds else "does not hold")

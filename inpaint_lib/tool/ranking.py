@@ -155,16 +155,23 @@ class PhotoDefault:
     make_method: Callable[[torch.device], Method]
 
 
-def mean_margin(crossover: dict[str, Any]) -> float:
-    """The network's mean hole-PSNR margin over the best classical method, over its settings."""
-    rows = crossover["rows"]
-    return sum(r["hole_psnr_margin"] for r in rows) / len(rows)
+def mean_margin(crossover: dict[str, Any], settings: set[tuple[str, str]] | None = None) -> float:
+    """The network's mean hole-PSNR margin over the best classical method, over its settings
+    (those of `settings` only, when given: two tables compared on the settings they share)."""
+    rows = [r for r in crossover["rows"]
+            if settings is None or (r["shape"], r["setting"]) in settings]
+    return sum(r["hole_psnr_margin"] for r in rows) / len(rows) if rows else float("nan")
+
+
+def _settings(crossover: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(r["shape"], r["setting"]) for r in crossover["rows"]}
 
 
 def photo_default(profile: str) -> PhotoDefault | None:
     """The shipped photo network (`shipped.load`), or the one the report trained for
     `profile` (`crossover_default`) where present and its own crossover table measures it at
-    least as good (mean hole-PSNR margin over the same settings): a network retrained at full
+    least as good (mean hole-PSNR margin over the settings both tables have, each on its own
+    held-out photos: the report's on its profile's, the shipped one's when shipped): a network retrained at full
     scale replaces the shipped one, the quick profile's 14-epoch one does not unless it
     measures better. None when neither exists (the default is then `default_method`)."""
     from .. import shipped as shipped_mod
@@ -174,20 +181,23 @@ def photo_default(profile: str) -> PhotoDefault | None:
     local_net = None
     if local is not None:
         local_net = next(n for n in trained_networks(profile) if n.name == local[0])
+    shared = (_settings(local[1]) & _settings(shipped.crossover)
+              if local is not None and shipped is not None else None)
     if local is not None and local_net is not None:
-        local_margin = mean_margin(local[1])
-        if shipped is None or local_margin >= mean_margin(shipped.crossover):
+        local_margin = mean_margin(local[1], shared)
+        if shipped is None or not local_margin < mean_margin(shipped.crossover, shared):
             why = (f"{local[0]}, trained by this checkout's report ({local_net.describe()}); mean "
                    f"margin {local_margin:+.2f} dB over its crossover settings"
-                   + (f", against the shipped network's {mean_margin(shipped.crossover):+.2f} dB"
-                      if shipped is not None else ""))
+                   + (f", against the shipped network's {mean_margin(shipped.crossover, shared):+.2f} "
+                      "dB on the same settings" if shipped is not None else ""))
             return PhotoDefault(local[0], local[1], why, local_net.method)
     if shipped is None:
         return None
     why = f"{shipped_mod.NAME}, shipped ({shipped.describe()})"
     if local is not None:
-        why += (f"; the report's own {local[0]} measures {mean_margin(local[1]):+.2f} dB on "
-                f"average against its {mean_margin(shipped.crossover):+.2f} dB, so it is not used")
+        why += (f"; the report's own {local[0]} measures {mean_margin(local[1], shared):+.2f} dB on "
+                f"average against its {mean_margin(shipped.crossover, shared):+.2f} dB on the same "
+                "settings, so it is not used")
     return PhotoDefault(shipped_mod.NAME, shipped.crossover, why, shipped.method)
 
 

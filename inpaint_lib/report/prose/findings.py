@@ -87,9 +87,11 @@ def orderings(scorecard: pd.DataFrame) -> str:
 
 
 def distance(scorecard: pd.DataFrame, profile: str, gap: dict, conclusions: str,
-             study_spread: float = math.nan) -> str:
+             study_spread: tuple[float, int] = (math.nan, 0), done: tuple[int, int] = (0, 0)) -> str:
     """How far our test MSE is from the study's, at the study's scale and in this profile,
-    and why (`gap`: {"epochs": (ours, the study's), "train": (ours, the study's or None)})."""
+    and why (`gap`: {"epochs": (ours, the study's), "train": (ours, the study's or None)};
+    `study_spread`: (half-range / mean, how many runs) of the study's repeated runs of one
+    configuration; `done`: (our runs at its scale, planned))."""
     mse = scorecard[scorecard.quantity == "test MSE"]
     if mse.empty:
         return ""
@@ -104,15 +106,16 @@ def distance(scorecard: pd.DataFrame, profile: str, gap: dict, conclusions: str,
         why.append(f"{train[0]:,} of its {train[1]:,} training images")
     reason = (f", because this profile trains {' on '.join(why)}" if why else "")
     scale = mse.dropna(subset=[STUDY_SCALE])
-    spread = (f"; the study's own four runs of its baseline configuration spread "
-              f"±{study_spread:.0%}" if not math.isnan(study_spread) else "")
+    half, runs = study_spread
+    spread = (f"; the study's own {runs} runs of its baseline configuration spread "
+              f"±{half:.0%}" if not math.isnan(half) else "")
     if len(scale):
         at = scale["at scale / study"]
         best = scale.iloc[0]
-        lead = (f"**How far from the study, and why:** at the study's scale (our runs of "
-                f"{plural(len(scale), 'its configuration')}, trained on this CPU) our test MSE is "
-                f"{at.min():.2f}x to {at.max():.2f}x the study's ({best.run} {best[STUDY_SCALE]:.4f} "
-                f"against {best.study:.4f}){spread}. ")
+        lead = (f"**How far from the study, and why:** at the study's scale ({done[0]} of the "
+                f"{done[1]} runs planned, trained on this CPU) our test MSE is {at.min():.2f}x to "
+                f"{at.max():.2f}x the study's numbers for the same configurations ({best.run} "
+                f"{best[STUDY_SCALE]:.4f} against {best.study:.4f}){spread}. ")
     else:
         lead = ("**How far from the study, and why:** nothing is trained at the study's scale in "
                 "this checkout yet (`make study-scale`). ")
@@ -195,8 +198,10 @@ def not_at_scale(part_b: str, part_a_done: tuple[int, int]) -> str:
     """What was not run at the study's scale in this checkout."""
     done, planned = part_a_done
     part_a = ("all of them are" if done == planned else f"{done} of them are")
-    return (f"**Not at the study's scale:** {part_b}. Part A: {planned} runs cover every number the "
-            f"study reports; {part_a} trained and committed (`make study-scale` trains the rest).")
+    rest = "" if done == planned else " (`make study-scale` trains the rest)"
+    return (f"**Not at the study's scale:** " + (f"{part_b}. " if part_b else "")
+            + f"Part A: {planned} runs cover every number the study reports; {part_a} trained "
+            f"and committed{rest}.")
 
 
 def sweep_sentence(sweep: pd.DataFrame) -> str:
@@ -217,15 +222,16 @@ def sweep_sentence(sweep: pd.DataFrame) -> str:
 
 def findings(paired: pd.DataFrame, networks: pd.DataFrame, scorecard: pd.DataFrame,
              profile: str, conclusions: str, gap: dict, study_networks: dict[str, str],
-             study_spread: float = math.nan, at_scale: pd.DataFrame | None = None,
-             photo: str = "", not_run: str = "", sweep: str = "", sweep_notebook: str = "") -> str:
+             study_spread: tuple[float, int] = (math.nan, 0), at_scale: pd.DataFrame | None = None,
+             photo: str = "", not_run: str = "", sweep: str = "", sweep_notebook: str = "",
+             done: tuple[int, int] = (0, 0)) -> str:
     """The report's opening: at most 8 one-sentence bullets, each with its numbers and a link
     to the notebook that shows it, metrics named in words, then the Terms they use.
     (`conclusions`, `sweep_notebook`: params file names; written by the conclusions notebook,
     placed by the report before the contents.)"""
     bullets = [
         orderings(scorecard),
-        distance(scorecard, profile, gap, conclusions, study_spread),
+        distance(scorecard, profile, gap, conclusions, study_spread, done),
         part_verdict(networks, "A", study_networks.get("A", ""), conclusions, at_scale),
         part_verdict(networks, "B", study_networks.get("B", ""), conclusions),
         photo,

@@ -33,7 +33,7 @@ def study_scale_note(full: pd.DataFrame, names: Sequence[str]) -> str:
             if missing else "")
     if full.empty:
         return (f"Ours at the study's scale: none of this section's runs is trained at the study's "
-                f"scale in this checkout ({MAKE} trains them on this CPU, about 35 min each).")
+                f"scale in this checkout ({MAKE} trains them on this CPU).")
     seeds = full.groupby("method")["seed"].nunique()
     multi = [f"{m} ({plural(int(k), 'seed')}, mean)" for m, k in seeds.items() if k > 1]
     first = full.iloc[0]
@@ -112,12 +112,12 @@ def ablation_at_study_scale(paired: dict[str, pd.DataFrame], best: str) -> str:
         r = r.iloc[0]
         unit = " dB" if "psnr" in metric else ""
         rel = "" if "psnr" in metric else f", {100 * r.difference / r['classical mean']:+.0f}%"
-        parts.append(f"{r.metric} {r['network mean']:.4g} against {r['classical mean']:.4g}, "
+        parts.append(f"{r.metric} {r['network mean']:.4g} against {r.classical}'s {r['classical mean']:.4g}, "
                      f"difference {r.difference:+.3g}{unit} [{r.low:+.3g}, {r.high:+.3g}]{rel}: "
                      f"**{r.verdict}**")
     first = next(iter(rows.values())).iloc[0]
     seeds = (f"{plural(int(first.seeds), 'seed')}" + (", with the seed spread of that scale's "
              "multi-seed runs" if str(first["seed spread"]).startswith("pooled") else ""))
     return (f"**At the study's scale** (the {best} trained on the full training split for the "
-            f"study's epochs, {seeds}), against {first.classical} on the same "
-            f"{int(first.images):,} test images and masks: " + "; ".join(parts) + ".")
+            f"study's epochs, {seeds}), against the best classical method on each metric, on the "
+            f"same {int(first.images):,} test images and masks: " + "; ".join(parts) + ".")
