@@ -199,7 +199,7 @@ def not_at_scale(part_b: str, part_a_done: tuple[int, int]) -> str:
     done, planned = part_a_done
     part_a = ("all of them are" if done == planned else f"{done} of them are")
     rest = "" if done == planned else " (`make study-scale` trains the rest)"
-    return (f"**Not at the study's scale:** " + (f"{part_b}. " if part_b else "")
+    return ("**Not at the study's scale:** " + (f"{part_b}. " if part_b else "")
             + f"Part A: {planned} runs cover every number the study reports; {part_a} trained "
             f"and committed{rest}.")
 
