@@ -165,7 +165,8 @@ def save_crossover(profile: str, table: pd.DataFrame, run_dir: str) -> Path:
     """Write the network's margins by hole width for the ``inpaint`` command's default."""
     path = results_root(profile) / CROSSOVER_FILE
     rows = margins(table).to_dict(orient="records")
-    atomic_write_json(path, {"network_run": run_dir, "rows": rows})
+    images = int(table["images"].max()) if "images" in table and len(table) else 0
+    atomic_write_json(path, {"network_run": run_dir, "rows": rows, "images": images})
     return path
 
 

@@ -57,16 +57,17 @@ class Conclusions:
         saved = load_crossover(self.profile)
         return saved["rows"] if saved else []
 
-    def photo_network(self) -> tuple[str, list[dict]] | None:
-        """(name, crossover rows) of the photo network a reader gets from the inpaint tool:
-        the shipped one (its card's table), else this profile's own (``crossover.json``)."""
+    def photo_network(self) -> tuple[str, list[dict], int] | None:
+        """(name, crossover rows, held-out photos they were scored on) of the photo network a
+        reader gets from the inpaint tool: the shipped one (its card's table), else this
+        profile's own (``crossover.json``)."""
         from ..shipped import NAME, load
 
         shipped = load()
         if shipped is not None:
-            return f"shipped {NAME}", shipped.crossover["rows"]
-        rows = self.crossover()
-        return ("photo network", rows) if rows else None
+            return f"shipped {NAME}", shipped.crossover["rows"], int(shipped.card["crossover"]["images"])
+        saved = load_crossover(self.profile)
+        return ("photo network", saved["rows"], int(saved.get("images", 0))) if saved else None
 
     def paired(self, n_boot: int = 2000) -> pd.DataFrame:
         """Every network against the best classical method on the same images and masks

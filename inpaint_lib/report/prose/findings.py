@@ -168,7 +168,7 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
     return text + f" {link('Details', conclusions)}."
 
 
-def photo_advice(rows: list[dict], network: str, notebook: str) -> str:
+def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0) -> str:
     """What to use on one's own photo, by hole size, from the photo network's crossover table
     (`crossover.margins` records: hole-PSNR margin over the best classical method with its
     interval), and the command that chooses per hole."""
@@ -183,7 +183,8 @@ def photo_advice(rows: list[dict], network: str, notebook: str) -> str:
     def span(rs: list[dict]) -> str:
         m = [r["hole_psnr_margin"] for r in rs]
         return f"{min(m):+.2f} to {max(m):+.2f} dB" if len(m) > 1 else f"{m[0]:+.2f} dB"
-    text = "**On your own photo** (hole PSNR in dB, higher is better, on held-out pet photos): "
+    photos = f"{images:,} held-out pet photos" if images else "held-out pet photos"
+    text = f"**On your own photo** (hole PSNR in dB, higher is better, on {photos}): "
     if rest:
         text += (f"use {classical} for {', '.join(setting(r) for r in rest)} (the network is "
                  f"{span(rest)} there, not better); ")
