@@ -97,8 +97,17 @@ def test_the_tool_fills_a_photo_with_the_shipped_network_in_a_clean_checkout(tmp
     assert done.returncode == 0, done.stderr
     assert not (root / "results").exists() or not any((root / "results").rglob("final.pt"))
     assert "photo network: photo-network, shipped" in done.stderr
-    assert "1 hole 40 px wide by photo-network" in done.stderr
-    assert "by biharmonic" in done.stderr
+    # each hole filled as the shipped card's table says for its width and kind, and said so
+    from inpaint_lib.crossover import plan_holes
+
+    plan = plan_holes(shipped.load().crossover, torch.from_numpy(mask > 0))
+    assert sorted((h["width"], h["stroke"]) for h in plan.holes) == [(4.0, True), (40.0, False)]
+    line = plan.explain("photo-network").replace("by photo network ", "by photo-network ")
+    assert f"photo.png: {line}" in done.stderr
+    for method in plan.methods():
+        n = sum(h["method"] == method for h in plan.holes)
+        who = "photo-network" if method == "photo network" else method
+        assert f"{n} hole{'s' if n > 1 else ''} " in line and f" by {who} (" in line
     out = np.asarray(Image.open(tmp_path / "out.png"))
     known = mask == 0
     assert np.array_equal(out[known], np.asarray(Image.open(tmp_path / "photo.png"))[known])
