@@ -405,7 +405,8 @@ def base_references(study: Section) -> dict[str, float]:
         params = load_params(path, study.profile)
         for name, ref in params.reference.items():
             if ref.test_mse is not None and name in params.runs and is_base_run(params, name):
-                out[name] = ref.test_mse
+                topic = path.stem.split("_", 1)[-1]  # a bare number names itself by its section
+                out[f"{topic} {name}" if name.isdigit() else name] = ref.test_mse
     return out
 
 

@@ -283,3 +283,16 @@ def test_section_summaries_close_each_section_with_its_own_numbers() -> None:
     b8 = out["b8_evaluation"]
     assert "claims tested here: learns to inpaint: yes." in b8 and "tied in 1 of 1 comparison" in b8
     assert "[0, 1] pixel scale" in b8 and "test MSE" not in b8
+
+
+def test_photo_advice_when_the_network_wins_everywhere_and_the_grammar_of_counts() -> None:
+    rows = [{"shape": sh, "setting": s, "width": w, "hole_width": w, "best_classical": "biharmonic",
+             "hole_psnr_margin": m, "hole_psnr_low": m - 0.1, "hole_psnr_high": m + 0.1}
+            for sh, s, w, m in [("squares", "4 px", 4, 0.4), ("squares", "64 px", 64, 1.0),
+                                ("strokes", "thin", 6, 0.3), ("strokes", "thick", 25, 0.9)]]
+    text = prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml", 563)
+    assert "on 563 held-out pet photos" in text
+    assert ("the shipped photo-network beats biharmonic on every hole measured (squares 4 px to "
+            "64 px; strokes thin to thick), by +0.30 to +1.00 dB") in text
+    assert "1 of them is trained" in prose.not_at_scale("Part B needs a GPU", (1, 11))
+    assert "all of them are trained and committed." in prose.not_at_scale("", (11, 11))

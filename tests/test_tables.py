@@ -90,3 +90,14 @@ def test_ablation_rows_intervals_and_verdicts() -> None:
     assert table.loc["fill", "vs best classical"] == "-"
     assert tables.best_of(long, "network") == "A" and tables.best_of(long, "classical") == "fill"
     assert tables.best_of(long, "network", "hole_psnr") == "B"
+
+
+def test_formatting_leaves_text_columns_named_after_a_metric_alone() -> None:
+    """A column of intervals or verdicts named after PSNR must not get the number format (the
+    study-scale table of the ablation has 'hole PSNR (dB) difference [95%]')."""
+    from inpaint_lib.report.show import format_table
+
+    df = pd.DataFrame({"hole PSNR (dB)": [19.34567], "hole PSNR (dB) difference [95%]": ["+1.3 [+1.2, +1.4]"],
+                       "hole PSNR (dB) verdict": ["better"], "seeds": [3]})
+    html = format_table(df).to_html()
+    assert "19.35" in html and "+1.3 [+1.2, +1.4]" in html and "better" in html

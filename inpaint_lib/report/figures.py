@@ -173,7 +173,7 @@ def findings_forest(networks: pd.DataFrame, title: str) -> Figure:
     10 pt on a 7-inch figure: about 13 px on a page 1024 px wide, none cut."""
     parts = list(dict.fromkeys(networks.part))
     counts = [int((networks.part == p).sum()) for p in parts]
-    heights = [1.0 + 0.23 * c for c in counts]  # title and axis label, then 0.23 in a row
+    heights = [1.0 + 0.21 * c for c in counts]  # title and axis label, then 0.21 in a row
     fig, axes = plt.subplots(len(parts), 1, figsize=(7, sum(heights)), squeeze=False,
                              gridspec_kw={"height_ratios": heights})
     for ax, part in zip(axes[:, 0], parts):

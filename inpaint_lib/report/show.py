@@ -88,6 +88,8 @@ def format_table(df: pd.DataFrame, digits: int = 6) -> pd.io.formats.style.Style
     """Uniform number formatting for report tables; NaN shown as '-', no index."""
     fmt = {c: f"{{:.{digits}f}}" for c in df.columns if df[c].dtype.kind == "f"}
     for c in df.columns:
+        if df[c].dtype.kind not in "fi":  # text (an interval, a verdict) keeps its own form
+            continue
         if "PSNR" in c or "grid" in c or c.startswith("×"):
             fmt[c] = "{:.2f}"
         if "SSIM" in c:

@@ -314,3 +314,20 @@ def by_network(paired: pd.DataFrame) -> pd.DataFrame:
                      "seeds": first.get("seeds", 1), "seed spread": first.get("seed spread", ""),
                      "images": first.get("images", 0), "training s": first["training s"]})
     return pd.DataFrame(rows)
+
+
+def margins_side_by_side(margins: pd.DataFrame, metric: str = "hole_psnr") -> pd.DataFrame:
+    """`crossover.margins` rows of several networks (a "method" column) as one row per mask
+    setting: its shape, setting and hole width, the best classical method, and per network the
+    margin over it with its 95% interval (dB for PSNR)."""
+    unit = " dB" if "psnr" in metric else ""
+    out = None
+    for method, g in margins.groupby("method", sort=False):
+        col = pd.DataFrame({
+            "shape": g["shape"], "setting": g["setting"], "hole width (px)": g["hole_width"]
+            if "hole_width" in g else g["width"], "best classical": g["best_classical"],
+            f"{method}: margin [95%]": [f"{r[f'{metric}_margin']:+.2f}{unit} [{r[f'{metric}_low']:+.2f}, "
+                                        f"{r[f'{metric}_high']:+.2f}]" for _, r in g.iterrows()]})
+        keys = ["shape", "setting", "hole width (px)", "best classical"]
+        out = col if out is None else out.merge(col, on=keys, how="outer", sort=False)
+    return out.reset_index(drop=True) if out is not None else pd.DataFrame()

@@ -65,3 +65,23 @@ def shipped(card: dict[str, Any] | None) -> str:
             f"weights sha256 `{card['sha256'][:12]}`. Its own table, when shipped, scored "
             f"{x['images']:,} held-out photos; below, it is scored again on this section's photos "
             "and masks, beside this profile's network.")
+
+
+def targets_side_by_side(named: dict[str, list[dict[str, Any]]]) -> str:
+    """Several networks' targets (`crossover.targets` rows, by network name) as one Markdown
+    table: one row per target, per network the margin with its interval and met / missed,
+    then how many each meets."""
+    names = list(named)
+    targets = list(dict.fromkeys(t["target"] for rows in named.values() for t in rows))
+    lines = ["| target | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for target in targets:
+        cells = []
+        for name in names:
+            t = next((r for r in named[name] if r["target"] == target), None)
+            cells.append("-" if t is None else
+                         f"{'**met**' if t['met'] else 'missed'}: {t['margin']:+.2f} dB "
+                         f"[{t['low']:+.2f}, {t['high']:+.2f}]")
+        lines.append(f"| {target} | " + " | ".join(cells) + " |")
+    counts = "; ".join(f"{name}: {sum(t['met'] for t in rows)} of {len(rows)} met"
+                       for name, rows in named.items())
+    return "\n".join(lines) + f"\n\n{counts}."

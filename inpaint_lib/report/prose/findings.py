@@ -48,6 +48,16 @@ def _pct(r: pd.Series) -> str:
     return f"{r['relative %']:+.0f}% [{r['relative low %']:+.0f}%, {r['relative high %']:+.0f}%]"
 
 
+def _seeds(r: pd.Series) -> str:
+    """'3 seeds', '1 seed†' (the part's pooled seed spread), or '1 seed, images only' (no
+    seed spread known: the interval holds image sampling alone)."""
+    k = int(r.seeds)
+    spread = str(r.get("seed spread", ""))
+    mark = ("†" if k == 1 and spread.startswith("pooled") else
+            ", images only: no seed spread known yet" if spread == "unknown" else "")
+    return plural(k, "seed") + mark
+
+
 def _seconds(s: float) -> str:
     return f"{s:,.0f} s" if s < 120 else f"{s / 60:,.0f} min"
 
@@ -146,12 +156,12 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
             f"**{len(won)}** beat{'s' if len(won) == 1 else ''} the best classical method "
             f"({cls}), {lost} {'is' if lost == 1 else 'are'} worse, {n - len(won) - lost} tied or "
             "mixed.")
-    if len(won):
-        b = won.iloc[0]
-        seeds = f"{plural(int(b.seeds), 'seed')}" + ("†" if int(b.seeds) == 1 and str(b["seed spread"]).startswith("pooled") else "")
-        where = "" if b.comparisons == 1 else f" (better in all {b.comparisons} of its settings)"
-        text += (f" Best: **{b.network}**, {_pct(b)}{where}, {seeds}, after "
-                 f"{_seconds(b['training s'])} of training.")
+    top = won.iloc[0] if len(won) else p.sort_values("relative %").iloc[0]
+    where = ("" if top.comparisons == 1 else
+             f" (better in all {top.comparisons} of its settings)" if len(won) else
+             f" ({top.comparison.split(' · ')[-1]})")
+    text += (f" {'Best' if len(won) else 'Closest'}: **{top.network}**, {_pct(top)}{where}, "
+             f"{_seeds(top)}, after {_seconds(top['training s'])} of training.")
     own = p[p.network == study_network]
     if len(own):
         o = own.iloc[0]
@@ -160,11 +170,12 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
     if at_scale is not None and len(at_scale):
         won_scale = at_scale[at_scale.verdict == "better"].sort_values("relative %")
         top = won_scale.iloc[0] if len(won_scale) else at_scale.sort_values("relative %").iloc[0]
-        seeds = f"{plural(int(top.seeds), 'seed')}" + ("†" if int(top.seeds) == 1 and str(top["seed spread"]).startswith("pooled") else "")
+        name = (f"the study's own CAE ({top.network})" if top.network == study_network
+                else f"the {top.network}")
         text += (f" At the study's scale (committed runs): {len(won_scale)} of "
-                 f"{plural(len(at_scale), 'network')} better"
-                 + (f"; {'best' if len(won_scale) else 'closest'}: the {top.network}, {_pct(top)}, "
-                    f"{seeds}, after {_seconds(top['training s'])} of training") + ".")
+                 f"{plural(len(at_scale), 'network')} better; {'best' if len(won_scale) else 'closest'}: "
+                 f"{name}, {_pct(top)}, {_seeds(top)}, after {_seconds(top['training s'])} of "
+                 "training.")
     return text + f" {link('Details', conclusions)}."
 
 
@@ -188,7 +199,14 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0)
     if rest:
         text += (f"use {classical} for {', '.join(setting(r) for r in rest)} (the network is "
                  f"{span(rest)} there, not better); ")
-    if won:
+    if won and not rest:
+        shapes = {}
+        for r in won:
+            shapes.setdefault(r["shape"].replace("one box", "boxes"), []).append(r["setting"])
+        every = "; ".join(f"{k} {v[0]}" + (f" to {v[-1]}" if len(v) > 1 else "") for k, v in shapes.items())
+        text += (f"the {network} beats {classical} on every hole measured ({every}), by "
+                 f"{span(won)}. ")
+    elif won:
         text += (f"use the {network} for {', '.join(setting(r) for r in won)} ({span(won)} over "
                  f"{classical}). ")
     return (text + f"`{COMMAND}` measures each hole and picks for it, saying why "
@@ -198,7 +216,7 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0)
 def not_at_scale(part_b: str, part_a_done: tuple[int, int]) -> str:
     """What was not run at the study's scale in this checkout."""
     done, planned = part_a_done
-    part_a = ("all of them are" if done == planned else f"{done} of them are")
+    part_a = ("all of them are" if done == planned else f"{done} of them {'is' if done == 1 else 'are'}")
     rest = "" if done == planned else " (`make study-scale` trains the rest)"
     return ("**Not at the study's scale:** " + (f"{part_b}. " if part_b else "")
             + f"Part A: {planned} runs cover every number the study reports; {part_a} trained "
@@ -241,8 +259,9 @@ def findings(paired: pd.DataFrame, networks: pd.DataFrame, scorecard: pd.DataFra
     ]
     lede = (f"What the `{profile}` profile of this report found. A network is *better* or *worse* "
             "than a method that needs no training only where the 95% interval of the difference, "
-            "over the same images and masks and over its training seeds, excludes zero († one "
-            f"seed: the seed spread of its part's other networks is added). [Terms](#{TERMS}).")
+            "over the same images and masks and over its training seeds, excludes zero (the seed "
+            "spread is pooled over each part's networks with several seeds; † one seed). "
+            f"[Terms](#{TERMS}).")
     return "\n".join(["## Findings", "", lede, "", *[f"- {b}" for b in bullets if b.strip()]])
 
 
