@@ -12,9 +12,10 @@ bootstrap interval (`stats.paired_bootstrap`):
 - the **pet test photos made larger** (2x and 3x, bicubic: the same scenes at a higher
   resolution than the training crops), with 32 px squares and medium strokes.
 
-Choices: the photo network everywhere, biharmonic everywhere, the old rule (one method per
-image, from the image's widest hole: `crossover.plan_holes` on the widest hole alone), and
-the default (`crossover.plan_holes`: per hole). Writes results/bench/photo-default.{json,md}.
+Choices: the photo network everywhere, biharmonic everywhere, the crossover table's choice
+per hole (`crossover.plan_holes`), and the default: that choice checked on the photo itself
+(copies of each group's holes on known pixels decide, `crossover.check_on_photo`). Writes
+results/bench/photo-default.{json,md}.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from inpaint_lib.crossover import plan_holes
 from inpaint_lib.data import data_dir
 from inpaint_lib.image_trees import IMAGE_SUFFIXES
 from inpaint_lib.io import atomic_write_json, atomic_write_text
@@ -36,7 +36,7 @@ from inpaint_lib.metrics import hole_psnr
 from inpaint_lib.paths import REPO_ROOT
 from inpaint_lib.section import spread
 from inpaint_lib.stats import paired_bootstrap
-from inpaint_lib.tool.command import _per_hole_fills, inpaint
+from inpaint_lib.tool.command import _per_hole_fills, inpaint, inpaint_per_hole
 from inpaint_lib.tool.photos import read_image, squares_mask, strokes_mask
 from inpaint_lib.tool.ranking import PhotoDefault, photo_default
 
@@ -68,20 +68,13 @@ def make_mask(size: tuple[int, int], parts: list[tuple[str, int, int]], seed: in
 
 def fills(image: torch.Tensor, mask: torch.Tensor, default: PhotoDefault,
           methods: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """Each choice's output on one photo: network, biharmonic, one per image, per hole."""
+    """Each choice's output on one photo: the network everywhere, biharmonic everywhere, the
+    table's choice per hole, and the default (the table's choice checked on the photo)."""
     network = default.crossover["rows"][0]["method"]
     out = {name: inpaint(image, mask, m) for name, m in (("network everywhere", methods[network]),
                                                           ("biharmonic", methods["biharmonic"]))}
-    plan = plan_holes(default.crossover, mask)
-    widest = max(plan.holes, key=lambda h: h["width"])["method"]  # the old per-image rule
-    out["one method per image (widest hole)"] = out["network everywhere" if widest == network
-                                                    else "biharmonic"]
-    per_hole = image
-    for name in plan.methods():
-        source = out["network everywhere" if name == network else "biharmonic"] \
-            if name in (network, "biharmonic") else inpaint(image, mask, methods[name])
-        per_hole = torch.where(plan.mask_for(name)[None], source, per_hole)
-    out["the default, per hole"] = per_hole
+    out["per hole, from the table"] = inpaint_per_hole(image, mask, default, methods, check=False)[0]
+    out["the default: per hole, checked on the photo"] = inpaint_per_hole(image, mask, default, methods)[0]
     return out
 
 

@@ -58,7 +58,8 @@ class ShippedNetwork:
     def crossover(self) -> dict[str, Any]:
         """{"network_run", "rows"}: the card's crossover table, as `crossover.save_crossover`
         writes a report's, so the same default rule reads either."""
-        return {"network_run": NAME, "rows": self.card["crossover"]["rows"]}
+        return {"network_run": NAME, "rows": self.card["crossover"]["rows"],
+                "images": self.card["crossover"]["images"]}
 
     def describe(self) -> str:
         """One line: what it is, how it was trained, by which code, and its hash."""

@@ -205,3 +205,69 @@ def test_crossover_photos_are_spread_over_the_test_split(monkeypatch: pytest.Mon
     test = study.splits.test
     assert len(test) == 8 and torch.equal(images, test[[0, 4, 7]])
     assert data_id != study.splits.fingerprint  # its own evaluation cache entries
+
+
+def test_copies_of_the_holes_land_on_known_pixels_away_from_every_hole() -> None:
+    doc = {"network_run": "cae-x", "rows": crossover.margins(_table()).to_dict(orient="records")}
+    mask = torch.zeros(160, 200, dtype=torch.bool)
+    mask[20:36, 20:36] = True  # a 16 px square
+    mask[100:103, 10:150] = True  # a thin stroke
+    mask[60:64, 150:154] = True  # a 4 px square
+    plan = crossover.plan_holes(doc, mask)
+    decoys = crossover.place_decoys(plan, seed=1)
+    assert decoys.max() > 0
+    near = torch.nn.functional.max_pool2d(mask.float()[None, None], 2 * crossover.DECOY_MARGIN + 1,
+                                          stride=1, padding=crossover.DECOY_MARGIN)[0, 0] > 0
+    assert not bool((near & (decoys > 0)).any())  # never on or next to a hole
+    for i in decoys.unique()[1:].tolist():  # each copy is its hole moved, pixel for pixel
+        assert int((decoys == i).sum()) == int((plan.labels == i).sum())
+    assert torch.equal(crossover.place_decoys(plan, seed=1), decoys)  # seeded
+
+
+def test_the_photo_itself_decides_where_copies_of_its_holes_fit() -> None:
+    doc = {"network_run": "cae-x", "rows": crossover.margins(_table()).to_dict(orient="records")}
+    mask = torch.zeros(160, 200, dtype=torch.bool)
+    mask[20:36, 20:36] = True  # 16 px: the table says the network ("net")
+    plan = crossover.plan_holes(doc, mask)
+    decoys = crossover.place_decoys(plan, seed=0)
+    copies = decoys > 0
+    image = torch.randint(0, 256, (3, 160, 200), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    exact, off = image.clone(), image.clone()
+    off[:, copies] = 0  # a fill that is wrong on the copies
+    # the photo says the network loses on copies of its own holes: biharmonic fills them
+    checked = crossover.check_on_photo(plan, decoys, image, {"net": off, "biharmonic": exact}, "net", 100)
+    assert [h["method"] for h in checked.holes] == ["biharmonic"]
+    assert checked.holes[0]["checked"]["copies"] == 1 and checked.holes[0]["checked"]["margin"] < 0
+    assert "on this photo" in checked.explain("net")
+    # and the other way round
+    again = crossover.check_on_photo(plan, decoys, image, {"net": exact, "biharmonic": off}, "net", 100)
+    assert [h["method"] for h in again.holes] == ["net"]
+    # no copy fits (a hole as wide as the photo): the table decides
+    wide = torch.zeros(40, 40, dtype=torch.bool)
+    wide[4:36, 4:36] = True
+    big = crossover.plan_holes(doc, wide)
+    assert not bool((crossover.place_decoys(big) > 0).any())
+
+
+def test_a_few_copies_move_the_choice_only_against_the_table_s_spread() -> None:
+    """The table says +1.5 dB [1.3, 1.7] over 100 photos (a photo-to-photo spread of about
+    1 dB); one copy at -0.5 dB does not overturn it, one at -5 dB does."""
+    doc = {"network_run": "cae-x", "rows": crossover.margins(_table()).to_dict(orient="records")}
+    mask = torch.zeros(160, 200, dtype=torch.bool)
+    mask[20:36, 20:36] = True
+    plan = crossover.plan_holes(doc, mask)
+    decoys = crossover.place_decoys(plan, seed=0)
+    image = torch.full((3, 160, 200), 128, dtype=torch.uint8)
+    assert abs(crossover.photo_spread(plan.holes[0]["row"], 100) - 1.02) < 0.01
+
+    def fill(psnr: float) -> torch.Tensor:  # a fill whose error on the copies gives this PSNR
+        out = image.clone()
+        step = round(255 * 10 ** (-psnr / 20))
+        out[:, decoys > 0] = 128 + step
+        return out
+
+    base = 20.0  # steps of 26 grey levels: 0.5 dB resolves
+    for margin, method in ((-0.5, "net"), (-5.0, "biharmonic"), (+0.5, "net")):
+        fills = {"net": fill(base + margin), "biharmonic": fill(base)}
+        got = crossover.check_on_photo(plan, decoys, image, fills, "net", 100)
+        assert got.holes[0]["method"] == method, (margin, got.holes[0]["checked"])

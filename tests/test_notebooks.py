@@ -108,7 +108,7 @@ def test_smoke_report_end_to_end(tmp_path: Path) -> None:
                  "7,091,712", "8,671,744", "occluded, measured", "tested on Multiple squares",
                  "Against classical inpainting", "Every network against the best classical method",
                  "Reproduction scorecard", "difference [95% interval]", "download as CSV",
-                 "learns to inpaint: ", "measured at the study's setting", "weight ramp"]:
+                 "learns to inpaint, better than mean fill: ", "measured at the study's setting", "weight ramp"]:
         assert text in html, text
     # each Part A study and the ViT's evaluation end with their own 'In short' line
     assert html.count("In short.</strong>") >= 6 and "In short.</strong> Our <code>smoke</code>" in html

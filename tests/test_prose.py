@@ -3,6 +3,8 @@ verdicts, the mask-sweep sentence, and no Python booleans in prose."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from inpaint_lib.report import prose, tables
@@ -145,6 +147,11 @@ def test_list_items_named_after_runs_stay_one_level() -> None:
                                      "\n  - \\- nested: kept")
 
 
+def _plain(text: str) -> str:
+    """Findings text without its hover definitions (<abbr title=...>word</abbr> -> word)."""
+    return re.sub(r"<abbr title=\"[^\"]*\">([^<]*)</abbr>", r"\1", text)
+
+
 def _paired() -> pd.DataFrame:
     return pd.DataFrame({
         "part": ["A", "A", "A", "B", "B"], "section": ["s"] * 5,
@@ -175,25 +182,27 @@ def test_findings_count_networks_say_why_and_link_every_claim() -> None:
     paired = _paired()
     networks = tables.by_network(paired)
     gap = {"epochs": (10, 200), "train": (10_000, 45_000)}
-    text = prose.findings(paired, networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
+    text = _plain(prose.findings(paired, networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
                           "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, (0.03, 4),
                           not_run=prose.not_at_scale("Part B needs a GPU", (2, 11)),
-                          sweep="grows", sweep_notebook="a5_mask_sweep.yaml", done=(2, 11))
+                          sweep="grows", sweep_notebook="a5_mask_sweep.yaml", done=(2, 11)))
     bullets = [line for line in text.splitlines() if line.startswith("- ")]
     assert text.startswith("## Findings") and 4 <= len(bullets) <= 8
     assert "[Terms](#terms)" in text
     orderings = next(b for b in bullets if "orderings" in b)
     assert "[2.2 optimizers](#notebook-a2-optimizers): Adam < SGD: holds here, and at its scale" in orderings
-    assert "[2.4 masking](#notebook-a4-masking): x: does **not** hold here; at its scale 0 of 1 runs trained" in orderings
+    assert ("[2.4 masking](#notebook-a4-masking): x: does **not** hold here; not yet testable at its "
+            "scale (0 of 1 runs trained)") in orderings
     far = next(b for b in bullets if "How far" in b)
     # at the study's scale first, with the study's own spread; then this profile, and why
-    assert "(2 of the 11 runs planned, trained on this CPU) our test MSE is 0.95x to 1.05x the study's numbers for the same configurations (Adam 0.0095 against 0.0100)" in far
-    assert "spread ±3%" in far and "2.0x to 10.0x" in far
+    assert ("(2 of the 11 runs planned, trained on this CPU so far: 2 configurations) our test MSE "
+            "is 0.95x to 1.05x the study's numbers for the same configurations (Adam 0.0095)") in far
+    assert "2.0x to 10.0x" in far
     assert "because this profile trains 10 of the study's 200 epochs on 10,000 of its 45,000" in far
     part_a = next(b for b in bullets if b.startswith("- **Part A"))
     # distinct networks: 3 in Part A, the ViT once in Part B though it has 2 comparisons
     assert "of 3 trained networks, **1** beats the best classical method (biharmonic), 2 are worse" in part_a
-    assert "Best: **+ residual**, -10% [-15%, -5%], 3 seeds, after 30 s" in part_a
+    assert "Best: **+ residual**, -10% [-15%, -5%], 3 seeds, after 30 s of training in this profile" in part_a
     assert "The study's own network: worse, +50% [+40%, +60%]" in part_a
     assert "(#notebook-c1-conclusions)" in part_a
     part_b = next(b for b in bullets if b.startswith("- **Part B"))
@@ -208,7 +217,7 @@ def test_findings_recommend_a_method_for_your_photo_by_hole_size() -> None:
             for sh, s, w, m in [("squares", "4 px", 4, -0.2), ("squares", "16 px", 16, 0.5),
                                 ("squares", "64 px", 64, 1.5), ("strokes", "thin", 6, -0.1),
                                 ("one box", "96 px", 96, 1.1)]]
-    text = prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml")
+    text = _plain(prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml"))
     assert text.startswith("**On your own photo** (hole PSNR in dB, higher is better")
     assert "use biharmonic for squares 4 px, strokes thin (the network is -0.20 to -0.10 dB there" in text
     assert "use the shipped photo-network for squares 16 px, squares 64 px, a box 96 px (+0.50 to +1.50 dB" in text
@@ -220,6 +229,7 @@ def test_findings_recommend_a_method_for_your_photo_by_hole_size() -> None:
 def test_terms_define_the_words_and_count_from_the_comparisons() -> None:
     text = prose.terms("quick", "reduced", _paired())
     assert text.startswith("### Terms")
+    assert "<abbr title=" in prose.term("hole MSE") and prose.term("no such word") == "no such word"
     for word in ("quick", "classical methods", "best classical", "best combination", "photo network",
                  "mosaic", "GradNorm", "test MSE", "hole MSE, hole MAE", "hole PSNR", "SSIM"):
         assert f"**{word}" in text or word in text
@@ -290,9 +300,10 @@ def test_photo_advice_when_the_network_wins_everywhere_and_the_grammar_of_counts
              "hole_psnr_margin": m, "hole_psnr_low": m - 0.1, "hole_psnr_high": m + 0.1}
             for sh, s, w, m in [("squares", "4 px", 4, 0.4), ("squares", "64 px", 64, 1.0),
                                 ("strokes", "thin", 6, 0.3), ("strokes", "thick", 25, 0.9)]]
-    text = prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml", 563)
+    text = _plain(prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml", 563))
     assert "on 563 held-out pet photos" in text
-    assert ("the shipped photo-network beats biharmonic on every hole measured (squares 4 px to "
-            "64 px; strokes thin to thick), by +0.30 to +1.00 dB") in text
+    assert ("the shipped photo-network (a photo network, not Part B's ViT) beats biharmonic on every "
+            "hole measured (squares 4 px to 64 px; strokes thin to thick), by +0.30 to +1.00 dB, so "
+            "the command fills every hole with it") in text
     assert "1 of them is trained" in prose.not_at_scale("Part B needs a GPU", (1, 11))
     assert "all of them are trained and committed." in prose.not_at_scale("", (11, 11))

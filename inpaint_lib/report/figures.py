@@ -165,12 +165,13 @@ def network_label(network: str, notebook: str) -> str:
     return f"{network} · {topic}"
 
 
-def findings_forest(networks: pd.DataFrame, title: str) -> Figure:
+def findings_forest(networks: pd.DataFrame, title: str, own: dict[str, str] | None = None) -> Figure:
     """The findings' picture: one row per distinct trained network (`tables.by_network`), its
     difference from the best classical method in % of the classical method's mean with its 95%
     interval (its first comparison), one panel per part; left of zero the network is better.
-    Green: better in every comparison, red: worse in every one, grey: tied or mixed. Labels at
-    10 pt on a 7-inch figure: about 13 px on a page 1024 px wide, none cut."""
+    Green: better in every comparison, red: worse in every one, grey: tied or mixed; `own`
+    ({part: name}) marks the study's own network. Labels at 10 pt on a 7-inch figure: about
+    13 px on a page 1024 px wide, none cut."""
     parts = list(dict.fromkeys(networks.part))
     counts = [int((networks.part == p).sum()) for p in parts]
     heights = [1.0 + 0.21 * c for c in counts]  # title and axis label, then 0.21 in a row
@@ -185,7 +186,9 @@ def findings_forest(networks: pd.DataFrame, title: str) -> Figure:
             ax.plot([low[i], high[i]], [i, i], color=c, lw=2)
             ax.plot(mid[i], i, "o", color=c, ms=5)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_yticks(y, [network_label(n, nb) for n, nb in zip(p.network, p.notebook)], fontsize=10)
+        mine = (own or {}).get(part)
+        ax.set_yticks(y, [network_label(n, nb) + (" (the study's)" if n == mine else "")
+                          for n, nb in zip(p.network, p.notebook)], fontsize=10)
         ax.set_ylim(-0.7, len(p) - 0.3)
         what = p.metric.iloc[0]
         ax.set_xlabel(f"{what} vs {' / '.join(dict.fromkeys(p.classical))}, % (left of 0: network better)",

@@ -285,7 +285,7 @@ class Conclusions:
                          "study's claim holds": f"{claim}: {'yes' if holds else 'no'} ({why})"})
 
         vit, mean_fill = pets.loc["ViT", "hole_mae"], pets.loc["mean fill", "hole_mae"]
-        row("6.2 Generalisation", "learns to inpaint", f"hole MAE, pets, {first}", vit,
+        row("6.2 Generalisation", "learns to inpaint, better than mean fill", f"hole MAE, pets, {first}", vit,
             vit < mean_fill, f"mean fill {mean_fill:.4f}")
         if len(chain) >= 4 and "grid" in pets:
             grids = level({"phase 3": [chain[2][1]], "phase 4": [chain[3][1]]},

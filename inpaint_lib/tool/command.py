@@ -323,15 +323,29 @@ def _per_hole_fills(default: PhotoDefault, device: torch.device) -> dict[str, Me
 
 
 def inpaint_per_hole(image: Tensor, mask: Tensor, default: PhotoDefault,
-                     fills: dict[str, Method]) -> tuple[Tensor, str]:
-    """The per-hole default (`crossover.plan_holes`) on one image: each method used fills
-    every hole (so none sees a missing pixel) and its output is kept in the holes assigned to
-    it. image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the one-line why)."""
+                     fills: dict[str, Method], check: bool = True) -> tuple[Tensor, str]:
+    """The per-hole default on one image (`crossover.PER_HOLE_RULE`): each hole matched to the
+    photo network's crossover table (`plan_holes`), then, with `check`, each group of holes
+    decided on the photo itself: copies of its holes are placed on known pixels
+    (`place_decoys`), the network and the classical method fill the holes and the copies in
+    one pass each, and the method with the higher hole PSNR on the copies fills the group
+    (`check_on_photo`). Each method's output is kept in the holes assigned to it; known pixels
+    are the input's. image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the
+    one-line why)."""
+    from ..crossover import check_on_photo, place_decoys
+
     plan = plan_holes(default.crossover, mask)
+    network = default.crossover["rows"][0]["method"]
+    decoys = place_decoys(plan) if check else torch.zeros_like(plan.labels)
+    holes = mask | (decoys > 0)[None]
+    needed = {network, *(h["row"]["best_classical"] for h in plan.holes)} if check else set(plan.methods())
+    outs = {name: inpaint(image, holes, fills[name]) for name in sorted(needed)}
+    if check and bool((decoys > 0).any()):
+        plan = check_on_photo(plan, decoys, image, outs, network,
+                              int(default.crossover.get("images", 0)))
     out = image
     for name in plan.methods():
-        out = torch.where(plan.mask_for(name)[None], inpaint(image, mask, fills[name]), out)
-    network = default.crossover["rows"][0]["method"]
+        out = torch.where(plan.mask_for(name)[None], outs[name], out)
     why = plan.explain(default.name).replace(f"by {network} ", f"by {default.name} ")
     return out, why
 

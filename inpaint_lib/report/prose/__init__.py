@@ -17,6 +17,7 @@ from .common import count_of, plural, provenance, scale_note, settings_block
 from .findings import (
     distance,
     findings,
+    forest_scope,
     link,
     not_at_scale,
     orderings,
@@ -24,6 +25,7 @@ from .findings import (
     photo_advice,
     section_summaries,
     sweep_sentence,
+    term,
     terms,
     verdict_scope,
 )
@@ -75,6 +77,7 @@ __all__ = [
     "distance",
     "final_epoch",
     "findings",
+    "forest_scope",
     "generalisation_gaps",
     "levels_shown",
     "link",
@@ -104,6 +107,7 @@ __all__ = [
     "study_scale_note",
     "sweep_at_study_scale",
     "sweep_sentence",
+    "term",
     "terms",
     "variants",
     "verdict_scope",

@@ -80,7 +80,7 @@ def orderings(scorecard: pd.DataFrame) -> str:
         at_scale = ("" if not scale else
                     ", and at its scale" if scale == "holds" else
                     ", but **not** at its scale" if scale == "does not hold" else
-                    f"; at its scale {scale}")
+                    f"; not yet testable at its scale ({scale})")
         topic = notebook.split("_", 1)[-1]
         parts.append(f"{link(_section_number(section) + ' ' + topic, notebook)}: {order}: "
                      f"{here} here{at_scale}")
@@ -89,8 +89,8 @@ def orderings(scorecard: pd.DataFrame) -> str:
     claims = [c.rsplit(" (", 1)[0].replace(": no", ": **no**") for c in vit["study's claim holds"]]
     if not parts and not claims:
         return ""
-    text = ("**The study's orderings** (test MSE, lower is better): " + "; ".join(parts) + "."
-            if parts else "")
+    text = ("**The study's orderings** (test MSE, lower is better, each network on its own "
+            "training masks): " + "; ".join(parts) + "." if parts else "")
     if claims:
         text += " Its ViT's claims: " + "; ".join(claims) + "."
     return text.strip()
@@ -117,15 +117,20 @@ def distance(scorecard: pd.DataFrame, profile: str, gap: dict, conclusions: str,
     reason = (f", because this profile trains {' on '.join(why)}" if why else "")
     scale = mse.dropna(subset=[STUDY_SCALE])
     half, runs = study_spread
-    spread = (f"; the study's own {runs} runs of its baseline configuration spread "
-              f"±{half:.0%}" if not math.isnan(half) else "")
     if len(scale):
         at = scale["at scale / study"]
-        best = scale.iloc[0]
+        configs = scale.drop_duplicates(STUDY_SCALE)  # the baseline's four names are one run
+        base = scale[scale[STUDY_SCALE] == scale[STUDY_SCALE].iloc[0]]
+        lo, hi = base.study.min(), base.study.max()
+        value = base[STUDY_SCALE].iloc[0]
+        where = ("within" if lo <= value <= hi else "below" if value < lo else "above")
+        repeated = (f"; the study's {runs} runs of that configuration gave {lo:.4f} to {hi:.4f} "
+                    f"(±{half:.0%}), ours is {where} that range" if len(base) > 1 and runs > 1 else "")
         lead = (f"**How far from the study, and why:** at the study's scale ({done[0]} of the "
-                f"{done[1]} runs planned, trained on this CPU) our test MSE is {at.min():.2f}x to "
-                f"{at.max():.2f}x the study's numbers for the same configurations ({best.run} "
-                f"{best[STUDY_SCALE]:.4f} against {best.study:.4f}){spread}. ")
+                f"{done[1]} runs planned, trained on this CPU so far: "
+                f"{plural(len(configs), 'configuration')}) our test MSE is {at.min():.2f}x to "
+                f"{at.max():.2f}x the study's numbers for the same configurations ({base.run.iloc[0]} "
+                f"{value:.4f}{repeated}). ")
     else:
         lead = ("**How far from the study, and why:** nothing is trained at the study's scale in "
                 "this checkout yet (`make study-scale`). ")
@@ -151,8 +156,8 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
     cls = " / ".join(dict.fromkeys(p.classical))
     images = int(p.images.max()) if "images" in p and p.images.max() else 0
     on = f"the same {images:,} test images and masks" if images else "the same images and masks"
-    text = (f"**{PART_NAME[part]}, against inpainting without training** ({metric}, lower is "
-            f"better, on {on}): of {plural(n, 'trained network')}, "
+    text = (f"**{PART_NAME[part]}, against inpainting without training** ({term(metric)}, lower "
+            f"is better, on {on}): of {plural(n, 'trained network')}, "
             f"**{len(won)}** beat{'s' if len(won) == 1 else ''} the best classical method "
             f"({cls}), {lost} {'is' if lost == 1 else 'are'} worse, {n - len(won) - lost} tied or "
             "mixed.")
@@ -160,13 +165,13 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
     where = ("" if top.comparisons == 1 else
              f" (better in all {top.comparisons} of its settings)" if len(won) else
              f" ({top.comparison.split(' · ')[-1]})")
-    text += (f" {'Best' if len(won) else 'Closest'}: **{top.network}**, {_pct(top)}{where}, "
-             f"{_seeds(top)}, after {_seconds(top['training s'])} of training.")
+    text += (f" {'Best' if len(won) else 'Closest'}: **{term(top.network)}**, {_pct(top)}{where}, "
+             f"{_seeds(top)}, after {_seconds(top['training s'])} of training in this profile.")
     own = p[p.network == study_network]
     if len(own):
         o = own.iloc[0]
         text += (f" The study's own network: {o.verdict if o.verdict != 'mixed' else 'mixed'}, "
-                 f"{_pct(o)}, after {_seconds(o['training s'])}.")
+                 f"{_pct(o)}, after {_seconds(o['training s'])} of training in this profile.")
     if at_scale is not None and len(at_scale):
         won_scale = at_scale[at_scale.verdict == "better"].sort_values("relative %")
         top = won_scale.iloc[0] if len(won_scale) else at_scale.sort_values("relative %").iloc[0]
@@ -195,7 +200,7 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0)
         m = [r["hole_psnr_margin"] for r in rs]
         return f"{min(m):+.2f} to {max(m):+.2f} dB" if len(m) > 1 else f"{m[0]:+.2f} dB"
     photos = f"{images:,} held-out pet photos" if images else "held-out pet photos"
-    text = f"**On your own photo** (hole PSNR in dB, higher is better, on {photos}): "
+    text = f"**On your own photo** ({term('hole PSNR')} in dB, higher is better, on {photos}): "
     if rest:
         text += (f"use {classical} for {', '.join(setting(r) for r in rest)} (the network is "
                  f"{span(rest)} there, not better); ")
@@ -204,8 +209,10 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0)
         for r in won:
             shapes.setdefault(r["shape"].replace("one box", "boxes"), []).append(r["setting"])
         every = "; ".join(f"{k} {v[0]}" + (f" to {v[-1]}" if len(v) > 1 else "") for k, v in shapes.items())
-        text += (f"the {network} beats {classical} on every hole measured ({every}), by "
-                 f"{span(won)}. ")
+        text += (f"the {network} (a {term('photo network')}, not Part B's ViT) beats {classical} on "
+                 f"every hole measured ({every}), by {span(won)}, so the command fills every hole "
+                 f"with it (per hole it would fall back to {classical} where its table showed no "
+                 "gain). ")
     elif won:
         text += (f"use the {network} for {', '.join(setting(r) for r in won)} ({span(won)} over "
                  f"{classical}). ")
@@ -257,12 +264,55 @@ def findings(paired: pd.DataFrame, networks: pd.DataFrame, scorecard: pd.DataFra
         not_run,
         f"**Mask sweep:** {sweep} ({link('section', sweep_notebook)})." if sweep else "",
     ]
-    lede = (f"What the `{profile}` profile of this report found. A network is *better* or *worse* "
-            "than a method that needs no training only where the 95% interval of the difference, "
-            "over the same images and masks and over its training seeds, excludes zero (the seed "
-            "spread is pooled over each part's networks with several seeds; † one seed). "
-            f"[Terms](#{TERMS}).")
+    lede = (f"What the {term(profile + ' profile', 'profile')} of this report found. A network is "
+            f"*better* or *worse* than a {term('classical method', 'classical methods')} (one that "
+            "needs no training) only where the 95% interval of the difference, over the same images "
+            "and masks and over its training seeds, excludes zero. Hover a dotted word for its "
+            f"meaning; all of them: [Terms](#{TERMS}).")
     return "\n".join(["## Findings", "", lede, "", *[f"- {b}" for b in bullets if b.strip()]])
+
+
+# The report's own words, defined once: the Terms block lists them, `term` puts one on hover.
+DEFINITIONS = {
+    "profile": ("how much of the study is run: `quick` trains fewer images for fewer epochs on this "
+                "CPU; `full` is the study's own settings; *at the study's scale* marks our runs of "
+                "those"),
+    "classical methods": ("inpainting without training: mean fill (each hole the image's mean "
+                          "colour), OpenCV Telea and Navier-Stokes, and biharmonic (the smoothest "
+                          "surface through the hole's edge)"),
+    "best classical": ("the classical method with the best mean on the very images and masks a "
+                       "network is tested on"),
+    "best combination": ("in Part A, the ablation's network: the study's CAE told where the hole "
+                         "is (mask channel), correcting a fast fill, loss on the hole's composite, "
+                         "skip connections, MSE + 0.5 L1; in Part B, the hybrid: a ViT correcting a "
+                         "biharmonic fill, with a convolutional head and refiner"),
+    "photo network": ("a fully convolutional CAE (the Part A best combination's ideas, at any image "
+                      "size) trained on crops of pet photos at their own resolution; one is shipped "
+                      "with the inpaint tool, and the crossover section trains its own"),
+    "mosaic": ("the 16 px patch grid the study's ViT leaves in its output; the *patch grid* measure "
+               "is 1 for an image without it"),
+    "uncertainty weighting, GradNorm, SoftAdapt": ("three ways to set the loss weights "
+                                                   "automatically during training, in place of the "
+                                                   "study's seven hand-set phases"),
+    "test MSE": ("the study's metric: mean squared error of the network's raw output over the "
+                 "whole image, pixels on [-1, 1] (Part A); lower is better"),
+    "hole MSE, hole MAE": ("the error over the missing pixels only, of the output with the known "
+                           "pixels kept: on [-1, 1] in Part A, on [0, 1] in Part B (0.01 on [0, 1] "
+                           "is 0.04 on [-1, 1] for MSE); lower is better; the findings also give "
+                           "differences in % of the classical method's error"),
+    "hole PSNR": ("10·log10(peak² / hole MSE), in dB: higher is better; +1 dB is about 21% less "
+                  "squared error"),
+    "SSIM": "structural similarity of the output with the original, 0 to 1, higher is better",
+}
+
+
+def term(text: str, key: str | None = None) -> str:
+    """`text` with the definition of `key` (default: `text`) on hover (an HTML abbr, dotted)."""
+    import html
+
+    key = key or text
+    found = next((v for k, v in DEFINITIONS.items() if key == k or key in k.split(", ")), None)
+    return text if found is None else f"<abbr title=\"{html.escape(found)}\">{text}</abbr>"
 
 
 def terms(profile: str, description: str, paired: pd.DataFrame) -> str:
@@ -272,40 +322,16 @@ def terms(profile: str, description: str, paired: pd.DataFrame) -> str:
     best_text = ", ".join(f"{m} in {k} of {len(paired)}" for m, k in best.items())
     seeds = (f"{int(paired.seeds.min())} to {int(paired.seeds.max())}" if len(paired) and
              paired.seeds.min() != paired.seeds.max() else f"{int(paired.seeds.max()) if len(paired) else 1}")
-    items = [
-        ("profile", (f"how much of the study is run: `{profile}` here ({description}); `full` is "
-                    "the study's own settings; *at the study's scale* marks our runs of those.")),
-        ("classical methods", ("inpainting without training: mean fill (each hole the image's mean "
-                              "colour), OpenCV Telea and Navier-Stokes, and biharmonic (the "
-                              "smoothest surface through the hole's edge).")),
-        ("best classical", ("the classical method with the best mean on the very images and masks a "
-                           f"network is tested on: here {best_text} comparisons.")),
-        ("best combination", ("the Part A ablation's network: the study's CAE told where the hole is "
-                             "(mask channel), correcting a fast fill, loss on the hole's "
-                             "composite, skip connections, MSE + 0.5 L1.")),
-        ("photo network", ("a fully convolutional CAE (the best combination's ideas, at any image "
-                          "size) trained on crops of pet photos at their own resolution; shipped "
-                          "with the tool, and retrained by the crossover section.")),
-        ("mosaic", ("the 16 px patch grid the study's ViT leaves in its output; the *patch grid* "
-                   "measure is 1 for an image without it.")),
-        ("uncertainty weighting, GradNorm, SoftAdapt", ("three ways to set the loss weights "
-                                                       "automatically during training, in place "
-                                                       "of the study's seven hand-set phases.")),
-        ("test MSE", ("the study's metric: mean squared error of the network's raw output over the "
-                     "whole image, pixels on [-1, 1] (Part A). Lower is better.")),
-        ("hole MSE, hole MAE", ("the error over the missing pixels only, of the output with the known "
-                               "pixels kept: on [-1, 1] in Part A, on [0, 1] in Part B (so 0.01 on "
-                               "[0, 1] is 0.04 on [-1, 1] for MSE). Lower is better; findings give "
-                               "differences also in % of the classical method's error.")),
-        ("hole PSNR", ("10·log10(peak² / hole MSE), in dB: higher is better; +1 dB is about 21% "
-                      "less squared error.")),
-        ("SSIM", ("structural similarity of the output with the original, 0 to 1, higher is better.")),
-        ("seeds, intervals", (f"each configuration is trained with {seeds} random seeds here; an "
-                             "interval is 95%, over the test images and the seeds (the verdict "
-                             "rule above).")),
-    ]
+    items = dict(DEFINITIONS)
+    items["profile"] = (f"how much of the study is run: `{profile}` here ({description}); `full` "
+                        "is the study's own settings; *at the study's scale* marks our runs of those")
+    items["best classical"] += f": here {best_text} comparisons"
+    items["seeds, intervals"] = (f"each configuration is trained with {seeds} random seeds here; "
+                                 "an interval is 95%, over the test images and the seeds (the seed "
+                                 "spread pooled over each part's networks with several seeds; "
+                                 "† one seed)")
     return "\n".join(["### Terms", "",
-                       *[f"- **{t}**: {d}" for t, d in items]])
+                       *[f"- **{t}**: {d}." for t, d in items.items()]])
 
 
 def _distance_in_short(rows: pd.DataFrame, profile: str) -> str:
@@ -368,3 +394,16 @@ def section_summaries(paired: pd.DataFrame, scorecard: pd.DataFrame, profile: st
         if text:
             out[nb] = f"**In short.** {text}"
     return out
+
+
+def forest_scope(networks: pd.DataFrame) -> str:
+    """Which comparison each part's rows of the findings' figure show (a network tested in
+    several settings is drawn at its first: `tables.by_network`)."""
+    parts = []
+    for part, g in networks.groupby("part", sort=False):
+        settings = g.comparison.map(lambda c: c.split(" · ")[-1]).unique()
+        many = (g.comparisons > 1).any()
+        what = ("each network on its own training masks" if len(settings) > 1 and not many else
+                f"{g.comparison.iloc[0]}" + (" (its first of several settings)" if many else ""))
+        parts.append(f"Part {part}: {g.metric.iloc[0]}, {what}.")
+    return " ".join(parts)
