@@ -32,9 +32,14 @@ def test_the_plan_covers_every_part_a_number_the_study_reports() -> None:
 
 
 def _committed() -> list[study_scale.Committed]:
-    found = study_scale.finished_runs()
-    assert found, f"no run committed under {study_scale.committed_root()}/runs"
-    return found
+    """The planned runs found (each once: the baseline's other names are the same run)."""
+    found = {}
+    for p in study_scale.PLAN:
+        c = study_scale.committed_run(study_scale.planned_config(p))
+        if c is not None:
+            found[c.dir] = c
+    assert found, f"no planned run committed under {study_scale.committed_root()}/runs"
+    return list(found.values())
 
 
 def test_committed_runs_load_with_their_provenance_and_scores() -> None:

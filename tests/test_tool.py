@@ -197,7 +197,16 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path: Path, capsys
     assert not out.exists()
 
 
-def test_no_trained_run_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def nothing_shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without the shipped photo network: the older fallback rule applies."""
+    from inpaint_lib import shipped
+
+    monkeypatch.setattr(shipped, "SHIPPED_DIR", tmp_path / "nothing-shipped")
+
+
+def test_no_trained_run_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                            nothing_shipped: None) -> None:
     _photo(tmp_path / "in.png")
     err = _error(capsys, ["inpaint", str(tmp_path / "in.png"), "--squares", "2:6", "--method", "cae",
                           "--out", str(tmp_path / "o.png")])
@@ -222,7 +231,8 @@ def test_folder_with_one_bad_file_writes_nothing(tmp_path: Path, capsys: pytest.
 
 
 def test_list_methods_and_the_computed_default(tmp_path: Path, networks: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+                                               capsys: pytest.CaptureFixture[str],
+                                               nothing_shipped: None) -> None:
     assert main(["inpaint", "--list-methods"]) == 0
     listing = capsys.readouterr().out
     assert "  cae " in listing and "CAE 32x32 px, fake set; a1_baseline :: baseline (seed 0)" in listing
@@ -272,3 +282,16 @@ def test_compare_writes_one_panel(tmp_path: Path, networks: Path) -> None:
     with Image.open(tmp_path / "panel.png") as im:
         w, h = im.size
     assert w > 5 * 61 and h > 2 * 45  # input + 6 methods: two rows of up to five tiles
+
+
+def test_with_no_run_trained_the_shipped_network_is_listed_and_is_the_default(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inpaint", "--list-methods"]) == 0
+    listing = capsys.readouterr().out
+    assert "  photo-network network    CAE, any size (fully convolutional), shipped in photo_network/" in listing
+    assert "default: per hole:" in listing and "photo network: photo-network, shipped" in listing
+    _photo(tmp_path / "in.png", h=96, w=128)
+    assert main(["inpaint", str(tmp_path / "in.png"), "--squares", "3:12", "--out", str(tmp_path / "o.png")]) == 0
+    out = capsys.readouterr()
+    assert "with the default per hole (photo-network or a classical method)" in out.out
+    assert "in.png: " in out.err and " px wide by " in out.err and "on held-out pets" in out.err

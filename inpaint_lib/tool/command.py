@@ -420,9 +420,8 @@ def run(args: argparse.Namespace) -> int:
                         "drop one of the two")
     own_size = None  # the default network's own image size, where it is the default
     per_hole = photo_default(args.profile) if not (args.compare or args.method) else None
-    if per_hole is not None:  # the crossover table's evidence: chosen per hole
+    if per_hole is not None:  # the crossover table's evidence, checked on each photo: per hole
         names, label = [], f"the default per hole ({per_hole.name} or a classical method)"
-        print(f"photo network: {per_hole.why}", file=sys.stderr)
     elif args.compare:
         names = [*CLASSICAL, *(n.name for n in trained_networks(args.profile))]
         names += [SHIPPED_NAME] if load_shipped() is not None else []
@@ -439,6 +438,8 @@ def run(args: argparse.Namespace) -> int:
     fills = _per_hole_fills(per_hole, device) if per_hole is not None else {}
     for job in jobs:  # read and check every input before the first write
         load_job(job, holes)
+    if per_hole is not None:
+        print(f"photo network: {per_hole.why}", file=sys.stderr)
     t0 = time.perf_counter()
     bar = tqdm(jobs, unit="image", file=sys.stderr, disable=True if len(jobs) < 2 else None)
     for job in bar:
