@@ -160,6 +160,9 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
                    "network (see --list-methods; default: the best trained network, else biharmonic)")
     p.add_argument("--compare", action="store_true",
                    help="write one panel with every method side by side instead of one fill")
+    p.add_argument("--no-check", action="store_true",
+                   help="the default per hole from the photo network's table alone, without "
+                        "checking it on copies of the holes in the photo (about half the time)")
     p.add_argument("--out", default=None, help="output PNG (one image) or folder")
     p.add_argument("--profile", default="quick", choices=PROFILES, help="whose run cache (default quick)")
     p.add_argument("--device", default=None, help="cpu, cuda (default: cuda if available)")

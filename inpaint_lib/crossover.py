@@ -266,19 +266,24 @@ def place_decoys(plan: HolePlan, seed: int = 0, per_group: int = DECOYS_PER_GROU
     and `margin` px around it touch no hole and no other copy: so a copy's pixels are known,
     the biharmonic fill of a real hole is the same with or without the copies (its stencil
     reaches 2 px), and the network sees a copy only from `margin` px away or more."""
+    from scipy.ndimage import find_objects
+
     labels = plan.labels
     h, w = labels.shape
     blocked = torch.nn.functional.max_pool2d((labels > 0).float()[None, None], 2 * margin + 1,
                                              stride=1, padding=margin)[0, 0] > 0
     decoys = torch.zeros_like(labels)
     g = torch.Generator().manual_seed(seed)
+    boxes = find_objects(labels.numpy())  # each hole's bounding box: no full-image pass per hole
     by_group: dict[tuple[str, str], list[int]] = {}
     for i, hole in sorted(enumerate(plan.holes), key=lambda ih: -ih[1]["width"]):
         by_group.setdefault(group_of(hole), []).append(i)
     directions = [(0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1)]
     for members in by_group.values():
         for i in members[:per_group]:
-            ys, xs = torch.nonzero(labels == i + 1, as_tuple=True)
+            by, bx = boxes[i]
+            ys, xs = torch.nonzero(labels[by, bx] == i + 1, as_tuple=True)
+            ys, xs = ys + by.start, xs + bx.start
             span = max(int(ys.max() - ys.min()), int(xs.max() - xs.min())) + 1
             for _ in range(24):
                 dy, dx = directions[int(torch.randint(8, (1,), generator=g))]

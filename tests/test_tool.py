@@ -295,3 +295,12 @@ def test_with_no_run_trained_the_shipped_network_is_listed_and_is_the_default(
     out = capsys.readouterr()
     assert "with the default per hole (photo-network or a classical method)" in out.out
     assert "in.png: " in out.err and " px wide by " in out.err and "on held-out pets" in out.err
+
+
+def test_no_check_uses_the_table_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _photo(tmp_path / "in.png", h=120, w=160)
+    for flag in ([], ["--no-check"]):
+        assert main(["inpaint", str(tmp_path / "in.png"), "--squares", "2:10", *flag,
+                     "--out", str(tmp_path / f"o{len(flag)}.png")]) == 0
+        err = capsys.readouterr().err
+        assert ("on this photo" in err) == (not flag)  # the check says what the photo showed

@@ -327,25 +327,35 @@ def inpaint_per_hole(image: Tensor, mask: Tensor, default: PhotoDefault,
     """The per-hole default on one image (`crossover.PER_HOLE_RULE`): each hole matched to the
     photo network's crossover table (`plan_holes`), then, with `check`, each group of holes
     decided on the photo itself: copies of its holes are placed on known pixels
-    (`place_decoys`), the network and the classical method fill the holes and the copies in
-    one pass each, and the method with the higher hole PSNR on the copies fills the group
-    (`check_on_photo`). Each method's output is kept in the holes assigned to it; known pixels
-    are the input's. image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the
+    (`place_decoys`), the network fills the holes and the copies in one pass, the classical
+    method the copies alone, and the copies' margin is weighed with the table's
+    (`check_on_photo`); the classical method then fills the real holes only if a group chose
+    it. Each method's output is kept in the holes assigned to it; known pixels are the input's. image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the
     one-line why)."""
     from ..crossover import check_on_photo, place_decoys
 
     plan = plan_holes(default.crossover, mask)
     network = default.crossover["rows"][0]["method"]
     decoys = place_decoys(plan) if check else torch.zeros_like(plan.labels)
-    holes = mask | (decoys > 0)[None]
-    needed = {network, *(h["row"]["best_classical"] for h in plan.holes)} if check else set(plan.methods())
-    outs = {name: inpaint(image, holes, fills[name]) for name in sorted(needed)}
-    if check and bool((decoys > 0).any()):
-        plan = check_on_photo(plan, decoys, image, outs, network,
+    copies = (decoys > 0)[None]
+    outs: dict[str, Tensor] = {}
+    if bool(copies.any()):
+        # the network on the holes and the copies at once; a classical method on the copies
+        # alone (8 px clear of every hole: its fill of a copy is the same either way)
+        outs[network] = inpaint(image, mask | copies, fills[network])
+        tried = {name: inpaint(image, copies, fills[name])
+                 for name in sorted({h["row"]["best_classical"] for h in plan.holes})}
+        plan = check_on_photo(plan, decoys, image, {network: outs[network], **tried}, network,
                               int(default.crossover.get("images", 0)))
     out = image
     for name in plan.methods():
-        out = torch.where(plan.mask_for(name)[None], outs[name], out)
+        mine = plan.mask_for(name)[None]
+        if name not in outs:  # the holes it fills, and every hole within 3 px of them (all
+            # missing, so none is read as known), e.g. biharmonic's 2 px stencil
+            near = torch.nn.functional.max_pool2d(mine.float()[None], 7, stride=1, padding=3)[0] > 0
+            touching = torch.isin(plan.labels, plan.labels[near[0] & mask[0]].unique())[None]
+            outs[name] = inpaint(image, (mine | touching) & mask, fills[name])
+        out = torch.where(mine, outs[name], out)
     why = plan.explain(default.name).replace(f"by {network} ", f"by {default.name} ")
     return out, why
 
@@ -447,7 +457,8 @@ def run(args: argparse.Namespace) -> int:
         if args.compare:
             data = compare(picture, mask, methods, holes.has_truth)
         elif per_hole is not None:
-            filled, why = inpaint_per_hole(picture.rgb, mask, per_hole, fills)
+            filled, why = inpaint_per_hole(picture.rgb, mask, per_hole, fills,
+                                           check=not getattr(args, "no_check", False))
             data = encode_png(filled)
             bar.write(f"{job.rel}: {why}", file=sys.stderr)
         else:
