@@ -288,9 +288,10 @@ def train_in_worktree(p: Planned, tree: Path, threads: int | None = None) -> int
 
     env = {**os.environ, "INPAINT_RESULTS_DIR": str(REPO_ROOT / "results"),
            "INPAINT_DATA_DIR": str(data_dir().resolve()), "PYTHONPATH": str(tree),
-           # exactly this seed: the profile's 3 seeds per configuration are not all planned
-           "INPAINT_OVERRIDES": f"cae: {{seeds: 1, baseline_seeds: 1, run_seeds: {{}}, "
-                                f"train: {{seed: {p.seed}}}}}"}
+           # exactly this seed: the profile's 3 seeds per configuration, and a params file's own
+           # run_seeds (a6: 3 of the best combination), are not all planned
+           "INPAINT_OVERRIDES": f"cae: {{seeds: 1, baseline_seeds: 1, run_seeds: "
+                                f"{{{json.dumps(p.run)}: 1}}, train: {{seed: {p.seed}}}}}"}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
     cmd = [sys.executable, "-m", "inpaint_lib", "train", f"params/{p.notebook}.yaml",
