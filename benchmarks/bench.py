@@ -233,7 +233,8 @@ def projection(results: dict[str, Any]) -> dict[str, Any]:
     if a:
         lib = a["variants"][a["library_variant"]]
         # distinct (config, seed) runs of the full profile's Part A, as they are trained
-        n_runs = len(list_jobs(sorted(PARAMS_DIR.glob("a*.yaml")), "full"))
+        n_runs = len(list_jobs(sorted(PARAMS_DIR.glob("a*.yaml")), "full",
+                                 run_directories=False))
         epochs = int(a["config"]["epochs"]["value"])
         rates = {"pipeline": lib["pipeline"]}
         if "conventional" in a:

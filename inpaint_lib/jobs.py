@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .resolve import chained_run_config, load_params, seeds_for, with_seed
-from .schema import SectionParams
+from .schema import SectionParams, config_hash
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,28 @@ def _job_id(study: SectionParams, name: str, profile: str) -> str:
     return run_dir_for(chained_run_config(study, name, profile), load_splits(study), profile).name
 
 
-def list_jobs(files: list[str | Path], profile: str) -> list[Job]:
+def _config_id(study: SectionParams, name: str, profile: str) -> str:
+    """The run's identity from its config and data config alone (no images, no code):
+    enough to count and order the runs where the images are not at hand."""
+    cfg = chained_run_config(study, name, profile)
+    return f"{cfg.model.arch}-{config_hash({'config': cfg.key(), 'data': study.data.model_dump_json()})}"
+
+
+def list_jobs(files: list[str | Path], profile: str, *, run_directories: bool = True) -> list[Job]:
     """Every run of the files (every seed), deduplicated, each parent before its children.
 
     A phase's parent (the first run of its ``parent`` file) is listed even where that
-    file is not among `files`, so the chain is complete.
+    file is not among `files`, so the chain is complete. Each job's id is its run-cache
+    directory (which reads the images for their fingerprint); with
+    ``run_directories=False`` it is a key of config and data config only, for counting
+    runs without the images.
     """
+    job_key = _job_id if run_directories else _config_id
     jobs: dict[str, Job] = {}
 
     def add(study: SectionParams, name: str, seed: int) -> str:
         seeded = with_seed(study, name, seed)
-        job_id = _job_id(seeded, name, profile)
+        job_id = job_key(seeded, name, profile)
         stem = Path(study.source_file).stem
         if job_id in jobs:
             old = jobs[job_id]

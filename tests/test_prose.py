@@ -302,8 +302,8 @@ def test_photo_advice_when_the_network_wins_everywhere_and_the_grammar_of_counts
                                 ("strokes", "thin", 6, 0.3), ("strokes", "thick", 25, 0.9)]]
     text = _plain(prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml", 563))
     assert "on 563 held-out pet photos" in text
-    assert ("the shipped photo-network (a photo network, not Part B's ViT) beats biharmonic on every "
-            "hole measured (squares 4 px to 64 px; strokes thin to thick), by +0.30 to +1.00 dB, so "
-            "the command fills every hole with it") in text
+    assert ("the shipped photo-network (a photo network: a CAE trained on photos, not Part B's ViT) beats biharmonic on every "
+            "hole measured (squares 4 px to 64 px; strokes thin to thick), by +0.30 to +1.00 dB. "
+            "`python -m inpaint_lib inpaint photo.jpg") in text
     assert "1 of them is trained" in prose.not_at_scale("Part B needs a GPU", (1, 11))
     assert "all of them are trained and committed." in prose.not_at_scale("", (11, 11))

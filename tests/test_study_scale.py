@@ -77,6 +77,11 @@ def test_the_report_reads_the_committed_runs(tmp_path: Path, monkeypatch: pytest
     assert summary.loc["baseline", tables.STUDY_SCALE] == pytest.approx(full.mse.mean())
     note = prose.study_scale_note(full, ["baseline"])
     assert "45,000 training images, 200 epochs" in note and f"`{full.commit.iloc[0][:7]}`" in note
+    # a section with none trained names its own runs (no two sections print the same line)
+    empty = full.iloc[:0]
+    a2, a3 = (prose.study_scale_note(empty, names) for names in (["RMSprop", "SGD"], ["16", "64"]))
+    assert "none of RMSprop, SGD is trained" in a2 and a2 != a3
+    assert "baseline is not trained" in prose.study_scale_note(empty, ["baseline"])
     # a smoke section (generated shapes) never shows them
     smoke = load_params(PARAMS / "a1_baseline.yaml", "smoke")
     assert scoring.study_scale_runs(Section(smoke, "smoke", torch.device("cpu"), splits)) == {}

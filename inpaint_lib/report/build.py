@@ -276,13 +276,14 @@ def performance_appendix(devices: list[str], bench_dir: Path | None = None) -> s
         best = f" (best of repeats {t['value_best_of']:.3g}x)" if "value_best_of" in t else ""
         rows.append(f"| {t['name']} | {t['value']:.3g}x{best} | {t['goal']} | "
                     f"{'meets the goal' if t['pass'] else '**misses the goal**'} |")
+    met = sum(t["pass"] for t in data["targets"])
     return head + "\n".join([
         (f"From `results/bench/{name}` (`make bench` on {meta['device_name']}, "
-         f"{meta['date'][:10]}, torch {meta['torch']}{quick}). Each row is the ratio of the two "
-         "measurements its first column names, taken side by side in one process (medians after "
-         "warm-up), against the goal the developers set for it. A missed goal is a speed target "
-         "this machine did not reach; no number of the report depends on it."),
-        "", *rows, "",
+         f"{meta['date'][:10]}, torch {meta['torch']}{quick}): {met} of {len(data['targets'])} "
+         "speed goals met. Each goal is the ratio of two measurements taken side by side in one "
+         "process (medians after warm-up); a missed goal is a speed target this machine did not "
+         "reach, and no number of the report depends on it."),
+        "", "<details><summary>The goals, measured</summary>", "", *rows, "", "</details>", "",
         ("<details><summary>The benchmark's notes, every ratio and the projected time of the "
         "full profile</summary>"), "", "#### Notes", "", *[f"- {n}" for n in data["notes"]],
         "", "#### Ratios", "", *quantity_table(data["ratios"]), "",

@@ -187,7 +187,9 @@ def findings_forest(networks: pd.DataFrame, title: str, own: dict[str, str] | No
             ax.plot(mid[i], i, "o", color=c, ms=5)
         ax.axvline(0, color="black", lw=0.8)
         mine = (own or {}).get(part)
-        ax.set_yticks(y, [network_label(n, nb) + (" (the study's)" if n == mine else "")
+        ax.set_yticks(y, [network_label(n, nb) + (" (the study's)" if n.startswith(mine or "\0")
+                                                  and n[len(mine):] in ("", " at the study's scale")
+                                                  else "")
                           for n, nb in zip(p.network, p.notebook)], fontsize=10)
         ax.set_ylim(-0.7, len(p) - 0.3)
         what = p.metric.iloc[0]

@@ -331,3 +331,20 @@ def margins_side_by_side(margins: pd.DataFrame, metric: str = "hole_psnr") -> pd
         keys = ["shape", "setting", "hole width (px)", "best classical"]
         out = col if out is None else out.merge(col, on=keys, how="outer", sort=False)
     return out.reset_index(drop=True) if out is not None else pd.DataFrame()
+
+
+def headline_networks(networks: pd.DataFrame, own: dict[str, str],
+                      at_scale: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows of `by_network` the findings' compact figure draws: per part, the study's own
+    network and the best (or closest) other one; and Part A's at the study's scale (the same
+    two, named "... at the study's scale"). The full per-network figure is one click away."""
+    picked = []
+    for frame, suffix in ((networks, ""), (at_scale, " at the study's scale")):
+        if frame is None or frame.empty:
+            continue
+        for part, g in frame.groupby("part", sort=False):
+            best = g.sort_values("relative %").iloc[0]
+            rows = [g[g.network == own.get(part)], g[g.network == best.network]]
+            chosen = pd.concat(rows).drop_duplicates(["notebook", "network"])
+            picked.append(chosen.assign(network=chosen.network + suffix))
+    return pd.concat(picked, ignore_index=True) if picked else networks.iloc[:0]

@@ -180,7 +180,12 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
         text += (f" At the study's scale (committed runs): {len(won_scale)} of "
                  f"{plural(len(at_scale), 'network')} better; {'best' if len(won_scale) else 'closest'}: "
                  f"{name}, {_pct(top)}, {_seeds(top)}, after {_seconds(top['training s'])} of "
-                 "training.")
+                 "training")
+        own_scale = at_scale[at_scale.network == study_network]
+        if len(own_scale) and top.network != study_network:
+            o = own_scale.iloc[0]
+            text += f"; the study's own CAE: {o.verdict}, {_pct(o)}, {_seeds(o)}"
+        text += "."
     return text + f" {link('Details', conclusions)}."
 
 
@@ -209,15 +214,14 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0)
         for r in won:
             shapes.setdefault(r["shape"].replace("one box", "boxes"), []).append(r["setting"])
         every = "; ".join(f"{k} {v[0]}" + (f" to {v[-1]}" if len(v) > 1 else "") for k, v in shapes.items())
-        text += (f"the {network} (a {term('photo network')}, not Part B's ViT) beats {classical} on "
-                 f"every hole measured ({every}), by {span(won)}, so the command fills every hole "
-                 f"with it (per hole it would fall back to {classical} where its table showed no "
-                 "gain). ")
+        text += (f"the {network} (a {term('photo network', 'photo network')}: a CAE trained on "
+                 f"photos, not Part B's ViT) beats {classical} on every hole measured ({every}), by "
+                 f"{span(won)}. ")
     elif won:
         text += (f"use the {network} for {', '.join(setting(r) for r in won)} ({span(won)} over "
                  f"{classical}). ")
-    return (text + f"`{COMMAND}` measures each hole and picks for it, saying why "
-            f"({link('section', notebook)}).")
+    return (text + f"`{COMMAND}` measures each hole, weighs that table with copies of your "
+            f"holes on your own photo, picks per hole and says why ({link('section', notebook)}).")
 
 
 def not_at_scale(part_b: str, part_a_done: tuple[int, int]) -> str:

@@ -32,8 +32,10 @@ def study_scale_note(full: pd.DataFrame, names: Sequence[str]) -> str:
     todo = (f" Not trained at that scale yet: {', '.join(missing)} ({MAKE} trains them)."
             if missing else "")
     if full.empty:
-        return (f"Ours at the study's scale: none of this section's runs is trained at the study's "
-                f"scale in this checkout ({MAKE} trains them on this CPU).")
+        which = (f"none of {', '.join(names)} is" if len(names) > 1
+                 else f"{names[0]} is not" if names else "none of this section's runs is")
+        return (f"Ours at the study's scale: {which} trained at the study's scale in this "
+                f"checkout yet ({MAKE} trains {'them' if len(names) != 1 else 'it'} on this CPU).")
     seeds = full.groupby("method")["seed"].nunique()
     multi = [f"{m} ({plural(int(k), 'seed')}, mean)" for m, k in seeds.items() if k > 1]
     first = full.iloc[0]
