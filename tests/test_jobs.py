@@ -151,3 +151,20 @@ def test_a_failed_job_fails_its_children_one_line_each(tmp_path: Path) -> None:
     assert all("missing.yaml" in r["error"] for r in results.values())
     assert sorted(line.split(":")[0] for line in lines) == ["failed", "failed"]
     assert not (tmp_path / "results" / "smoke" / "runs").exists()  # the child never ran
+
+
+def test_counting_the_full_profile_needs_no_images(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The benchmark's projection counts the full profile's Part A runs where no image is at
+    hand (CI, a fresh clone); the run-directory ids need the images and say so."""
+    from inpaint_lib import runs
+    from inpaint_lib.image_trees import DataMissingError
+
+    monkeypatch.setenv("INPAINT_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(runs, "_SPLITS", {})
+    files = sorted(PARAMS.glob("a*.yaml"))
+    counted = jobs.list_jobs(files, "full", run_directories=False)
+    names = {(j.notebook, j.name, j.seed) for j in counted}
+    assert ("a1_baseline", "baseline", 0) in names and ("a2_optimizers", "RMSprop", 0) in names
+    assert len({j.id for j in counted}) == len(counted)
+    with pytest.raises(DataMissingError):
+        jobs.list_jobs(files[:1], "full")

@@ -101,3 +101,19 @@ def test_formatting_leaves_text_columns_named_after_a_metric_alone() -> None:
                        "hole PSNR (dB) verdict": ["better"], "seeds": [3]})
     html = format_table(df).to_html()
     assert "19.35" in html and "+1.3 [+1.2, +1.4]" in html and "better" in html
+
+
+def test_headline_networks_keep_the_studys_and_the_best_per_part() -> None:
+    networks = pd.DataFrame({
+        "part": ["A", "A", "A", "B", "B"], "notebook": ["a1", "a2", "a6", "b7", "b9"],
+        "network": ["baseline", "RMSprop", "best combination", "vit", "hybrid"],
+        "relative %": [40.0, 55.0, -10.0, 160.0, -2.0]})
+    at_scale = networks[networks.part == "A"].iloc[[0, 2]].assign(**{"relative %": [-7.0, -24.0]})
+    picked = tables.headline_networks(networks, {"A": "baseline", "B": "vit"}, at_scale)
+    assert list(picked.network) == ["baseline", "best combination", "vit", "hybrid",
+                                    "baseline at the study's scale",
+                                    "best combination at the study's scale"]
+    # the study's network is the best: one row, not two
+    one = tables.headline_networks(networks[networks.network != "best combination"],
+                                   {"A": "RMSprop", "B": "hybrid"})
+    assert list(one.network) == ["RMSprop", "baseline", "hybrid"]
