@@ -47,6 +47,7 @@ details>summary{cursor:pointer;color:#245}
 .jp-OutputArea-output img{max-width:min(100%,640px);max-height:460px;width:auto;height:auto}
 .jp-RenderedMarkdown img{max-width:min(100%,900px);max-height:760px;width:auto;height:auto}
 p.caption{margin-top:0;font-size:92%;max-width:640px}
+.figrow{display:flex;flex-wrap:wrap;align-items:center;gap:0 1.5em} .figrow img{flex:none} .figrow p.caption{flex:1 1 300px}
 h3#terms + ul{columns:2;column-gap:2em;font-size:92%} h3#terms + ul li{break-inside:avoid}
 </style>"""
 TOC_MARK = "@@CONTENTS@@"

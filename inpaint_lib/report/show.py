@@ -61,12 +61,16 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def figure_html(fig: Figure) -> str:
+def figure_html(fig: Figure, beside: bool = False) -> str:
     """A figure as HTML to place elsewhere (e.g. beside the report's findings): the image,
-    then its title once as the caption."""
+    then its title once as the caption; `beside`: the caption to the right of the image where
+    the page is wide enough (under it where not), for a small figure whose caption is long."""
     title = _title_once(fig)
-    return (f"<img src=\"data:image/png;base64,{_png(fig)}\">\n\n"
-            f"<p class='caption'><em>{title}</em></p>")
+    img = f"<img src=\"data:image/png;base64,{_png(fig)}\">"
+    caption = f"<p class='caption'><em>{title}</em></p>"
+    if beside:
+        return f"<div class='figrow'>{img}{caption}</div>"
+    return f"{img}\n\n{caption}"
 
 
 def figure(fig: Figure, collapsed: bool = False) -> None:
