@@ -71,6 +71,13 @@ PLAN: tuple[Planned, ...] = (
     Planned("a1_baseline", "baseline", 1),
     Planned("a1_baseline", "baseline", 2),
 )
+
+
+def planned_runs(notebook: str) -> list[str]:
+    """The names of `notebook`'s runs (params stem) that the plan trains."""
+    return list(dict.fromkeys(p.run for p in PLAN if p.notebook == notebook))
+
+
 WORKTREE = REPO_ROOT / ".study-scale"  # the fixed commit's checkout (git-ignored)
 COMMITTED_FILES = ("config.json", "history.json", "train.log", "final.pt", "scores.json")
 

@@ -82,6 +82,11 @@ def test_the_report_reads_the_committed_runs(tmp_path: Path, monkeypatch: pytest
     a2, a3 = (prose.study_scale_note(empty, names) for names in (["RMSprop", "SGD"], ["16", "64"]))
     assert "none of RMSprop, SGD is trained" in a2 and a2 != a3
     assert "baseline is not trained" in prose.study_scale_note(empty, ["baseline"])
+    # the ablation's one-change rows are not in the plan: no promise that the command trains them
+    a6 = prose.study_scale_note(full, ["best combination", "+ mask channel"],
+                                study_scale.planned_runs("a6_ablation"))
+    assert "Not trained at that scale yet: best combination (`make study-scale` trains it)" in a6
+    assert "not trained at that scale here: + mask channel (`make report PROFILE=full`" in a6
     # a smoke section (generated shapes) never shows them
     smoke = load_params(PARAMS / "a1_baseline.yaml", "smoke")
     assert scoring.study_scale_runs(Section(smoke, "smoke", torch.device("cpu"), splits)) == {}

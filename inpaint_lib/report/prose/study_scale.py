@@ -5,7 +5,7 @@ and how their seeds spread against the study's own repeated runs."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import pandas as pd
 
@@ -24,13 +24,21 @@ def _codes(full: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
-def study_scale_note(full: pd.DataFrame, names: Sequence[str]) -> str:
+def study_scale_note(full: pd.DataFrame, names: Sequence[str],
+                     planned: Collection[str] | None = None) -> str:
     """The line under a Part A table that has the column of ours at the study's scale: the
     scale, what trained them (commit, training code, whether it is today's, precision), and
-    which of `names` (the section's networks) are not trained yet."""
+    which of `names` (the section's networks) are not trained yet: those of `planned` (the
+    section's runs in `make study-scale`'s plan; all of `names` when None) by that command,
+    the others only by the full profile itself."""
     missing = [n for n in names if full.empty or n not in set(full.method)]
-    todo = (f" Not trained at that scale yet: {', '.join(missing)} ({MAKE} trains them)."
-            if missing else "")
+    in_plan = [n for n in missing if planned is None or n in planned]
+    beyond = [n for n in missing if n not in in_plan]
+    todo = (f" Not trained at that scale yet: {', '.join(in_plan)} ({MAKE} trains "
+            f"{'them' if len(in_plan) > 1 else 'it'})." if in_plan else "")
+    if beyond:
+        todo += (f" Not in the plan of runs the study's numbers need, so not trained at that "
+                 f"scale here: {', '.join(beyond)} (`make report PROFILE=full` trains them).")
     if full.empty:
         which = (f"none of {', '.join(names)} is" if len(names) > 1
                  else f"{names[0]} is not" if names else "none of this section's runs is")
