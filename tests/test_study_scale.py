@@ -77,6 +77,7 @@ def test_the_report_reads_the_committed_runs(tmp_path: Path, monkeypatch: pytest
     assert summary.loc["baseline", tables.STUDY_SCALE] == pytest.approx(full.mse.mean())
     note = prose.study_scale_note(full, ["baseline"])
     assert "45,000 training images, 200 epochs" in note and f"`{full.commit.iloc[0][:7]}`" in note
+    assert note.startswith("Ours at the study's scale (baseline): ")  # which runs: no two sections alike
     # a section with none trained names its own runs (no two sections print the same line)
     empty = full.iloc[:0]
     a2, a3 = (prose.study_scale_note(empty, names) for names in (["RMSprop", "SGD"], ["16", "64"]))

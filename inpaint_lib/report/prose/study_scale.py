@@ -47,7 +47,8 @@ def study_scale_note(full: pd.DataFrame, names: Sequence[str],
     seeds = full.groupby("method")["seed"].nunique()
     multi = [f"{m} ({plural(int(k), 'seed')}, mean)" for m, k in seeds.items() if k > 1]
     first = full.iloc[0]
-    return (f"Ours at the study's scale: {int(first.train_images):,} training images, "
+    trained = ", ".join(dict.fromkeys(str(m) for m in full.method))
+    return (f"Ours at the study's scale ({trained}): {int(first.train_images):,} training images, "
             f"{int(first.epochs)} epochs, batch {' or '.join(str(int(b)) for b in full.batch_size.unique())}, one seed"
             + (f" ({'; '.join(multi)})" if multi else "")
             + f", trained on this CPU by {_codes(full)}, in {first.precision} (the study "
