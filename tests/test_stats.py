@@ -168,3 +168,11 @@ def test_findings_figure_one_row_per_network_legible_at_1024_px() -> None:
 
     width, height = Image.open(io.BytesIO(base64.b64decode(_png(fig)))).size
     assert 600 <= width <= 900 and height <= 760
+    # the study's own network is marked, in this profile and at the study's scale, no other
+    scaled = pd.concat([networks, networks[networks.network == "Adam"].assign(
+        network="Adam" + tables.AT_STUDY_SCALE)], ignore_index=True)
+    marked = figures.findings_forest(scaled, "Figure 27. t", {"A": "Adam", "B": "ViT"})
+    labels = [t.get_text() for ax in marked.axes for t in ax.get_yticklabels()]
+    assert sorted(x for x in labels if x.endswith("(the study's)")) == [
+        "Adam at the study's scale · optimizers (the study's)", "Adam · optimizers (the study's)",
+        "ViT · evaluation (the study's)"]

@@ -13,6 +13,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from .tables import AT_STUDY_SCALE
+
 sns.set_theme(style="whitegrid", context="notebook", palette="deep")
 plt.rcParams.update({"figure.dpi": 96, "savefig.bbox": "tight", "axes.titleweight": "bold"})
 
@@ -186,10 +188,8 @@ def findings_forest(networks: pd.DataFrame, title: str, own: dict[str, str] | No
             ax.plot([low[i], high[i]], [i, i], color=c, lw=2)
             ax.plot(mid[i], i, "o", color=c, ms=5)
         ax.axvline(0, color="black", lw=0.8)
-        mine = (own or {}).get(part)
-        ax.set_yticks(y, [network_label(n, nb) + (" (the study's)" if n.startswith(mine or "\0")
-                                                  and n[len(mine):] in ("", " at the study's scale")
-                                                  else "")
+        mine = {own[part], own[part] + AT_STUDY_SCALE} if own and part in own else set()
+        ax.set_yticks(y, [network_label(n, nb) + (" (the study's)" if n in mine else "")
                           for n, nb in zip(p.network, p.notebook)], fontsize=10)
         ax.set_ylim(-0.7, len(p) - 0.3)
         what = p.metric.iloc[0]

@@ -43,6 +43,7 @@ def seed_noise(long: pd.DataFrame, metric: str = "mse") -> tuple[float, int]:
 
 
 STUDY_SCALE = "ours at the study's scale"  # the column of the committed full-profile runs
+AT_STUDY_SCALE = " at the study's scale"  # a network's name, suffixed: its committed full-profile run
 
 
 def seed_summary(long: pd.DataFrame, reference: dict[str, Reference] | None = None,
@@ -339,7 +340,7 @@ def headline_networks(networks: pd.DataFrame, own: dict[str, str],
     network and the best (or closest) other one; and Part A's at the study's scale (the same
     two, named "... at the study's scale"). The full per-network figure is one click away."""
     picked = []
-    for frame, suffix in ((networks, ""), (at_scale, " at the study's scale")):
+    for frame, suffix in ((networks, ""), (at_scale, AT_STUDY_SCALE)):
         if frame is None or frame.empty:
             continue
         for part, g in frame.groupby("part", sort=False):

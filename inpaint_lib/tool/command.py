@@ -330,8 +330,8 @@ def inpaint_per_hole(image: Tensor, mask: Tensor, default: PhotoDefault,
     (`place_decoys`), the network fills the holes and the copies in one pass, the classical
     method the copies alone, and the copies' margin is weighed with the table's
     (`check_on_photo`); the classical method then fills the real holes only if a group chose
-    it. Each method's output is kept in the holes assigned to it; known pixels are the input's. image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the
-    one-line why)."""
+    it. Each method's output is kept in the holes assigned to it; known pixels are the input's.
+    image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the one-line why)."""
     from ..crossover import check_on_photo, place_decoys
 
     plan = plan_holes(default.crossover, mask)
