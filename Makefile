@@ -123,8 +123,12 @@ $(RES)/.preflight: $(PARAMS) params/cae.yaml params/vit.yaml $(wildcard notebook
 	$(CHECK)
 	touch $@
 READY := $(RES)/.validated $(RES)/.preflight
+# Part A's notebooks score the runs committed at the study's scale (results/full, whatever
+# RESULTS says): a newly committed run (`make study-scale`, or a pull) re-executes them. Not in
+# the full profile, whose own notebooks write those runs.
+STUDY_SCALE_RUNS := $(if $(filter full,$(PROFILE)),,$(wildcard results/full/runs/*/scores.json))
 
-$(PART_A): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/cae.yaml $(COMMON) | $(READY)
+$(PART_A): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/cae.yaml $(COMMON) $(STUDY_SCALE_RUNS) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 
 $(PHASES): $(NB_OUT)/%.ipynb: params/%.yaml notebooks/vit_phase.ipynb params/vit.yaml $(COMMON) | $(READY)

@@ -308,6 +308,27 @@ def test_make_jn_divides_the_cores_among_its_jobs() -> None:
         assert f"OMP_NUM_THREADS=${{OMP_NUM_THREADS:-{max(1, cores // jobs)}}} INPAINT_JOBS={jobs} " in out
 
 
+def _prerequisites(profile: str, notebook: str) -> set[str]:
+    """The files make lists as `notebook`'s prerequisites in `profile` (its database, -pn)."""
+    target = f"results/{profile}/notebooks/{notebook}.ipynb"
+    out = subprocess.run(["make", "-pn", f"PROFILE={profile}", f"PY={sys.executable}", "ENV=", target],
+                         cwd=REPO, capture_output=True, text=True, timeout=60, check=False).stdout
+    rule = next(line for line in out.splitlines() if line.startswith(f"{target}:"))
+    return set(rule.split(":", 1)[1].replace("|", " ").split())
+
+
+def test_a_newly_committed_study_scale_run_re_executes_part_a() -> None:
+    """Part A's notebooks and the conclusions score the runs committed under results/full: each
+    such run's scores.json is a prerequisite of every Part A notebook (so `make study-scale` or a
+    pull that brings one refreshes the report), except in the full profile, which writes them."""
+    committed = {str(p.relative_to(REPO)) for p in (REPO / "results" / "full" / "runs").glob("*/scores.json")}
+    assert len(committed) >= 11  # the committed study-scale runs
+    for notebook in ("a1_baseline", "a4_masking", "a6_ablation"):
+        assert committed <= _prerequisites("smoke", notebook), notebook
+    assert not committed & _prerequisites("full", "a1_baseline")
+    assert "results/smoke/notebooks/a1_baseline.ipynb" in _prerequisites("smoke", "c1_conclusions")
+
+
 def _explorer_on_the_smoke_runs(tmp: Path) -> None:
     """notebooks/explore.ipynb runs on the smoke run cache: a test image, then a file with a mask."""
     env = {**os.environ, "INPAINT_RESULTS_DIR": str(tmp / "results"), "INPAINT_CACHE_DIR": str(tmp / "cache")}

@@ -195,7 +195,7 @@ def test_findings_count_networks_say_why_and_link_every_claim() -> None:
             "scale (0 of 1 runs trained)") in orderings
     far = next(b for b in bullets if "How far" in b)
     # at the study's scale first, with the study's own spread; then this profile, and why
-    assert ("(2 of the 11 runs planned, trained on this CPU so far: 2 configurations) our test MSE "
+    assert ("(2 of the 11 runs planned so far, trained on this CPU: 2 configurations) our test MSE "
             "is 0.95x to 1.05x the study's numbers for the same configurations (Adam 0.0095)") in far
     assert "2.0x to 10.0x" in far
     assert "because this profile trains 10 of the study's 200 epochs on 10,000 of its 45,000" in far
@@ -209,6 +209,10 @@ def test_findings_count_networks_say_why_and_link_every_claim() -> None:
     assert "of 1 trained network, **0** beat the best classical method" in part_b
     assert "0 are worse, 1 tied or mixed" in part_b and "after 10 min" in part_b
     assert "2 of them are trained and committed" in text and "Part B needs a GPU" in text
+    done = _plain(prose.findings(paired, networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
+                          "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, (0.03, 4),
+                          sweep="grows", sweep_notebook="a5_mask_sweep.yaml", done=(11, 11)))
+    assert "(all 11 runs planned, trained on this CPU: 2 configurations)" in done
 
 
 def test_findings_recommend_a_method_for_your_photo_by_hole_size() -> None:
@@ -307,3 +311,17 @@ def test_photo_advice_when_the_network_wins_everywhere_and_the_grammar_of_counts
             "`python -m inpaint_lib inpaint photo.jpg") in text
     assert "1 of them is trained" in prose.not_at_scale("Part B needs a GPU", (1, 11))
     assert "all of them are trained and committed." in prose.not_at_scale("", (11, 11))
+
+
+def test_seed_spread_sets_our_seeds_against_the_studys_repeated_runs() -> None:
+    study = {"baseline": 0.008868, "Adam": 0.008693, "latent 128": 0.009221, "10x10 square": 0.008946}
+    below = prose.seed_spread(study, [0.008298, 0.008131, 0.008366], "CIFAR-10 (JPEG copy)")
+    assert "mean 0.008932, range 0.008693 to 0.009221 (±3.0%)" in below
+    assert "3 seeds: mean 0.008265, range 0.008131 to 0.008366" in below and "0.93x the study's mean" in below
+    assert "The study's spread is **not** inside ours" in below and "**outside** the study's range (below it" in below
+    assert "one candidate: these images are the CIFAR-10 (JPEG copy)" in below
+    within = prose.seed_spread(study, [0.0086, 0.0090, 0.0094], "CIFAR-10 (JPEG copy)")
+    assert "The study's spread is inside ours, and our mean is within the study's range." in within
+    assert "candidate" not in within  # nothing to explain
+    assert "not all trained yet" in prose.seed_spread(study, [0.0083])
+    assert prose.seed_spread({}, [0.0083]) == ""

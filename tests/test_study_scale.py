@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
@@ -12,6 +13,7 @@ from inpaint_lib import scoring, study_scale
 from inpaint_lib.data import Splits
 from inpaint_lib.models import build_model
 from inpaint_lib.report import prose, tables
+from inpaint_lib.report.prose.study_scale import seed_counts
 from inpaint_lib.resolve import chained_run_config, load_params, with_seed
 from inpaint_lib.schema import RunConfig
 from inpaint_lib.section import Section
@@ -78,6 +80,10 @@ def test_the_report_reads_the_committed_runs(tmp_path: Path, monkeypatch: pytest
     note = prose.study_scale_note(full, ["baseline"])
     assert "45,000 training images, 200 epochs" in note and f"`{full.commit.iloc[0][:7]}`" in note
     assert note.startswith("Ours at the study's scale (baseline): ")  # which runs: no two sections alike
+    assert "batch 256, 3 seeds (their mean), trained" in note  # the baseline's three committed seeds
+    seeds = pd.Series({"Adam": 3, "RMSprop": 1, "SGD": 1})
+    assert seed_counts(seeds) == "one seed each, 3 for Adam (their mean)"
+    assert seed_counts(seeds[1:]) == "one seed each"
     # a section with none trained names its own runs (no two sections print the same line)
     empty = full.iloc[:0]
     a2, a3 = (prose.study_scale_note(empty, names) for names in (["RMSprop", "SGD"], ["16", "64"]))

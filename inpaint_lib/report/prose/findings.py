@@ -126,8 +126,10 @@ def distance(scorecard: pd.DataFrame, profile: str, gap: dict, conclusions: str,
         where = ("within" if lo <= value <= hi else "below" if value < lo else "above")
         repeated = (f"; the study's {runs} runs of that configuration gave {lo:.4f} to {hi:.4f} "
                     f"(±{half:.0%}), ours is {where} that range" if len(base) > 1 and runs > 1 else "")
-        lead = (f"**How far from the study, and why:** at the study's scale ({done[0]} of the "
-                f"{done[1]} runs planned, trained on this CPU so far: "
+        trained = (f"all {done[1]} runs planned" if done[0] == done[1] and done[1]
+                   else f"{done[0]} of the {done[1]} runs planned so far")
+        lead = (f"**How far from the study, and why:** at the study's scale ({trained}, trained on "
+                f"this CPU: "
                 f"{plural(len(configs), 'configuration')}) our test MSE is {at.min():.2f}x to "
                 f"{at.max():.2f}x the study's numbers for the same configurations ({base.run.iloc[0]} "
                 f"{value:.4f}{repeated}). ")

@@ -24,6 +24,17 @@ def _codes(full: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def seed_counts(seeds: pd.Series) -> str:
+    """'one seed', 'one seed each', '3 seeds (their mean)' or 'one seed each, 3 for baseline
+    (their mean)' from the number of seeds per network."""
+    multi = {m: int(k) for m, k in seeds.items() if k > 1}
+    if not multi:
+        return "one seed" + (" each" if len(seeds) > 1 else "")
+    if len(multi) == len(seeds) and len(set(multi.values())) == 1:
+        return f"{plural(next(iter(multi.values())), 'seed')}" + (" each" if len(seeds) > 1 else "") + " (their mean)"
+    return "one seed each, " + ", ".join(f"{k} for {m}" for m, k in multi.items()) + " (their mean)"
+
+
 def study_scale_note(full: pd.DataFrame, names: Sequence[str],
                      planned: Collection[str] | None = None) -> str:
     """The line under a Part A table that has the column of ours at the study's scale: the
@@ -44,21 +55,21 @@ def study_scale_note(full: pd.DataFrame, names: Sequence[str],
                  else f"{names[0]} is not" if names else "none of this section's runs is")
         return (f"Ours at the study's scale: {which} trained at the study's scale in this "
                 f"checkout yet ({MAKE} trains {'them' if len(names) != 1 else 'it'} on this CPU).")
-    seeds = full.groupby("method")["seed"].nunique()
-    multi = [f"{m} ({plural(int(k), 'seed')}, mean)" for m, k in seeds.items() if k > 1]
     first = full.iloc[0]
     trained = ", ".join(dict.fromkeys(str(m) for m in full.method))
     return (f"Ours at the study's scale ({trained}): {int(first.train_images):,} training images, "
-            f"{int(first.epochs)} epochs, batch {' or '.join(str(int(b)) for b in full.batch_size.unique())}, one seed"
-            + (f" ({'; '.join(multi)})" if multi else "")
+            f"{int(first.epochs)} epochs, batch {' or '.join(str(int(b)) for b in full.batch_size.unique())}, "
+            f"{seed_counts(full.groupby('method', sort=False)['seed'].nunique())}"
             + f", trained on this CPU by {_codes(full)}, in {first.precision} (the study "
             f"presumably trained in fp32); scored here on the same test images and masks.{todo}")
 
 
-def seed_spread(study_runs: Mapping[str, float], ours: Sequence[float]) -> str:
+def seed_spread(study_runs: Mapping[str, float], ours: Sequence[float], data: str = "") -> str:
     """The study ran its baseline configuration four times under four names: that spread is
     its run-to-run noise. Ours: the baseline's seeds at the study's scale. Is the study's
-    spread inside ours, and is our mean within the study's range?"""
+    spread inside ours, and is our mean within the study's range? (`data`: the name of the
+    images ours were trained and tested on; a JPEG copy is named as a candidate cause, not a
+    measured one, when our mean is below the study's range.)"""
     if not study_runs:
         return ""
     theirs = list(study_runs.values())
@@ -83,7 +94,11 @@ def seed_spread(study_runs: Mapping[str, float], ours: Sequence[float]) -> str:
             f"spread is {'inside' if inside else '**not** inside'} ours, and our mean is "
             f"{'within' if within else '**outside**'} the study's range"
             + ("" if within else (" (below it: our runs reach a lower test MSE)" if our_mean < lo
-                                  else " (above it)")) + ".")
+                                  else " (above it)")) + "."
+            + (f" Why is not measured here; one candidate: these images are the {data}, re-encoded "
+               "as JPEG, which removes some of the finest detail a network has to reproduce, where "
+               "the study presumably read the original pixels." if our_mean < lo and "JPEG" in data
+               else ""))
 
 
 def sweep_at_study_scale(sweep: pd.DataFrame) -> str:
