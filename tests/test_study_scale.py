@@ -84,6 +84,8 @@ def test_the_report_reads_the_committed_runs(tmp_path: Path, monkeypatch: pytest
     seeds = pd.Series({"Adam": 3, "RMSprop": 1, "SGD": 1})
     assert seed_counts(seeds) == "one seed each, 3 for Adam (their mean)"
     assert seed_counts(seeds[1:]) == "one seed each"
+    assert seed_counts(pd.Series({"Adam": 3, "RMSprop": 2})) == "3 for Adam, 2 for RMSprop (their mean)"
+    assert seed_counts(pd.Series({"Adam": 3, "RMSprop": 3})) == "3 seeds each (their mean)"
     # a section with none trained names its own runs (no two sections print the same line)
     empty = full.iloc[:0]
     a2, a3 = (prose.study_scale_note(empty, names) for names in (["RMSprop", "SGD"], ["16", "64"]))

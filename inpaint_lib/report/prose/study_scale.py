@@ -32,7 +32,8 @@ def seed_counts(seeds: pd.Series) -> str:
         return "one seed" + (" each" if len(seeds) > 1 else "")
     if len(multi) == len(seeds) and len(set(multi.values())) == 1:
         return f"{plural(next(iter(multi.values())), 'seed')}" + (" each" if len(seeds) > 1 else "") + " (their mean)"
-    return "one seed each, " + ", ".join(f"{k} for {m}" for m, k in multi.items()) + " (their mean)"
+    listed = ", ".join(f"{k} for {m}" for m, k in multi.items()) + " (their mean)"
+    return listed if len(multi) == len(seeds) else "one seed each, " + listed
 
 
 def study_scale_note(full: pd.DataFrame, names: Sequence[str],
