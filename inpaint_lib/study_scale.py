@@ -2,13 +2,14 @@
 
 The study reports eleven Part A numbers from eight configurations. `PLAN` is seed 0 of each
 (the baseline is also the study's Adam, latent-128 and 10x10-square run), seeds 1 and 2 of the
-baseline and seed 0 of the ablation's best combination: eleven runs at the `full` profile
-(45k/5k/10k, 200 epochs, batch 256).
+baseline, and seeds 0-2 of the ablation's best combination and of latent 256 (the first the
+strongest result, the second a step that one seed left within noise): fifteen runs at the
+`full` profile (45k/5k/10k, 200 epochs, batch 256).
 
 ``python -m inpaint_lib study-scale`` (``make study-scale``) trains what is missing, one run
 at a time, from one fixed commit: a git worktree (`WORKTREE`) at the commit recorded in
 `results/full/study-scale.json`, so that training-code changes on the checked-out branch
-meanwhile neither restart a run nor mix two codes among the eleven. Each run goes through the
+meanwhile neither restart a run nor mix two codes among them. Each run goes through the
 run cache of that code (``python -m inpaint_lib train ... --profile full``), which checkpoints
 every epoch: stop it at any moment and start it again. A finished run is *exported* in place
 (its `final.pt` keeps the weights only), scored on the full 10,000-image test set
@@ -70,6 +71,12 @@ PLAN: tuple[Planned, ...] = (
     Planned("a4_masking", "Multiple squares"),
     Planned("a1_baseline", "baseline", 1),
     Planned("a1_baseline", "baseline", 2),
+    # the strongest Part A result on three seeds (its interval then needs no borrowed spread),
+    # and latent 256, whose one seed sat within the baseline's seed noise of latent 128
+    Planned("a6_ablation", "best combination", 1),
+    Planned("a6_ablation", "best combination", 2),
+    Planned("a3_latent", "256", 1),
+    Planned("a3_latent", "256", 2),
 )
 
 

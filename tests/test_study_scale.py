@@ -23,7 +23,7 @@ PARAMS = Path(__file__).resolve().parents[1] / "params"
 
 def test_the_plan_covers_every_part_a_number_the_study_reports() -> None:
     keys = [study_scale.planned_config(p).key() for p in study_scale.PLAN]
-    assert len(study_scale.PLAN) == 11 and len(set(keys)) == 11  # no run twice
+    assert len(study_scale.PLAN) == 15 and len(set(keys)) == 15  # no run twice
     for path in sorted(PARAMS.glob("a[1-4]_*.yaml")):
         params = load_params(path, "full")
         for name, ref in params.reference.items():
@@ -110,7 +110,7 @@ def test_status_and_table_name_what_is_done() -> None:
     lines, to_do = study_scale.status_lines()
     done = [line for line in lines if line.startswith("done ")]
     assert len(done) == len(study_scale.PLAN) - to_do >= 1
-    assert lines[-1].startswith(f"{len(study_scale.PLAN) - to_do} of 11 runs done")
+    assert lines[-1].startswith(f"{len(study_scale.PLAN) - to_do} of {len(study_scale.PLAN)} runs done")
     table = study_scale.markdown_table()
     baseline = next(r for r in table.splitlines() if r.startswith("| a1_baseline :: baseline | 0 |"))
     assert "0.008868" in baseline and "x |" in baseline  # the study's number and the ratio
