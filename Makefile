@@ -32,6 +32,8 @@ RESULTS ?= results
 export INPAINT_RESULTS_DIR := $(abspath $(RESULTS))
 RES := $(RESULTS)/$(PROFILE)
 NB_OUT := $(RES)/notebooks
+# where each notebook's time went (inpaint_lib/timings.py; read by benchmarks/report_time.py)
+TIMINGS := $(RES)/timings
 # every library file, in any subpackage: a notebook re-executes on any library edit (cheap: the
 # run and evaluation caches are keyed by the code that shapes them, inpaint_lib/code_version.py)
 LIB := $(sort $(shell find inpaint_lib -name '*.py' -not -path '*/__pycache__/*'))
@@ -59,16 +61,19 @@ THREADS = $(shell echo $$(( $(CORES) / $(JOBS) > 0 ? $(CORES) / $(JOBS) : 1 )))
 # noise are filtered out: its TCP-encryption warning (kernel and papermill talk on localhost)
 # and the KeyboardInterrupt it sometimes logs when papermill shuts it down after the last cell.
 define papermill
-	@mkdir -p $(@D)
+	@mkdir -p $(@D) $(TIMINGS)
 	@echo "== $*: executing $(1) with $(2) (profile $(PROFILE), $${OMP_NUM_THREADS:-$(THREADS)} threads)"
-	@t0=$$(date +%s); \
+	@t0=$$(date +%s); t0_ns=$$(date +%s.%N); \
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(THREADS)} INPAINT_JOBS=$(JOBS) \
+	INPAINT_TIMINGS=$(TIMINGS)/$*.json INPAINT_T0=$$t0_ns \
 	$(PY) -m papermill --cwd . -k python3 --log-level WARNING --no-progress-bar \
 	  -p params_file $(2) -p profile $(PROFILE) $(1) $@.tmp.ipynb 2>&1 \
 	  | { grep -v --line-buffered -e 'running over TCP without encryption' \
 	      -e 'KeyboardInterrupt caught in kernel' || true; } >&2 \
 	  || { echo "== $*: FAILED after $$(( $$(date +%s) - t0 )) s (executed part: $@.tmp.ipynb)" >&2; exit 1; }; \
 	mv $@.tmp.ipynb $@; \
+	printf '{"start": %s, "end": %s, "threads": %s, "jobs": %s}\n' $$t0_ns $$(date +%s.%N) \
+	  $${OMP_NUM_THREADS:-$(THREADS)} $(JOBS) > $(TIMINGS)/$*.wall.json; \
 	s=$$(( $$(date +%s) - t0 )); printf '== %s: done in %d min %02d s\n' '$*' $$((s / 60)) $$((s % 60))
 endef
 
@@ -148,7 +153,9 @@ $(BEYOND): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(COMMON) | $(READ
 notebooks: $(NOTEBOOKS)
 report: $(RES)/report.html $(RES)/methods.json
 $(RES)/report.html: $(NOTEBOOKS) inpaint_lib/report/build.py
-	$(PY) -m inpaint_lib report --profile $(PROFILE)
+	@mkdir -p $(TIMINGS); t0=$$(date +%s.%N); \
+	$(PY) -m inpaint_lib report --profile $(PROFILE); \
+	printf '{"start": %s, "end": %s}\n' $$t0 $$(date +%s.%N) > $(TIMINGS)/report.wall.json
 
 # the inpaint tool's default network, from the notebooks' cached evaluations (inpaint_lib/tool/ranking.py)
 $(RES)/methods.json: $(NOTEBOOKS)

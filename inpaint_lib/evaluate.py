@@ -21,6 +21,7 @@ from .masks import apply_masks, fixed_masks
 from .methods import Method
 from .metrics import METRIC_LABELS, per_image_metrics
 from .schema import MaskConfig, config_hash
+from .timings import phase
 
 
 def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, cache: Path,
@@ -41,20 +42,22 @@ def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, ca
     path = cache / f"{key}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)
-    h, w = images.shape[-2:]
-    masks = fixed_masks(len(images), h, w, mask_cfg, seed)[:n]
-    parts: list[dict[str, Tensor]] = []
-    for start in range(0, n, batch):
-        target = images[start:start + batch].float() / 255
-        m = masks[start:start + batch]
-        pred = method.predict(apply_masks(target, m, 0.0), m).cpu().float()
-        parts.append(per_image_metrics(pred, target, m, value_range, patch))
-    result = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    with phase("scoring"):
+        h, w = images.shape[-2:]
+        masks = fixed_masks(len(images), h, w, mask_cfg, seed)[:n]
+        parts: list[dict[str, Tensor]] = []
+        for start in range(0, n, batch):
+            target = images[start:start + batch].float() / 255
+            m = masks[start:start + batch]
+            pred = method.predict(apply_masks(target, m, 0.0), m).cpu().float()
+            parts.append(per_image_metrics(pred, target, m, value_range, patch))
+        result = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
     atomic_torch_save(result, path)
     return result
 
 
 def predictions(method: Method, images: Tensor, masks: Tensor) -> Tensor:
     """images: (N, 3, H, W) uint8; masks: (N, 1, H, W) bool -> (N, 3, H, W) in [0, 1]."""
-    target = images.float() / 255
-    return method.predict(apply_masks(target, masks, 0.0), masks).cpu().float().clamp(0, 1)
+    with phase("scoring"):
+        target = images.float() / 255
+        return method.predict(apply_masks(target, masks, 0.0), masks).cpu().float().clamp(0, 1)

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from .baselines import CLASSICAL_METHODS, SLOW_METHODS
 from .device import default_device
+from .timings import phase
 
 # predict(masked, masks) -> prediction; masked: (N, 3, H, W) in [0, 1], holes black;
 # masks: (N, 1, H, W) bool, True = missing; prediction: (N, 3, H, W) in [0, 1].
@@ -73,4 +74,14 @@ def at_native_resolution(method: Method, multiple: int = NATIVE_MULTIPLE) -> Met
 def classical_methods(names: list[str] | None = None) -> list[Method]:
     """The training-free baselines (`baselines.CLASSICAL_METHODS`), all by default."""
     names = list(CLASSICAL_METHODS) if names is None else names
-    return [Method(n, CLASSICAL_METHODS[n], f"classical:{n}", n in SLOW_METHODS) for n in names]
+    return [Method(n, _timed(CLASSICAL_METHODS[n]), f"classical:{n}", n in SLOW_METHODS)
+            for n in names]
+
+
+def _timed(fill: Predictor) -> Predictor:
+    """`fill`, its time counted as the "classical" phase (`timings`)."""
+    def predict(masked: Tensor, masks: Tensor) -> Tensor:
+        with phase("classical"):
+            return fill(masked, masks)
+
+    return predict

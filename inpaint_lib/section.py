@@ -34,6 +34,7 @@ from .resolve import (
 from .runs import Run, get_run, load_splits, results_root
 from .schema import MaskConfig, Reference, RunConfig, SectionParams
 from .setting_sources import setting_sources
+from .timings import phase, ready
 
 
 def spread(total: int, n: int) -> Tensor:
@@ -118,10 +119,11 @@ class Section:
     def runs(self, log: Any = None) -> dict[str, list[Run]]:
         """Every run of the study, one per seed, trained now unless cached."""
         if not self._runs:
-            for name in self.params.runs:
-                self._runs[name] = [get_run(with_seed(self.params, name, seed), name, self.profile,
-                                            self.device, log=log)
-                                    for seed in seeds_for(self.params, name)]
+            with phase("training"):  # (a cached run loads in an instant)
+                for name in self.params.runs:
+                    self._runs[name] = [get_run(with_seed(self.params, name, seed), name,
+                                                self.profile, self.device, log=log)
+                                        for seed in seeds_for(self.params, name)]
             self.record([r for seeded in self._runs.values() for r in seeded])
         return self._runs
 
@@ -133,7 +135,9 @@ class Section:
         """(params, run) of every ViT phase from 1 up to this study's, oldest first."""
         chain, params = [], self.params
         while True:
-            chain.append((params, get_run(params, next(iter(params.runs)), self.profile, self.device)))
+            with phase("training"):
+                run = get_run(params, next(iter(params.runs)), self.profile, self.device)
+            chain.append((params, run))
             if params.parent is None:
                 chain.reverse()
                 self.record([r for _, r in chain])
@@ -188,8 +192,11 @@ class Section:
 def open_section(params_file: str | Path, profile: str, device: str | None = None) -> Section:
     """Validate the params (one-line error on a bad field) and load the dataset."""
     params = load_params(params_file, profile)
+    ready()  # the notebook's start-up (kernel, imports, params) ends here
     dev = torch.device(device) if device else default_device()
-    return Section(params, profile, dev, load_splits(params))
+    with phase("data"):
+        splits = load_splits(params)
+    return Section(params, profile, dev, splits)
 
 
 def open_compared(study: Section, *, same_data: bool = False) -> Section:
@@ -213,4 +220,5 @@ def open_ood(study: Section) -> Splits:
     """The study's out-of-distribution test set (`evaluation.ood`, Part B's ships)."""
     if study.params.evaluation.ood is None:
         raise ValueError(f"{study.params.source_file}: evaluation.ood: no out-of-distribution set")
-    return load_splits(study.params.model_copy(update={"data": study.params.evaluation.ood}))
+    with phase("data"):
+        return load_splits(study.params.model_copy(update={"data": study.params.evaluation.ood}))
