@@ -86,7 +86,7 @@ help:
 	@echo "make publish                               shared data -> quick report -> $(PUBLISHED) (committable)"
 	@echo "make validate | clean | bench | shared-data SHARED=../shared/data"
 	@echo "make gpu-partb                             prepare .gpu/ for Part B on one GPU, print the run"
-	@echo "make study-scale | study-scale-status      Part A at the study's scale on this machine (hours)"
+	@echo "make study-scale | study-scale-status      Part A (and Part B's phase 1) at the study's scale on this machine (hours)"
 	@echo "make photo-network                         retrain the inpaint tool's shipped photo network"
 
 # The environment is installed from requirements.lock: every dependency, direct and transitive,
@@ -132,11 +132,13 @@ READY := $(RES)/.validated $(RES)/.preflight
 # RESULTS says): a newly committed run (`make study-scale`, or a pull) re-executes them. Not in
 # the full profile, whose own notebooks write those runs.
 STUDY_SCALE_RUNS := $(if $(filter full,$(PROFILE)),,$(wildcard results/full/runs/*/scores.json))
+# Part B's phase 1 at the study's scale (`make study-scale` commits it too): its phase's section shows it
+STUDY_SCALE_VIT := $(filter results/full/runs/vit-%,$(STUDY_SCALE_RUNS))
 
 $(PART_A): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/cae.yaml $(COMMON) $(STUDY_SCALE_RUNS) | $(READY)
 	$(call papermill,$<,params/$*.yaml)
 
-$(PHASES): $(NB_OUT)/%.ipynb: params/%.yaml notebooks/vit_phase.ipynb params/vit.yaml $(COMMON) | $(READY)
+$(PHASES): $(NB_OUT)/%.ipynb: params/%.yaml notebooks/vit_phase.ipynb params/vit.yaml $(COMMON) $(STUDY_SCALE_VIT) | $(READY)
 	$(call papermill,notebooks/vit_phase.ipynb,$<)
 
 $(PART_B): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml params/vit.yaml $(wildcard params/b[1-7]_phase*.yaml) $(COMMON) | $(READY)
@@ -196,7 +198,8 @@ train-all: $(RES)/.validated
 	$(PY) -m inpaint_lib jobs --profile $(PROFILE) --workers $(WORKERS)
 
 # Part A at the study's own scale on this machine (inpaint_lib/study_scale.py; README "Part A at
-# the study's scale"): the eleven planned full-profile runs that are missing, one at a time, from
+# the study's scale"), and Part B's phase 1 (the study's ViT at 224 px, inpaint_lib/study_scale_vit.py):
+# the planned full-profile runs that are missing, one at a time, from
 # the commit pinned in results/full/study-scale.json (a worktree in .study-scale/), each committed
 # under results/full/runs/ when it finishes. Stop it at any moment; run it again to continue.
 # One torch thread by default: a background job with two threads stalls whenever anything else

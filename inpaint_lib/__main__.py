@@ -20,8 +20,9 @@
   (jobs.py); the notebooks then only read the run cache.
 - ``photo-network [--profile full]``: train the shipped photo network from scratch and write
   it, its crossover table and provenance into inpaint_lib/photo_network/ (tool/retrain.py).
-- ``study-scale [--status] [--commit]``: Part A at the study's scale: train the planned
-  full-profile runs that are missing, from one fixed commit, and commit them (study_scale.py).
+- ``study-scale [--status] [--commit]``: Part A (and Part B's phase 1) at the study's scale:
+  train the planned full-profile runs that are missing, from one fixed commit, and commit them
+  (study_scale.py, study_scale_vit.py).
 - ``report --profile P``: merge the executed notebooks into one HTML report.
 - ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
   ``../shared/data`` into the data directory as image trees with LABEL files.
@@ -240,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     from .jobs import add_parser as add_jobs_parser
 
     add_jobs_parser(sub, PROFILES)
-    p = sub.add_parser("study-scale", help="Part A at the study's scale: train the planned full-profile "
-                       "runs that are missing, from one fixed commit (make study-scale)")
+    p = sub.add_parser("study-scale", help="Part A (and Part B's phase 1) at the study's scale: train "
+                       "the planned full-profile runs that are missing, from one fixed commit "
+                       "(make study-scale)")
     p.add_argument("--status", action="store_true", help="print runs done / to do and the ETA; train nothing")
     p.add_argument("--commit", action="store_true", help="git-commit each finished run's files")
     p.add_argument("--table", action="store_true", help="print the runs beside the study's numbers "

@@ -250,9 +250,17 @@ def check_present(profile: str, shared: Path | None = None,
 
 
 def _any_trained(profile: str, arch: str) -> bool:
+    """Is a run of `arch` with the perceptual loss trained here (the fast pass's sign that the
+    VGG-16 weights were here once; the slow pass checks run by run)? Phase 1 trains without
+    it (`make study-scale` trains that one alone), so a trained run without it says nothing."""
+    from .io import read_json
     from .runs import results_root
 
-    return any((results_root(profile) / "runs").glob(f"{arch}-*/final.pt"))
+    for final in (results_root(profile) / "runs").glob(f"{arch}-*/final.pt"):
+        loss = read_json(final.parent / "config.json").get("config", {}).get("loss", {})
+        if max(loss.get("perceptual", 0), (loss.get("ramp_to") or {}).get("perceptual", 0)) > 0:
+            return True
+    return False
 
 
 def check_loaded(profile: str, needs: list[Need], vgg_users: list[str]) -> list[Finding]:

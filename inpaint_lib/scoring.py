@@ -377,6 +377,20 @@ def study_scale_runs(study: Section) -> dict[str, list[tuple[Run, Committed]]]:
     return out
 
 
+def phase_at_study_scale(study: Section) -> Committed | None:
+    """The committed run at the study's scale of this ViT phase (`study_scale.PLAN`: phase 1,
+    `study_scale_vit`), matched by config and never by code, if it is committed and scored;
+    None at the full profile itself, for a section that is not a phase, and where the
+    committed run was not trained on this section's dataset (the smoke profile's shapes)."""
+    if study.profile == STUDY_PROFILE or study.params.part != "B" or study.params.phase is None:
+        return None
+    full = load_params(study.params.source_file, STUDY_PROFILE)
+    if full.data.dataset != study.params.data.dataset:
+        return None
+    c = committed_run(chained_run_config(full, next(iter(full.runs)), STUDY_PROFILE))
+    return c if c is not None and c.scores is not None else None
+
+
 def at_study_scale(study: Section) -> pd.DataFrame:
     """`results_table` rows (networks only) of the runs trained at the study's scale
     (`study_scale_runs`), scored now on this section's test images and masks by today's

@@ -20,7 +20,7 @@ LAYERS: dict[str, set[str]] = {
                    "models"},
     "training": {"losses", "weighting", "train", "runs", "provenance", "preflight", "jobs"},
     "evaluation": {"baselines", "methods", "evaluate", "section", "scoring", "crossover",
-                   "study_scale", "shipped"},
+                   "study_scale", "study_scale_vit", "shipped"},
     "report": {"report", "gpu_partb"},
     "tool": {"tool"},
     "entry": {"__main__"},

@@ -142,3 +142,18 @@ def test_the_command_line_reports_the_library_errors_by_type(
     else:
         assert main(["train", "params/a1_baseline.yaml"]) == 1
         assert capsys.readouterr().err == "error: one line\n"
+
+
+def test_a_trained_phase_1_alone_does_not_hide_the_missing_vgg_weights(tmp_path: Path) -> None:
+    """Phase 1 (MAE only) trained at the study's scale says nothing about the VGG-16 weights the
+    later phases need; a trained run with the perceptual loss does (the fast pass's sign)."""
+    from inpaint_lib.io import atomic_write_json
+
+    runs = tmp_path / "results" / "full" / "runs"  # conftest's INPAINT_RESULTS_DIR
+    for name, loss in (("vit-phase1", {"mae": 1.0, "perceptual": 0.0, "ramp_to": None}),
+                       ("vit-phase2", {"mae": 1.0, "perceptual": 0.0, "ramp_to": {"perceptual": 0.3}})):
+        atomic_write_json(runs / name / "config.json", {"config": {"loss": loss}})
+        (runs / name / "final.pt").write_bytes(b"")
+        if name == "vit-phase1":
+            assert not preflight._any_trained("full", "vit")
+    assert preflight._any_trained("full", "vit")

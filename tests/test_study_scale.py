@@ -23,7 +23,8 @@ PARAMS = Path(__file__).resolve().parents[1] / "params"
 
 def test_the_plan_covers_every_part_a_number_the_study_reports() -> None:
     keys = [study_scale.planned_config(p).key() for p in study_scale.PLAN]
-    assert len(study_scale.PLAN) == 15 and len(set(keys)) == 15  # no run twice
+    assert len(study_scale.PLAN) == 16 and len(set(keys)) == 16  # no run twice
+    assert len(study_scale.planned("A")) == 15  # and Part B's phase 1 (test_study_scale_vit)
     for path in sorted(PARAMS.glob("a[1-4]_*.yaml")):
         params = load_params(path, "full")
         for name, ref in params.reference.items():
@@ -34,9 +35,9 @@ def test_the_plan_covers_every_part_a_number_the_study_reports() -> None:
 
 
 def _committed() -> list[study_scale.Committed]:
-    """The planned runs found (each once: the baseline's other names are the same run)."""
+    """The planned Part A runs found (each once: the baseline's other names are the same run)."""
     found = {}
-    for p in study_scale.PLAN:
+    for p in study_scale.planned("A"):
         c = study_scale.committed_run(study_scale.planned_config(p))
         if c is not None:
             found[c.dir] = c

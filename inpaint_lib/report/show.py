@@ -10,10 +10,12 @@ import pandas as pd
 import yaml
 
 from ..methods import classical_methods
+from ..metrics import METRIC_LABELS
+from ..runs import Run
 from ..scoring import first_seed, loss_histories, same_masks
 from ..scoring import reconstructions as prediction_rows
 from ..section import Section
-from . import figures, prose
+from . import figures, prose, tables
 from .figures import Figure, plt
 
 # A notebook shows a random VGG-16 as a banner on its page (`prose.provenance`); the library's
@@ -173,3 +175,63 @@ def reconstructions(study: Section, runs: dict, title: str, baselines: bool = Fa
         suffix = f" — {label}" if len(groups) > 1 else ""
         figure(figures.image_grid(prediction_rows(study, methods, mask_cfg), title + suffix),
                collapsed=collapsed or i > 0)
+
+
+def phase_at_study_scale(study: Section, run: Run) -> None:
+    """This ViT phase trained at the study's scale (`scoring.phase_at_study_scale`, a committed
+    run of `study_scale_vit`) beside this profile's `run` and the study's figure: what trained
+    it, its reconstructions under the phase's masks, its loss curve beside ours, and its paired
+    verdicts on the held-out pets and the boats. A phase in `make study-scale`'s plan that is
+    not committed gets one line saying so; the other phases, and the full profile, nothing."""
+    from .. import scoring, study_scale
+    from .. import study_scale_vit as vit
+    from ..io import read_json
+    from ..resolve import chained_run_config, load_params
+
+    c = scoring.phase_at_study_scale(study)
+    if c is None:
+        if study.profile != study_scale.PROFILE and study_scale.planned_runs(study.name):
+            full = load_params(study.params.source_file, study_scale.PROFILE)
+            cfg = chained_run_config(full, next(iter(full.runs)), study_scale.PROFILE)
+            md(prose.phase_not_at_scale(study.params.phase, cfg.epoch_range))
+        return
+    trained = c.run(run.name)
+    cfg, history, scores = trained.config, trained.history, c.scores
+    side, m, loss = scores["sets"]["pets"]["image_size"], cfg.model, cfg.loss
+    weights = read_json(c.dir / vit.WEIGHTS_RECORD)
+    md(prose.phase_at_study_scale({
+        "phase": study.params.phase, "px": side, "patch": m.patch_size, "dim": m.dim,
+        "depth": m.depth, "heads": m.heads, "dropout": m.dropout, "parameters": weights["parameters"],
+        "dataset": scores["sets"]["pets"]["dataset"], "train_images": c.info["sizes"]["train"],
+        "test_images": c.info["sizes"]["test"], "epochs": cfg.epoch_range,
+        "optimizer": {"adamw": "AdamW", "adam": "Adam"}.get(cfg.optimizer.name, cfg.optimizer.name),
+        "lr": cfg.optimizer.lr, "batch": cfg.batch_size, "masks": cfg.mask.label, "seed": cfg.seed,
+        "loss": ("MAE only" if loss.mae > 0 and not loss.mse and not loss.uses_perceptual else
+                 f"λ_MAE {loss.mae:g}, λ_Perceptual {loss.perceptual:g}"),
+        "commit": c.commit, "code": c.code, "current_code": c.current_code, "precision": c.precision,
+        "threads": c.info.get("threads"), "train_seconds": c.info.get("train_seconds", 0.0),
+        "sha256": weights["sha256"], "run_dir": f"results/full/runs/{c.dir.name}",
+        "loss_first": history[0]["test_loss"], "loss_last": history[-1]["test_loss"],
+        "profile": study.profile, "ours_epochs": run.config.epoch_range,
+        "ours_first": run.history[0]["test_loss"], "ours_last": run.history[-1]["test_loss"]}))
+    shown = {f"the study's ViT, {side} px" if k == vit.NETWORK else k: v
+             for k, v in vit.reconstructions(c).items()}
+    figure(figures.image_grid(shown, prose.phase_figure_title(study.reference(run), cfg)
+                              + f" at the study's scale: the study's ViT at {side} px, held-out "
+                              f"pets (stored as JPEG, quality {scores['reconstructions']['jpeg_quality']})"))
+    figure(figures.loss_curves({f"ours, profile {study.profile}": run.history,
+                                "ours at the study's scale": history},
+                               f"Phase {study.params.phase} loss at the study's scale and in this "
+                               "profile (train solid, held-out dashed)", ylabel="loss"),
+           collapsed=True)
+    paired = {metric: tables.paired_comparisons(vit.per_image(c, metric), metric)
+              for metric in vit.PAIRED_METRICS}
+    verdicts = tables.with_patch_grid(tables.verdicts_by_metric(paired), vit.levels(c), vit.NETWORK)
+    label = {k: METRIC_LABELS[k] for k in ("hole_mae", "hole_psnr", "ssim", "grid")}
+    table(verdicts, digits=4, name=f"phase{study.params.phase}-at-study-scale",
+          columns=["comparison", f"network {label['hole_mae']}",
+                   f"best classical ({label['hole_mae']})", f"{label['hole_mae']} difference [95%]",
+                   f"{label['hole_mae']} verdict", f"{label['hole_psnr']} verdict",
+                   f"{label['ssim']} verdict", label["grid"]],
+          note=prose.scale_note(study.value_range))
+    md(prose.phase_verdicts(paired))

@@ -289,6 +289,13 @@ def verdicts_by_metric(paired: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out if out is not None else pd.DataFrame()
 
 
+def with_patch_grid(verdicts: pd.DataFrame, levels: pd.DataFrame, network: str) -> pd.DataFrame:
+    """`verdicts_by_metric` rows of one network with its patch-grid measure in each comparison
+    (`levels`: `scoring.occlusion_levels` rows with a "comparison" column)."""
+    grid = levels[levels.method == network].set_index("comparison")["grid"]
+    return verdicts.assign(**{METRIC_LABELS["grid"]: verdicts.comparison.map(grid)})
+
+
 def by_network(paired: pd.DataFrame) -> pd.DataFrame:
     """`paired_comparisons` rows (with "part" and "notebook") grouped by distinct network: one
     row per (part, notebook, network) with how many of its comparisons are better, worse and

@@ -19,7 +19,7 @@ from ..resolve import load_conclusions, load_params, load_profile, run_config
 from ..schema import ConclusionsParams
 from ..scoring import same_masks
 from ..section import Section, open_ood, open_section
-from . import tables
+from . import prose, tables
 from .tables import STUDY_SCALE
 
 # The metric of the paired verdicts: each part's training loss on the hole (MSE in Part A,
@@ -186,23 +186,37 @@ class Conclusions:
 
     def part_a_done(self) -> tuple[int, int]:
         """(planned Part A runs at the study's scale that are committed, planned)."""
-        from ..study_scale import PLAN, committed_run, planned_config
+        from ..study_scale import committed_run, planned, planned_config
 
-        return sum(committed_run(planned_config(p)) is not None for p in PLAN), len(PLAN)
+        plan = planned("A")
+        return sum(committed_run(planned_config(p)) is not None for p in plan), len(plan)
 
     def part_b_at_scale(self) -> str:
-        """What the study's scale means for Part B and whether it ran (`results/full-gpu/`)."""
+        """What the study's scale means for Part B and whether it ran (`results/full-gpu/`),
+        and its first phase, which `make study-scale` trains on this CPU
+        (`scoring.phase_at_study_scale`)."""
         if self.params.part_b is None:
             return ""
         full = load_params(Path(self.params.source_file).parent / self.params.part_b, "full")
-        chain_end = self._open(self.params.part_b).phase_chain()[-1][0]
-        last = run_config(load_params(chain_end.source_file, "full"), next(iter(chain_end.runs)))
+        chain = self._open(self.params.part_b).phase_chain()
+        last = run_config(load_params(chain[-1][0].source_file, "full"), next(iter(chain[-1][0].runs)))
         manifest = REPO_ROOT / "results" / "full-gpu" / "manifest.json"
         what = (f"Part B, the ViT at {full.data.image_size} px for {last.epoch_range[1]} epochs "
                 "in seven phases")
         if manifest.exists():
             return f"{what}, ran on a GPU: its numbers are in results/full-gpu/"
-        return f"{what}, needs a GPU and is not in this checkout (`make gpu-partb` prepares it)"
+        first = chain[0][0]
+        phase = self._open(Path(first.source_file).name)
+        ends = run_config(load_params(first.source_file, "full"), next(iter(first.runs))).epoch_range
+        done = scoring.phase_at_study_scale(phase) is not None
+        where = prose.link(f"5.{first.phase}", phase.name)
+        one = (f"phase {first.phase} (epochs {ends[0]}-{ends[1]}, MAE only) "
+               + (f"is trained at that scale on this CPU and committed ({where}); phases "
+                  f"{first.phase + 1}-{chain[-1][0].phase} need a GPU and the VGG-16 weights"
+                  if done else "needs neither a GPU nor the VGG-16 weights and is in `make "
+                  f"study-scale`'s plan, not trained yet; phases {first.phase + 1}-"
+                  f"{chain[-1][0].phase} need both"))
+        return f"{what}: {one} and are not in this checkout (`make gpu-partb` prepares them)"
 
     def scorecard(self) -> pd.DataFrame:
         """Every number the study reports for a Part A run (test MSE, parameter count) beside

@@ -60,6 +60,9 @@ from .part_b import (
 )
 from .study_scale import (
     ablation_at_study_scale,
+    phase_at_study_scale,
+    phase_not_at_scale,
+    phase_verdicts,
     seed_spread,
     study_scale_note,
     sweep_at_study_scale,
@@ -90,10 +93,13 @@ __all__ = [
     "orderings",
     "parameter_count",
     "part_verdict",
+    "phase_at_study_scale",
     "phase_figure_title",
     "phase_heading",
     "phase_loss_title",
+    "phase_not_at_scale",
     "phase_progress",
+    "phase_verdicts",
     "photo_advice",
     "plural",
     "provenance",

@@ -1,14 +1,17 @@
 """Sentences about the runs trained at the study's own scale (the committed full-profile Part A
-runs, `scoring.at_study_scale`): what made them, how they compare with the study's numbers,
-and how their seeds spread against the study's own repeated runs."""
+runs, `scoring.at_study_scale`; Part B's phase 1, `scoring.phase_at_study_scale`): what made
+them, how they compare with the study's numbers, and how their seeds spread against the
+study's own repeated runs."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
+from ...stats import TIE
 from .common import plural
 
 MAKE = "`make study-scale`"
@@ -148,3 +151,68 @@ def ablation_at_study_scale(paired: dict[str, pd.DataFrame], best: str) -> str:
     return (f"**At the study's scale** (the {best} trained on the full training split for the "
             f"study's epochs, {seeds}), against the best classical method on each metric, on the "
             f"same {int(first.images):,} test images and masks: " + "; ".join(parts) + ".")
+
+
+def _minutes(seconds: float) -> str:
+    h, m = divmod(round(seconds / 60), 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def phase_at_study_scale(f: Mapping[str, Any]) -> str:
+    """The paragraph that opens a ViT phase trained at the study's scale (`study_scale_vit`):
+    the network and the phase's settings as trained, what trained it and in how long, where its
+    weights are, and its held-out loss from first to last epoch beside this profile's.
+
+    `f`: phase, px, patch, dim, depth, heads, dropout, parameters, dataset, train_images,
+    test_images, epochs (first, last), optimizer, lr, batch, masks, loss, seed, commit, code,
+    current_code, precision, threads, train_seconds, sha256, run_dir, loss_first, loss_last,
+    and this profile's: profile, ours_epochs, ours_first, ours_last."""
+    first, last = f["epochs"]
+    code = "today's" if f["current_code"] else "**not today's**"
+    threads = plural(int(f["threads"]), "thread") if f.get("threads") else "its default threads"
+    return (
+        f"**Phase {f['phase']} at the study's scale** (committed; nothing trains here): the study's "
+        f"own ViT, {f['px']}×{f['px']} px, patch {f['patch']}, dim {f['dim']}, {f['depth']} blocks, "
+        f"{f['heads']} heads, dropout {f['dropout']:g} ({f['parameters']:,} parameters, as its text "
+        f"describes it), trained on the {f['train_images']:,} training photos of {f['dataset']} as "
+        f"the study's phase {f['phase']}: epochs {first}-{last}, {f['loss']}, {f['optimizer']} at "
+        f"learning rate {f['lr']:g}, batch {f['batch']}, {f['masks']} masks, seed {f['seed']}. "
+        f"Trained on this CPU by commit `{str(f['commit'])[:7]}`, training code `{f['code']}` "
+        f"({code}), in {f['precision']} (the study: fp16 mixed precision on a GPU) with {threads}, "
+        f"in {_minutes(f['train_seconds'])}; its weights are not in git (`{f['run_dir']}/weights.json` "
+        f"holds their SHA-256 `{f['sha256'][:12]}…` and the command that retrains them). Held-out "
+        f"loss (MAE on the {f['test_images']:,} test photos, [0, 1] scale) {f['loss_first']:.4f} at "
+        f"epoch {first}, {f['loss_last']:.4f} at epoch {last}; this profile's reduced ViT "
+        f"(`{f['profile']}`, epochs {f['ours_epochs'][0]}-{f['ours_epochs'][1]}): "
+        f"{f['ours_first']:.4f}, then {f['ours_last']:.4f}.")
+
+
+def phase_verdicts(paired: Mapping[str, pd.DataFrame]) -> str:
+    """Per metric ({metric: `tables.paired_comparisons` rows of the one network at the study's
+    scale}), how many (test set, occlusion level) comparisons it wins, loses and ties against
+    the best classical method, with the first comparison's numbers."""
+    parts, noise = [], ""
+    for table in paired.values():
+        if table.empty:
+            continue
+        counts = table.verdict.value_counts()
+        r = table.iloc[0]
+        unit = " dB" if "PSNR" in r.metric else ""
+        parts.append(f"{r.metric}: better in {int(counts.get('better', 0))}, worse in "
+                     f"{int(counts.get('worse', 0))}, tied in {int(counts.get(TIE, 0))} of "
+                     f"{len(table)} (on {r.comparison}: {r['network mean']:.4g} against "
+                     f"{r.classical}'s {r['classical mean']:.4g}, {r.difference:+.3g}{unit} "
+                     f"[{r.low:+.3g}, {r.high:+.3g}])")
+        noise = str(r.noise)
+    if not parts:
+        return ""
+    return ("Against the best classical method on each metric, image by image on the same images "
+            f"and masks (each test set at each occlusion level; the 95% intervals hold {noise}): "
+            + "; ".join(parts) + ".")
+
+
+def phase_not_at_scale(phase: int, epochs: tuple[int, int]) -> str:
+    """The line of a planned ViT phase (`study_scale.PLAN`) not committed in this checkout."""
+    return (f"**Phase {phase} at the study's scale** (the study's ViT at its resolution, epochs "
+            f"{epochs[0]}-{epochs[1]}): not trained in this checkout yet; {MAKE} trains it on this "
+            "CPU (MAE only: no GPU and no VGG-16 weights needed) and commits it.")
