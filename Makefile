@@ -173,8 +173,10 @@ publish: | $(ENV)
 	$(MAKE) --no-print-directory report PROFILE=$(PUBLISH_PROFILE)
 	$(PY) -m inpaint_lib publish --profile $(PUBLISH_PROFILE) --out $(PUBLISHED)
 
+# two pytest workers, one file each at a time (pytest-xdist): the smoke report's tests
+# (tests/test_smoke_report.py, one build shared) on one core, the rest of the suite on the other
 test: $(ENV)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # JupyterLab refuses to run as root (a container, a cloud notebook machine) without --allow-root
 lab: $(ENV)

@@ -33,3 +33,13 @@ def make_tree(root: Path, classes: dict[str, tuple[int, int]], size: int = 32, s
                 arr = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
                 Image.fromarray(arr).save(d / f"{i:04d}.png")
     return root
+
+
+@pytest.fixture(scope="session")
+def smoke_report(tmp_path_factory: pytest.TempPathFactory):
+    """The smoke report, built once per run of the suite (tests/smoke.py: `make -j2 report`,
+    interrupted twice mid-training, resumed). Its tests live in one file, so under `make test`
+    (`pytest -n 2 --dist loadfile`) one worker builds it while the other runs the rest."""
+    from .smoke import build
+
+    return build(tmp_path_factory.mktemp("smoke"))

@@ -19,6 +19,7 @@ from ..resolve import load_conclusions, load_params, load_profile, run_config
 from ..schema import ConclusionsParams
 from ..scoring import same_masks
 from ..section import Section, open_ood, open_section
+from ..timings import ready
 from . import prose, tables
 from .tables import STUDY_SCALE
 
@@ -356,4 +357,6 @@ def _same_order(names: list[str], study: dict[str, float], ours: pd.Series) -> b
 
 
 def open_conclusions(params_file: str | Path, profile: str) -> Conclusions:
-    return Conclusions(load_conclusions(params_file), profile)
+    conclusions = Conclusions(load_conclusions(params_file), profile)
+    ready()  # the notebook's start-up (kernel, imports, params) ends here
+    return conclusions
