@@ -166,8 +166,10 @@ def cluster() -> Iterator[Cluster]:
     reason = _unavailable()
     if reason:
         _skip(reason)
-    # not pytest's tmp_path: munged wants every folder above its socket open to all
-    root = Path(tempfile.mkdtemp(prefix="inpaint-slurm-"))
+    # not pytest's tmp_path (0700) nor wherever TMPDIR points: munged wants every folder above
+    # its socket searchable by all and writable by others only with the sticky bit, as /tmp is
+    root = Path(tempfile.mkdtemp(prefix="inpaint-slurm-", dir="/tmp" if Path("/tmp").is_dir()
+                                 else None))
     root.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM")}
     env["SLURM_CONF"] = str(_write_config(root))
