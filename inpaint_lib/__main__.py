@@ -16,8 +16,9 @@
 - ``score PARAMS [--profile P] [--run NAME]...``: score trained runs and the classical
   methods on the study's test images and masks and print the table; trains nothing.
 - ``jobs [PARAMS...] --profile P (--list | --workers N | --gpus K | --scheduler ADDR |
-  --slurm JOBS)``: every run of the profile as one Dask job each, Part B phases chained
-  (jobs.py); the notebooks then only read the run cache.
+  --slurm JOBS)``: every run of the profile as one Dask job each (one Slurm job each, named
+  by the run's key, with --slurm), Part B phases chained (jobs.py); the notebooks then only
+  read the run cache.
 - ``photo-network [--profile full]``: train the shipped photo network from scratch and write
   it, its crossover table and provenance into inpaint_lib/photo_network/ (tool/retrain.py).
 - ``study-scale [--status] [--commit]``: Part A (and Part B's phase 1) at the study's scale:

@@ -71,18 +71,31 @@ def test_gpu_workers_see_one_device_each() -> None:
     assert all(s["options"]["nthreads"] == 1 for s in specs.values())
 
 
-def test_slurm_job_script(monkeypatch: pytest.MonkeyPatch) -> None:
-    need("dask_jobqueue")
+def test_slurm_job_script_names_the_job_by_its_run(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    """One job per run: named by the key --list prints, its log beside the run cache, the
+    settings of the command that submits it (the results directory absolute), the user's
+    prologue lines after them, and the job's Python checking its imports first. The live
+    cluster's tests are tests/test_slurm.py."""
     monkeypatch.setenv("INPAINT_OVERRIDES", "{vit: {train: {batch_size: 8}}}")
-    cluster = jobs.slurm_cluster(8, "32GB", "12:00:00", "gpu", "proj", 1, "/opt/py/bin/python")
-    try:
-        script = cluster.job_script()
-    finally:
-        cluster.close()
-    for line in ("#SBATCH -p gpu", "#SBATCH -A proj", "#SBATCH --gres=gpu:1", "#SBATCH -t 12:00:00",
-                 "#SBATCH --cpus-per-task=8", "--nthreads 1", "export INPAINT_RESULTS_DIR=",
-                 "export INPAINT_OVERRIDES='{vit: {train: {batch_size: 8}}}'", "/opt/py/bin/python"):
+    job = jobs.list_jobs([PARAMS / "b2_phase2.yaml"], "smoke")[1]
+    slurm = jobs.Slurm(cores=8, memory="32GB", walltime="12:00:00", partition="gpu",
+                       account="proj", gpus_per_job=1, python="/opt/py/bin/python",
+                       prologue=("module load cuda", "export INPAINT_DATA_DIR=/scratch/data"))
+    script = jobs.job_script(job, "smoke", slurm)
+    for line in (f"#SBATCH --job-name={job.id}", f"#SBATCH --chdir={REPO}",
+                 f"#SBATCH --output={tmp_path}/results/smoke/slurm/{job.id}.%j.log",
+                 "#SBATCH --partition=gpu", "#SBATCH --account=proj", "#SBATCH --gres=gpu:1",
+                 "#SBATCH --time=12:00:00", "#SBATCH --cpus-per-task=8", "#SBATCH --mem=32GB",
+                 f"export INPAINT_RESULTS_DIR={tmp_path}/results", "export OMP_NUM_THREADS=8",
+                 "export INPAINT_OVERRIDES='{vit: {train: {batch_size: 8}}}'",
+                 "exec /opt/py/bin/python -c "):
         assert line in script, (line, script)
+    lines = script.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("exec "))
+    assert lines[start - 2:start] == list(slurm.prologue)  # after the exports: the user's last
+    assert lines[-1].endswith(f"{job.file} vit 0 {job.id} smoke '' ''")
+    assert "cannot import" in script  # the job's first step: one line if it cannot
 
 
 def test_local_cluster_trains_each_run_once_phases_in_order(
