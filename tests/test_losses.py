@@ -102,3 +102,25 @@ def test_perceptual_term_on_the_first_images_of_a_batch() -> None:
     part, whole = some.terms(x, y, None, w), every.terms(x[:2], y[:2], None, w)
     assert part["perceptual"].item() == pytest.approx(whole["perceptual"].item(), rel=1e-6)
     assert part["mae"].item() == pytest.approx(every.terms(x, y, None, w)["mae"].item())  # all 6
+
+
+def test_a_second_vgg_from_the_same_rng_state_is_the_first_and_leaves_the_rng_alike() -> None:
+    """The memo of `_vgg16_features`: the same layers and the same RNG state after as a build
+    from scratch (a run's dropout reads that RNG), for a repeated build only."""
+    from inpaint_lib import losses
+
+    def build() -> tuple[dict, torch.Tensor]:
+        torch.manual_seed(7)
+        with pytest.warns(UserWarning):
+            features = losses._vgg16_features("random")
+        return features.state_dict(), torch.rand(3)
+
+    losses._BUILT.clear()
+    first, after_first = build()  # from scratch
+    second, after_second = build()  # from the memo
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    assert torch.equal(after_first, after_second)
+    torch.manual_seed(8)  # another state: built again, other weights
+    with pytest.warns(UserWarning):
+        other = losses._vgg16_features("random").state_dict()
+    assert not torch.equal(other["0.weight"], first["0.weight"])
