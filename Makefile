@@ -47,12 +47,17 @@ BEYOND := $(patsubst params/%.yaml,$(NB_OUT)/%.ipynb,$(wildcard params/d[0-9]_*.
 NOTEBOOKS := $(PART_A) $(PHASES) $(PART_B) $(SUMMARY) $(BEYOND)
 COMMON := $(PROFILE_FILE) $(LIB)
 
-# Under `make -jN` each notebook gets cores/N threads (torch otherwise takes every core in each
-# process, and N processes fight over them); an OMP_NUM_THREADS in the environment wins. Read in
-# the recipe: make 4.3 sets MAKEFLAGS's -jN only then. Each run records its threads and jobs.
+# Each notebook computes with one thread per core, whatever make's -jN: a run then has the
+# same bits under -j1 and -j2 (a float reduction split over another number of threads can differ
+# in its last bits). Under -jN (N > 1) the N notebooks share the cores, so OpenMP's idle threads
+# sleep (OMP_WAIT_POLICY=passive) instead of spinning on a core another notebook needs, and one
+# notebook's single-threaded work (start-up, tables, figures) overlaps another's training. An
+# OMP_NUM_THREADS or OMP_WAIT_POLICY in the environment wins. Read in the recipe: make 4.3 sets
+# MAKEFLAGS's -jN only then. Each run records its threads and jobs.
 CORES := $(shell nproc 2>/dev/null || echo 1)
 JOBS = $(if $(filter -j,$(MAKEFLAGS)),$(CORES),$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1))
-THREADS = $(shell echo $$(( $(CORES) / $(JOBS) > 0 ? $(CORES) / $(JOBS) : 1 )))
+THREADS := $(CORES)
+WAIT_POLICY = $(if $(filter 1,$(JOBS)),active,passive)
 
 # papermill to a temp file, renamed only on success (a failed notebook never looks up to date).
 # The terminal shows each notebook as it starts, every training epoch with its run and an ETA
@@ -65,6 +70,7 @@ define papermill
 	@echo "== $*: executing $(1) with $(2) (profile $(PROFILE), $${OMP_NUM_THREADS:-$(THREADS)} threads)"
 	@t0=$$(date +%s); t0_ns=$$(date +%s.%N); \
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(THREADS)} INPAINT_JOBS=$(JOBS) \
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-$(WAIT_POLICY)} \
 	INPAINT_TIMINGS=$(TIMINGS)/$*.json INPAINT_T0=$$t0_ns \
 	$(PY) -m papermill --cwd . -k python3 --log-level WARNING --no-progress-bar \
 	  -p params_file $(2) -p profile $(PROFILE) $(1) $@.tmp.ipynb 2>&1 \
