@@ -32,6 +32,7 @@ class Conclusions:
     params: ConclusionsParams
     profile: str
     _studies: dict[str, Section] = field(default_factory=dict, repr=False)
+    _tables: dict[str, tuple] = field(default_factory=dict, repr=False)
 
     @property
     def profile_description(self) -> str:
@@ -42,6 +43,15 @@ class Conclusions:
             self._studies[name] = open_section(Path(self.params.source_file).parent / name,
                                                self.profile)
         return self._studies[name]
+
+    @property
+    def part_a_value_range(self) -> tuple[float, float]:
+        """The pixel scale of the scorecard's Part A numbers: that of the sections they come
+        from (`Section.value_range`)."""
+        ranges = {self._open(n).value_range for n in ["a1_baseline.yaml", *self.params.part_a]}
+        if len(ranges) != 1:
+            raise ValueError(f"the Part A sections report on different scales: {sorted(ranges)}")
+        return ranges.pop()
 
     def mask_sweep(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         """(sweep, per-image matrix) of the test-time mask sweep, if one is named."""
@@ -204,29 +214,58 @@ class Conclusions:
             return f"{what}, ran on a GPU: its numbers are in results/full-gpu/"
         return f"{what}, needs a GPU and is not in this checkout (`make gpu-partb` prepares it)"
 
+    def _part_a_tables(self, name: str) -> tuple[Section, pd.DataFrame, pd.DataFrame]:
+        """(section, its networks' results table, its runs at the study's scale) of a Part A
+        params file, computed once (the scorecard and the orderings share them)."""
+        if name not in self._tables:
+            study = self._open(name)
+            self._tables[name] = (study, scoring.results_table(study, study.runs(), baselines=False),
+                                  scoring.at_study_scale(study))
+        return self._tables[name]
+
+    def orderings(self) -> list[dict]:
+        """The study's orderings of its Part A runs by test MSE, one per section that gives a
+        number for two runs or more: {"section", "notebook", "names" (the study's order,
+        lowest first), "here" (`stats.Ordering` on this profile's runs), "at_scale" (on the
+        committed runs at the study's scale, or None until all of them are trained),
+        "trained" (how many of them are)}. One rule (`tables.claimed_ordering`): a step counts
+        only beyond the seed noise of its own scale."""
+        out = []
+        for name in dict.fromkeys(["a1_baseline.yaml", *self.params.part_a]):
+            study, long, full = self._part_a_tables(name)
+            claimed = {m: r.test_mse for m, r in study.params.reference.items()
+                       if r.test_mse is not None and m in set(long.method)}
+            if len(claimed) < 2:
+                continue
+            trained = [m for m in claimed if len(full) and m in set(full.method)]
+            out.append({"section": study.params.title, "notebook": Path(name).stem,
+                        "names": sorted(claimed, key=claimed.get),
+                        "here": tables.claimed_ordering(long, claimed),
+                        "at_scale": (tables.claimed_ordering(full, claimed)
+                                     if len(trained) == len(claimed) else None),
+                        "trained": (len(trained), len(claimed))})
+        return out
+
     def scorecard(self) -> pd.DataFrame:
         """Every number the study reports for a Part A run (test MSE, parameter count) beside
         ours (mean over seeds), their ratio, and whether the study's ordering of its runs'
-        test MSE holds here; and beside them ours at the study's own scale (the committed
-        full-profile runs, `scoring.at_study_scale`, mean over their seeds), its ratio to the
-        study's and whether the ordering holds there too."""
+        test MSE holds here (`orderings`: every step beyond the seed noise); and beside them
+        ours at the study's own scale (the committed full-profile runs,
+        `scoring.at_study_scale`, mean over their seeds), its ratio to the study's and whether
+        the ordering holds there too. Values are as the study printed them and ours unrounded
+        (the table shows them with as many digits: `scorecard_view`)."""
+        claims = {o["notebook"]: o for o in self.orderings()}
         rows = []
-        for name in ["a1_baseline.yaml", *self.params.part_a]:
-            study = self._open(name)
+        for name in dict.fromkeys(["a1_baseline.yaml", *self.params.part_a]):
+            study, long, full = self._part_a_tables(name)
             refs = study.params.reference
             if not refs:
                 continue
-            long = scoring.results_table(study, study.runs(), baselines=False)
             ours = long.groupby("method", sort=False)[["mse", "parameters"]].mean()
-            full = scoring.at_study_scale(study)
             at_scale = full.groupby("method")["mse"].mean() if len(full) else pd.Series(dtype=float)
             scale_params = (full.groupby("method")["parameters"].first() if len(full)
                             else pd.Series(dtype=float))
-            with_mse = [m for m, r in refs.items() if r.test_mse is not None and m in ours.index]
-            holds = _same_order(with_mse, {m: refs[m].test_mse for m in with_mse}, ours["mse"])
-            trained = [m for m in with_mse if m in at_scale.index]
-            holds_full = (_same_order(with_mse, {m: refs[m].test_mse for m in with_mse}, at_scale)
-                          if len(trained) == len(with_mse) else None)
+            o = claims.get(Path(name).stem)
             for method, ref in refs.items():
                 if method not in ours.index:
                     continue
@@ -239,11 +278,8 @@ class Conclusions:
                              else float(scale_params[method]) if quantity == "parameters"
                              and method in scale_params else math.nan)
                     claim = "-"
-                    if quantity == "test MSE" and len(with_mse) > 1:
-                        claim = "ordering of test MSE " + ("holds" if holds else "does not hold")
-                        claim += ("; at the study's scale: " + ("holds" if holds_full else "does not hold")
-                                  if holds_full is not None else
-                                  f"; at the study's scale: {len(trained)} of {len(with_mse)} runs trained")
+                    if quantity == "test MSE" and o is not None and method in o["names"]:
+                        claim = ordering_claim(o)
                     elif quantity == "parameters":
                         claim = "same" if math.isclose(value, study_value) else "-"
                     rows.append({
@@ -336,9 +372,17 @@ class Conclusions:
         return rows
 
 
-def _same_order(names: list[str], study: dict[str, float], ours: pd.Series) -> bool:
-    """Do our values rank `names` as the study's do?"""
-    return sorted(names, key=lambda m: study[m]) == sorted(names, key=lambda m: ours[m])
+ORDERING_CLAIM = "ordering of test MSE"  # how a scorecard row of an ordering begins
+
+
+def ordering_claim(o: dict) -> str:
+    """The scorecard's words for one of `Conclusions.orderings`: 'ordering of test MSE: holds;
+    at the study's scale: same order; 128 vs 256 within seed noise' (or how many of its runs
+    are trained at that scale)."""
+    here = o["here"].describe()
+    k, n = o["trained"]
+    scale = o["at_scale"].describe() if o["at_scale"] is not None else f"{k} of {n} runs trained"
+    return f"{ORDERING_CLAIM}: {here}; at the study's scale: {scale}"
 
 
 def open_conclusions(params_file: str | Path, profile: str) -> Conclusions:

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from ...stats import HOLDS
 from ..tables import STUDY_SCALE, beats
 from .common import plural
 
@@ -66,33 +67,42 @@ def _section_number(section: str) -> str:
     return section.split()[0] if section[:1].isdigit() else section
 
 
-def orderings(scorecard: pd.DataFrame) -> str:
-    """The study's orderings of its runs by test MSE, each spelled out (best first), whether it
-    holds in this profile and at the study's scale; then its ViT's claims."""
-    rows = scorecard[(scorecard.quantity == "test MSE")
-                     & scorecard["study's claim holds"].str.startswith("ordering")]
+def _ordering_at(o) -> str:
+    """An ordering's verdict in the findings' words (`stats.Ordering.describe`)."""
+    return o.describe(", ").replace("does not hold", "does **not** hold")
+
+
+def orderings(claims: list[dict], scorecard: pd.DataFrame, profile: str) -> str:
+    """The study's orderings of its runs by test MSE (`claims`: `Conclusions.orderings`), each
+    spelled out (best first) with whether it holds at the study's scale and in this profile
+    (each step beyond its own scale's seed noise, else which steps are within it); then its
+    ViT's claims (from the scorecard)."""
     parts = []
-    for (section, notebook), g in rows.groupby(["section", "notebook"], sort=False):
-        order = " < ".join(g.sort_values("study").run)
-        claim = g["study's claim holds"].iloc[0]
-        here = "holds" if "test MSE holds" in claim else "does **not** hold"
-        scale = claim.split("at the study's scale: ")[-1] if "at the study's scale" in claim else ""
-        at_scale = ("" if not scale else
-                    ", and at its scale" if scale == "holds" else
-                    ", but **not** at its scale" if scale == "does not hold" else
-                    f"; not yet testable at its scale ({scale})")
-        topic = notebook.split("_", 1)[-1]
-        parts.append(f"{link(_section_number(section) + ' ' + topic, notebook)}: {order}: "
-                     f"{here} here{at_scale}")
+    for o in claims:
+        order = " < ".join(o["names"])
+        here, scale = o["here"], o["at_scale"]
+        where = f"{link(_section_number(o['section']) + ' ' + o['notebook'].split('_', 1)[-1], o['notebook'])}"
+        ours = f"in the `{profile}` profile"
+        if scale is not None and scale.verdict == here.verdict == HOLDS:
+            text = f"holds at the study's scale and {ours}"
+        elif scale is not None:
+            text = f"at the study's scale {_ordering_at(scale)}; {ours} {_ordering_at(here)}"
+        else:
+            k, n = o["trained"]
+            text = (f"{ours} {_ordering_at(here)}; not yet testable at the study's scale "
+                    f"({k} of {n} runs trained)")
+        parts.append(f"{where}: {order}: {text}")
     vit = scorecard[scorecard["study's claim holds"].str.contains(r": (?:yes|no) \(", regex=True)
-                    & ~scorecard.quantity.str.startswith("occluded")]
-    claims = [c.rsplit(" (", 1)[0].replace(": no", ": **no**") for c in vit["study's claim holds"]]
-    if not parts and not claims:
+                    & ~scorecard.quantity.str.startswith("occluded")] if len(scorecard) else scorecard
+    claims_b = [c.rsplit(" (", 1)[0].replace(": no", ": **no**") for c in vit["study's claim holds"]] \
+        if len(vit) else []
+    if not parts and not claims_b:
         return ""
     text = ("**The study's orderings** (test MSE, lower is better, each network on its own "
-            "training masks): " + "; ".join(parts) + "." if parts else "")
-    if claims:
-        text += " Its ViT's claims: " + "; ".join(claims) + "."
+            "training masks; an ordering holds only where every step is beyond the seed noise of "
+            "its scale): " + "; ".join(parts) + "." if parts else "")
+    if claims_b:
+        text += " Its ViT's claims: " + "; ".join(claims_b) + "."
     return text.strip()
 
 
@@ -256,13 +266,14 @@ def findings(paired: pd.DataFrame, networks: pd.DataFrame, scorecard: pd.DataFra
              profile: str, conclusions: str, gap: dict, study_networks: dict[str, str],
              study_spread: tuple[float, int] = (math.nan, 0), at_scale: pd.DataFrame | None = None,
              photo: str = "", not_run: str = "", sweep: str = "", sweep_notebook: str = "",
-             done: tuple[int, int] = (0, 0)) -> str:
+             done: tuple[int, int] = (0, 0), claims: list[dict] | None = None) -> str:
     """The report's opening: at most 8 one-sentence bullets, each with its numbers and a link
     to the notebook that shows it, metrics named in words, then the Terms they use.
-    (`conclusions`, `sweep_notebook`: params file names; written by the conclusions notebook,
-    placed by the report before the contents.)"""
+    (`conclusions`, `sweep_notebook`: params file names; `claims`: the study's orderings,
+    `Conclusions.orderings`; written by the conclusions notebook, placed by the report before
+    the contents.)"""
     bullets = [
-        orderings(scorecard),
+        orderings(claims or [], scorecard, profile),
         distance(scorecard, profile, gap, conclusions, study_spread, done),
         part_verdict(networks, "A", study_networks.get("A", ""), conclusions, at_scale),
         part_verdict(networks, "B", study_networks.get("B", ""), conclusions),
