@@ -20,8 +20,10 @@
   (jobs.py); the notebooks then only read the run cache.
 - ``photo-network [--profile full]``: train the shipped photo network from scratch and write
   it, its crossover table and provenance into inpaint_lib/photo_network/ (tool/retrain.py).
-- ``study-scale [--status] [--commit]``: Part A at the study's scale: train the planned
-  full-profile runs that are missing, from one fixed commit, and commit them (study_scale.py).
+- ``study-scale [--status | --table | --record] [--commit]``: Part A at the study's scale:
+  train the planned full-profile runs that are missing, from one fixed commit, record each
+  process as a segment, record each run in results/full/study-scale.json and commit them
+  (study_scale.py; ``--record``: record the finished ones, train nothing).
 - ``report --profile P``: merge the executed notebooks into one HTML report.
 - ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
   ``../shared/data`` into the data directory as image trees with LABEL files.
@@ -243,9 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("study-scale", help="Part A at the study's scale: train the planned full-profile "
                        "runs that are missing, from one fixed commit (make study-scale)")
     p.add_argument("--status", action="store_true", help="print runs done / to do and the ETA; train nothing")
-    p.add_argument("--commit", action="store_true", help="git-commit each finished run's files")
+    p.add_argument("--commit", action="store_true", help="git-commit each finished run's files "
+                   "and its record")
     p.add_argument("--table", action="store_true", help="print the runs beside the study's numbers "
                    "as a Markdown table; train nothing")
+    p.add_argument("--record", action="store_true", help="export, score and record (with --commit: "
+                   "commit) the finished planned runs in results/full/study-scale.json; train nothing")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     p = sub.add_parser("photo-network", help="train the shipped photo network from scratch and write "
                        "it with its crossover table into inpaint_lib/photo_network/ (make photo-network)")
@@ -284,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "study-scale":
             from .study_scale import main as study_scale
 
-            return study_scale(args.status, args.commit, args.threads, args.table)
+            return study_scale(args.status, args.commit, args.threads, args.table, args.record)
         if args.cmd == "gpu-partb":
             from .gpu_partb import main as gpu_partb
 

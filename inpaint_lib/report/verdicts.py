@@ -195,10 +195,10 @@ class Conclusions:
         return table.merge(notebooks, on=["comparison", "network"], how="left")
 
     def part_a_done(self) -> tuple[int, int]:
-        """(planned Part A runs at the study's scale that are committed, planned)."""
-        from ..study_scale import PLAN, committed_run, planned_config
+        """(planned Part A runs at the study's scale that are committed as recorded, planned)."""
+        from ..study_scale import PLAN, planned_config, served_run
 
-        return sum(committed_run(planned_config(p)) is not None for p in PLAN), len(PLAN)
+        return sum(served_run(planned_config(p))[0] is not None for p in PLAN), len(PLAN)
 
     def part_b_at_scale(self) -> str:
         """What the study's scale means for Part B and whether it ran (`results/full-gpu/`)."""
