@@ -630,5 +630,6 @@ def main(status: bool = False, do_commit: bool = False, threads: int | None = No
         refused += finish(c, p, pin, do_commit) is None
         lines, _ = status_lines()
         print(lines[-1], flush=True)
-    print(json.dumps({"done": len(PLAN), "refused": refused}), flush=True)
+    print(json.dumps({"done": len(PLAN) - status_lines()[1], "planned": len(PLAN), "refused": refused}),
+          flush=True)
     return 1 if refused else 0
