@@ -18,8 +18,10 @@
 - ``jobs [PARAMS...] --profile P (--list | --workers N | --gpus K | --scheduler ADDR |
   --slurm JOBS)``: every run of the profile as one Dask job each, Part B phases chained
   (jobs.py); the notebooks then only read the run cache.
-- ``photo-network [--profile full]``: train the shipped photo network from scratch and write
-  it, its crossover table and provenance into inpaint_lib/photo_network/ (tool/retrain.py).
+- ``photo-network [--profile full] [--validate]``: train the shipped photo network from scratch
+  and write it, its crossover tables (validation photos: where choices are made; test photos:
+  the tool's) and provenance into inpaint_lib/photo_network/ (tool/retrain.py); ``--validate``:
+  print the validation table only.
 - ``study-scale [--status | --table | --record] [--commit]``: Part A at the study's scale:
   train the planned full-profile runs that are missing, from one fixed commit, record each
   process as a segment, record each run in results/full/study-scale.json and commit them
@@ -257,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default="full", choices=PROFILES)
     p.add_argument("--device", default=None)
     p.add_argument("--out", default=None, help="folder to write (default: the shipped one)")
+    p.add_argument("--validate", action="store_true", help="print the network's table on the "
+                   "validation photos only (to choose a variant), write nothing")
     p = sub.add_parser("unpack-shared")
     p.add_argument("src")
     p.add_argument("--dest", default=None)
@@ -284,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
             from .shipped import SHIPPED_DIR
             from .tool.retrain import retrain
 
-            retrain(args.profile, Path(args.out) if args.out else SHIPPED_DIR, args.device)
+            retrain(args.profile, Path(args.out) if args.out else SHIPPED_DIR, args.device,
+                    validate=args.validate)
             return 0
         if args.cmd == "study-scale":
             from .study_scale import main as study_scale

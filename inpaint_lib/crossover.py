@@ -30,13 +30,23 @@ MARGIN_METRICS = {"hole_psnr": 1.0, "hole_mae": -1.0, "ssim": 1.0}  # sign: +1 h
 CROSSOVER_FILE = "crossover.json"
 
 
-def test_images(study: Section) -> tuple[torch.Tensor, str]:
-    """(the test photos the section scores, their data id): `evaluation.crossover_images`
-    of them spread evenly over the test split (which is ordered by breed), else all."""
-    test, n = study.splits.test, study.params.evaluation.crossover_images
-    if n is None or n >= len(test):
-        return test, study.splits.fingerprint
-    return test[spread(len(test), n)], f"{study.splits.fingerprint}:spread{n}"
+SPLITS = ("test", "val")  # the test photos (the card's, the tool's table); the validation
+# photos, held out whole from the training photos (`data.val_size`): every choice is made there
+
+
+def test_images(study: Section, split: str = "test") -> tuple[torch.Tensor, str]:
+    """(the photos the section scores, their data id): `evaluation.crossover_images` of them
+    spread evenly over the split (ordered by breed), else all; `split`: "test", or "val" (the
+    validation photos, to choose on)."""
+    if split not in SPLITS:
+        raise ValueError(f"split: {split!r} is not one of {', '.join(SPLITS)}")
+    images, n = getattr(study.splits, split), study.params.evaluation.crossover_images
+    data_id = study.splits.fingerprint + ("" if split == "test" else f":{split}")
+    if split == "val" and not len(images):
+        raise ValueError(f"{study.params.source_file}: no validation photos (data.val_size is 0)")
+    if n is None or n >= len(images):
+        return images, data_id
+    return images[spread(len(images), n)], f"{data_id}:spread{n}"
 
 
 # area / width² above which a hole is a stroke: a square's is 1; of the crossover's test holes,
@@ -69,11 +79,12 @@ def component_widths(masks: torch.Tensor) -> torch.Tensor:
     return torch.cat([hole_components(m[0])[1] for m in masks]) if len(masks) else torch.zeros(0)
 
 
-def setting_widths(study: Section, n: int = 64) -> dict[tuple[str, str], tuple[float, float]]:
+def setting_widths(study: Section, n: int = 64,
+                   split: str = "test") -> dict[tuple[str, str], tuple[float, float]]:
     """(median image hole width (`masks.hole_width`: each image's widest hole), median width
     of a single hole (`masks.component_widths`: every hole counted)), px, of each crossover
-    setting's test masks (the first `n`)."""
-    images, _ = test_images(study)
+    setting's masks on `split`'s photos (the first `n`)."""
+    images, _ = test_images(study, split)
     h, w = images.shape[-2:]
     out = {}
     for shape, settings in study.params.evaluation.crossover.items():
@@ -84,13 +95,14 @@ def setting_widths(study: Section, n: int = 64) -> dict[tuple[str, str], tuple[f
     return out
 
 
-def crossover_table(study: Section, networks: list[Method]) -> pd.DataFrame:
+def crossover_table(study: Section, networks: list[Method], split: str = "test") -> pd.DataFrame:
     """One row per (mask shape, setting, method): mean metrics, hole fraction and width,
     and for networks the paired difference to the setting's best classical method (and to
-    biharmonic) with 95% bootstrap intervals: `<metric>_margin`, `_low`, `_high`."""
+    biharmonic) with 95% bootstrap intervals: `<metric>_margin`, `_low`, `_high`. On the
+    test photos, or on the validation photos (`split` "val": where choices are made)."""
     rows: list[dict[str, Any]] = []
-    widths = setting_widths(study)
-    images, data_id = test_images(study)
+    widths = setting_widths(study, split=split)
+    images, data_id = test_images(study, split)
     classical = classical_methods()
     for shape, settings in study.params.evaluation.crossover.items():
         for label, cfg in settings.items():

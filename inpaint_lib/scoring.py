@@ -411,8 +411,9 @@ def study_scale_unused(study: Section) -> list[dict[str, object]]:
 def at_study_scale(study: Section) -> pd.DataFrame:
     """`results_table` rows (networks only) of the runs trained at the study's scale
     (`study_scale_runs`), scored now on this section's test images and masks by today's
-    scoring code, with what trained each: commit, training code, whether it is today's, and
-    precision. Empty (with the columns) when none is committed."""
+    scoring code, with what trained each: commit, training code, whether it is today's,
+    precision, and the data set its config.json records. Empty (with the columns) when none
+    is committed."""
     rows = []
     for name, found in study_scale_runs(study).items():
         for run, c in found:
@@ -422,6 +423,7 @@ def at_study_scale(study: Section) -> pd.DataFrame:
                              train_seconds=c.info.get("train_seconds", math.nan),
                              run=run.dir.name, commit=c.commit, code=c.code,
                              current_code=c.current_code, precision=c.precision,
+                             dataset=c.info.get("dataset", "unrecorded"),
                              epochs=run.config.epoch_range[1], batch_size=run.config.batch_size,
                              train_images=c.info.get("sizes", {}).get("train")))
     return pd.DataFrame(rows, columns=["method", "kind", "seed", "setting", "mse"] if not rows else None)

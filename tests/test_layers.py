@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "inpaint_lib"
 LAYERS: dict[str, set[str]] = {
     "foundation": {"paths", "io", "code_version", "schema", "resolve", "setting_sources",
                    "progress", "stats", "metrics", "masks", "image_trees", "data", "device",
-                   "models"},
+                   "models", "segments"},
     "training": {"losses", "weighting", "train", "runs", "provenance", "preflight", "jobs"},
     "evaluation": {"baselines", "methods", "evaluate", "section", "scoring", "crossover",
                    "study_scale", "shipped"},

@@ -287,6 +287,12 @@ def test_terms_define_the_words_and_count_from_the_comparisons() -> None:
                  "mosaic", "GradNorm", "test MSE", "hole MSE, hole MAE", "hole PSNR", "SSIM"):
         assert f"**{word}" in text or word in text
     assert "biharmonic in 5 of 5 comparisons" in text and "1 to 3 random seeds" in text
+    # the mosaic's period is the runs' patch size, not a typed number
+    from inpaint_lib.report.prose.findings import DEFINITIONS
+
+    assert "px" not in DEFINITIONS["mosaic"]
+    sized = prose.terms("quick", "reduced", _paired(), (8, 16))
+    assert "its period is the patch size: 8 px here, 16 px in the study's ViT" in sized
 
 
 def test_model_comparison_names_ours_beside_the_study_s() -> None:

@@ -73,7 +73,10 @@ def test_the_report_reads_the_committed_runs(tmp_path: Path, monkeypatch: pytest
     assert "baseline" in found and all(c.info["sizes"]["train"] == 45000 for _, c in found["baseline"])
     full = scoring.at_study_scale(section)
     assert set(full.method) == {"baseline"} and len(full) == len(found["baseline"])
-    assert {"commit", "code", "current_code", "precision"} <= set(full.columns)
+    assert {"commit", "code", "current_code", "precision", "dataset"} <= set(full.columns)
+    # the data set the committed runs record, not the reader's (here a stand-in)
+    recorded = {c.info["dataset"] for _, c in found["baseline"]}
+    assert tables.recorded_dataset(full) == ", ".join(recorded) != section.splits.name
     long = pd_long(full)
     summary = tables.seed_summary(long, params.reference, full).set_index("method")
     assert summary.loc["baseline", tables.STUDY_SCALE] == pytest.approx(full.mse.mean())

@@ -327,6 +327,14 @@ def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def recorded_dataset(study_scale: pd.DataFrame) -> str:
+    """The data set the runs at the study's scale (`scoring.at_study_scale`) were trained and
+    tested on, as their config.json records it ('' when none is committed)."""
+    if study_scale is None or study_scale.empty or "dataset" not in study_scale:
+        return ""
+    return ", ".join(dict.fromkeys(str(d) for d in study_scale.dataset))
+
+
 def seed_values(study_scale: pd.DataFrame, method: str, metric: str = "mse") -> list[float]:
     """`metric` of each committed seed of `method` at the study's scale (`scoring.at_study_scale`)."""
     if study_scale is None or study_scale.empty:

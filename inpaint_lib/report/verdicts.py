@@ -67,17 +67,21 @@ class Conclusions:
         saved = load_crossover(self.profile)
         return saved["rows"] if saved else []
 
-    def photo_network(self) -> tuple[str, list[dict], int] | None:
-        """(name, crossover rows, held-out photos they were scored on) of the photo network a
-        reader gets from the inpaint tool: the shipped one (its card's table), else this
-        profile's own (``crossover.json``)."""
+    def photo_network(self) -> tuple[str, list[dict], int, str] | None:
+        """(name, crossover rows, photos they were scored on, what those photos are) of the
+        photo network a reader gets from the inpaint tool: the shipped one (its card's table:
+        `ShippedNetwork.test_photos`), else this profile's own (``crossover.json``)."""
         from ..shipped import NAME, load
 
         shipped = load()
         if shipped is not None:
-            return f"shipped {NAME}", shipped.crossover["rows"], int(shipped.card["crossover"]["images"])
+            return (f"shipped {NAME}", shipped.crossover["rows"],
+                    int(shipped.card["crossover"]["images"]), shipped.test_photos())
         saved = load_crossover(self.profile)
-        return ("photo network", saved["rows"], int(saved.get("images", 0))) if saved else None
+        if not saved:
+            return None
+        n = int(saved.get("images", 0))
+        return "photo network", saved["rows"], n, f"{n:,} test pet photos"
 
     def paired(self, n_boot: int = 2000) -> pd.DataFrame:
         """Every network against the best classical method on the same images and masks
@@ -199,6 +203,16 @@ class Conclusions:
         from ..study_scale import PLAN, planned_config, served_run
 
         return sum(served_run(planned_config(p))[0] is not None for p in PLAN), len(PLAN)
+
+    def patch_sizes(self) -> tuple[int, int] | None:
+        """(our ViT's patch size in px, the study's), from the last phase's run config in this
+        profile and at the full profile; None without Part B."""
+        if self.params.part_b is None:
+            return None
+        source = Path(self.params.source_file).parent / self.params.part_b
+        ours, theirs = (load_params(source, profile) for profile in (self.profile, "full"))
+        name = next(iter(ours.runs))
+        return (run_config(ours, name).model.patch_size, run_config(theirs, name).model.patch_size)
 
     def part_b_at_scale(self) -> str:
         """What the study's scale means for Part B and whether it ran (`results/full-gpu/`)."""

@@ -201,10 +201,12 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
     return text + f" {link('Details', conclusions)}."
 
 
-def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0) -> str:
+def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0,
+                 photos: str = "") -> str:
     """What to use on one's own photo, by hole size, from the photo network's crossover table
     (`crossover.margins` records: hole-PSNR margin over the best classical method with its
-    interval), and the command that chooses per hole."""
+    interval), and the command that chooses per hole (`photos`: what the table's photos are,
+    e.g. `ShippedNetwork.test_photos`)."""
     if not rows:
         return ""
     def setting(r: dict) -> str:
@@ -216,7 +218,7 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0)
     def span(rs: list[dict]) -> str:
         m = [r["hole_psnr_margin"] for r in rs]
         return f"{min(m):+.2f} to {max(m):+.2f} dB" if len(m) > 1 else f"{m[0]:+.2f} dB"
-    photos = f"{images:,} held-out pet photos" if images else "held-out pet photos"
+    photos = photos or (f"{images:,} held-out pet photos" if images else "held-out pet photos")
     text = f"**On your own photo** ({term('hole PSNR')} in dB, higher is better, on {photos}): "
     if rest:
         text += (f"use {classical} for {', '.join(setting(r) for r in rest)} (the network is "
@@ -306,8 +308,8 @@ DEFINITIONS = {
     "photo network": ("a fully convolutional CAE (the Part A best combination's ideas, at any image "
                       "size) trained on crops of pet photos at their own resolution; one is shipped "
                       "with the inpaint tool, and the crossover section trains its own"),
-    "mosaic": ("the 16 px patch grid the study's ViT leaves in its output; the *patch grid* measure "
-               "is 1 for an image without it"),
+    "mosaic": ("the grid of patch edges a ViT leaves in its output, one square per patch; the "
+               "*patch grid* measure is 1 for an image without it"),
     "uncertainty weighting, GradNorm, SoftAdapt": ("three ways to set the loss weights "
                                                    "automatically during training, in place of the "
                                                    "study's seven hand-set phases"),
@@ -332,9 +334,11 @@ def term(text: str, key: str | None = None) -> str:
     return text if found is None else f"<abbr title=\"{html.escape(found)}\">{text}</abbr>"
 
 
-def terms(profile: str, description: str, paired: pd.DataFrame) -> str:
+def terms(profile: str, description: str, paired: pd.DataFrame,
+          patch_sizes: tuple[int, int] | None = None) -> str:
     """The report's own words and its metrics, defined once (linked from the findings);
-    which classical method is the best, and the seed counts, from `paired`."""
+    which classical method is the best, and the seed counts, from `paired`; the ViT's patch
+    size here and the study's (`patch_sizes`, from the runs' configs) in the mosaic's."""
     best = paired.classical.value_counts() if len(paired) else pd.Series(dtype=int)
     best_text = ", ".join(f"{m} in {k} of {len(paired)}" for m, k in best.items())
     seeds = (f"{int(paired.seeds.min())} to {int(paired.seeds.max())}" if len(paired) and
@@ -343,6 +347,10 @@ def terms(profile: str, description: str, paired: pd.DataFrame) -> str:
     items["profile"] = (f"how much of the study is run: `{profile}` here ({description}); `full` "
                         "is the study's own settings; *at the study's scale* marks our runs of those")
     items["best classical"] += f": here {best_text} comparisons"
+    if patch_sizes is not None:
+        ours, theirs = patch_sizes
+        items["mosaic"] += (f"; its period is the patch size: {ours} px here, {theirs} px in the "
+                            "study's ViT")
     items["seeds, intervals"] = (f"each configuration is trained with {seeds} random seeds here; "
                                  "an interval is 95%, over the test images and the seeds (the seed "
                                  "spread pooled over each part's networks with several seeds; "
