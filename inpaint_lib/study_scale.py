@@ -526,10 +526,14 @@ def markdown_table(root: Path | None = None) -> str:
         took = f"{c.info['train_seconds'] / 60:.0f} min" if c is not None and c.info.get("train_seconds") else "-"
         by = "not trained yet"
         if c is not None:
-            n = len(c.segments)
-            by = (f"`{c.commit}`, code `{c.code}`, {c.precision}, {c.info.get('threads')} thread(s)"
-                  + (f", {n} segments" if n > 1 else "")
-                  + ("" if c.status == COMMITTED else f"; **{c.status}**"))
+            segs = c.segments
+            last = (f"`{c.commit}`, code `{c.code}`, {c.precision}, {c.info.get('threads')} "
+                    "thread(s)")
+            unknown = [s for s in segs[:-1] if s.get("commit") is None]
+            by = (last if len(segs) <= 1 else f"{len(segs)} processes; the last: {last}"
+                  + ("; the earlier ones' commit, precision and threads unrecorded (reconstructed "
+                     "from train.log)" if unknown else ""))
+            by += "" if c.status == COMMITTED else f"; **{c.status}**"
         rows.append(f"| {p.notebook} :: {p.run} | {p.seed} | {f'{mse:.6f}' if mse is not None else '-'} | "
                     f"{f'{theirs:.6f}' if theirs else '-'} | {ratio} | {took} | {by} |")
     return "\n".join(rows)
