@@ -167,12 +167,20 @@ def _copy(tmp_path: Path, plans: list[study_scale.Planned]) -> tuple[Path, list]
     return root, found
 
 
+@pytest.fixture
+def scored_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The committed runs' scores count as today's scoring code's (`finish` would otherwise
+    score them again on CIFAR-10, which the tests do not have)."""
+    c = study_scale.committed_run(study_scale.planned_config(study_scale.PLAN[0]))
+    monkeypatch.setattr(study_scale, "scoring_code", lambda: c.scores["scoring_code"])
+
+
 def _served(root: Path, p: study_scale.Planned):
     return study_scale.served_run(study_scale.planned_config(p), root)
 
 
 def test_an_unrecorded_or_untracked_run_is_named_never_served_as_committed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scored_today: None) -> None:
     baseline, latent = study_scale.PLAN[0], study_scale.PLAN[6]
     root, _ = _copy(tmp_path, [baseline, latent])
     monkeypatch.setattr(study_scale, "tracked", lambda r: {d.name for d in (r / "runs").iterdir()})
@@ -204,7 +212,7 @@ def test_an_unrecorded_or_untracked_run_is_named_never_served_as_committed(
 @pytest.mark.parametrize("change", ["precision", "commit", "data", "weights", "scores", "pin commit",
                                     "pin code"])
 def test_a_run_that_is_not_what_its_record_says_is_not_served(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, scored_today: None) -> None:
     """Each recorded field checked when served: the pinned commit and training code, the
     run's config.json (commit, precision, data), its weights against the recorded SHA-256
     (its scores belong to those weights) and its scores against the recorded test MSE."""
@@ -240,7 +248,7 @@ def test_a_run_that_is_not_what_its_record_says_is_not_served(
 
 
 def test_only_runs_whose_every_segment_came_from_the_pin_are_recorded(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scored_today: None) -> None:
     """A run git does not track yet is recorded (and so committed) only if every training
     process came from the pinned commit: one resumed from another commit, or with a
     segment whose commit was never recorded, is refused and named."""
