@@ -72,8 +72,7 @@ class ShippedNetwork:
             return (f"{x['images']:,} test pet photos never used to choose it (its choices were "
                     f"checked on {x['validation']['images']:,} validation photos held out from "
                     "its training photos)")
-        return (f"{x['images']:,} held-out pet photos, some of which its fill and stem were "
-                f"chosen on (a clean test needs {RETRAIN}, which holds validation photos out)")
+        return f"{x['images']:,} held-out pet photos, some of which chose its fill and stem"
 
     def describe(self) -> str:
         """One line: what it is, how it was trained, by which code, and its hash."""

@@ -255,6 +255,13 @@ def test_an_ordering_within_noise_is_not_said_to_hold_at_either_scale() -> None:
     assert ordering_claim(claims[0]) == ("ordering of test MSE: same order; every step within seed "
                                          "noise; at the study's scale: same order; 128 vs 256 within "
                                          "seed noise")
+    # under the scorecard: every step with its gap and threshold, at each scale
+    steps = prose.ordering_steps(claims, "quick")
+    assert steps.startswith("2.3 ordering 256 < 128 < 64 < 16, step by step")
+    assert "`quick`: 128 vs 256 +0.003100 (within the threshold 0.011" in steps
+    assert ("At the study's scale: 128 vs 256 +0.000449 (within the threshold 0.000601); 64 vs 128 "
+            "+0.001018 (beyond the threshold 0.000601)") in steps
+    assert steps.endswith("**same order, 128 vs 256 within seed noise**.")
     # two more seeds of 256 that settle the step: the ordering then holds there
     settled = stats.ordering(names, {"256": 0.007516, "128": 0.008265, "64": 0.009283, "16": 0.017056},
                              {"256": 3, "128": 3, "64": 1, "16": 1}, 0.000121, 4)

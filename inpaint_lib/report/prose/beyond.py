@@ -66,8 +66,11 @@ def shipped(card: dict[str, Any] | None) -> str:
             f"{p['train_seconds'] / 60:.0f} min on `{p['device']}` ({p['threads']} thread(s), "
             f"{p['precision']}); commit `{p['commit']}`, training code `{p['training_code']}`, "
             f"weights sha256 `{card['sha256'][:12]}`. Its own table, when shipped, scored "
-            f"{ShippedNetwork(Path('.'), card).test_photos()}; below, it is scored again on this "
-            "section's test photos and masks, beside this profile's network.")
+            f"{ShippedNetwork(Path('.'), card).test_photos()}"
+            + ("" if "validation" in card["crossover"] else
+               " (`make photo-network` retrains it with validation photos held out to choose on)")
+            + "; below, it is scored again on this section's test photos and masks, beside this "
+            "profile's network.")
 
 
 def targets_side_by_side(named: dict[str, list[dict[str, Any]]]) -> str:

@@ -106,6 +106,31 @@ def orderings(claims: list[dict], scorecard: pd.DataFrame, profile: str) -> str:
     return text.strip()
 
 
+def ordering_steps(claims: list[dict], profile: str) -> str:
+    """Under the scorecard: each of the study's orderings (`Conclusions.orderings`) step by
+    step, at each scale, with the gap and the seed-noise threshold it is judged against
+    (`stats.Step`), then the verdict; one line a section."""
+
+    def steps(o) -> str:
+        each = []
+        for st in o.steps:
+            if not st.judged:
+                each.append(f"{st.label()} {st.diff:+.6f} (no seed spread measured)")
+                continue
+            where = "beyond" if st.beyond_noise else "within"
+            each.append(f"{st.label()} {st.diff:+.6f} ({where} the threshold {st.threshold:.6f})")
+        return "; ".join(each) + f": **{o.describe(', ')}**"
+
+    lines = []
+    for o in claims:
+        scale = (f" At the study's scale: {steps(o['at_scale'])}." if o["at_scale"] is not None
+                 else f" At the study's scale: {o['trained'][0]} of {o['trained'][1]} runs trained.")
+        lines.append(f"{_section_number(o['section'])} ordering {' < '.join(o['names'])}, step by "
+                     f"step (test MSE, ours minus the next better's): `{profile}`: "
+                     f"{steps(o['here'])}.{scale}")
+    return "\n\n".join(lines)
+
+
 def distance(scorecard: pd.DataFrame, profile: str, gap: dict, conclusions: str,
              study_spread: tuple[float, int] = (math.nan, 0), done: tuple[int, int] = (0, 0)) -> str:
     """How far our test MSE is from the study's, at the study's scale and in this profile,
