@@ -209,9 +209,11 @@ train-all: $(RES)/.validated
 
 # Part A at the study's own scale on this machine (inpaint_lib/study_scale.py; README "Part A at
 # the study's scale"), and Part B's phase 1 (the study's ViT at 224 px, inpaint_lib/study_scale_vit.py):
-# the planned full-profile runs that are missing, one at a time, from
-# the commit pinned in results/full/study-scale.json (a worktree in .study-scale/), each committed
-# under results/full/runs/ when it finishes. Stop it at any moment; run it again to continue.
+# the sixteen planned full-profile runs that are missing, one at a time, from
+# the commit pinned in results/full/study-scale.json (a worktree in .study-scale/), each process
+# recorded beside its run (segments.json), each run recorded in study-scale.json and committed
+# under results/full/runs/ when it finishes, if every process came from the pinned commit. Stop it
+# at any moment; run it again to continue.
 # One torch thread by default: a background job with two threads stalls whenever anything else
 # holds a core (each parallel step waits for its starved thread); STUDY_THREADS=2 on a quiet machine.
 STUDY_THREADS ?= 1
@@ -222,8 +224,10 @@ study-scale-status: | $(ENV)
 	$(PY) -m inpaint_lib study-scale --status
 
 # The photo network the inpaint tool ships (inpaint_lib/photo_network/: weights, card with
-# its crossover table and provenance): retrained from scratch at the full photo profile (the pet
-# training split, 2 crops of each photo, 40 epochs; about an hour on 2 cores here, README).
+# its crossover tables and provenance): retrained from scratch at the full photo profile (the pet
+# training photos less the 10% held out whole for validation, 2 crops of each, 40 epochs; about
+# an hour on 2 cores here, README), scored on the validation photos (where choices are made) and
+# on the test photos (the tool's table).
 .PHONY: photo-network
 photo-network: | $(ENV)
 	$(MAKE) --no-print-directory shared-data

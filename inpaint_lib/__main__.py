@@ -19,11 +19,15 @@
   --slurm JOBS)``: every run of the profile as one Dask job each (one Slurm job each, named
   by the run's key, with --slurm), Part B phases chained (jobs.py); the notebooks then only
   read the run cache.
-- ``photo-network [--profile full]``: train the shipped photo network from scratch and write
-  it, its crossover table and provenance into inpaint_lib/photo_network/ (tool/retrain.py).
-- ``study-scale [--status] [--commit]``: Part A (and Part B's phase 1) at the study's scale:
-  train the planned full-profile runs that are missing, from one fixed commit, and commit them
-  (study_scale.py, study_scale_vit.py).
+- ``photo-network [--profile full] [--validate]``: train the shipped photo network from scratch
+  and write it, its crossover tables (validation photos: where choices are made; test photos:
+  the tool's) and provenance into inpaint_lib/photo_network/ (tool/retrain.py); ``--validate``:
+  print the validation table only.
+- ``study-scale [--status | --table | --record] [--commit]``: Part A (and Part B's phase 1) at
+  the study's scale: train the planned full-profile runs that are missing, from one fixed
+  commit, record each process as a segment, record each run in results/full/study-scale.json
+  and commit them (study_scale.py, study_scale_vit.py; ``--record``: record the finished ones,
+  train nothing).
 - ``report --profile P``: merge the executed notebooks into one HTML report.
 - ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
   ``../shared/data`` into the data directory as image trees with LABEL files.
@@ -246,15 +250,20 @@ def main(argv: list[str] | None = None) -> int:
                        "the planned full-profile runs that are missing, from one fixed commit "
                        "(make study-scale)")
     p.add_argument("--status", action="store_true", help="print runs done / to do and the ETA; train nothing")
-    p.add_argument("--commit", action="store_true", help="git-commit each finished run's files")
+    p.add_argument("--commit", action="store_true", help="git-commit each finished run's files "
+                   "and its record")
     p.add_argument("--table", action="store_true", help="print the runs beside the study's numbers "
                    "as a Markdown table; train nothing")
+    p.add_argument("--record", action="store_true", help="export, score and record (with --commit: "
+                   "commit) the finished planned runs in results/full/study-scale.json; train nothing")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     p = sub.add_parser("photo-network", help="train the shipped photo network from scratch and write "
                        "it with its crossover table into inpaint_lib/photo_network/ (make photo-network)")
     p.add_argument("--profile", default="full", choices=PROFILES)
     p.add_argument("--device", default=None)
     p.add_argument("--out", default=None, help="folder to write (default: the shipped one)")
+    p.add_argument("--validate", action="store_true", help="print the network's table on the "
+                   "validation photos only (to choose a variant), write nothing")
     p = sub.add_parser("unpack-shared")
     p.add_argument("src")
     p.add_argument("--dest", default=None)
@@ -282,12 +291,13 @@ def main(argv: list[str] | None = None) -> int:
             from .shipped import SHIPPED_DIR
             from .tool.retrain import retrain
 
-            retrain(args.profile, Path(args.out) if args.out else SHIPPED_DIR, args.device)
+            retrain(args.profile, Path(args.out) if args.out else SHIPPED_DIR, args.device,
+                    validate=args.validate)
             return 0
         if args.cmd == "study-scale":
             from .study_scale import main as study_scale
 
-            return study_scale(args.status, args.commit, args.threads, args.table)
+            return study_scale(args.status, args.commit, args.threads, args.table, args.record)
         if args.cmd == "gpu-partb":
             from .gpu_partb import main as gpu_partb
 

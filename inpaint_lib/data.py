@@ -24,17 +24,33 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-from .image_trees import DataMissingError, decode_all, is_tree, read_tree, tree_label
+from .image_trees import (
+    DataMissingError,
+    decode_all,
+    is_tree,
+    read_photo_tree,
+    read_tree,
+    tree_label,
+)
 from .paths import REPO_ROOT
 from .schema import DataConfig
 
 CIFAR10_SHIP, STL10_SHIP = 8, 8
 DATASET_NAMES = {"cifar10": "CIFAR-10", "oxford_pet": "Oxford-IIIT Pet", "ships": "STL-10's ships",
                  "stl10": "STL-10", "cifar10_ship": "CIFAR-10's ships"}
+
+
+class HeldOut(NamedTuple):
+    """A dataset's training images and the validation images it held out itself (whole
+    photos, `image_trees.read_photo_tree`), so `split` carves no validation from them."""
+
+    train: Tensor
+    val: Tensor
 
 
 @dataclass(frozen=True)
@@ -232,6 +248,13 @@ def _oxford_pet(cfg: DataConfig) -> tuple[Tensor, Tensor, str, str]:
     root, size = data_dir(), (None if cfg.crop else cfg.image_size or 224)
     tree = _locate(cfg, lambda r: [OxfordIIITPet(r, split=s, download=True)
                                    for s in ("trainval", "test")])
+    if tree is not None and cfg.crop and cfg.val_size:
+        # crops of a photo must not be split between training and validation: the
+        # validation photos are held out whole (`image_trees.read_photo_tree`)
+        train, val, test = read_photo_tree(tree, (cfg.crop, cfg.train_crops), cfg.val_size,
+                                           cfg.split_seed)
+        return HeldOut(train, val), test, tree_label(tree, "Oxford-IIIT Pet (image folder)"), \
+            f"image tree {tree}"
     if tree is not None:
         return _from_tree(tree, size, "Oxford-IIIT Pet",
                           crop=(cfg.crop, cfg.train_crops) if cfg.crop else None)
@@ -350,9 +373,14 @@ def _load(cfg: DataConfig) -> Splits:
         n_test = len(pool) // 5
         train, test = pool[n_test:], pool[:n_test]
         name, source = "synthetic shapes (smoke test, not real images)", "generated"
-    if cfg.image_size is not None:
-        train, test = _resize(train, cfg.image_size), _resize(test, cfg.image_size)
-    train, val, test = split(train, test, cfg)
+    if isinstance(train, HeldOut):  # validation photos held out whole: not carved again
+        train, val = train
+        train, _, test = split(train, test, cfg.model_copy(update={"val_size": 0}))
+        val = _take(val, cfg.subset.val)
+    else:
+        if cfg.image_size is not None:
+            train, test = _resize(train, cfg.image_size), _resize(test, cfg.image_size)
+        train, val, test = split(train, test, cfg)
     if len(test) == 0:
         raise DataMissingError(f"{name}: no test images found in {source}")
     # the crop fields are left out while unset, so every earlier dataset keeps its fingerprint

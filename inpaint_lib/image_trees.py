@@ -157,5 +157,22 @@ def read_tree(root: Path, size: int | None, classes: set[str] | None = None,
     return out[0], out[1]
 
 
+def read_photo_tree(root: Path, crop: tuple[int, int], val: float,
+                    seed: int) -> tuple[Tensor, Tensor, Tensor]:
+    """An image tree of photos at native resolution -> (train, val, test) uint8 tensors, the
+    validation photos held out whole: `val` of the training photos (a count, or a fraction),
+    drawn with `seed`, give their centre crop (as the test photos do) and no training crop,
+    so no pixel of a photo that chooses anything is trained on. `crop` = (side, train_crops)
+    as in `read_tree`."""
+    paths = _list_images(root / "train")
+    n_val = val if isinstance(val, int) else round(len(paths) * val)
+    perm = torch.randperm(len(paths), generator=torch.Generator().manual_seed(seed)).tolist()
+    held, kept = sorted(perm[:n_val]), sorted(perm[n_val:])
+    side, count = crop
+    return (decode_all([paths[i] for i in kept], None, (side, count, 0)),
+            decode_all([paths[i] for i in held], None, (side, 0, 0)),
+            decode_all(_list_images(root / "test"), None, (side, 0, 0)))
+
+
 def is_tree(root: Path) -> bool:
     return (root / "train").is_dir() or (root / "test").is_dir()

@@ -26,12 +26,41 @@ class WeightsMissingError(RuntimeError):
     """Pretrained VGG-16 weights are not on this machine."""
 
 
+# (weights, the global RNG's state before) -> (features[:16]'s weights, the RNG's state after)
+_BUILT: dict[tuple[str, bytes], tuple[dict[str, Tensor], Tensor]] = {}
+
+
 def _vgg16_features(weights: str) -> nn.Sequential:
+    """features[:16] of a VGG-16 with `weights`, built as torchvision builds the whole network
+    (whose random initialisation draws from the global RNG, which a run's dropout then reads).
+    A second build in this process from the same RNG state gets the same layers and leaves the
+    RNG where the first left it, without drawing the 138 M numbers again."""
+    from torchvision.models.vgg import cfgs, make_layers
+
+    key = (weights, bytes(torch.get_rng_state().numpy()))
+    if key not in _BUILT:
+        features = _build_vgg16_features(weights)
+        _BUILT.clear()  # one entry: the runs of one notebook share their seed and network
+        _BUILT[key] = ({k: v.clone() for k, v in features.state_dict().items()}, torch.get_rng_state())
+        return features
+    state, rng_after = _BUILT[key]
+    if weights == "random":
+        warnings.warn("perceptual loss uses a RANDOMLY INITIALISED VGG-16 (smoke/offline only)",
+                      stacklevel=3)
+    with torch.device("meta"):
+        features = make_layers(cfgs["D"])[:VGG_LAYERS]
+    features = features.to_empty(device="cpu")
+    features.load_state_dict(state)
+    torch.set_rng_state(rng_after)
+    return features
+
+
+def _build_vgg16_features(weights: str) -> nn.Sequential:
     from torchvision.models import VGG16_Weights, vgg16
 
     if weights == "random":
         warnings.warn("perceptual loss uses a RANDOMLY INITIALISED VGG-16 (smoke/offline only)",
-                      stacklevel=3)
+                      stacklevel=4)
         return vgg16(weights=None).features[:VGG_LAYERS]
     if weights == "imagenet":
         try:

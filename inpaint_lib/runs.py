@@ -13,6 +13,8 @@ phase's final weights, found (or trained) through the same cache. Directory:
 - ``final.pt``      final model + optimiser state (children continue from it)
 - ``history.json``  per-epoch losses, learning rate, loss weights, seconds
 - ``train.log``     the per-epoch lines, appended across resumes
+- ``segments.json`` one record per training process (commit, code, precision, threads, start,
+                    end, epochs): a resumed run keeps every one (`segments`)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import torch
 from torch import nn
 
 from . import data as data_mod
+from . import segments
 from .code_version import training_code
 from .data import Splits
 from .device import default_device, precision_name
@@ -151,9 +154,12 @@ def get_run(study: SectionParams, name: str, profile: str, device: torch.device 
 def train_run(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.device,
               init: dict[str, Any] | None = None, stop_after: int | None = None,
               log: Any = print) -> Trainer:
-    """Train (or resume) one run into `run_dir`; writes final.pt when complete."""
+    """Train (or resume) one run into `run_dir`; writes final.pt when complete. config.json
+    describes this process; every process's own record is kept in segments.json (appended:
+    `segments`)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(run_dir / "config.json", {
+    segments.sync(run_dir)  # the processes before this one stay recorded
+    info = {
         "config": cfg.model_dump(mode="json"), "key": cfg.key(), "dataset": splits.name,
         "source": splits.source, "sizes": splits.sizes(), "image_size": splits.image_size,
         "data": splits.fingerprint,
@@ -164,7 +170,9 @@ def train_run(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.devic
         "threads": torch.get_num_threads(), "parallel_jobs": int(os.environ.get("INPAINT_JOBS", "1")),
         "load_average_start": round(os.getloadavg()[0], 2),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-    })
+    }
+    atomic_write_json(run_dir / "config.json", info)
+    segments.begin(run_dir, info)
     log_file = open(run_dir / "train.log", "a")  # noqa: SIM115 - closed below
 
     def log_both(line: str) -> None:
@@ -177,6 +185,7 @@ def train_run(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.devic
         return _train(cfg, splits, run_dir, device, init, stop_after, log_both)
     finally:
         log_file.close()
+        segments.end(run_dir)
 
 
 def _train(cfg: RunConfig, splits: Splits, run_dir: Path, device: torch.device,

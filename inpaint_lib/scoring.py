@@ -24,7 +24,7 @@ from .runs import Run
 from .schema import LossWeights, MaskConfig, SectionParams
 from .section import Section, spread
 from .study_scale import PROFILE as STUDY_PROFILE
-from .study_scale import Committed, committed_run
+from .study_scale import Committed, served_run
 
 
 def _row(name: str, kind: str, per_image: dict[str, Tensor], **extra: object) -> dict[str, object]:
@@ -353,33 +353,65 @@ def per_image(study: Section, networks: dict[str, list[Run]], mask_cfg: MaskConf
 
 
 # ------------------------------------------------------- the study's own scale
-def study_scale_runs(study: Section) -> dict[str, list[tuple[Run, Committed]]]:
-    """This section's runs as trained at the study's own scale: the committed full-profile
-    runs (`study_scale.committed_run`, matched by config and never by code), by run name,
-    every seed found. Empty at the full profile itself (its own runs are those) and where the
-    committed runs were not trained on this section's dataset with this test split (the smoke
-    profile's generated images)."""
+def _study_scale_found(study: Section) -> dict[str, list[tuple[int, Committed | None, list[Committed]]]]:
+    """{run name: [(seed, the run served as committed or None, the other runs found)]} of this
+    section at the study's scale (`study_scale.served_run`); only runs trained on this
+    section's test split and image size. Empty at the full profile itself, for Part B, and
+    where the section's data is not the study's (the smoke profile's generated images)."""
     if study.profile == STUDY_PROFILE or study.params.part != "A":
         return {}
     full = load_params(study.params.source_file, STUDY_PROFILE)
     if full.data.dataset != study.params.data.dataset:
         return {}
-    out: dict[str, list[tuple[Run, Committed]]] = {}
+
+    def fits(c: Committed) -> bool:
+        return (c.info.get("sizes", {}).get("test") == len(study.splits.test)
+                and c.info.get("image_size") == study.splits.image_size)
+
+    out: dict[str, list[tuple[int, Committed | None, list[Committed]]]] = {}
     for name in study.params.runs:
-        found = []
         for seed in seeds_for(full, name):
-            c = committed_run(chained_run_config(with_seed(full, name, seed), name, STUDY_PROFILE))
-            if (c is not None and c.info.get("sizes", {}).get("test") == len(study.splits.test)
-                    and c.info.get("image_size") == study.splits.image_size):
-                found.append((c.run(name), c))
-        if found:
-            out[name] = found
+            served, others = served_run(chained_run_config(with_seed(full, name, seed), name,
+                                                           STUDY_PROFILE))
+            served = served if served is not None and fits(served) else None
+            others = [c for c in others if fits(c)]
+            if served is not None or others:
+                out.setdefault(name, []).append((seed, served, others))
+    return out
+
+
+def study_scale_runs(study: Section) -> dict[str, list[tuple[Run, Committed]]]:
+    """This section's runs as trained at the study's own scale: the full-profile runs served
+    as committed (`study_scale.served_run`: matched by config, never by today's code; git
+    tracks them and they are what results/full/study-scale.json records), by run name, every
+    seed found. The others found are named by `study_scale_unused`, never used."""
+    out: dict[str, list[tuple[Run, Committed]]] = {}
+    for name, found in _study_scale_found(study).items():
+        served = [(c.run(name), c) for _, c, _ in found if c is not None]
+        if served:
+            out[name] = served
+    return out
+
+
+def study_scale_unused(study: Section) -> list[dict[str, object]]:
+    """The full-profile runs of this section found on disk but not served as committed: an
+    untracked run (a developer's own, not recorded), or one that is not what its record says.
+    One record each: run name, seed, run directory, status, why, and its test MSE as its own
+    scores.json says (not re-scored: it is not used)."""
+    out = []
+    for name, found in _study_scale_found(study).items():
+        for seed, _, others in found:
+            for c in others:
+                out.append({"method": name, "seed": seed, "run": c.dir.name, "status": c.status,
+                            "why": "; ".join(c.problems()),
+                            "mse": (c.scores or {}).get("means", {}).get("mse")})
     return out
 
 
 def phase_at_study_scale(study: Section) -> Committed | None:
     """The committed run at the study's scale of this ViT phase (`study_scale.PLAN`: phase 1,
-    `study_scale_vit`), matched by config and never by code, if it is committed and scored;
+    `study_scale_vit`), matched by config and never by code, if it is committed as recorded
+    (`study_scale.served_run`) and scored;
     None at the full profile itself, for a section that is not a phase, and where the
     committed run was not trained on this section's dataset (the smoke profile's shapes)."""
     if study.profile == STUDY_PROFILE or study.params.part != "B" or study.params.phase is None:
@@ -387,15 +419,16 @@ def phase_at_study_scale(study: Section) -> Committed | None:
     full = load_params(study.params.source_file, STUDY_PROFILE)
     if full.data.dataset != study.params.data.dataset:
         return None
-    c = committed_run(chained_run_config(full, next(iter(full.runs)), STUDY_PROFILE))
+    c, _ = served_run(chained_run_config(full, next(iter(full.runs)), STUDY_PROFILE))
     return c if c is not None and c.scores is not None else None
 
 
 def at_study_scale(study: Section) -> pd.DataFrame:
     """`results_table` rows (networks only) of the runs trained at the study's scale
     (`study_scale_runs`), scored now on this section's test images and masks by today's
-    scoring code, with what trained each: commit, training code, whether it is today's, and
-    precision. Empty (with the columns) when none is committed."""
+    scoring code, with what trained each: commit, training code, whether it is today's,
+    precision, and the data set its config.json records. Empty (with the columns) when none
+    is committed."""
     rows = []
     for name, found in study_scale_runs(study).items():
         for run, c in found:
@@ -405,6 +438,7 @@ def at_study_scale(study: Section) -> pd.DataFrame:
                              train_seconds=c.info.get("train_seconds", math.nan),
                              run=run.dir.name, commit=c.commit, code=c.code,
                              current_code=c.current_code, precision=c.precision,
+                             dataset=c.info.get("dataset", "unrecorded"),
                              epochs=run.config.epoch_range[1], batch_size=run.config.batch_size,
                              train_images=c.info.get("sizes", {}).get("train")))
     return pd.DataFrame(rows, columns=["method", "kind", "seed", "setting", "mse"] if not rows else None)

@@ -8,7 +8,9 @@ The folder `SHIPPED_DIR` (``inpaint_lib/photo_network/``) holds two files:
   the SHA-256 of ``weights.pt``, its provenance (commit, training-code fingerprint, profile,
   epochs, the photos it trained on, training seconds, precision, when) and its crossover
   table (hole-PSNR margin over the best classical method by mask shape and hole width on the
-  held-out photos, with 95% intervals), from which the tool's default picks it per hole.
+  test photos, with 95% intervals), from which the tool's default picks it per hole; and the
+  same table on the validation photos, held out whole from the training photos, where its
+  choices (fill, stem, epochs) are made (`tool.retrain`).
 
 `load` checks the hash before reading a byte of the weights, loads them with
 ``weights_only=True`` and into the network its card describes; a wrong hash or shape is a
@@ -60,6 +62,17 @@ class ShippedNetwork:
         writes a report's, so the same default rule reads either."""
         return {"network_run": NAME, "rows": self.card["crossover"]["rows"],
                 "images": self.card["crossover"]["images"]}
+
+    def test_photos(self) -> str:
+        """What its table's photos are: test photos never used to choose anything (a card
+        with a validation table: its choices were checked on validation photos held out from
+        the training photos), else held-out photos its fill and stem were chosen on in part."""
+        x = self.card["crossover"]
+        if "validation" in x:
+            return (f"{x['images']:,} test pet photos never used to choose it (its choices were "
+                    f"checked on {x['validation']['images']:,} validation photos held out from "
+                    "its training photos)")
+        return f"{x['images']:,} held-out pet photos, some of which chose its fill and stem"
 
     def describe(self) -> str:
         """One line: what it is, how it was trained, by which code, and its hash."""

@@ -7,7 +7,10 @@ Two questions, two intervals:
 - Does *this configuration* (the recipe, retrained with any seed) beat it?
   `seed_interval`: a t interval whose standard error adds the seed-to-seed spread of the
   network's mean to the image sampling; with one seed, the spread measured on other
-  configurations of the same family (`pooled_seed_cv`), and the row says so.
+  configurations of the same family (`pooled_seed_spread`: a fraction of the mean for an
+  error, the metric's own units for dB), and the row says so.
+- Does a claimed ordering of configurations hold? `ordering`: every step beyond the seed
+  noise (`difference_threshold`), the rule the sections' rankings use.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from scipy import stats as _st
 
@@ -45,6 +49,102 @@ def difference_threshold(n1: int, n2: int, sd: float, df: int, level: float = 0.
     if df < 1 or math.isnan(sd):
         return math.nan
     return _st.t.ppf(0.5 + level / 2, df) * sd * math.sqrt(1 / n1 + 1 / n2)
+
+
+# ------------------------------------------------------------------ orderings
+@dataclass(frozen=True)
+class Step:
+    """One step of an ordering: `worse` should have the higher value, `better` the lower
+    (as the ordering claims), each a mean over its seeds; judged against the seed noise
+    (`difference_threshold`, the rule every section's ranking uses)."""
+
+    better: str
+    worse: str
+    diff: float  # ours: worse minus better (> 0: the claimed direction)
+    threshold: float  # NaN: no seed spread known, the step cannot be judged
+
+    @property
+    def judged(self) -> bool:
+        return not math.isnan(self.threshold)
+
+    @property
+    def beyond_noise(self) -> bool:
+        return self.judged and abs(self.diff) > self.threshold
+
+    @property
+    def as_claimed(self) -> bool:
+        return self.diff > 0
+
+    def label(self) -> str:
+        """'128 vs 256' (the one claimed worse first, as the sections' ranking lines)."""
+        return f"{self.worse} vs {self.better}"
+
+
+# what an ordering's steps add up to (`Ordering.verdict`)
+HOLDS, WITHIN_NOISE, NOT_SETTLED, DOES_NOT_HOLD, NOT_JUDGED = (
+    "holds", "same order, within noise", "not settled", "does not hold", "not judged")
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A claimed ordering (lowest first) tested on our means: it *holds* only where every
+    step is in the claimed direction and beyond the seed noise; the same order with a step
+    within noise is not confirmed; a step reversed beyond noise refutes it; a step reversed
+    within noise leaves it unsettled."""
+
+    names: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def verdict(self) -> str:
+        if any(not s.as_claimed and s.beyond_noise for s in self.steps):
+            return DOES_NOT_HOLD
+        if any(not s.judged for s in self.steps):
+            return NOT_JUDGED
+        if any(not s.as_claimed for s in self.steps):
+            return NOT_SETTLED
+        if any(not s.beyond_noise for s in self.steps):
+            return WITHIN_NOISE
+        return HOLDS
+
+    def describe(self, sep: str = "; ") -> str:
+        """'holds'; 'same order; 128 vs 256 within seed noise'; 'does not hold (SGD before
+        RMSprop beyond seed noise)'; 'not settled: 64 before 128, within seed noise'; ...
+        (`sep` between the order and its steps within noise)."""
+        within = [s.label() for s in self.steps if s.judged and not s.beyond_noise and s.as_claimed]
+        reversed_ = [s for s in self.steps if not s.as_claimed]
+        v = self.verdict
+
+        def joined(items: list[str]) -> str:
+            return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+        noise = ("" if not within else
+                 "every step within seed noise" if len(within) == len(self.steps) else
+                 f"{joined(within)} within seed noise")
+        if v == HOLDS:
+            return "holds"
+        if v == WITHIN_NOISE:
+            return f"same order{sep}{noise}"
+        if v == NOT_JUDGED:
+            order = "same order" if not reversed_ else "a different order"
+            return f"{order}, not judged (no seed spread measured)"
+        flipped = [f"{s.worse} before {s.better}" for s in reversed_]
+        if v == DOES_NOT_HOLD:
+            beyond = [f"{s.worse} before {s.better}" for s in reversed_ if s.beyond_noise]
+            return f"does not hold ({joined(beyond)} beyond seed noise)"
+        return f"not settled: {joined(flipped)}, within seed noise" + (f"{sep}{noise}" if noise else "")
+
+
+def ordering(claimed: Sequence[str], means: dict[str, float], seeds: dict[str, int],
+             sd: float, df: int, level: float = 0.95) -> Ordering:
+    """`claimed` (names, lowest value first) tested on `means` (mean over each name's
+    `seeds`), each consecutive step against `difference_threshold` with the pooled seed
+    spread `sd` (`df` degrees of freedom)."""
+    names = tuple(claimed)
+    steps = tuple(Step(a, b, float(means[b] - means[a]),
+                       difference_threshold(int(seeds[a]), int(seeds[b]), sd, df, level))
+                  for a, b in pairwise(names))
+    return Ordering(names, steps)
 
 
 TIE = "tie (within noise)"
@@ -138,6 +238,31 @@ def pooled_seed_cv(seed_means: Sequence[Sequence[float]]) -> tuple[float, int]:
             ss += sum((v / m - 1) ** 2 for v in g)
             df += len(g) - 1
     return (math.sqrt(ss / df), df) if df else (math.nan, 0)
+
+
+@dataclass(frozen=True)
+class SeedSpread:
+    """The seed-to-seed spread of a family of networks, pooled over its configurations with
+    >= 2 seeds, for a row of one network: on a ratio scale (an error: MSE, MAE) as a fraction
+    of the mean (`pooled_seed_cv`), carried to a row as that fraction of the row's own mean;
+    on an interval scale (PSNR in dB, SSIM) in the metric's own units (`pooled_sd`), the same
+    for every row (a network 2 dB better is not 'proportionally' noisier in dB)."""
+
+    value: float  # the pooled coefficient of variation (relative) or standard deviation
+    df: int
+    relative: bool
+
+    def sd(self, mean: float) -> float:
+        """The seed standard deviation carried to a row whose seed mean is `mean`."""
+        return self.value * abs(mean) if self.relative else self.value
+
+
+def pooled_seed_spread(seed_means: Sequence[Sequence[float]], relative: bool) -> SeedSpread:
+    """`SeedSpread` of a family from its configurations' seed means (`relative`: ratio scale)."""
+    if relative:
+        return SeedSpread(*pooled_seed_cv(seed_means), True)
+    finite = [list(g) for g in seed_means if all(math.isfinite(v) for v in g)]
+    return SeedSpread(*pooled_sd(finite), False)
 
 
 def paired_verdict(low: float, high: float, lower_is_better: bool) -> str:

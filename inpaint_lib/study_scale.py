@@ -18,9 +18,20 @@ every epoch: stop it at any moment and start it again. A finished run is *export
 (its `final.pt` keeps the weights only), scored on the full 10,000-image test set
 (`scores.json`) and committed under `results/full/runs/` (``--commit``).
 
-Reading them back (`committed_run`) matches a run by its config key and its images, never by
-the training code, so the report shows a committed number whatever today's code is, and says
-when today's training code differs from the code that trained it (`Committed.code`).
+Every training process of a run is recorded beside it (``segments.json``, `segments`): the
+pinned commit's code does not record them, so the driver does, around each process it starts
+(commit, training code, precision, threads, start, end, epochs), appended across resumes. A run
+is committed only if every one of its segments came from the pinned commit (`unpinned`), and
+the command records it in `results/full/study-scale.json` (`record`): its commit, training
+code, precision, data fingerprint, the SHA-256 of its weights and its test MSE.
+
+Reading them back (`served_run`) matches a run by its config key, never by today's training
+code, so the report shows a committed number whatever today's code is, and says when today's
+training code differs from the code that trained it (`Committed.code`). A run is served as
+*committed* only if git tracks it and it is what its record says (`Committed.problems`: the
+pinned commit and training code, its precision, its data, its weights, its score); any other
+run found (a developer's own full-profile run, a changed one) is named as such, never as
+committed (`Committed.status`).
 """
 
 from __future__ import annotations
@@ -38,9 +49,10 @@ from typing import Any
 import torch
 import yaml
 
+from . import segments
 from . import study_scale_vit as vit
 from .code_version import scoring_code, training_code
-from .io import atomic_torch_save, atomic_write_json, read_json
+from .io import atomic_torch_save, atomic_write_json, read_json, sha256_file
 from .paths import REPO_ROOT
 from .resolve import chained_run_config, deep_merge, find_params, load_params, with_seed
 from .runs import Run
@@ -104,13 +116,23 @@ def planned_runs(notebook: str) -> list[str]:
 
 
 WORKTREE = REPO_ROOT / ".study-scale"  # the fixed commit's checkout (git-ignored)
-COMMITTED_FILES = ("config.json", "history.json", "train.log", "final.pt", "scores.json")
+COMMITTED_FILES = ("config.json", "history.json", "train.log", "final.pt", "scores.json",
+                   segments.SEGMENTS)
 
 
 def committed_files(run_dir: Path) -> tuple[str, ...]:
     """What git holds of a finished run: `COMMITTED_FILES`, or, where its weights stay out of git
     (a weights record beside them: Part B), `study_scale_vit.COMMITTED_FILES`."""
     return vit.COMMITTED_FILES if (run_dir / vit.WEIGHTS_RECORD).exists() else COMMITTED_FILES
+
+
+def weights_sha256(run_dir: Path) -> str | None:
+    """The SHA-256 of the run's final.pt, or, where a checkout has no weights (Part B's run is
+    committed without them), the one its weights record names."""
+    if (run_dir / "final.pt").exists():
+        return sha256_file(run_dir / "final.pt")
+    record = run_dir / vit.WEIGHTS_RECORD
+    return read_json(record).get("sha256") if record.exists() else None
 
 
 def finished(run_dir: Path) -> bool:
@@ -130,12 +152,19 @@ def planned_config(p: Planned) -> RunConfig:
     return chained_run_config(with_seed(params, p.run, p.seed), p.run, PROFILE)
 
 
+COMMITTED, UNTRACKED, DIFFERS = "committed", "untracked", "differs from its record"
+
+
 @dataclass(frozen=True)
 class Committed:
-    """A finished full-scale run found on disk, with what made it."""
+    """A finished full-scale run found on disk, with what made it, its record in
+    study-scale.json (None: not recorded) and whether git tracks it."""
 
     dir: Path
     info: dict[str, Any]  # its config.json
+    record: dict[str, Any] | None = None  # its entry in study-scale.json's "runs"
+    pin: dict[str, Any] | None = None  # study-scale.json's pinned commit and training code
+    tracked: bool = False  # does git track its weights?
 
     @property
     def code(self) -> str:
@@ -159,23 +188,87 @@ class Committed:
         path = self.dir / "scores.json"
         return read_json(path) if path.exists() else None
 
+    @property
+    def segments(self) -> list[dict[str, Any]]:
+        """Its training processes (`segments.load`), oldest first."""
+        return segments.load(self.dir)
+
+    def problems(self) -> list[str]:
+        """Why it may not be served as committed: [] when git tracks it and it is what its
+        record says (the pinned commit and training code; its config.json's commit, training
+        code, precision and data; its weights' SHA-256; its scores' test MSE)."""
+        if self.record is None:
+            return ["not recorded in results/full/study-scale.json"]
+        out = []
+        r, pin = self.record, self.pin or {}
+        if not _same_commit(r.get("commit"), pin.get("commit")):
+            out.append(f"its recorded commit {r.get('commit')} is not the pinned "
+                       f"{str(pin.get('commit'))[:7]}")
+        if r.get("training_code") != pin.get("training_code"):
+            out.append(f"its recorded training code {r.get('training_code')} is not the pinned "
+                       f"{pin.get('training_code')}")
+        for field, key in RECORDED.items():
+            if self.info.get(key) != r.get(field):
+                out.append(f"its config.json says {field} {self.info.get(key)}, its record "
+                           f"{r.get(field)}")
+        if weights_sha256(self.dir) != r.get("weights_sha256"):
+            out.append("its weights are not the recorded ones (SHA-256 differs)")
+        mse = (self.scores or {}).get("means", {}).get("mse")
+        if mse is None or r.get("test_mse") is None or abs(mse - r["test_mse"]) > 1e-12:
+            out.append(f"its scores.json test MSE {mse} is not the recorded {r.get('test_mse')}")
+        if not self.tracked:
+            out.append("git does not track it")
+        return out
+
+    @property
+    def status(self) -> str:
+        """`COMMITTED` (served as such), `UNTRACKED` (not recorded, or not in git) or
+        `DIFFERS` (recorded, but not what the record says)."""
+        problems = self.problems()
+        if not problems:
+            return COMMITTED
+        if self.record is None or problems == ["git does not track it"]:
+            return UNTRACKED
+        return DIFFERS
+
     def run(self, name: str) -> Run:
         cfg = RunConfig.model_validate(self.info["config"])
         return Run(name, cfg, self.dir, self.info.get("dataset", "unknown"))
 
     def provenance(self) -> str:
-        """e.g. 'commit 6ea29f4, training code a093c22367e8, bf16 autocast' (+ 'not today's')."""
+        """e.g. 'commit 6ea29f4, training code a093c22367e8, bf16 autocast' (+ 'not today's';
+        + its status where it is not committed as recorded)."""
         note = "" if self.current_code else f" (today's training code is {training_code()})"
-        return f"commit {self.commit}, training code {self.code}{note}, {self.precision}"
+        status = "" if self.status == COMMITTED else f"; {self.status}: {'; '.join(self.problems())}"
+        return f"commit {self.commit}, training code {self.code}{note}, {self.precision}{status}"
+
+
+# the fields of a run's record checked against its config.json when it is served
+RECORDED = {"commit": "git_commit", "training_code": "code", "precision": "precision",
+            "data": "data"}
+
+
+def _same_commit(a: str | None, b: str | None) -> bool:
+    """Is a (possibly short) commit id the same as another? ('+dirty' never is.)"""
+    if not a or not b or "+" in a or "+" in b:
+        return False
+    n = min(len(a), len(b))
+    return n >= 7 and a[:n] == b[:n]
 
 
 def finished_runs(root: Path | None = None) -> list[Committed]:
-    """Every finished run under `root`/runs (default `committed_root()`), oldest first."""
+    """Every finished run under `root`/runs (default `committed_root()`), oldest first, with
+    its record (study-scale.json) and whether git tracks it."""
     root = root or committed_root()
+    pin = read_json(pin_file(root)) if pin_file(root).exists() else {}
+    records = pin.get("runs", {})
+    in_git = tracked(root)
     found = []
     for cfg_file in sorted((root / "runs").glob("*/config.json")):
-        if finished(cfg_file.parent):
-            found.append(Committed(cfg_file.parent, read_json(cfg_file)))
+        d = cfg_file.parent
+        if finished(d):
+            found.append(Committed(d, read_json(cfg_file), records.get(d.name), pin,
+                                   d.name in in_git))
     return sorted(found, key=lambda c: c.info.get("started", ""))
 
 
@@ -202,24 +295,39 @@ def tracked(root: Path) -> set[str]:
 
 def committed_run(cfg: RunConfig, code: str | None = None, root: Path | None = None) -> Committed | None:
     """The finished run with this effective config, trained by whichever code (by `code`
-    only, if given): a committed one (git tracks it) before one that is only on disk (e.g. a
-    developer's own `make report PROFILE=full`), then the newest."""
+    only, if given): one committed as recorded (`Committed.status`) before any other, then
+    one git tracks, then the newest. Whether it may be served as committed: its `status`."""
     root = root or committed_root()
     key = cfg.key()
     matches = [c for c in finished_runs(root) if key in _key(c.info)
                and (code is None or c.info.get("code") == code)]
     if not matches:
         return None
-    committed = tracked(root)
-    return max(matches, key=lambda c: (c.dir.name in committed, c.info.get("started", "")))
+    return max(matches, key=lambda c: (c.status == COMMITTED, c.tracked, c.info.get("started", "")))
 
 
-def in_progress(cfg: RunConfig, root: Path | None = None) -> tuple[Path, int] | None:
-    """(run dir, last checkpointed epoch) of an unfinished run with this config, if any."""
+def served_run(cfg: RunConfig, root: Path | None = None) -> tuple[Committed | None, list[Committed]]:
+    """(the run with this config served at the study's scale: committed as recorded, or
+    None; every other finished run with this config, named but not used: untracked or not
+    what its record says)."""
+    root = root or committed_root()
+    key = cfg.key()
+    matches = [c for c in finished_runs(root) if key in _key(c.info)]
+    good = [c for c in matches if c.status == COMMITTED]
+    served = max(good, key=lambda c: c.info.get("started", "")) if good else None
+    return served, [c for c in matches if c is not served]
+
+
+def in_progress(cfg: RunConfig, root: Path | None = None,
+                code: str | None = None) -> tuple[Path, int] | None:
+    """(run dir, last checkpointed epoch) of an unfinished run with this config (trained by
+    `code`, if given), if any."""
     key = cfg.key()
     for cfg_file in sorted(((root or committed_root()) / "runs").glob("*/config.json")):
         d = cfg_file.parent
-        if key in _key(read_json(cfg_file)) and not finished(d):
+        info = read_json(cfg_file)
+        if (key in _key(info) and not finished(d)
+                and (code is None or info.get("code") == code)):
             log = d / "train.log"
             epochs = re.findall(r"^epoch (\d+)/", log.read_text(), re.MULTILINE) if log.exists() else []
             return d, int(epochs[-1]) if epochs else 0
@@ -261,21 +369,72 @@ def score(c: Committed, p: Planned) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------- recording
+def unpinned(c: Committed, pin: dict[str, Any]) -> list[str]:
+    """The segments of a run not from the pinned commit: '' for none. A segment whose commit
+    is unrecorded (reconstructed, before the last process of a run trained before segments
+    were recorded) is not known to come from it."""
+    out = []
+    for i, seg in enumerate(c.segments, 1):
+        if not _same_commit(seg.get("commit"), pin.get("commit")):
+            what = "unrecorded" if seg.get("commit") is None else seg["commit"]
+            out.append(f"segment {i} (epochs {_epochs(seg)}): commit {what}")
+        elif seg.get("code") != pin.get("training_code"):
+            out.append(f"segment {i} (epochs {_epochs(seg)}): training code {seg.get('code')}")
+    if not c.segments:
+        out.append("no segment recorded")
+    return out
+
+
+def _epochs(seg: dict[str, Any]) -> str:
+    e = seg.get("epochs")
+    return "none" if not e else f"{e[0]}-{e[1]}" if e[0] != e[1] else str(e[0])
+
+
+def record(c: Committed, p: Planned, root: Path | None = None, note: str = "") -> dict[str, Any]:
+    """Write the run's entry in study-scale.json's "runs" (atomically; the rest of the file
+    kept): which planned run it is, the commit, training code, precision and data
+    fingerprint its config.json records, the SHA-256 of its weights, its test MSE as scored,
+    how many segments trained it and how many of them are reconstructed (`note`: why it was
+    recorded, e.g. a migration). What `Committed.problems` checks when the run is served."""
+    f = pin_file(root)
+    doc = read_json(f)
+    segs = c.segments
+    entry = {"run": p.label, "notebook": p.notebook, "name": p.run, "seed": p.seed,
+             **{field: c.info.get(key) for field, key in RECORDED.items()},
+             "dataset": c.info.get("dataset"), "weights_sha256": sha256_file(c.dir / "final.pt"),
+             "test_mse": (c.scores or {}).get("means", {}).get("mse"),
+             "segments": len(segs),
+             "segments_reconstructed": sum(s.get("recorded", "").startswith("reconstructed")
+                                           for s in segs),
+             "recorded": time.strftime("%Y-%m-%d %H:%M:%S")} | ({"note": note} if note else {})
+    doc.setdefault("runs", {})[c.dir.name] = entry
+    atomic_write_json(f, doc)
+    return entry
+
+
+MIGRATED = ("recorded from its config.json and train.log by `study-scale --record`: committed "
+            "before runs were recorded; segments before its last process reconstructed")
+
+
 def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=check)
 
 
-def commit(c: Committed, p: Planned, tries: int = 30) -> bool:
-    """Commit the run's files (only them: anything else staged stays staged); waits out
-    another git process's index lock. False if it could not."""
+def commit(c: Committed, p: Planned, tries: int = 30, extra: str = "") -> bool:
+    """Commit the run's files and its record (study-scale.json; only them: anything else
+    staged stays staged); waits out another git process's index lock; `extra`: another commit
+    message. False if it could not."""
     paths = [str((c.dir / f).relative_to(REPO_ROOT)) for f in committed_files(c.dir)
              if (c.dir / f).exists()]
+    paths.append(str(pin_file(c.dir.parent.parent).relative_to(REPO_ROOT)))
     s = c.scores or {}
     mse = s.get("means", {}).get("mse")
     message = (f"results/full: {p.label} at the study's scale, test MSE "
                f"{mse:.6f}" if mse is not None else f"results/full: {p.label} at the study's scale"
                + (f", {s['headline']}" if s.get("headline") else ""))
     message += f" (trained by {c.commit}, training code {c.code}, {c.precision})"
+    message = extra or message
     git_dir = Path(git("rev-parse", "--git-dir").stdout.strip())
     git_dir = git_dir if git_dir.is_absolute() else REPO_ROOT / git_dir
     busy = [n for n in ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD")
@@ -296,9 +455,10 @@ def commit(c: Committed, p: Planned, tries: int = 30) -> bool:
 
 
 def is_committed(c: Committed) -> bool:
-    """Are the run's files tracked by git and unchanged?"""
+    """Are the run's files and its record tracked by git and unchanged?"""
     paths = [str((c.dir / f).relative_to(REPO_ROOT)) for f in committed_files(c.dir)
              if (c.dir / f).exists()]
+    paths.append(str(pin_file(c.dir.parent.parent).relative_to(REPO_ROOT)))
     tracked = git("ls-files", "--", *paths, check=False).stdout.split()
     return len(tracked) == len(paths) and not git("diff", "--quiet", "HEAD", "--", *paths,
                                                   check=False).returncode
@@ -408,8 +568,9 @@ def vit_eta(cfg: RunConfig, started: tuple[Path, int] | None) -> str:
 
 
 def status_lines(root: Path | None = None) -> tuple[list[str], int]:
-    """One line per planned run (done, with its test MSE and code; started, at epoch k; to
-    do), then the count and ETA. Returns (lines, runs to do)."""
+    """One line per planned run (done, with its test MSE, what trained it and, where it is
+    not committed as recorded, why; started, at epoch k; to do), then the count and ETA.
+    Returns (lines, runs to do)."""
     lines, done, to_do, partial, vit_left = [], [], 0, 0, []
     seen: set[str] = set()
     for p in PLAN:
@@ -423,7 +584,11 @@ def status_lines(root: Path | None = None) -> tuple[list[str], int]:
                      (c.scores or {}).get("headline", "not scored yet"))
             dup = " (the same run as above)" if str(c.dir) in seen else ""
             seen.add(str(c.dir))
-            lines.append(f"done     {p.label}: {shown}; {c.provenance()}{dup}")
+            segs = c.segments
+            parts = (f"; {len(segs)} segments" + (f" ({sum(s['recorded'].startswith('reconstructed') for s in segs)} "
+                     "reconstructed)" if any(s["recorded"].startswith("reconstructed") for s in segs) else "")
+                     if len(segs) > 1 else "")
+            lines.append(f"done     {p.label}: {shown}; {c.provenance()}{parts}{dup}")
             continue
         to_do += 1
         started = in_progress(cfg, root)
@@ -445,7 +610,8 @@ def status_lines(root: Path | None = None) -> tuple[list[str], int]:
 def markdown_table(root: Path | None = None) -> str:
     """The planned runs as a Markdown table: ours at the study's scale (test MSE as scored when
     committed, `scores.json`) beside the study's number for the same configuration, their
-    ratio, and what trained ours; '-' where not trained yet or where the study has no number."""
+    ratio, what trained ours (in how many segments) and whether it is committed as recorded;
+    '-' where not trained yet or where the study has no number."""
     rows = [("| run | seed | test MSE, ours at the study's scale | the study's | ours / study | "
             "training | trained by |"), "|---|---:|---:|---:|---:|---:|---|"]
     for p in planned("A"):  # Part B's run has no test MSE: `status_lines` shows it
@@ -456,16 +622,106 @@ def markdown_table(root: Path | None = None) -> str:
         mse = ((c.scores or {}).get("means", {}).get("mse") if c is not None else None)
         ratio = f"{mse / theirs:.2f}x" if mse is not None and theirs else "-"
         took = f"{c.info['train_seconds'] / 60:.0f} min" if c is not None and c.info.get("train_seconds") else "-"
-        by = (f"`{c.commit}`, code `{c.code}`, {c.precision}, {c.info.get('threads')} thread(s)"
-              if c is not None else "not trained yet")
+        by = "not trained yet"
+        if c is not None:
+            segs = c.segments
+            last = (f"`{c.commit}`, code `{c.code}`, {c.precision}, {c.info.get('threads')} "
+                    "thread(s)")
+            unknown = [s for s in segs[:-1] if s.get("commit") is None]
+            by = (last if len(segs) <= 1 else f"{len(segs)} processes; the last: {last}"
+                  + ("; the earlier ones' commit, precision and threads unrecorded (reconstructed "
+                     "from train.log)" if unknown else ""))
+            by += "" if c.status == COMMITTED else f"; **{c.status}**"
         rows.append(f"| {p.notebook} :: {p.run} | {p.seed} | {f'{mse:.6f}' if mse is not None else '-'} | "
                     f"{f'{theirs:.6f}' if theirs else '-'} | {ratio} | {took} | {by} |")
     return "\n".join(rows)
 
 
+def train_segment(p: Planned, cfg: RunConfig, tree: Path, code: str,
+                  threads: int | None = None) -> int:
+    """One process of the pinned commit training `p` (`train_in_worktree`), recorded beside
+    the run as a segment (`segments.append_process`: what it wrote in config.json, its end,
+    its epochs), the processes before it kept (`segments.sync`): also when it is stopped."""
+    before = in_progress(cfg, code=code)
+    offset = 0
+    if before is not None:
+        segments.sync(before[0])
+        offset = segments.log_size(before[0])
+    try:
+        return train_in_worktree(p, tree, threads)
+    finally:
+        found = committed_run(cfg, code=code)
+        after = found.dir if found is not None else (in_progress(cfg, code=code) or (None,))[0]
+        if after is not None and (after / "config.json").exists():
+            segments.append_process(after, offset if before and before[0] == after else 0,
+                                    segments.now())
+
+
+DONE, FAILED, REFUSED = 0, 1, 2
+
+
+def complete(p: Planned, tree: Path | None, code: str | None, threads: int | None = None,
+             do_commit: bool = False, pin: dict[str, Any] | None = None) -> int:
+    """One planned run to the end: trained by `tree`'s code in recorded segments (unless found
+    trained by `code`; with no `tree`, only what is found), then `finish`ed. `DONE`, `FAILED`
+    (said on stderr: its training failed) or `REFUSED` (not every segment from the pin)."""
+    pin = pin if pin is not None else read_json(pin_file())
+    cfg = planned_config(p)
+    c = committed_run(cfg, code=code)
+    if c is None:
+        if tree is None:
+            return DONE
+        print(f"== study-scale: {p.label}", flush=True)
+        if train_segment(p, cfg, tree, code, threads):
+            print(f"study-scale: {p.label} failed; stopping", file=sys.stderr)
+            return FAILED
+        c = committed_run(cfg, code=code)
+        if c is None:
+            print(f"study-scale: {p.label} finished but no run was found", file=sys.stderr)
+            return FAILED
+    if not (c.dir / "final.pt").exists():  # committed without its weights, as Part B's run is
+        print(f"study-scale: {p.label}: committed without its weights ({c.dir / vit.WEIGHTS_RECORD} "
+              "says how to retrain them); its scores stay as committed", flush=True)
+        return DONE
+    return REFUSED if finish(c, p, pin, do_commit) is None else DONE
+
+
+def finish(c: Committed, p: Planned, pin: dict[str, Any], do_commit: bool) -> Committed | None:
+    """A finished planned run: exported, scored (again, when the scoring code changed), its
+    segments synced and its record written, then committed (`do_commit`). A run that git
+    already tracks (committed before runs were recorded) is recorded as it is (`MIGRATED`);
+    any other is recorded and committed only if every segment came from the pinned commit
+    (`unpinned`). Returns the run as recorded, or None when it was refused. Part B's run keeps
+    its weights out of git: its weights record says how to train them again."""
+    export(c, retrain_command(p, c) if p.part == "B" else None)
+    rescored = c.scores is None or c.scores.get("scoring_code") != scoring_code()
+    if rescored:
+        score(c, p)
+    segments.sync(c.dir)
+    if not c.tracked:
+        bad = unpinned(c, pin)
+        if bad:
+            print(f"study-scale: {p.label} NOT recorded or committed: not every segment came from "
+                  f"the pinned commit {pin['commit'][:7]} ({'; '.join(bad)}); remove {c.dir} to "
+                  "train it again from the pinned commit", file=sys.stderr, flush=True)
+            return None
+    if c.record is None or rescored or c.record.get("weights_sha256") is None:
+        note = (c.record or {}).get("note", MIGRATED if c.tracked and c.record is None else "")
+        record(c, p, c.dir.parent.parent, note=note)
+    c = next(x for x in finished_runs(c.dir.parent.parent) if x.dir == c.dir)
+    if do_commit and not is_committed(c):
+        ok = commit(c, p, extra=(f"results/full: {p.label} recorded in study-scale.json ({MIGRATED})"
+                                 if c.tracked and c.record and c.record.get("note") == MIGRATED
+                                 else ""))
+        print(f"study-scale: {p.label} " + ("committed" if ok else "NOT committed (git busy)"),
+              flush=True)
+    return c
+
+
 def main(status: bool = False, do_commit: bool = False, threads: int | None = None,
-         table: bool = False) -> int:
-    """``python -m inpaint_lib study-scale [--status | --table] [--commit]``."""
+         table: bool = False, record_only: bool = False) -> int:
+    """``python -m inpaint_lib study-scale [--status | --table | --record] [--commit]``
+    (`--record`: export, score, record (and commit) the finished planned runs; train nothing)."""
     if table:
         print(markdown_table())
         return 0
@@ -482,44 +738,20 @@ def main(status: bool = False, do_commit: bool = False, threads: int | None = No
         print("study-scale: another study-scale is running in this checkout", file=sys.stderr)
         return 1
     commit_id = pinned_commit()
-    tree = worktree(commit_id)
-    code = read_json(pin_file()).get("training_code")
-    print(f"study-scale: training from commit {commit_id[:10]} in {tree} "
-          f"(training code {code})", flush=True)
+    pin = read_json(pin_file())
+    code = pin.get("training_code")
+    tree = None if record_only else worktree(commit_id)
+    if tree is not None:
+        print(f"study-scale: training from commit {commit_id[:10]} in {tree} "
+              f"(training code {code})", flush=True)
+    refused = 0
     for p in PLAN:
-        if complete(p, tree, code, threads, do_commit):
+        done = complete(p, tree, code, threads, do_commit, pin)
+        if done == FAILED:
             return 1
+        refused += done == REFUSED
         lines, _ = status_lines()
         print(lines[-1], flush=True)
-    print(json.dumps({"done": len(PLAN)}), flush=True)
-    return 0
-
-
-def complete(p: Planned, tree: Path, code: str | None, threads: int | None = None,
-             do_commit: bool = False) -> int:
-    """One planned run to the end: trained with `tree`'s code (unless found, trained by `code`),
-    exported, scored by today's scoring code and, with `do_commit`, committed. 0, or 1 (said
-    on stderr) when its training failed."""
-    cfg = planned_config(p)
-    c = committed_run(cfg, code=code)
-    if c is None:
-        print(f"== study-scale: {p.label}", flush=True)
-        if train_in_worktree(p, tree, threads):
-            print(f"study-scale: {p.label} failed; stopping", file=sys.stderr)
-            return 1
-        c = committed_run(cfg, code=code)
-        if c is None:
-            print(f"study-scale: {p.label} finished but no run was found", file=sys.stderr)
-            return 1
-    if not (c.dir / "final.pt").exists():  # committed without its weights, as Part B's run is
-        print(f"study-scale: {p.label}: committed without its weights ({c.dir / vit.WEIGHTS_RECORD} "
-              "says how to retrain them); its scores stay as committed", flush=True)
-        return 0
-    export(c, retrain_command(p, c) if p.part == "B" else None)
-    if c.scores is None or c.scores.get("scoring_code") != scoring_code():
-        score(c, p)
-    if do_commit and not is_committed(c):
-        ok = commit(c, p)
-        print(f"study-scale: {p.label} " + ("committed" if ok else "NOT committed (git busy)"),
-              flush=True)
-    return 0
+    print(json.dumps({"done": len(PLAN) - status_lines()[1], "planned": len(PLAN), "refused": refused}),
+          flush=True)
+    return 1 if refused else 0

@@ -34,6 +34,7 @@ from torch import Tensor
 
 from .code_version import scoring_code
 from .io import atomic_torch_save, atomic_write_bytes, atomic_write_json, read_json, sha256_file
+from .segments import SEGMENTS
 
 if TYPE_CHECKING:
     from .study_scale import Committed, Planned
@@ -46,7 +47,7 @@ JPEG_QUALITY = 90  # 6 pets x 3 rows at 224 px: about 0.25 MB (PNG: about 1.2 MB
 PAIRED_METRICS = ("hole_mae", "hole_psnr", "ssim")
 SETS = ("pets", "boats")  # the held-out split of the training set, then `evaluation.ood`
 COMMITTED_FILES = ("config.json", "history.json", "train.log", "scores.json", PER_IMAGE,
-                   RECONSTRUCTIONS, WEIGHTS_RECORD)
+                   RECONSTRUCTIONS, WEIGHTS_RECORD, SEGMENTS)
 
 
 # ------------------------------------------------------------------ the weights

@@ -145,3 +145,32 @@ def test_each_shared_archive_unpacks_to_a_tree_its_dataset_is_looked_for_in() ->
     assert names == ["cifar10-jpeg.tar.gz", "oxford-pet-subset.tar.gz", "boats.tar.gz"]
     for src in data.SOURCES.values():
         assert src.archive is None or src.archive.tree in src.trees
+
+
+def test_validation_photos_are_held_out_whole_from_the_training_crops(tmp_path: Path) -> None:
+    """With native-resolution crops, `val_size` holds training photos out whole: their centre
+    crops validate, and no training crop comes from them (a crop of a validation photo in
+    training would leak the photos every choice is made on)."""
+    import numpy as np
+
+    root = make_tree(tmp_path / "data" / "oxford-pet", {"cat": (6, 2), "dog": (6, 2)}, size=20)
+    cfg = DataConfig(dataset="oxford_pet", crop=12, train_crops=3, val_size=0.25, download=False)
+    splits = data.load(cfg)
+    assert splits.sizes() == {"train": 27, "val": 3, "test": 4}  # 9 of 12 photos x 3 crops
+    photos = {p: np.asarray(Image.open(p)) for p in sorted((root / "train").rglob("*.png"))}
+
+    def source(crop: torch.Tensor) -> set[Path]:
+        c = crop.permute(1, 2, 0).numpy()
+        return {p for p, a in photos.items() for y in range(9) for x in range(9)
+                if np.array_equal(a[y:y + 12, x:x + 12], c)}
+
+    held = {p for v in splits.val for p in source(v)}
+    assert len(held) == 3
+    for v, p in zip(splits.val, sorted(held)):  # the centre crop of each held-out photo
+        assert np.array_equal(v.permute(1, 2, 0).numpy(), photos[p][4:16, 4:16])
+    trained = {p for t in splits.train for p in source(t)}
+    assert len(trained) == 9 and not trained & held
+    # the same seed holds out the same photos; another seed others
+    assert data.load(cfg).fingerprint == splits.fingerprint
+    other = data.load(cfg.model_copy(update={"split_seed": 1}))
+    assert {p for v in other.val for p in source(v)} != held

@@ -16,8 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "inpaint_lib"
 # bottom to top
 LAYERS: dict[str, set[str]] = {
     "foundation": {"paths", "io", "code_version", "schema", "resolve", "setting_sources",
-                   "progress", "timings", "stats", "metrics", "masks", "image_trees", "data", "device",
-                   "models"},
+                   "progress", "timings", "stats", "metrics", "masks", "image_trees", "data",
+                   "device", "models", "segments"},
     "training": {"losses", "weighting", "train", "runs", "provenance", "preflight", "jobs"},
     "evaluation": {"baselines", "methods", "evaluate", "section", "scoring", "crossover",
                    "study_scale", "study_scale_vit", "shipped"},

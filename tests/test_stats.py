@@ -3,6 +3,8 @@ over images (and seeds), and a verdict only where the interval excludes zero."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,20 +37,22 @@ def test_a_seed_interval_widens_when_seeds_disagree() -> None:
 
 
 def _simulate(seeds: int, seed_sd: float, image_sd: float, n: int, borrowed: bool,
-              trials: int = 600) -> float:
+              trials: int = 600, level: float = 2.0) -> float:
     """Coverage of `seed_interval` for a true mean difference of 0: each trial draws a
-    configuration's `seeds` networks (seed effects ~ N(0, seed_sd)) on the same n images
-    (image effects shared by every seed, plus per-seed image noise); with `borrowed`, one seed
-    and the family's spread estimated from 3 other configurations of 3 seeds each."""
+    configuration's `seeds` networks on the same n images (image effects shared by every
+    seed, plus per-seed image noise); the network's error is `level` and its seed effects
+    ~ N(0, seed_sd * level): an error's seed spread grows with it. With `borrowed`, the
+    family's spread is estimated from 3 other configurations of 3 seeds each whose error is
+    1.0 (seed sd `seed_sd`), and carried to this row as a fraction of its own mean."""
     rng = np.random.default_rng(7)
     covered = 0
     for _ in range(trials):
         image = rng.normal(0, image_sd, n)
-        d = rng.normal(0, seed_sd, (seeds, 1)) + image + rng.normal(0, image_sd, (seeds, n))
+        d = rng.normal(0, seed_sd * level, (seeds, 1)) + image + rng.normal(0, image_sd, (seeds, n))
         if borrowed:  # the family: 3 other configurations of 3 seeds, means around 1.0
             family = [1.0 + rng.normal(0, seed_sd, 3) for _ in range(3)]
-            cv, df = stats.pooled_seed_cv([f.tolist() for f in family])
-            iv = stats.seed_interval(d, pooled_sd=cv * 1.0, pooled_df=df)
+            spread = stats.pooled_seed_spread([f.tolist() for f in family], relative=True)
+            iv = stats.seed_interval(d, pooled_sd=spread.sd(level), pooled_df=spread.df)
         else:
             iv = stats.seed_interval(d)
         covered += iv.low <= 0 <= iv.high
@@ -73,6 +77,88 @@ def test_one_seed_without_a_known_spread_says_it_holds_image_noise_only() -> Non
     assert iv.seeds == 1 and iv.noise == "images only (one seed, no seed spread known)"
     assert stats.seed_interval(d, pooled_sd=0.5, pooled_df=4).high - stats.seed_interval(
         d, pooled_sd=0.5, pooled_df=4).low > iv.high - iv.low
+
+
+def test_a_pooled_spread_scales_with_an_error_but_not_with_decibels() -> None:
+    family = [[1.0, 1.1, 0.9], [2.0, 2.2, 1.8]]  # an error: twice the mean, twice the spread
+    error = stats.pooled_seed_spread(family, relative=True)
+    assert error.value == pytest.approx(0.1) and error.df == 4
+    assert error.sd(3.0) == pytest.approx(0.3) and error.sd(0.5) == pytest.approx(0.05)
+    db = stats.pooled_seed_spread([[20.0, 20.5, 19.5], [30.0, 30.5, 29.5]], relative=False)
+    assert db.value == pytest.approx(0.5) and db.df == 4
+    assert db.sd(20.0) == db.sd(35.0) == pytest.approx(0.5)  # dB: the same at every level
+
+
+def _one_seed_frame(metric_values: dict[str, list[np.ndarray]], classical: np.ndarray) -> pd.DataFrame:
+    return _frame("A", metric_values, {"fill": classical})
+
+
+@pytest.mark.parametrize("metric", ["hole_mse", "hole_psnr"])
+def test_a_one_seed_row_gets_the_pooled_spread_on_its_own_scale(metric: str) -> None:
+    """Two networks of 3 seeds (means 1.0 and 2.0, seed spread 10% of each) and one of one
+    seed with mean 4.0, on 50 images: its interval is pinned by hand. For hole MSE the seed
+    part is 10% of 4.0; for hole PSNR the pooled standard deviation in dB, whatever its mean."""
+    from scipy import stats as st
+
+    base = np.linspace(-0.05, 0.05, 50)  # per-image variation, shared
+    nets = {"a": [base + 1.0 + e for e in (0.0, 0.1, -0.1)],
+            "b": [base + 2.0 + e for e in (0.0, 0.2, -0.2)],
+            "one": [base * 3 + 4.0]}
+    classical = base + 3.0
+    out = tables.paired_comparisons(_one_seed_frame(nets, classical), metric).set_index("network")
+    row = out.loc["one"]
+    diff = nets["one"][0] - classical
+    v_img = diff.var(ddof=1) / 50
+    if metric == "hole_mse":
+        sd = 0.1 * 4.0  # pooled coefficient of variation, times this row's mean
+    else:
+        sd = math.sqrt((0.1**2 * 2 + 0.2**2 * 2) / 4)  # pooled sd of the seed means, in dB
+    half = math.hypot(st.t.ppf(0.975, 49) * math.sqrt(v_img), st.t.ppf(0.975, 4) * sd)
+    assert row.seeds == 1 and row["seed spread"] == "pooled (4 df)"
+    assert row.difference == pytest.approx(1.0)
+    assert (row.low, row.high) == (pytest.approx(1.0 - half), pytest.approx(1.0 + half))
+    if metric == "hole_mse":
+        assert row.low < 0 < row.high  # 10% of 4.0 over 4 df: a +1.0 gap is not settled
+    else:
+        assert row.low > 0 and row.verdict == "better"  # 0.16 dB of seed spread settles +1 dB
+
+
+@pytest.mark.parametrize("seeds", [1, 3])
+def test_an_ordering_holds_only_when_every_step_is_beyond_the_seed_noise(seeds: int) -> None:
+    """The sections' rule (`difference_threshold`) on each step, with 1 or 3 seeds per name."""
+    names = ["a", "b", "c"]
+    n = dict.fromkeys(names, seeds)
+    sd, df = 0.01, 4
+    t = stats.difference_threshold(seeds, seeds, sd, df)
+    assert t == pytest.approx(2.776445 * 0.01 * math.sqrt(2 / seeds), rel=1e-5)
+    clear = stats.ordering(names, {"a": 1.0, "b": 1.0 + 2 * t, "c": 1.0 + 4 * t}, n, sd, df)
+    assert clear.verdict == stats.HOLDS and clear.describe() == "holds"
+    close = stats.ordering(names, {"a": 1.0, "b": 1.0 + t / 2, "c": 1.0 + 3 * t}, n, sd, df)
+    assert close.verdict == stats.WITHIN_NOISE
+    assert close.describe() == "same order; b vs a within seed noise"
+    assert stats.ordering(names, {"a": 1.0, "b": 1.0 + t / 2, "c": 1.0 + t}, n, sd, df).describe() \
+        == "same order; every step within seed noise"
+    flipped = stats.ordering(names, {"a": 1.0, "b": 1.0 - t / 2, "c": 1.0 + 3 * t}, n, sd, df)
+    assert flipped.verdict == stats.NOT_SETTLED
+    assert flipped.describe() == "not settled: b before a, within seed noise"
+    wrong = stats.ordering(names, {"a": 1.0, "b": 1.0 - 2 * t, "c": 1.0 + 3 * t}, n, sd, df)
+    assert wrong.verdict == stats.DOES_NOT_HOLD
+    assert wrong.describe() == "does not hold (b before a beyond seed noise)"
+    unknown = stats.ordering(names, {"a": 1.0, "b": 2.0, "c": 3.0}, n, math.nan, 0)
+    assert unknown.verdict == stats.NOT_JUDGED and "not judged" in unknown.describe()
+
+
+def test_more_seeds_can_settle_a_step_one_seed_left_within_noise() -> None:
+    """Latent 256 against 128 at the study's scale: 0.00045 apart with the baseline's spread
+    (sd 0.000121, 2 df) is within noise for 1 seed against 3 and beyond it for 3 against 3
+    with the pool's 4 df."""
+    one = stats.ordering(["256", "128"], {"256": 0.007816, "128": 0.008265}, {"256": 1, "128": 3},
+                         0.000121, 2)
+    assert one.verdict == stats.WITHIN_NOISE
+    assert one.steps[0].threshold == pytest.approx(4.302653 * 0.000121 * math.sqrt(4 / 3), rel=1e-5)
+    three = stats.ordering(["256", "128"], {"256": 0.007816, "128": 0.008265}, {"256": 3, "128": 3},
+                           0.000121, 4)
+    assert three.verdict == stats.HOLDS
 
 
 @pytest.mark.parametrize(("low", "high", "lower_is_better", "expected"), [

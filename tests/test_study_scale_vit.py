@@ -14,10 +14,11 @@ import pytest
 import torch
 from PIL import Image
 
-from inpaint_lib import scoring, study_scale
+from inpaint_lib import runs, scoring, study_scale
 from inpaint_lib import study_scale_vit as vit
+from inpaint_lib.code_version import training_code
 from inpaint_lib.data import Splits
-from inpaint_lib.io import read_json, sha256_file
+from inpaint_lib.io import atomic_write_json, read_json, sha256_file
 from inpaint_lib.report import prose, show, tables
 from inpaint_lib.resolve import load_params
 from inpaint_lib.section import Section
@@ -88,9 +89,18 @@ def test_the_part_b_plan_entry_end_to_end(tmp_path: Path, monkeypatch: pytest.Mo
     _git(repo, "config", "user.email", "test@example.com")
     _git(repo, "config", "user.name", "test")
     monkeypatch.setattr(study_scale, "REPO_ROOT", repo)
+    # the pin: this checkout's commit, as its training process will record it (a run whose
+    # process came from uncommitted code is refused by design, so a dirty checkout cannot run this)
+    commit = runs.git_commit()
+    if "+dirty" in commit or commit == "unknown":
+        pytest.skip(f"inpaint_lib has uncommitted changes (or no git): commit {commit}")
+    pin = {"commit": commit, "training_code": training_code()}
+    (repo / "results" / "full").mkdir(parents=True)
+    atomic_write_json(study_scale.pin_file(), pin)
 
-    # trained by `python -m inpaint_lib train` in another process with this checkout's code
-    assert study_scale.complete(PHASE_1, REPO, code=None, threads=1, do_commit=True) == 0
+    # trained by `python -m inpaint_lib train` in another process with this checkout's code,
+    # each process recorded as a segment, the run recorded in the pin file and committed
+    assert study_scale.complete(PHASE_1, REPO, code=None, threads=1, do_commit=True) == study_scale.DONE
     c = study_scale.committed_run(study_scale.planned_config(PHASE_1))
     assert c is not None and c.dir.parent == repo / "results" / "full" / "runs"
     assert c.info["sizes"] == {"train": 32, "val": 0, "test": 8} and c.info["image_size"] == 32

@@ -117,3 +117,37 @@ def test_headline_networks_keep_the_studys_and_the_best_per_part() -> None:
     one = tables.headline_networks(networks[networks.network != "best combination"],
                                    {"A": "RMSprop", "B": "hybrid"})
     assert list(one.network) == ["RMSprop", "baseline", "hybrid"]
+
+
+def test_the_study_s_ordering_is_judged_on_the_table_s_own_seed_noise() -> None:
+    """`claimed_ordering` (the rule the sections, the scorecard and the findings share): A has
+    3 seeds (1, 2, 3: sd 1, 2 df), B one seed; the study says B < A."""
+    long = long_table()
+    within = tables.claimed_ordering(long, {"B": 0.1, "A": 0.2})  # ours: A 2.0, B 5.0
+    step = within.steps[0]
+    assert (step.better, step.worse, step.diff) == ("B", "A", -3.0)
+    assert step.threshold == pytest.approx(4.302653 * math.sqrt(1 / 1 + 1 / 3), rel=1e-5)
+    assert within.describe() == "not settled: A before B, within seed noise"
+    far = long.assign(mse=long.mse.where(long.method != "B", 50.0))
+    assert tables.claimed_ordering(far, {"A": 0.1, "B": 0.2}).describe() == "holds"
+    assert tables.claimed_ordering(far, {"B": 0.1, "A": 0.2}).describe() == \
+        "does not hold (A before B beyond seed noise)"
+    # a name the table lacks is left out; the classical methods never count
+    assert tables.claimed_ordering(long, {"A": 0.1, "B": 0.2, "C": 0.3, "fill": 0.0}).names == ("A", "B")
+
+
+def test_scorecard_shows_the_study_s_digits_and_integer_parameters() -> None:
+    card = pd.DataFrame({
+        "section": ["2.1"] * 3, "run": ["baseline", "baseline", "baseline"],
+        "quantity": ["test MSE", "parameters", "occluded (10×10; study: naive 10%)"],
+        "study": [0.008868, 186371.0, 0.09765625], "ours (quick)": [0.034812345, 186371.0, 0.0971],
+        "ours / study": [3.93, 1.0, 0.99], tables.STUDY_SCALE: [0.0082651, 186371.0, 0.0972],
+        "at scale / study": [0.93, 1.0, 1.0], "study's claim holds": ["-", "same", "yes"]})
+    view = tables.scorecard_view(card).set_index("quantity")
+    mse, params = view.loc["test MSE"], view.loc["parameters"]
+    assert (mse.study, mse["ours (quick)"], mse[tables.STUDY_SCALE]) == ("0.008868", "0.034812", "0.008265")
+    assert (params.study, params["ours (quick)"], params[tables.STUDY_SCALE]) == ("186,371",) * 3
+    assert view.iloc[2].study == "0.09766"
+    assert view["ours / study"].tolist() == [3.93, 1.0, 0.99]  # ratios stay numbers
+    missing = tables.scorecard_view(card.assign(**{tables.STUDY_SCALE: float("nan")}))
+    assert set(missing[tables.STUDY_SCALE]) == {"-"}

@@ -216,6 +216,9 @@ def test_no_trained_run_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert "no trained network" in listing and "default: biharmonic (no trained network in" in listing
     assert main(["inpaint", str(tmp_path / "in.png"), "--squares", "2:6", "--out", str(tmp_path / "o.png")]) == 0
     assert "with biharmonic" in capsys.readouterr().out
+    assert main(["inpaint", str(tmp_path / "in.png"), "--squares", "2:6", "--method", "biharmonic",
+                 "--out", str(tmp_path / "b.png")]) == 0
+    assert np.array_equal(_read(tmp_path / "o.png"), _read(tmp_path / "b.png"))  # it is biharmonic
 
 
 def test_folder_with_one_bad_file_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -295,6 +298,22 @@ def test_with_no_run_trained_the_shipped_network_is_listed_and_is_the_default(
     out = capsys.readouterr()
     assert "with the default per hole (photo-network or a classical method)" in out.out
     assert "in.png: " in out.err and " px wide by " in out.err and "on held-out pets" in out.err
+    # what it does: each hole of a mask gets the method the card's table gives its width
+    from inpaint_lib import crossover, shipped
+
+    mask = _mask(tmp_path / "m.png", 96, 128, (30, 70, 40, 80))  # one 40 px square
+    mask[10:14, 10:14] = True  # and a 4 px one
+    Image.fromarray((mask * 255).astype(np.uint8)).save(tmp_path / "m.png")
+    plan = crossover.plan_holes(shipped.load().crossover, torch.from_numpy(mask))
+    outs = {}
+    for method in ("default", "photo-network", "biharmonic"):
+        flag = ["--no-check"] if method == "default" else ["--method", method]
+        assert main(["inpaint", str(tmp_path / "in.png"), "--mask", str(tmp_path / "m.png"), *flag,
+                     "--out", str(tmp_path / f"{method}.png")]) == 0
+        outs[method] = _read(tmp_path / f"{method}.png")
+    for name in plan.methods():
+        holes = plan.mask_for(name).numpy()
+        assert np.array_equal(outs["default"][holes], outs[name.replace("photo network", "photo-network")][holes])
 
 
 def test_no_check_uses_the_table_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -304,3 +323,70 @@ def test_no_check_uses_the_table_alone(tmp_path: Path, capsys: pytest.CaptureFix
                      "--out", str(tmp_path / f"o{len(flag)}.png")]) == 0
         err = capsys.readouterr().err
         assert ("on this photo" in err) == (not flag)  # the check says what the photo showed
+
+
+@pytest.fixture
+def mixed_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped network with a card whose table sends small squares (4 and 8 px) to
+    biharmonic (the network's interval below zero there) and the rest to the network."""
+    import json
+    import shutil
+
+    from inpaint_lib import shipped
+
+    folder = tmp_path / "shipped"
+    shutil.copytree(shipped.SHIPPED_DIR, folder)
+    card = json.loads((folder / "card.json").read_text())
+    for r in card["crossover"]["rows"]:
+        if r["shape"] == "squares" and r["setting"] in ("4 px", "8 px"):
+            r |= {"hole_psnr_margin": -0.5, "hole_psnr_low": -0.7, "hole_psnr_high": -0.3}
+    (folder / "card.json").write_text(json.dumps(card))
+    monkeypatch.setattr(shipped, "SHIPPED_DIR", folder)
+    return folder
+
+
+def _two_holes(tmp_path: Path, gap: int) -> np.ndarray:
+    """A 120x160 photo with a 40 px square (the network's) and a 4 px square `gap` px to its
+    left (biharmonic's), and its mask."""
+    _photo(tmp_path / "a.png", 120, 160)
+    m = np.zeros((120, 160), dtype=bool)
+    m[50:90, 60:100] = True
+    m[60:64, 60 - gap - 4:60 - gap] = True
+    Image.fromarray((m * 255).astype(np.uint8)).save(tmp_path / "m.png")
+    return m
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-check"]])
+@pytest.mark.parametrize("gap", [4, 10])
+def test_the_default_never_sees_a_missing_pixel(tmp_path: Path, mixed_card: Path, flag: list[str],
+                                                gap: int) -> None:
+    """What is under any hole, the network's or a classical method's, does not change the
+    default's output, with the check on the photo or without it."""
+    m = _two_holes(tmp_path, gap)
+    a = _read(tmp_path / "a.png")
+    b = a.copy()
+    b[m] = 255 - b[m]
+    Image.fromarray(b).save(tmp_path / "b.png")
+    for name in ("a", "b"):
+        assert main(["inpaint", str(tmp_path / f"{name}.png"), "--mask", str(tmp_path / "m.png"),
+                     *flag, "--out", str(tmp_path / f"{name}-out.png")]) == 0
+    assert np.array_equal(_read(tmp_path / "a-out.png"), _read(tmp_path / "b-out.png"))
+
+
+def test_without_the_check_each_hole_is_filled_by_the_table_s_method(tmp_path: Path,
+                                                                      mixed_card: Path) -> None:
+    """--no-check: the table alone decides; each hole holds exactly what its method gives
+    alone on the same photo and mask (the 40 px square the network's, the 4 px one
+    biharmonic's), and the known pixels are the photo's."""
+    m = _two_holes(tmp_path, 10)
+    for method in ("default", "photo-network", "biharmonic"):
+        flag = ["--no-check"] if method == "default" else ["--method", method]
+        assert main(["inpaint", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"), *flag,
+                     "--out", str(tmp_path / f"{method}.png")]) == 0
+    out, net, bih = (_read(tmp_path / f"{x}.png") for x in ("default", "photo-network", "biharmonic"))
+    big = np.zeros_like(m)
+    big[50:90, 60:100] = True
+    small = m & ~big
+    assert np.array_equal(out[big], net[big]) and not np.array_equal(out[big], bih[big])
+    assert np.array_equal(out[small], bih[small]) and not np.array_equal(out[small], net[small])
+    assert np.array_equal(out[~m], _read(tmp_path / "a.png")[~m])

@@ -14,7 +14,16 @@ import pandas as pd
 
 from ..metrics import LOWER_IS_BETTER, METRIC_LABELS, TABLE_METRICS, WHOLE_IMAGE_METRICS
 from ..schema import CAEConfig, Reference, RunConfig
-from ..stats import TIE, mean_ci, paired_verdict, pooled_sd, pooled_seed_cv, seed_interval
+from ..stats import (
+    TIE,
+    Ordering,
+    mean_ci,
+    ordering,
+    paired_verdict,
+    pooled_sd,
+    pooled_seed_spread,
+    seed_interval,
+)
 
 
 def best(values: pd.Series, metric: str) -> str:
@@ -40,6 +49,18 @@ def seed_noise(long: pd.DataFrame, metric: str = "mse") -> tuple[float, int]:
     and its degrees of freedom ((nan, 0) when no network has two seeds)."""
     groups = [g[metric].tolist() for _, g in long[long.kind == "network"].groupby("method")]
     return pooled_sd(groups)
+
+
+def claimed_ordering(long: pd.DataFrame, claimed: dict[str, float], metric: str = "mse") -> Ordering:
+    """The study's ordering of the networks it gives a number for (`claimed`: {name: its
+    value}, lowest first), tested on the networks of `long` (each a mean over its seeds) step
+    by step against `long`'s own seed noise (`seed_noise`): `stats.ordering`, the one rule of
+    the sections' rankings, the scorecard and the findings, at every scale."""
+    nets = long[long.kind == "network"].groupby("method")[metric]
+    means, seeds = nets.mean(), nets.size()
+    names = sorted((m for m in claimed if m in means.index), key=lambda m: claimed[m])
+    sd, df = seed_noise(long, metric)
+    return ordering(names, means.to_dict(), seeds.to_dict(), sd, df)
 
 
 STUDY_SCALE = "ours at the study's scale"  # the column of the committed full-profile runs
@@ -179,15 +200,21 @@ def levels_table(levels: pd.DataFrame) -> pd.DataFrame:
     return levels[cols].rename(columns={**METRIC_LABELS, "occluded": "occluded (measured)"})
 
 
+# Is a metric on a ratio scale (an error: its seed spread grows with it, so a pooled spread is
+# carried as a fraction of a row's mean) or not (dB, SSIM: carried in its own units)?
+RATIO_SCALE = {m: "psnr" not in m and m not in ("ssim", "grid") for m in METRIC_LABELS}
+
+
 def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000) -> pd.DataFrame:
     """Each network against the best classical method (by mean `metric`) of its comparison, on
     the same images and masks: the mean per-image difference (network minus classical) with a
     95% interval that holds seed-to-seed variation as well as image sampling
     (`stats.seed_interval`), and its verdict: "better"/"worse" only when the interval excludes
     zero, else "tie (within noise)". The seed spread is the part's pooled one
-    (`stats.pooled_seed_cv` over its networks with several seeds, as a fraction of each
-    network's own mean: one estimate with all their df, not 1 or 2 df per network), divided
-    by each network's own seed count; its "seed spread" column says "pooled (df)".
+    (`stats.pooled_seed_spread` over its networks with several seeds: one estimate with all
+    their df, not 1 or 2 df per network; for an error a fraction of each network's own mean,
+    for PSNR and SSIM in their own units, `RATIO_SCALE`), divided by each network's own seed
+    count; its "seed spread" column says "pooled (df)".
 
     per_image: rows of `scoring.per_image` with a "comparison" column (e.g. "2.2 · 10×10"); a
     network run (its "run" column) already compared on the same "setting" (data and masks)
@@ -217,11 +244,13 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
     first: dict[frozenset, Any] = {}
     for *_, net_values, _, _, runs in pending:
         first.setdefault(runs, net_values)
-    cv, df = pooled_seed_cv([v.mean(axis=1).tolist() for v in first.values()])
+    spread = pooled_seed_spread([v.mean(axis=1).tolist() for v in first.values()],
+                                relative=RATIO_SCALE[metric])
+    df = spread.df
     rows = []
     for comparison, method, cls, net_values, cls_values, seconds, _ in pending:
         k = len(net_values)
-        iv = seed_interval(net_values - cls_values, pooled_sd=cv * abs(net_values.mean()),
+        iv = seed_interval(net_values - cls_values, pooled_sd=spread.sd(net_values.mean()),
                            pooled_df=df)  # the part's pooled seed spread, for every network
         rows.append({"comparison": comparison, "network": method, "classical": cls,
                      "metric": METRIC_LABELS[metric], "network mean": net_values.mean(),
@@ -260,6 +289,50 @@ def paired_view(paired: pd.DataFrame) -> pd.DataFrame:
         "difference [95% interval]": [f"{r.difference:+.3g} [{r.low:+.3g}, {r.high:+.3g}]"
                                       for r in paired.itertuples()],
         "verdict": paired.verdict, "training s": paired["training s"]})
+
+
+def printed_decimals(value: float) -> int:
+    """How many decimals a number as written has (0.008868 -> 6; 186371 -> 0): the shortest
+    form that reads back as the same float, as the params files hold the study's numbers."""
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        mantissa, exp = text.lower().split("e")
+        frac = mantissa.split(".")[1].rstrip("0") if "." in mantissa else ""
+        return max(len(frac) - int(exp), 0)
+    decimals = text.split(".")[1].rstrip("0") if "." in text else ""
+    return len(decimals)
+
+
+def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard (`Conclusions.scorecard`) as shown: the study's test MSE as the study
+    printed it (0.008868, its own decimals) and ours, in this profile and at its scale, with
+    as many decimals; parameter counts as integers; measured fractions (occlusion) and the
+    ViT's claims to 4 significant digits; '-' where there is no number. The ratios stay
+    numbers."""
+    value_cols = [c for c in card.columns
+                  if c == "study" or c.startswith("ours (") or c == STUDY_SCALE]
+    out = card.copy()
+    for col in value_cols:
+        out[col] = out[col].astype(object)
+    for i, r in card.iterrows():
+        if r.quantity == "parameters":
+            fmt = "{:,.0f}"
+        elif r.quantity == "test MSE" and pd.notna(r.study):
+            fmt = f"{{:.{printed_decimals(r.study)}f}}"
+        else:
+            fmt = "{:.4g}"
+        for col in value_cols:
+            v = r[col]
+            out.at[i, col] = "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
+    return out
+
+
+def recorded_dataset(study_scale: pd.DataFrame) -> str:
+    """The data set the runs at the study's scale (`scoring.at_study_scale`) were trained and
+    tested on, as their config.json records it ('' when none is committed)."""
+    if study_scale is None or study_scale.empty or "dataset" not in study_scale:
+        return ""
+    return ", ".join(dict.fromkeys(str(d) for d in study_scale.dataset))
 
 
 def seed_values(study_scale: pd.DataFrame, method: str, metric: str = "mse") -> list[float]:

@@ -33,6 +33,7 @@ class Conclusions:
     params: ConclusionsParams
     profile: str
     _studies: dict[str, Section] = field(default_factory=dict, repr=False)
+    _tables: dict[str, tuple] = field(default_factory=dict, repr=False)
 
     @property
     def profile_description(self) -> str:
@@ -43,6 +44,15 @@ class Conclusions:
             self._studies[name] = open_section(Path(self.params.source_file).parent / name,
                                                self.profile)
         return self._studies[name]
+
+    @property
+    def part_a_value_range(self) -> tuple[float, float]:
+        """The pixel scale of the scorecard's Part A numbers: that of the sections they come
+        from (`Section.value_range`)."""
+        ranges = {self._open(n).value_range for n in ["a1_baseline.yaml", *self.params.part_a]}
+        if len(ranges) != 1:
+            raise ValueError(f"the Part A sections report on different scales: {sorted(ranges)}")
+        return ranges.pop()
 
     def mask_sweep(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         """(sweep, per-image matrix) of the test-time mask sweep, if one is named."""
@@ -58,17 +68,21 @@ class Conclusions:
         saved = load_crossover(self.profile)
         return saved["rows"] if saved else []
 
-    def photo_network(self) -> tuple[str, list[dict], int] | None:
-        """(name, crossover rows, held-out photos they were scored on) of the photo network a
-        reader gets from the inpaint tool: the shipped one (its card's table), else this
-        profile's own (``crossover.json``)."""
+    def photo_network(self) -> tuple[str, list[dict], int, str] | None:
+        """(name, crossover rows, photos they were scored on, what those photos are) of the
+        photo network a reader gets from the inpaint tool: the shipped one (its card's table:
+        `ShippedNetwork.test_photos`), else this profile's own (``crossover.json``)."""
         from ..shipped import NAME, load
 
         shipped = load()
         if shipped is not None:
-            return f"shipped {NAME}", shipped.crossover["rows"], int(shipped.card["crossover"]["images"])
+            return (f"shipped {NAME}", shipped.crossover["rows"],
+                    int(shipped.card["crossover"]["images"]), shipped.test_photos())
         saved = load_crossover(self.profile)
-        return ("photo network", saved["rows"], int(saved.get("images", 0))) if saved else None
+        if not saved:
+            return None
+        n = int(saved.get("images", 0))
+        return "photo network", saved["rows"], n, f"{n:,} test pet photos"
 
     def paired(self, n_boot: int = 2000) -> pd.DataFrame:
         """Every network against the best classical method on the same images and masks
@@ -186,11 +200,21 @@ class Conclusions:
         return table.merge(notebooks, on=["comparison", "network"], how="left")
 
     def part_a_done(self) -> tuple[int, int]:
-        """(planned Part A runs at the study's scale that are committed, planned)."""
-        from ..study_scale import committed_run, planned, planned_config
+        """(planned Part A runs at the study's scale that are committed as recorded, planned)."""
+        from ..study_scale import planned, planned_config, served_run
 
         plan = planned("A")
-        return sum(committed_run(planned_config(p)) is not None for p in plan), len(plan)
+        return sum(served_run(planned_config(p))[0] is not None for p in plan), len(plan)
+
+    def patch_sizes(self) -> tuple[int, int] | None:
+        """(our ViT's patch size in px, the study's), from the last phase's run config in this
+        profile and at the full profile; None without Part B."""
+        if self.params.part_b is None:
+            return None
+        source = Path(self.params.source_file).parent / self.params.part_b
+        ours, theirs = (load_params(source, profile) for profile in (self.profile, "full"))
+        name = next(iter(ours.runs))
+        return (run_config(ours, name).model.patch_size, run_config(theirs, name).model.patch_size)
 
     def part_b_at_scale(self) -> str:
         """What the study's scale means for Part B and whether it ran (`results/full-gpu/`),
@@ -219,29 +243,58 @@ class Conclusions:
                   f"{chain[-1][0].phase} need both"))
         return f"{what}: {one} and are not in this checkout (`make gpu-partb` prepares them)"
 
+    def _part_a_tables(self, name: str) -> tuple[Section, pd.DataFrame, pd.DataFrame]:
+        """(section, its networks' results table, its runs at the study's scale) of a Part A
+        params file, computed once (the scorecard and the orderings share them)."""
+        if name not in self._tables:
+            study = self._open(name)
+            self._tables[name] = (study, scoring.results_table(study, study.runs(), baselines=False),
+                                  scoring.at_study_scale(study))
+        return self._tables[name]
+
+    def orderings(self) -> list[dict]:
+        """The study's orderings of its Part A runs by test MSE, one per section that gives a
+        number for two runs or more: {"section", "notebook", "names" (the study's order,
+        lowest first), "here" (`stats.Ordering` on this profile's runs), "at_scale" (on the
+        committed runs at the study's scale, or None until all of them are trained),
+        "trained" (how many of them are)}. One rule (`tables.claimed_ordering`): a step counts
+        only beyond the seed noise of its own scale."""
+        out = []
+        for name in dict.fromkeys(["a1_baseline.yaml", *self.params.part_a]):
+            study, long, full = self._part_a_tables(name)
+            claimed = {m: r.test_mse for m, r in study.params.reference.items()
+                       if r.test_mse is not None and m in set(long.method)}
+            if len(claimed) < 2:
+                continue
+            trained = [m for m in claimed if len(full) and m in set(full.method)]
+            out.append({"section": study.params.title, "notebook": Path(name).stem,
+                        "names": sorted(claimed, key=claimed.get),
+                        "here": tables.claimed_ordering(long, claimed),
+                        "at_scale": (tables.claimed_ordering(full, claimed)
+                                     if len(trained) == len(claimed) else None),
+                        "trained": (len(trained), len(claimed))})
+        return out
+
     def scorecard(self) -> pd.DataFrame:
         """Every number the study reports for a Part A run (test MSE, parameter count) beside
         ours (mean over seeds), their ratio, and whether the study's ordering of its runs'
-        test MSE holds here; and beside them ours at the study's own scale (the committed
-        full-profile runs, `scoring.at_study_scale`, mean over their seeds), its ratio to the
-        study's and whether the ordering holds there too."""
+        test MSE holds here (`orderings`: every step beyond the seed noise); and beside them
+        ours at the study's own scale (the committed full-profile runs,
+        `scoring.at_study_scale`, mean over their seeds), its ratio to the study's and whether
+        the ordering holds there too. Values are as the study printed them and ours unrounded
+        (the table shows them with as many digits: `scorecard_view`)."""
+        claims = {o["notebook"]: o for o in self.orderings()}
         rows = []
-        for name in ["a1_baseline.yaml", *self.params.part_a]:
-            study = self._open(name)
+        for name in dict.fromkeys(["a1_baseline.yaml", *self.params.part_a]):
+            study, long, full = self._part_a_tables(name)
             refs = study.params.reference
             if not refs:
                 continue
-            long = scoring.results_table(study, study.runs(), baselines=False)
             ours = long.groupby("method", sort=False)[["mse", "parameters"]].mean()
-            full = scoring.at_study_scale(study)
             at_scale = full.groupby("method")["mse"].mean() if len(full) else pd.Series(dtype=float)
             scale_params = (full.groupby("method")["parameters"].first() if len(full)
                             else pd.Series(dtype=float))
-            with_mse = [m for m, r in refs.items() if r.test_mse is not None and m in ours.index]
-            holds = _same_order(with_mse, {m: refs[m].test_mse for m in with_mse}, ours["mse"])
-            trained = [m for m in with_mse if m in at_scale.index]
-            holds_full = (_same_order(with_mse, {m: refs[m].test_mse for m in with_mse}, at_scale)
-                          if len(trained) == len(with_mse) else None)
+            o = claims.get(Path(name).stem)
             for method, ref in refs.items():
                 if method not in ours.index:
                     continue
@@ -254,11 +307,8 @@ class Conclusions:
                              else float(scale_params[method]) if quantity == "parameters"
                              and method in scale_params else math.nan)
                     claim = "-"
-                    if quantity == "test MSE" and len(with_mse) > 1:
-                        claim = "ordering of test MSE " + ("holds" if holds else "does not hold")
-                        claim += ("; at the study's scale: " + ("holds" if holds_full else "does not hold")
-                                  if holds_full is not None else
-                                  f"; at the study's scale: {len(trained)} of {len(with_mse)} runs trained")
+                    if quantity == "test MSE" and o is not None and method in o["names"]:
+                        claim = ordering_claim(o)
                     elif quantity == "parameters":
                         claim = "same" if math.isclose(value, study_value) else "-"
                     rows.append({
@@ -351,9 +401,17 @@ class Conclusions:
         return rows
 
 
-def _same_order(names: list[str], study: dict[str, float], ours: pd.Series) -> bool:
-    """Do our values rank `names` as the study's do?"""
-    return sorted(names, key=lambda m: study[m]) == sorted(names, key=lambda m: ours[m])
+ORDERING_CLAIM = "ordering of test MSE"  # how a scorecard row of an ordering begins
+
+
+def ordering_claim(o: dict) -> str:
+    """The scorecard's words for one of `Conclusions.orderings`: 'ordering of test MSE: holds;
+    at the study's scale: same order; 128 vs 256 within seed noise' (or how many of its runs
+    are trained at that scale)."""
+    here = o["here"].describe()
+    k, n = o["trained"]
+    scale = o["at_scale"].describe() if o["at_scale"] is not None else f"{k} of {n} runs trained"
+    return f"{ORDERING_CLAIM}: {here}; at the study's scale: {scale}"
 
 
 def open_conclusions(params_file: str | Path, profile: str) -> Conclusions:

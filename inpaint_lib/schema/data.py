@@ -32,7 +32,9 @@ class DataConfig(Strict):
     crop: PositiveInt | None = None
     train_crops: PositiveInt = 1
     split_seed: int = 0
-    val_size: int | float = 5000  # images carved from train for validation (0 = none)
+    # images carved from train for validation (0 = none); with `crop` (an image tree), photos
+    # held out whole: their centre crops validate, none of their crops trains
+    val_size: int | float = 5000
     test_fraction: float | None = None  # pool train+test and re-split (Pet: 0.2)
     subset: SubsetConfig = SubsetConfig()
     download: bool = True

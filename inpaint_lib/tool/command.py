@@ -350,6 +350,8 @@ def inpaint_per_hole(image: Tensor, mask: Tensor, default: PhotoDefault,
     out = image
     for name in plan.methods():
         mine = plan.mask_for(name)[None]
+        if name == network and name not in outs:  # it reads pixels far beyond its holes:
+            outs[name] = inpaint(image, mask, fills[name])  # every missing pixel hidden from it
         if name not in outs:  # the holes it fills, and every hole within 3 px of them (all
             # missing, so none is read as known), e.g. biharmonic's 2 px stencil
             near = torch.nn.functional.max_pool2d(mine.float()[None], 7, stride=1, padding=3)[0] > 0

@@ -6,9 +6,12 @@ Markdown out; every number is read from the arguments.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from ...shipped import ShippedNetwork
 
 
 def _interval(row: pd.Series | dict[str, Any], metric: str = "hole_psnr", tag: str = "") -> str:
@@ -55,7 +58,7 @@ def shipped(card: dict[str, Any] | None) -> str:
     if card is None:
         return ("No photo network is shipped in this checkout (`make photo-network` trains one "
                 "and writes it into `inpaint_lib/photo_network/`).")
-    p, x = card["provenance"], card["crossover"]
+    p = card["provenance"]
     return (f"The **shipped photo network** (`inpaint_lib/photo_network/`, what `inpaint` uses with "
             f"no training): the same network trained once at the `{p['profile']}` photo profile, "
             f"{p['epochs']} epochs on {p['train_crops']:,} random {p['crop']} px crops of "
@@ -63,8 +66,11 @@ def shipped(card: dict[str, Any] | None) -> str:
             f"{p['train_seconds'] / 60:.0f} min on `{p['device']}` ({p['threads']} thread(s), "
             f"{p['precision']}); commit `{p['commit']}`, training code `{p['training_code']}`, "
             f"weights sha256 `{card['sha256'][:12]}`. Its own table, when shipped, scored "
-            f"{x['images']:,} held-out photos; below, it is scored again on this section's photos "
-            "and masks, beside this profile's network.")
+            f"{ShippedNetwork(Path('.'), card).test_photos()}"
+            + ("" if "validation" in card["crossover"] else
+               " (`make photo-network` retrains it with validation photos held out to choose on)")
+            + "; below, it is scored again on this section's test photos and masks, beside this "
+            "profile's network.")
 
 
 def targets_side_by_side(named: dict[str, list[dict[str, Any]]]) -> str:

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from ...stats import HOLDS
 from ..tables import STUDY_SCALE, beats
 from .common import plural
 
@@ -66,34 +67,68 @@ def _section_number(section: str) -> str:
     return section.split()[0] if section[:1].isdigit() else section
 
 
-def orderings(scorecard: pd.DataFrame) -> str:
-    """The study's orderings of its runs by test MSE, each spelled out (best first), whether it
-    holds in this profile and at the study's scale; then its ViT's claims."""
-    rows = scorecard[(scorecard.quantity == "test MSE")
-                     & scorecard["study's claim holds"].str.startswith("ordering")]
+def _ordering_at(o) -> str:
+    """An ordering's verdict in the findings' words (`stats.Ordering.describe`)."""
+    return o.describe(", ").replace("does not hold", "does **not** hold")
+
+
+def orderings(claims: list[dict], scorecard: pd.DataFrame, profile: str) -> str:
+    """The study's orderings of its runs by test MSE (`claims`: `Conclusions.orderings`), each
+    spelled out (best first) with whether it holds at the study's scale and in this profile
+    (each step beyond its own scale's seed noise, else which steps are within it); then its
+    ViT's claims (from the scorecard)."""
     parts = []
-    for (section, notebook), g in rows.groupby(["section", "notebook"], sort=False):
-        order = " < ".join(g.sort_values("study").run)
-        claim = g["study's claim holds"].iloc[0]
-        here = "holds" if "test MSE holds" in claim else "does **not** hold"
-        scale = claim.split("at the study's scale: ")[-1] if "at the study's scale" in claim else ""
-        at_scale = ("" if not scale else
-                    ", and at its scale" if scale == "holds" else
-                    ", but **not** at its scale" if scale == "does not hold" else
-                    f"; not yet testable at its scale ({scale})")
-        topic = notebook.split("_", 1)[-1]
-        parts.append(f"{link(_section_number(section) + ' ' + topic, notebook)}: {order}: "
-                     f"{here} here{at_scale}")
+    for o in claims:
+        order = " < ".join(o["names"])
+        here, scale = o["here"], o["at_scale"]
+        where = f"{link(_section_number(o['section']) + ' ' + o['notebook'].split('_', 1)[-1], o['notebook'])}"
+        ours = f"in the `{profile}` profile"
+        if scale is not None and scale.verdict == here.verdict == HOLDS:
+            text = f"holds at the study's scale and {ours}"
+        elif scale is not None:
+            text = f"at the study's scale {_ordering_at(scale)}; {ours} {_ordering_at(here)}"
+        else:
+            k, n = o["trained"]
+            text = (f"{ours} {_ordering_at(here)}; not yet testable at the study's scale "
+                    f"({k} of {n} runs trained)")
+        parts.append(f"{where}: {order}: {text}")
     vit = scorecard[scorecard["study's claim holds"].str.contains(r": (?:yes|no) \(", regex=True)
-                    & ~scorecard.quantity.str.startswith("occluded")]
-    claims = [c.rsplit(" (", 1)[0].replace(": no", ": **no**") for c in vit["study's claim holds"]]
-    if not parts and not claims:
+                    & ~scorecard.quantity.str.startswith("occluded")] if len(scorecard) else scorecard
+    claims_b = [c.rsplit(" (", 1)[0].replace(": no", ": **no**") for c in vit["study's claim holds"]] \
+        if len(vit) else []
+    if not parts and not claims_b:
         return ""
     text = ("**The study's orderings** (test MSE, lower is better, each network on its own "
-            "training masks): " + "; ".join(parts) + "." if parts else "")
-    if claims:
-        text += " Its ViT's claims: " + "; ".join(claims) + "."
+            "training masks; an ordering holds only where every step is beyond the seed noise of "
+            "its scale): " + "; ".join(parts) + "." if parts else "")
+    if claims_b:
+        text += " Its ViT's claims: " + "; ".join(claims_b) + "."
     return text.strip()
+
+
+def ordering_steps(claims: list[dict], profile: str) -> str:
+    """Under the scorecard: each of the study's orderings (`Conclusions.orderings`) step by
+    step, at each scale, with the gap and the seed-noise threshold it is judged against
+    (`stats.Step`), then the verdict; one line a section."""
+
+    def steps(o) -> str:
+        each = []
+        for st in o.steps:
+            if not st.judged:
+                each.append(f"{st.label()} {st.diff:+.6f} (no seed spread measured)")
+                continue
+            where = "beyond" if st.beyond_noise else "within"
+            each.append(f"{st.label()} {st.diff:+.6f} ({where} the threshold {st.threshold:.6f})")
+        return "; ".join(each) + f": **{o.describe(', ')}**"
+
+    lines = []
+    for o in claims:
+        scale = (f" At the study's scale: {steps(o['at_scale'])}." if o["at_scale"] is not None
+                 else f" At the study's scale: {o['trained'][0]} of {o['trained'][1]} runs trained.")
+        lines.append(f"{_section_number(o['section'])} ordering {' < '.join(o['names'])}, step by "
+                     f"step (test MSE, ours minus the next better's): `{profile}`: "
+                     f"{steps(o['here'])}.{scale}")
+    return "\n\n".join(lines)
 
 
 def distance(scorecard: pd.DataFrame, profile: str, gap: dict, conclusions: str,
@@ -191,10 +226,12 @@ def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusi
     return text + f" {link('Details', conclusions)}."
 
 
-def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0) -> str:
+def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0,
+                 photos: str = "") -> str:
     """What to use on one's own photo, by hole size, from the photo network's crossover table
     (`crossover.margins` records: hole-PSNR margin over the best classical method with its
-    interval), and the command that chooses per hole."""
+    interval), and the command that chooses per hole (`photos`: what the table's photos are,
+    e.g. `ShippedNetwork.test_photos`)."""
     if not rows:
         return ""
     def setting(r: dict) -> str:
@@ -206,7 +243,7 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0)
     def span(rs: list[dict]) -> str:
         m = [r["hole_psnr_margin"] for r in rs]
         return f"{min(m):+.2f} to {max(m):+.2f} dB" if len(m) > 1 else f"{m[0]:+.2f} dB"
-    photos = f"{images:,} held-out pet photos" if images else "held-out pet photos"
+    photos = photos or (f"{images:,} held-out pet photos" if images else "held-out pet photos")
     text = f"**On your own photo** ({term('hole PSNR')} in dB, higher is better, on {photos}): "
     if rest:
         text += (f"use {classical} for {', '.join(setting(r) for r in rest)} (the network is "
@@ -256,13 +293,14 @@ def findings(paired: pd.DataFrame, networks: pd.DataFrame, scorecard: pd.DataFra
              profile: str, conclusions: str, gap: dict, study_networks: dict[str, str],
              study_spread: tuple[float, int] = (math.nan, 0), at_scale: pd.DataFrame | None = None,
              photo: str = "", not_run: str = "", sweep: str = "", sweep_notebook: str = "",
-             done: tuple[int, int] = (0, 0)) -> str:
+             done: tuple[int, int] = (0, 0), claims: list[dict] | None = None) -> str:
     """The report's opening: at most 8 one-sentence bullets, each with its numbers and a link
     to the notebook that shows it, metrics named in words, then the Terms they use.
-    (`conclusions`, `sweep_notebook`: params file names; written by the conclusions notebook,
-    placed by the report before the contents.)"""
+    (`conclusions`, `sweep_notebook`: params file names; `claims`: the study's orderings,
+    `Conclusions.orderings`; written by the conclusions notebook, placed by the report before
+    the contents.)"""
     bullets = [
-        orderings(scorecard),
+        orderings(claims or [], scorecard, profile),
         distance(scorecard, profile, gap, conclusions, study_spread, done),
         part_verdict(networks, "A", study_networks.get("A", ""), conclusions, at_scale),
         part_verdict(networks, "B", study_networks.get("B", ""), conclusions),
@@ -295,8 +333,8 @@ DEFINITIONS = {
     "photo network": ("a fully convolutional CAE (the Part A best combination's ideas, at any image "
                       "size) trained on crops of pet photos at their own resolution; one is shipped "
                       "with the inpaint tool, and the crossover section trains its own"),
-    "mosaic": ("the 16 px patch grid the study's ViT leaves in its output; the *patch grid* measure "
-               "is 1 for an image without it"),
+    "mosaic": ("the grid of patch edges a ViT leaves in its output, one square per patch; the "
+               "*patch grid* measure is 1 for an image without it"),
     "uncertainty weighting, GradNorm, SoftAdapt": ("three ways to set the loss weights "
                                                    "automatically during training, in place of the "
                                                    "study's seven hand-set phases"),
@@ -321,9 +359,11 @@ def term(text: str, key: str | None = None) -> str:
     return text if found is None else f"<abbr title=\"{html.escape(found)}\">{text}</abbr>"
 
 
-def terms(profile: str, description: str, paired: pd.DataFrame) -> str:
+def terms(profile: str, description: str, paired: pd.DataFrame,
+          patch_sizes: tuple[int, int] | None = None) -> str:
     """The report's own words and its metrics, defined once (linked from the findings);
-    which classical method is the best, and the seed counts, from `paired`."""
+    which classical method is the best, and the seed counts, from `paired`; the ViT's patch
+    size here and the study's (`patch_sizes`, from the runs' configs) in the mosaic's."""
     best = paired.classical.value_counts() if len(paired) else pd.Series(dtype=int)
     best_text = ", ".join(f"{m} in {k} of {len(paired)}" for m, k in best.items())
     seeds = (f"{int(paired.seeds.min())} to {int(paired.seeds.max())}" if len(paired) and
@@ -332,6 +372,10 @@ def terms(profile: str, description: str, paired: pd.DataFrame) -> str:
     items["profile"] = (f"how much of the study is run: `{profile}` here ({description}); `full` "
                         "is the study's own settings; *at the study's scale* marks our runs of those")
     items["best classical"] += f": here {best_text} comparisons"
+    if patch_sizes is not None:
+        ours, theirs = patch_sizes
+        items["mosaic"] += (f"; its period is the patch size: {ours} px here, {theirs} px in the "
+                            "study's ViT")
     items["seeds, intervals"] = (f"each configuration is trained with {seeds} random seeds here; "
                                  "an interval is 95%, over the test images and the seeds (the seed "
                                  "spread pooled over each part's networks with several seeds; "

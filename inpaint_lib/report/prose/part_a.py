@@ -9,8 +9,8 @@ import pandas as pd
 
 from ...metrics import METRIC_LABELS, TABLE_METRICS
 from ...schema import Reference
-from ...stats import difference_threshold, mean_ci
-from ..tables import beats, best, gap, seed_noise, seed_summary, split_methods
+from ...stats import Step, difference_threshold, mean_ci
+from ..tables import beats, best, claimed_ordering, gap, seed_noise, seed_summary, split_methods
 from .common import count_of
 
 
@@ -50,18 +50,21 @@ def ranking(long: pd.DataFrame, reference: dict[str, Reference] | None = None) -
         ours = list(ref.sort_values("test MSE").method)
         theirs = list(ref.sort_values("study's test MSE").method)
         same = "the same" if ours == theirs else "a different"
+        claim = claimed_ordering(long, dict(zip(ref.method, ref["study's test MSE"])))
         lines.append(f"\nRanking by test MSE: ours {' < '.join(ours)}; the study's "
-                     f"{' < '.join(theirs)} — {same} order.")
+                     f"{' < '.join(theirs)} — {same} order. Step by step against the seed noise, "
+                     f"the study's ordering here: **{claim.describe()}**.")
     lines.append(versus_baselines(long))
     return "\n".join(lines)
 
 
 def noise_verdict(diff: float, n1: int, n2: int, sd: float, df: int) -> str:
     """Whether a difference of two seed means is beyond the 95% seed-noise threshold."""
-    threshold = difference_threshold(n1, n2, sd, df)
-    if math.isnan(threshold):
+    step = Step("", "", diff, difference_threshold(n1, n2, sd, df))
+    threshold = step.threshold
+    if not step.judged:
         return "no seed spread measured, so this gap cannot be judged"
-    if abs(diff) > threshold:
+    if step.beyond_noise:
         return f"a real difference (exceeds the 95% seed-noise threshold {threshold:.6f})"
     return f"within noise (threshold {threshold:.6f})"
 

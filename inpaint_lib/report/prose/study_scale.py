@@ -39,13 +39,30 @@ def seed_counts(seeds: pd.Series) -> str:
     return listed if len(multi) == len(seeds) else "one seed each, " + listed
 
 
+def unused_runs(unused: Sequence[Mapping]) -> str:
+    """The full-profile runs found but not used (`scoring.study_scale_unused`), each named
+    with its status beside its number, never as committed; '' when there are none."""
+    if not unused:
+        return ""
+    each = []
+    for u in unused:
+        mse = u.get("mse")
+        number = f"test MSE {mse:.6f} by its own scores.json" if mse is not None else "not scored"
+        each.append(f"{u['method']} seed {u['seed']} (`{u['run']}`): {number}, **{u['status']}** "
+                    f"({u['why']})")
+    return (" Found at the study's scale but not used, since only runs committed as recorded "
+            f"in results/full/study-scale.json are: {'; '.join(each)}.")
+
+
 def study_scale_note(full: pd.DataFrame, names: Sequence[str],
-                     planned: Collection[str] | None = None) -> str:
+                     planned: Collection[str] | None = None, unused: Sequence[Mapping] = ()) -> str:
     """The line under a Part A table that has the column of ours at the study's scale: the
     scale, what trained them (commit, training code, whether it is today's, precision), and
     which of `names` (the section's networks) are not trained yet: those of `planned` (the
     section's runs in `make study-scale`'s plan; all of `names` when None) by that command,
-    the others only by the full profile itself."""
+    the others only by the full profile itself; then the runs found but not used (`unused`:
+    `scoring.study_scale_unused`: untracked, or not what their record says), each named as
+    such beside its number."""
     missing = [n for n in names if full.empty or n not in set(full.method)]
     in_plan = [n for n in missing if planned is None or n in planned]
     beyond = [n for n in missing if n not in in_plan]
@@ -58,14 +75,16 @@ def study_scale_note(full: pd.DataFrame, names: Sequence[str],
         which = (f"none of {', '.join(names)} is" if len(names) > 1
                  else f"{names[0]} is not" if names else "none of this section's runs is")
         return (f"Ours at the study's scale: {which} trained at the study's scale in this "
-                f"checkout yet ({MAKE} trains {'them' if len(names) != 1 else 'it'} on this CPU).")
+                f"checkout yet ({MAKE} trains {'them' if len(names) != 1 else 'it'} on this CPU)."
+                + unused_runs(unused))
     first = full.iloc[0]
     trained = ", ".join(dict.fromkeys(str(m) for m in full.method))
     return (f"Ours at the study's scale ({trained}): {int(first.train_images):,} training images, "
             f"{int(first.epochs)} epochs, batch {' or '.join(str(int(b)) for b in full.batch_size.unique())}, "
             f"{seed_counts(full.groupby('method', sort=False)['seed'].nunique())}"
             + f", trained on this CPU by {_codes(full)}, in {first.precision} (the study "
-            f"presumably trained in fp32); scored here on the same test images and masks.{todo}")
+            f"presumably trained in fp32); scored here on the same test images and masks.{todo}"
+            + unused_runs(unused))
 
 
 def seed_spread(study_runs: Mapping[str, float], ours: Sequence[float], data: str = "") -> str:
