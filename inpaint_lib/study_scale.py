@@ -214,7 +214,10 @@ class Committed:
         if weights_sha256(self.dir) != r.get("weights_sha256"):
             out.append("its weights are not the recorded ones (SHA-256 differs)")
         mse = (self.scores or {}).get("means", {}).get("mse")
-        if mse is None or r.get("test_mse") is None or abs(mse - r["test_mse"]) > 1e-12:
+        if r.get("test_mse") is None and r.get("scores_sha256"):  # Part B: no one test MSE
+            if sha256_file(self.dir / "scores.json") != r["scores_sha256"]:
+                out.append("its scores.json is not the recorded one (SHA-256 differs)")
+        elif mse is None or r.get("test_mse") is None or abs(mse - r["test_mse"]) > 1e-12:
             out.append(f"its scores.json test MSE {mse} is not the recorded {r.get('test_mse')}")
         if not self.tracked:
             out.append("git does not track it")
@@ -404,6 +407,7 @@ def record(c: Committed, p: Planned, root: Path | None = None, note: str = "") -
              **{field: c.info.get(key) for field, key in RECORDED.items()},
              "dataset": c.info.get("dataset"), "weights_sha256": sha256_file(c.dir / "final.pt"),
              "test_mse": (c.scores or {}).get("means", {}).get("mse"),
+             "scores_sha256": sha256_file(c.dir / "scores.json"),
              "segments": len(segs),
              "segments_reconstructed": sum(s.get("recorded", "").startswith("reconstructed")
                                            for s in segs),

@@ -107,7 +107,7 @@ def test_the_part_b_plan_entry_end_to_end(tmp_path: Path, monkeypatch: pytest.Mo
 
     # committed: everything but the weights, which their record names
     tracked = {Path(f).name for f in _git(repo, "ls-files").split()}
-    assert tracked == set(vit.COMMITTED_FILES) and "final.pt" not in tracked
+    assert tracked == {*vit.COMMITTED_FILES, "study-scale.json"} and "final.pt" not in tracked  # + its record
     assert "b1_phase1 :: vit (seed 0) at the study's scale" in _git(repo, "log", "-1", "--format=%s")
     weights = read_json(c.dir / vit.WEIGHTS_RECORD)
     assert weights["sha256"] == sha256_file(c.dir / "final.pt")
