@@ -215,11 +215,14 @@ train-all: $(RES)/.validated
 # under results/full/runs/ when it finishes, if every process came from the pinned commit. Stop it
 # at any moment; run it again to continue.
 # One torch thread by default: a background job with two threads stalls whenever anything else
-# holds a core (each parallel step waits for its starved thread); STUDY_THREADS=2 on a quiet machine.
+# holds a core (each parallel step waits for its starved thread); STUDY_THREADS=2 on a quiet
+# machine. Its idle OpenMP threads sleep rather than spin (OMP_WAIT_POLICY=passive): beside other
+# work, a spinning thread burns the core the other one needs (a 2-thread CAE epoch 2-3x slower
+# here under load; the bits do not depend on it).
 STUDY_THREADS ?= 1
 .PHONY: study-scale study-scale-status
 study-scale: | $(ENV)
-	nice -n 19 $(PY) -m inpaint_lib study-scale --commit --threads $(STUDY_THREADS)
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} nice -n 19 $(PY) -m inpaint_lib study-scale --commit --threads $(STUDY_THREADS)
 study-scale-status: | $(ENV)
 	$(PY) -m inpaint_lib study-scale --status
 
