@@ -124,20 +124,20 @@ def human(seconds: float) -> str:
 def markdown(r: dict[str, Any]) -> str:
     host = r["host"]
     out = [f"# Where the time goes: {r['label']}", "",
-           f"{r['date']} | {host['cpu']} | {host['cores']} cores | ISA {', '.join(host['isa'])} | "
+           (f"{r['date']} | {host['cpu']} | {host['cores']} cores | ISA {', '.join(host['isa'])} | "
            f"torch kernels {host['torch_kernels']} | fp32 matmul **{host['fp32_gflops']:.0f} "
            f"GFLOP/s**, bf16 **{host['bf16_gflops']:.0f} GFLOP/s** (2048^3, median of 10, "
-           f"{host['threads']} threads) | trained in **{', '.join(r['precision']) or 'n/a'}**", ""]
+           f"{host['threads']} threads) | trained in **{', '.join(r['precision']) or 'n/a'}**"), ""]
     if host.get("onednn_isa_cap") or host.get("aten_capability_cap"):
-        out += [f"Instruction sets capped to emulate a slower host: ONEDNN_MAX_CPU_ISA="
-                f"{host.get('onednn_isa_cap')}, ATEN_CPU_CAPABILITY={host.get('aten_capability_cap')}.", ""]
+        out += [(f"Instruction sets capped to emulate a slower host: ONEDNN_MAX_CPU_ISA="
+                f"{host.get('onednn_isa_cap')}, ATEN_CPU_CAPABILITY={host.get('aten_capability_cap')}."), ""]
     if r.get("command"):
         out += [f"Command: `{r['command']}`", ""]
     rows = r["notebooks"]
     if rows:
         total = max(x["end"] for x in rows) - min(x["start"] for x in rows)
-        out += [f"## The report ({r['profile']} profile): **{human(total)}** (min:s) from the first "
-                f"notebook's start to the rendered HTML; notebooks summed {human(sum(x['wall'] for x in rows))}",
+        out += [(f"## The report ({r['profile']} profile): **{human(total)}** (min:s) from the first "
+                f"notebook's start to the rendered HTML; notebooks summed {human(sum(x['wall'] for x in rows))}"),
                 "", "| notebook | wall | " + " | ".join(COLUMNS) + " | threads x jobs |",
                 "|---|---:|" + "---:|" * len(COLUMNS) + "---|"]
         for x in rows:
@@ -147,12 +147,12 @@ def markdown(r: dict[str, Any]) -> str:
         sums = {c: sum(x[c] for x in rows) for c in COLUMNS}
         out.append(f"| **sum** | **{sum(x['wall'] for x in rows):.1f}** | "
                    + " | ".join(f"**{sums[c]:.1f}**" for c in COLUMNS) + " | |")
-        out += ["", "Seconds. Start-up: from make starting the notebook to its params validated "
-                "(kernel launch, imports). Notebook cells: the rest (tables, figures, pandas)."]
+        out += ["", ("Seconds. Start-up: from make starting the notebook to its params validated "
+                "(kernel launch, imports). Notebook cells: the rest (tables, figures, pandas).")]
     if r.get("tests"):
         t = r["tests"]
-        out += ["", f"## The test suite: **{human(t['total'])}** (pytest's own total; "
-                f"environment not included)", "", "| file | seconds |", "|---|---:|"]
+        out += ["", (f"## The test suite: **{human(t['total'])}** (pytest's own total; "
+                f"environment not included)"), "", "| file | seconds |", "|---|---:|"]
         for f, s in sorted(t["per_file"].items(), key=lambda kv: -kv[1])[:15]:
             out.append(f"| {f} | {s:.1f} |")
         out += ["", "| slowest tests | seconds |", "|---|---:|"]
