@@ -20,8 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from scipy import stats as _st
 
+def t_quantile(p: float, df: float) -> float:
+    """Student's t quantile (scipy.stats.t.ppf's own kernel, `scipy.special.stdtrit`, imported
+    on first use: the inpaint command's start-up need not load scipy.stats)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(df, p))
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
     """(mean, half-width of the t-interval); half-width is NaN for a single value."""
@@ -30,8 +35,7 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]
     if n < 2:
         return mean, math.nan
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return mean, _st.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
-
+    return mean, t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
 
 def pooled_sd(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
     """Pooled within-group standard deviation over groups with >= 2 values, and its df."""
@@ -43,13 +47,11 @@ def pooled_sd(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
             df += len(g) - 1
     return (math.sqrt(ss / df), df) if df else (math.nan, 0)
 
-
 def difference_threshold(n1: int, n2: int, sd: float, df: int, level: float = 0.95) -> float:
     """Smallest |mean1 - mean2| that exceeds seed noise at `level` (NaN if no spread known)."""
     if df < 1 or math.isnan(sd):
         return math.nan
-    return _st.t.ppf(0.5 + level / 2, df) * sd * math.sqrt(1 / n1 + 1 / n2)
-
+    return t_quantile(0.5 + level / 2, df) * sd * math.sqrt(1 / n1 + 1 / n2)
 
 # ------------------------------------------------------------------ orderings
 @dataclass(frozen=True)
@@ -79,11 +81,9 @@ class Step:
         """'128 vs 256' (the one claimed worse first, as the sections' ranking lines)."""
         return f"{self.worse} vs {self.better}"
 
-
 # what an ordering's steps add up to (`Ordering.verdict`)
 HOLDS, WITHIN_NOISE, NOT_SETTLED, DOES_NOT_HOLD, NOT_JUDGED = (
     "holds", "same order, within noise", "not settled", "does not hold", "not judged")
-
 
 @dataclass(frozen=True)
 class Ordering:
@@ -134,7 +134,6 @@ class Ordering:
             return f"does not hold ({joined(beyond)} beyond seed noise)"
         return f"not settled: {joined(flipped)}, within seed noise" + (f"{sep}{noise}" if noise else "")
 
-
 def ordering(claimed: Sequence[str], means: dict[str, float], seeds: dict[str, int],
              sd: float, df: int, level: float = 0.95) -> Ordering:
     """`claimed` (names, lowest value first) tested on `means` (mean over each name's
@@ -146,9 +145,7 @@ def ordering(claimed: Sequence[str], means: dict[str, float], seeds: dict[str, i
                   for a, b in pairwise(names))
     return Ordering(names, steps)
 
-
 TIE = "tie (within noise)"
-
 
 def paired_bootstrap(diffs, n_boot: int = 2000, level: float = 0.95,
                      seed: int = 0) -> tuple[float, float, float]:
@@ -171,7 +168,6 @@ def paired_bootstrap(diffs, n_boot: int = 2000, level: float = 0.95,
     low, high = np.percentile(boot, [tail, 100 - tail])
     return float(d.mean()), float(low), float(high)
 
-
 @dataclass(frozen=True)
 class Interval:
     """A mean difference, its 95% interval, and what noise the interval holds."""
@@ -181,7 +177,6 @@ class Interval:
     high: float
     seeds: int  # seeds of the network behind it
     noise: str  # e.g. "images and 3 seeds", "images, seed spread of 2 other configurations"
-
 
 def seed_interval(diffs, pooled_sd: float = math.nan, pooled_df: int = 0,
                   level: float = 0.95) -> Interval:
@@ -219,10 +214,9 @@ def seed_interval(diffs, pooled_sd: float = math.nan, pooled_df: int = 0,
         v_seed, df_seed = 0.0, 1
         noise = "images only (one seed, no seed spread known)"
     q = 0.5 + level / 2
-    half = math.hypot(_st.t.ppf(q, max(n - 1, 1)) * math.sqrt(v_img),
-                      _st.t.ppf(q, df_seed) * math.sqrt(v_seed))
+    half = math.hypot(t_quantile(q, max(n - 1, 1)) * math.sqrt(v_img),
+                      t_quantile(q, df_seed) * math.sqrt(v_seed))
     return Interval(mean, mean - half, mean + half, k, noise)
-
 
 def pooled_seed_cv(seed_means: Sequence[Sequence[float]]) -> tuple[float, int]:
     """The seed-to-seed spread of a family of networks as a fraction of their mean (pooled
@@ -238,7 +232,6 @@ def pooled_seed_cv(seed_means: Sequence[Sequence[float]]) -> tuple[float, int]:
             ss += sum((v / m - 1) ** 2 for v in g)
             df += len(g) - 1
     return (math.sqrt(ss / df), df) if df else (math.nan, 0)
-
 
 @dataclass(frozen=True)
 class SeedSpread:
@@ -256,14 +249,12 @@ class SeedSpread:
         """The seed standard deviation carried to a row whose seed mean is `mean`."""
         return self.value * abs(mean) if self.relative else self.value
 
-
 def pooled_seed_spread(seed_means: Sequence[Sequence[float]], relative: bool) -> SeedSpread:
     """`SeedSpread` of a family from its configurations' seed means (`relative`: ratio scale)."""
     if relative:
         return SeedSpread(*pooled_seed_cv(seed_means), True)
     finite = [list(g) for g in seed_means if all(math.isfinite(v) for v in g)]
     return SeedSpread(*pooled_sd(finite), False)
-
 
 def paired_verdict(low: float, high: float, lower_is_better: bool) -> str:
     """"better" or "worse" (for the first method of the difference) when the interval of the
