@@ -28,6 +28,7 @@ def t_quantile(p: float, df: float) -> float:
 
     return float(stdtrit(df, p))
 
+
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
     """(mean, half-width of the t-interval); half-width is NaN for a single value."""
     n = len(values)
