@@ -162,7 +162,8 @@ $(BEYOND): $(NB_OUT)/%.ipynb: notebooks/%.ipynb params/%.yaml $(COMMON) | $(READ
 
 notebooks: $(NOTEBOOKS)
 report: $(RES)/report.html $(RES)/methods.json
-$(RES)/report.html: $(NOTEBOOKS) inpaint_lib/report/build.py
+# the first screen's block compares this run's findings with the published copy's (beside it)
+$(RES)/report.html: $(NOTEBOOKS) inpaint_lib/report/build.py $(wildcard docs/report.findings.json)
 	@mkdir -p $(TIMINGS); t0=$$(date +%s.%N); \
 	$(PY) -m inpaint_lib report --profile $(PROFILE); \
 	printf '{"start": %s, "end": %s}\n' $$t0 $$(date +%s.%N) > $(TIMINGS)/report.wall.json
@@ -172,8 +173,10 @@ $(RES)/methods.json: $(NOTEBOOKS)
 	$(PY) -m inpaint_lib rank-networks --profile $(PROFILE)
 
 # The committed report: the quick report from the shared real images, figures re-encoded,
-# images of sets that may not be redistributed removed, dataset credits added
-# (inpaint_lib/report/publish.py). PUBLISH_PROFILE=smoke PUBLISHED=/tmp/x.html tries it quickly.
+# images of sets that may not be redistributed removed, dataset credits added, and the
+# findings its first screen was rendered from copied beside it (docs/report.findings.json:
+# what `python -m inpaint_lib compare-published` and every rendered report compare with;
+# inpaint_lib/report/publish.py). PUBLISH_PROFILE=smoke PUBLISHED=/tmp/x.html tries it quickly.
 PUBLISH_PROFILE ?= quick
 PUBLISHED ?= docs/report.html
 publish: | $(ENV)

@@ -29,6 +29,9 @@
   and commit them (study_scale.py, study_scale_vit.py; ``--record``: record the finished ones,
   train nothing).
 - ``report --profile P``: merge the executed notebooks into one HTML report.
+- ``compare-published [--profile quick] [--published docs/report.html]``: this run's first-screen
+  findings beside the published copy's (report/first_screen.py); exit 0 when every difference
+  is within noise, 1 when one is beyond it, 2 when either side's findings are missing.
 - ``unpack-shared SRC [--dest DIR]``: unpack the offline archives of
   ``../shared/data`` into the data directory as image trees with LABEL files.
 - ``gpu-partb pack|run|collect``: Part B at the study's scale on one GPU (gpu_partb.py):
@@ -109,6 +112,37 @@ def _score(file: str, profile: str, device: str | None, only: list[str] | None) 
         print(f"{study.params.title} · {study.label()} · profile {profile}")
         print(tables.ablation(scoring.results_table(study, runs)).to_string(index=False))
     return 0
+
+
+def _compare_published(profile: str, published: str | None) -> int:
+    """This run's first-screen findings against the published copy's, as a table: exit 0 when
+    every difference is within noise, 1 when one is beyond it, 2 (one line) when a side has
+    no findings."""
+    from .report.first_screen import (
+        NOT_REPRODUCED,
+        PUBLISHED,
+        FindingsMissing,
+        compare,
+        findings_path,
+        load,
+        published_path,
+        table,
+    )
+
+    report = Path(published) if published else PUBLISHED
+    try:
+        theirs = load(published_path(report), "the published copy")
+        ours = load(findings_path(profile), f"this run (profile {profile}; `make report PROFILE={profile}` writes it)")
+    except FindingsMissing as e:
+        print(f"compare-published: {e}", file=sys.stderr)
+        return 2
+    if theirs["profile"] != profile:
+        print(f"compare-published: the published copy is of profile {theirs['profile']}, not {profile}",
+              file=sys.stderr)
+        return 2
+    rows = compare(theirs, ours)
+    print(table(rows, theirs, ours))
+    return 1 if any(r.status == NOT_REPRODUCED for r in rows) else 0
 
 
 def _unpack_shared(src: str, dest: str | None) -> int:
@@ -237,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report")
     p.add_argument("--profile", default="quick", choices=PROFILES)
     p.add_argument("--out", default=None)
+    p = sub.add_parser("compare-published", help="this run's first-screen findings against the "
+                       "published copy's: exit 0 all within noise, 1 one beyond, 2 a side missing")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--published", default=None, help="the published report (default docs/report.html; "
+                   "its findings are beside it)")
     p = sub.add_parser("check", help="datasets and weights the profile needs (make report runs it first)")
     p.add_argument("--profile", default="quick", choices=PROFILES)
     p.add_argument("--shared", default=None, help="folder of the offline archives (for the fix lines)")
@@ -312,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             except PublishError as e:
                 print(f"publish: {e}", file=sys.stderr)
                 return 2
+        if args.cmd == "compare-published":
+            return _compare_published(args.profile, args.published)
         if args.cmd == "rank-networks":
             from .tool.ranking import rank_networks
 

@@ -10,6 +10,20 @@ from .io import atomic_write_json
 from .runs import results_root
 
 
+def host_cpu() -> str:
+    """The CPU this process runs on, by its model name (/proc/cpuinfo; the platform's name
+    where that is unreadable)."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def provenance_dir(profile: str) -> Path:
     return results_root(profile) / "provenance"
 

@@ -23,6 +23,7 @@ from .resolve import chained_run_config, is_base_run, load_params, run_config, s
 from .runs import Run
 from .schema import LossWeights, MaskConfig, SectionParams
 from .section import Section, spread
+from .stats import mean_ci
 from .study_scale import PROFILE as STUDY_PROFILE
 from .study_scale import Committed, served_run
 
@@ -70,7 +71,7 @@ def cross_evaluation(study: Section, runs: dict[str, list[Run]],
     return pd.DataFrame(rows)
 
 
-def _sweep_setting(study: Section, run: Run, n: int) -> MaskConfig:
+def sweep_setting(study: Section, run: Run, n: int) -> MaskConfig:
     """n nested test squares of the run's size: count n adds a square to count n - 1."""
     return run.config.mask.model_copy(update={"count": n, "disjoint": False,
                                               "nested_of": study.params.evaluation.sweep_max_masks})
@@ -82,24 +83,31 @@ def sweep_images(study: Section) -> tuple[Tensor, str]:
     return study.splits.test[:n], f"{study.splits.fingerprint}[:{n}]"
 
 
-def mask_sweep(study: Section, run: Run, study_scale: bool = False) -> pd.DataFrame:
+def mask_sweep(study: Section, run: Run | list[Run], study_scale: bool = False) -> pd.DataFrame:
     """The network and the classical methods under 1..N nested test squares of the run's
-    size: one row per (mask count, method) with the measured occluded fraction. With
-    `study_scale`, `run` is the committed run at the study's scale: its rows only, kind
-    "study scale", method "CAE (<run>) at the study's scale"."""
-    network = study.method(run)
+    size: one row per (mask count, method) with the measured occluded fraction. `run`: one
+    run, or its seeds (a list): the network's row is then the mean over them, with "seeds"
+    and "mse ±95%" (the half-width of the mean's t-interval over its seeds, NaN with one), so
+    that a number read from the sweep carries its seed spread. With `study_scale`, `run` is
+    the committed run at the study's scale: its rows only, kind "study scale", method
+    "CAE (<run>) at the study's scale"."""
+    runs = run if isinstance(run, list) else [run]
+    networks = [study.method(r) for r in runs]
     images, data_id = sweep_images(study)
     side = study.splits.image_size
-    label = f"CAE ({run.name})" + (" at the study's scale" if study_scale else "")
+    label = f"CAE ({runs[0].name})" + (" at the study's scale" if study_scale else "")
     rows = []
     for n in range(1, study.params.evaluation.sweep_max_masks + 1):
-        cfg = _sweep_setting(study, run, n)
+        cfg = sweep_setting(study, runs[0], n)
         frac = occluded_fraction(fixed_masks(len(images), side, side, cfg,
                                              study.params.evaluation.mask_seed)).mean().item()
-        for m in [network] if study_scale else [network, *classical_methods()]:
-            kind = ("study scale" if study_scale else "network") if m is network else "classical"
-            rows.append({"masks": n, "occluded": frac, "kind": kind,
-                         "method": label if m is network else m.name,
+        seeds = [mean_metrics(study.score(m, cfg, images, data_id)) for m in networks]
+        mean = {k: sum(s[k] for s in seeds) / len(seeds) for k in seeds[0]}
+        rows.append({"masks": n, "occluded": frac, "kind": "study scale" if study_scale else "network",
+                     "method": label, "images": len(images), "seeds": len(seeds),
+                     "mse ±95%": mean_ci([s["mse"] for s in seeds])[1], **mean})
+        for m in [] if study_scale else classical_methods():
+            rows.append({"masks": n, "occluded": frac, "kind": "classical", "method": m.name,
                          "images": len(images), **mean_metrics(study.score(m, cfg, images, data_id))})
     return pd.DataFrame(rows)
 
@@ -111,7 +119,7 @@ def sweep_per_image(study: Section, run: Run) -> pd.DataFrame:
     ev = study.params.evaluation
     idx = spread(len(images), ev.sweep_heatmap_images)
     network = study.method(run)
-    matrix = pd.DataFrame({n: study.score(network, _sweep_setting(study, run, n), images,
+    matrix = pd.DataFrame({n: study.score(network, sweep_setting(study, run, n), images,
                                           data_id)["mse"][idx].numpy()
                            for n in range(1, ev.sweep_max_masks + 1)},
                           index=[f"test image {i}" for i in idx.tolist()])

@@ -22,7 +22,7 @@ from .device import default_device, precision_name, signed_scale
 from .evaluate import evaluate
 from .masks import fixed_masks
 from .methods import Method, network_method
-from .provenance import record_provenance
+from .provenance import host_cpu, record_provenance
 from .resolve import (
     chained_run_config,
     is_base_run,
@@ -148,10 +148,11 @@ class Section:
         """Save which runs and data this notebook used, for the report header."""
         record_provenance(self.profile, self.name, {
             "dataset": self.splits.name, "source": self.splits.source, "sizes": self.splits.sizes(),
-            "device": str(self.device),
+            "device": str(self.device), "cpu": host_cpu() if self.device.type == "cpu" else None,
             "runs": {r.dir.name: {"name": r.name, "seed": r.config.seed,
                                   "train_seconds": r.info.get("train_seconds", 0.0),
                                   "code": r.info.get("code", "unrecorded"),
+                                  "precision": r.info.get("precision", "unrecorded"),
                                   "threads": r.info.get("threads"),
                                   "parallel_jobs": r.info.get("parallel_jobs", 1)} for r in runs},
             "scoring_code": scoring_code(),

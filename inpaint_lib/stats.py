@@ -48,11 +48,34 @@ def pooled_sd(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
             df += len(g) - 1
     return (math.sqrt(ss / df), df) if df else (math.nan, 0)
 
-def difference_threshold(n1: int, n2: int, sd: float, df: int, level: float = 0.95) -> float:
-    """Smallest |mean1 - mean2| that exceeds seed noise at `level` (NaN if no spread known)."""
+
+def seed_half_width(n: int, sd: float, df: int, level: float = 0.95) -> float:
+    """Half-width of the `level` interval of a mean over `n` seeds whose seed-to-seed standard
+    deviation `sd` is known with `df` degrees of freedom (NaN if no spread is known)."""
     if df < 1 or math.isnan(sd):
         return math.nan
-    return t_quantile(0.5 + level / 2, df) * sd * math.sqrt(1 / n1 + 1 / n2)
+    return t_quantile(0.5 + level / 2, df) * sd / math.sqrt(n)
+
+
+def noise_of_difference(*half_widths: float) -> float:
+    """The noise threshold of a difference between independent estimates, from each one's own
+    95% half-width: the half-widths added in quadrature (NaN if one is unknown). The one rule
+    by which the report tells two estimates apart: two seed means (`difference_threshold`,
+    every step of an ordering) and a finding of this run against the published copy's
+    (`report.first_screen.compare`)."""
+    return math.hypot(*half_widths)
+
+
+def beyond_noise(diff: float, threshold: float) -> bool:
+    """Whether a difference exceeds its noise threshold (never where no noise is known: NaN)."""
+    return not math.isnan(threshold) and abs(diff) > threshold
+
+
+def difference_threshold(n1: int, n2: int, sd: float, df: int, level: float = 0.95) -> float:
+    """Smallest |mean1 - mean2| that exceeds seed noise at `level` (NaN if no spread known):
+    the two means' half-widths (`seed_half_width`) added in quadrature."""
+    return noise_of_difference(seed_half_width(n1, sd, df, level), seed_half_width(n2, sd, df, level))
+
 
 # ------------------------------------------------------------------ orderings
 @dataclass(frozen=True)
@@ -72,7 +95,7 @@ class Step:
 
     @property
     def beyond_noise(self) -> bool:
-        return self.judged and abs(self.diff) > self.threshold
+        return beyond_noise(self.diff, self.threshold)
 
     @property
     def as_claimed(self) -> bool:

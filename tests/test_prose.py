@@ -197,14 +197,20 @@ def test_findings_count_networks_say_why_and_link_every_claim() -> None:
     paired = _paired()
     networks = tables.by_network(paired)
     gap = {"epochs": (10, 200), "train": (10_000, 45_000)}
-    text = _plain(prose.findings(paired, networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
-                          "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, (0.03, 4),
-                          not_run=prose.not_at_scale("Part B needs a GPU", (2, 11)),
-                          sweep="grows", sweep_notebook="a5_mask_sweep.yaml", done=(2, 11),
-                          claims=_claims()))
+    sweep = pd.DataFrame({"masks": [1, 1, 4, 4], "kind": ["network", "classical"] * 2,
+                          "method": ["CAE (baseline)", "biharmonic"] * 2, "images": [2000] * 4,
+                          "mse": [0.04, 0.02, 0.12, 0.05], "occluded": [0.098, 0.098, 0.32, 0.32],
+                          "seeds": [3, None, 3, None], "mse ±95%": [0.002, None, 0.03, None]})
+    text = _plain(prose.findings(networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
+                                 "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, (0.03, 4),
+                                 not_run=prose.not_at_scale("Part B needs a GPU", (2, 11)),
+                                 sweep=sweep, sweep_notebook="a5_mask_sweep.yaml", done=(2, 11),
+                                 claims=_claims(), against="AGAINST", test_sets={"A": "CIFAR-10"}))
     bullets = [line for line in text.splitlines() if line.startswith("- ")]
     assert text.startswith("## Findings") and 4 <= len(bullets) <= 8
-    assert "[Terms](#terms)" in text
+    assert "[Terms](#terms)" in text and "† marks one seed, whose interval borrows" in text
+    # the block on the published copy stands between the lede and the bullets
+    assert text.index("† marks") < text.index("AGAINST") < text.index("- **The study's orderings")
     orderings = next(b for b in bullets if "orderings" in b)
     assert ("[2.2 optimizers](#notebook-a2-optimizers): Adam < SGD: holds at the study's scale and "
             "in the `quick` profile") in orderings
@@ -219,19 +225,42 @@ def test_findings_count_networks_say_why_and_link_every_claim() -> None:
     assert "because this profile trains 10 of the study's 200 epochs on 10,000 of its 45,000" in far
     part_a = next(b for b in bullets if b.startswith("- **Part A"))
     # distinct networks: 3 in Part A, the ViT once in Part B though it has 2 comparisons
-    assert "of 3 trained networks, **1** beats the best classical method (biharmonic), 2 are worse" in part_a
-    assert "Best: **+ residual**, -10% [-15%, -5%], 3 seeds, after 30 s of training in this profile" in part_a
-    assert "The study's own network: worse, +50% [+40%, +60%]" in part_a
+    assert "on the same 100 test images of CIFAR-10 and masks for every method" in part_a
+    assert ("in the `quick` profile: **1 of 3** better than the best classical method (biharmonic), "
+            "2 worse, 0 tied or mixed") in part_a
+    assert "best: **+ residual**, -10% [-15%, -5%], 3 seeds, after 30 s of training" in part_a
+    assert "the study's own CAE: worse, +50% [+40%, +60%], 3 seeds" in part_a
+    assert "(3 networks from 7 runs: 3 seeds of the study's own CAE and + residual, 1 of the other)" in part_a
     assert "(#notebook-c1-conclusions)" in part_a
     part_b = next(b for b in bullets if b.startswith("- **Part B"))
-    assert "of 1 trained network, **0** beat the best classical method" in part_b
-    assert "0 are worse, 1 tied or mixed" in part_b and "after 10 min" in part_b
+    assert "**0 of 1** better than the best classical method" in part_b
+    assert "0 worse, 1 tied or mixed" in part_b and "after 10 min" in part_b
     assert "2 of them are trained and committed" in text and "Part B needs a GPU" in text
-    done = _plain(prose.findings(paired, networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
-                          "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, (0.03, 4),
-                          sweep="grows", sweep_notebook="a5_mask_sweep.yaml", done=(11, 11),
-                          claims=_claims()))
+    swept = next(b for b in bullets if b.startswith("- **Mask sweep"))
+    assert swept.startswith("- **Mask sweep** (`quick`, the study's CAE, mean of 3 seeds, ± their 95% "
+                            "interval, on 2,000 test images): the CAE's whole-image test MSE goes from "
+                            "0.04 ± 0.002 with 1 mask (9.8% occluded) to 0.12 ± 0.03 with 4 (32.0%), 3.0x")
+    done = _plain(prose.findings(networks, _scorecard([0.0095, 0.021, float("nan")]), "quick",
+                                 "c1_conclusions.yaml", gap, {"A": "Adam", "B": "ViT"}, (0.03, 4),
+                                 sweep_notebook="a5_mask_sweep.yaml", done=(11, 11), claims=_claims()))
     assert "(all 11 runs planned, trained on this CPU: 2 configurations)" in done
+
+
+def test_part_a_leads_with_the_study_scale_and_spells_out_the_best_combination_once() -> None:
+    """Issue 35: the verdict at the study's scale first and the profile's second, each tagged;
+    'best combination' spelled out inline the first time only; what each verdict counts."""
+    paired = _paired()
+    paired.loc[paired.network == "+ residual", "network"] = "best combination"
+    networks = tables.by_network(paired)
+    at_scale = networks[networks.part == "A"].assign(verdict="better", seeds=[3, 1, 1])
+    text = _plain(prose.part_verdict(networks, "A", "Adam", "c1_conclusions.yaml", at_scale, "quick",
+                                     "CIFAR-10"))
+    scale = text.index("at the study's scale (`full`, committed runs): **3 of 3** better")
+    quick = text.index("In the `quick` profile: **1 of 3** better")
+    assert scale < quick
+    assert text.count("best combination (the study's CAE told where the hole is (mask channel)") == 1
+    assert "(3 networks from 5 runs: 3 seeds of the study's own CAE, 1 of each other)" in text
+    assert "(3 networks from 7 runs: 3 seeds of the study's own CAE and the best combination" in text
 
 
 def test_an_ordering_within_noise_is_not_said_to_hold_at_either_scale() -> None:
@@ -278,7 +307,10 @@ def test_findings_recommend_a_method_for_your_photo_by_hole_size() -> None:
                                 ("squares", "64 px", 64, 1.5), ("strokes", "thin", 6, -0.1),
                                 ("one box", "96 px", 96, 1.1)]]
     text = _plain(prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml"))
-    assert text.startswith("**On your own photo** (hole PSNR in dB, higher is better")
+    # the command first: it is what a reader of the first screen can use at once
+    assert text.startswith("**On your own photo:** `python -m inpaint_lib inpaint photo.jpg --mask "
+                           "mask.png --out filled.png` measures each hole")
+    assert "The table (hole PSNR in dB, higher is better" in text
     assert "use biharmonic for squares 4 px, strokes thin (the network is -0.20 to -0.10 dB there" in text
     assert "use the shipped photo-network for squares 16 px, squares 64 px, a box 96 px (+0.50 to +1.50 dB" in text
     assert "`python -m inpaint_lib inpaint photo.jpg --mask mask.png --out filled.png`" in text
@@ -371,8 +403,9 @@ def test_photo_advice_when_the_network_wins_everywhere_and_the_grammar_of_counts
     text = _plain(prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml", 563))
     assert "on 563 held-out pet photos" in text
     assert ("the shipped photo-network (a photo network: a CAE trained on photos, not Part B's ViT) beats biharmonic on every "
-            "hole measured (squares 4 px to 64 px; strokes thin to thick), by +0.30 to +1.00 dB. "
-            "`python -m inpaint_lib inpaint photo.jpg") in text
+            "hole measured (squares 4 px to 64 px; strokes thin to thick), by +0.30 to +1.00 dB.") in text
+    made = _plain(prose.photo_advice(rows, "shipped photo-network", "d1_crossover.yaml", 563, made="full"))
+    assert "The table (`full` photo profile; hole PSNR in dB" in made
     assert "1 of them is trained" in prose.not_at_scale("Part B needs a GPU", (1, 11))
     assert "all of them are trained and committed." in prose.not_at_scale("", (11, 11))
 

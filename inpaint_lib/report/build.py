@@ -2,8 +2,9 @@
 
 The notebooks in ``results/<profile>/notebooks/`` (executed by papermill) are merged with
 nbformat (fresh cell ids) and rendered once by nbconvert with code hidden. The page opens
-with the title, the findings the conclusions notebook wrote (`record_findings`), the
-warnings (once), the contents and a collapsed block of how the report was made.
+with the title, the first screen rendered from the findings the conclusions notebook recorded
+(`first_screen.render`, with its block on the published copy), the warnings (once), the
+contents and a collapsed block of how the report was made.
 
 Where a notebook lands (no notebook is named here): notebooks are grouped into parts by the
 first letter of their file name (a: Part A, b: Part B, c, d, ...: further parts, e.g. a new
@@ -34,6 +35,7 @@ from ..io import atomic_write_json, atomic_write_text, read_json
 from ..paths import REPO_ROOT
 from ..provenance import provenance_dir
 from ..runs import git_commit, results_root
+from . import first_screen
 
 STYLE = """<style>
 .warn{background:#fff3cd;border:2px solid #d39e00;padding:.6em 1em;font-weight:bold;margin:.5em 0}
@@ -51,15 +53,6 @@ p.caption{margin-top:0;font-size:92%;max-width:640px}
 h3#terms + ul{columns:2;column-gap:2em;font-size:92%} h3#terms + ul li{break-inside:avoid}
 </style>"""
 TOC_MARK = "@@CONTENTS@@"
-
-
-def findings_path(profile: str) -> Path:
-    return results_root(profile) / "findings.md"
-
-
-def record_findings(profile: str, markdown: str) -> None:
-    """Called by the conclusions notebook: the findings the report opens with."""
-    atomic_write_text(findings_path(profile), markdown)
 
 
 def summaries_path(profile: str) -> Path:
@@ -345,8 +338,10 @@ def build_report(profile: str, out: str | Path | None = None) -> Path:
     devices = [read_json(p)["device"] for p in provenance_dir(profile).glob("*.json")]
     body.append(new_markdown_cell(performance_appendix(devices)))
     title, contents = _header(profile, notebooks)
-    findings = findings_path(profile)
-    opening = [title] + ([findings.read_text()] if findings.exists() else []) + [contents]
+    findings = first_screen.findings_path(profile)
+    opening = [title] + ([first_screen.render(first_screen.load(findings, "this run"),
+                                              first_screen.against_published(profile))]
+                         if findings.exists() else []) + [contents]
     merged.cells = [new_markdown_cell(c) for c in opening] + body
     for i, cell in enumerate(merged.cells):
         cell["id"] = f"cell-{i:04d}"

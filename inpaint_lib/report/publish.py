@@ -11,7 +11,11 @@ Takes a rendered ``results/<profile>/report.html`` and writes a copy to commit
   study's own training/test data appears in uncaptioned figures too: then nothing is
   published. So is a set that may not be shown but that no caption names;
 - a credits section naming each dataset's source and licence, and whether its images
-  are shown.
+  are shown;
+- its findings as data beside it (``docs/report.findings.json``: `first_screen.published_path`),
+  the very file its first screen was rendered from, and in place of the first screen's block on
+  the published copy a line saying that this is the published copy and which data and
+  precision it holds.
 Which sets the report used comes from the profile's params, loaded as the notebooks
 load them (`preflight.needed_datasets`, `data.load`): their names are the report's.
 """
@@ -209,22 +213,63 @@ def publish_html(html: str, sets: list[UsedSet]) -> tuple[str, dict[str, int]]:
     return page, stats
 
 
+AGAINST = re.compile(r"<p><strong>Against the published copy</strong>.*?</p>", re.DOTALL)
+
+
+def as_published(page: str, findings: dict, data_name: str) -> str:
+    """The page with its block on the published copy replaced by what the published copy is:
+    its findings' file, the precision and threads its runs trained with, and the command that
+    compares a run with it."""
+    from .first_screen import host_line
+
+    line = (f"<p><strong>This is the published copy</strong> ({html_lib.escape(host_line(findings))}): "
+            f"its first screen is rendered from <code>{html_lib.escape(data_name)}</code>, beside it, "
+            "and <code>python -m inpaint_lib compare-published --profile "
+            f"{html_lib.escape(findings['profile'])}</code> sets the findings of a report you "
+            "render beside these, each within noise or not.</p>")
+    page, n = AGAINST.subn(lambda _: line, page, count=1)
+    if n == 0:
+        raise PublishError("the report has no block on the published copy on its first screen "
+                           "(render it with this code: `make report`)")
+    return page
+
+
 def publish(profile: str, out: Path, report: Path | None = None) -> int:
+    from ..io import read_json
     from ..runs import results_root
+    from .first_screen import FindingsMissing, compare, findings_path, load, published_path
 
     src = report or results_root(profile) / "report.html"
     if not src.exists():
         raise PublishError(f"{src}: no rendered report; run `make report PROFILE={profile}` first")
     html = src.read_text()
     sets = used_sets(profile)
-    page, stats = publish_html(html, sets)
+    try:
+        findings = load(findings_path(profile), f"the {profile} report")
+    except FindingsMissing as e:
+        raise PublishError(str(e)) from None
+    data_out = published_path(out)
+    page, stats = publish_html(as_published(html, findings, data_out.name), sets)
     size = len(page.encode())
     if size > MAX_BYTES:
         raise PublishError(f"{out}: would be {size / 2**20:.1f} MB, over the {MAX_BYTES / 2**20:.0f} MB "
                            "limit even with re-encoded figures; nothing written")
+    before = None
+    if data_out.exists():
+        try:
+            before = load(data_out, "the copy published before")
+        except FindingsMissing:
+            before = None
+    atomic_write_text(data_out, findings_path(profile).read_text())  # the file it was rendered from
     atomic_write_text(out, page)
+    if before is not None and before["profile"] == findings["profile"]:
+        rows = compare(before, read_json(data_out))
+        moved = [f"{r.finding.key} ({r.finding.profile}): {r.status}" for r in rows if r.status != "agrees"]
+        print(f"against the copy published before: {len(rows) - len(moved)} of {len(rows)} findings "
+              "agree" + ("; " + "; ".join(moved) if moved else ""), file=sys.stdout)
     hidden = [f"{s.name} ({s.credit.why})" for s in sets if not s.credit.shown]
-    print(f"published {src} ({len(html.encode()) / 2**20:.1f} MB) -> {out} ({size / 2**20:.1f} MB): "
+    print(f"published {src} ({len(html.encode()) / 2**20:.1f} MB) -> {out} ({size / 2**20:.1f} MB) "
+          f"and its findings -> {data_out}: "
           f"{stats['reencoded']} figures re-encoded, {stats['removed']} removed"
           + (f" [not shown: {'; '.join(hidden)}]" if hidden else ""), file=sys.stdout)
     return 0

@@ -19,6 +19,7 @@ from ..resolve import load_conclusions, load_params, load_profile, run_config
 from ..schema import ConclusionsParams
 from ..scoring import same_masks
 from ..section import Section, open_ood, open_section
+from ..stats import seed_half_width
 from ..timings import ready
 from . import prose, tables
 from .tables import STUDY_SCALE
@@ -59,8 +60,8 @@ class Conclusions:
         if self.params.mask_sweep is None:
             return None
         study = self._open(self.params.mask_sweep)
-        run = next(iter(study.runs().values()))[0]
-        return scoring.mask_sweep(study, run), scoring.sweep_per_image(study, run)
+        runs = study.runs()[study.baseline_name()]  # every seed: the mean and its interval
+        return scoring.mask_sweep(study, runs), scoring.sweep_per_image(study, runs[0])
 
     def crossover(self) -> list[dict]:
         """The crossover section's network rows (``crossover.json``, written by d1_crossover),
@@ -68,8 +69,9 @@ class Conclusions:
         saved = load_crossover(self.profile)
         return saved["rows"] if saved else []
 
-    def photo_network(self) -> tuple[str, list[dict], int, str] | None:
-        """(name, crossover rows, photos they were scored on, what those photos are) of the
+    def photo_network(self) -> tuple[str, list[dict], int, str, str] | None:
+        """(name, crossover rows, photos they were scored on, what those photos are, the profile
+        that trained it) of the
         photo network a reader gets from the inpaint tool: the shipped one (its card's table:
         `ShippedNetwork.test_photos`), else this profile's own (``crossover.json``)."""
         from ..shipped import NAME, load
@@ -77,12 +79,13 @@ class Conclusions:
         shipped = load()
         if shipped is not None:
             return (f"shipped {NAME}", shipped.crossover["rows"],
-                    int(shipped.card["crossover"]["images"]), shipped.test_photos())
+                    int(shipped.card["crossover"]["images"]), shipped.test_photos(),
+                    shipped.card["provenance"].get("profile", "unrecorded"))
         saved = load_crossover(self.profile)
         if not saved:
             return None
         n = int(saved.get("images", 0))
-        return "photo network", saved["rows"], n, f"{n:,} test pet photos"
+        return "photo network", saved["rows"], n, f"{n:,} test pet photos", self.profile
 
     def paired(self, n_boot: int = 2000) -> pd.DataFrame:
         """Every network against the best classical method on the same images and masks
@@ -273,6 +276,30 @@ class Conclusions:
                         "at_scale": (tables.claimed_ordering(full, claimed)
                                      if len(trained) == len(claimed) else None),
                         "trained": (len(trained), len(claimed))})
+        return out
+
+    def test_mse_seeds(self) -> pd.DataFrame:
+        """Per Part A section ("notebook") and run: how many seeds its test MSE is a mean over
+        ("seeds") and the half-width of that mean's 95% interval by the rule of the study's
+        orderings ("seed half-width": the section's pooled seed spread, `tables.seed_noise`;
+        NaN where no network of the section has two seeds)."""
+        rows = []
+        for name in dict.fromkeys(["a1_baseline.yaml", *self.params.part_a]):
+            _, long, _ = self._part_a_tables(name)
+            sd, df = tables.seed_noise(long)
+            for method, k in long[long.kind == "network"].groupby("method").size().items():
+                rows.append({"notebook": Path(name).stem, "run": method, "seeds": int(k),
+                             "seed half-width": seed_half_width(int(k), sd, df)})
+        return pd.DataFrame(rows, columns=["notebook", "run", "seeds", "seed half-width"])
+
+    def test_sets(self) -> dict[str, str]:
+        """{part: the data set of its paired verdicts' test images}, e.g. "CIFAR-10"."""
+        out = {}
+        studies = {"A": "a1_baseline.yaml", "B": self.params.part_b}
+        for part, name in studies.items():
+            if name is None:
+                continue
+            out[part] = self._open(name).splits.name
         return out
 
     def scorecard(self) -> pd.DataFrame:

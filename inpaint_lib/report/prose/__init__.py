@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from .common import count_of, plural, provenance, scale_note, settings_block
 from .findings import (
+    against_published,
+    against_published_missing,
+    counted,
     distance,
     findings,
     forest_scope,
@@ -72,10 +75,13 @@ from .study_scale import (
 __all__ = [
     "ablation",
     "ablation_at_study_scale",
+    "against_published",
+    "against_published_missing",
     "classical_methods",
     "classical_shown_in",
     "compare_to_best",
     "count_of",
+    "counted",
     "dataset_line",
     "deferred",
     "distance",

@@ -7,6 +7,7 @@ photo), the Terms they use, and the "In short" line under each section."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -177,61 +178,103 @@ def distance(scorecard: pd.DataFrame, profile: str, gap: dict, conclusions: str,
             "every number.")
 
 
-def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusions: str,
-                 at_scale: pd.DataFrame | None = None) -> str:
-    """One part's networks against inpainting without training, counting distinct networks
-    (`tables.by_network`; a network tested in several settings counts once): how many beat
-    the best classical method, by how much (in % of its error) and at what training cost;
-    where the study's own network stands; at the study's scale, where measured."""
-    p = networks[networks.part == part]
-    if p.empty:
-        return ""
+# "best combination", spelled out once on the first screen and in the Terms
+BEST_COMBINATION = {
+    "A": ("the study's CAE told where the hole is (mask channel), correcting a fast fill, loss "
+          "on the hole's composite, skip connections, MSE + 0.5 L1"),
+    "B": "a ViT correcting a biharmonic fill, with a convolutional head and refiner"}
+OWN = {"A": "CAE", "B": "ViT"}
+AT_SCALE = "at the study's scale (`full`, committed runs)"
+
+
+def _name(network: str, part: str, own: str, spelled: set[str]) -> str:
+    """A network as the first screen names it: the study's own as such, and the best
+    combination spelled out the first time (`spelled`: the parts already spelled out)."""
+    if network == own:
+        return f"the study's own {OWN[part]}"
+    if network == "best combination" and part not in spelled:
+        spelled.add(part)
+        return f"the best combination ({BEST_COMBINATION[part]})"
+    return f"the {network}" if network == "best combination" else f"**{term(network)}**"
+
+
+def counted(p: pd.DataFrame, part: str, own: str) -> str:
+    """What a verdict counts, in one phrase: distinct networks, the runs behind them and their
+    seeds ('9 networks from 11 runs: 3 seeds of the study's own CAE, 1 of each other')."""
+    runs = int(p.seeds.sum())
+    by_seeds: dict[int, list[str]] = {}
+    for r in p.itertuples():
+        by_seeds.setdefault(int(r.seeds), []).append(
+            f"the study's own {OWN[part]}" if r.network == own else
+            f"the {r.network}" if r.network == "best combination" else r.network)
+    many = [f"{k} seeds of {' and '.join(names)}" for k, names in sorted(by_seeds.items(), reverse=True)
+            if k > 1]
+    if not many:
+        return f"{plural(len(p), 'network')}, one seed each" if len(p) > 1 else "one network, one seed"
+    ones = len(by_seeds.get(1, []))
+    rest = [] if not ones else ["1 of the other" if ones == 1 else "1 of each other"]
+    return f"{plural(len(p), 'network')} from {plural(runs, 'run')}: " + ", ".join([*many, *rest])
+
+
+def _verdict(p: pd.DataFrame, part: str, own: str, spelled: set[str], seconds: bool = True) -> str:
+    """One scale's verdict of a part: how many distinct networks beat the best classical method,
+    the best (or closest) and the study's own, each with its interval and seeds."""
     n = len(p)
     won = p[p.verdict == "better"].sort_values("relative %")
     lost = int((p.verdict == "worse").sum())
-    metric = p.metric.iloc[0]
-    cls = " / ".join(dict.fromkeys(p.classical))
-    images = int(p.images.max()) if "images" in p and p.images.max() else 0
-    on = f"the same {images:,} test images and masks" if images else "the same images and masks"
-    text = (f"**{PART_NAME[part]}, against inpainting without training** ({term(metric)}, lower "
-            f"is better, on {on}): of {plural(n, 'trained network')}, "
-            f"**{len(won)}** beat{'s' if len(won) == 1 else ''} the best classical method "
-            f"({cls}), {lost} {'is' if lost == 1 else 'are'} worse, {n - len(won) - lost} tied or "
-            "mixed.")
     top = won.iloc[0] if len(won) else p.sort_values("relative %").iloc[0]
     where = ("" if top.comparisons == 1 else
              f" (better in all {top.comparisons} of its settings)" if len(won) else
              f" ({top.comparison.split(' · ')[-1]})")
-    text += (f" {'Best' if len(won) else 'Closest'}: **{term(top.network)}**, {_pct(top)}{where}, "
-             f"{_seeds(top)}, after {_seconds(top['training s'])} of training in this profile.")
-    own = p[p.network == study_network]
-    if len(own):
-        o = own.iloc[0]
-        text += (f" The study's own network: {o.verdict if o.verdict != 'mixed' else 'mixed'}, "
-                 f"{_pct(o)}, after {_seconds(o['training s'])} of training in this profile.")
-    if at_scale is not None and len(at_scale):
-        won_scale = at_scale[at_scale.verdict == "better"].sort_values("relative %")
-        top = won_scale.iloc[0] if len(won_scale) else at_scale.sort_values("relative %").iloc[0]
-        name = (f"the study's own CAE ({top.network})" if top.network == study_network
-                else f"the {top.network}")
-        text += (f" At the study's scale (committed runs): {len(won_scale)} of "
-                 f"{plural(len(at_scale), 'network')} better; {'best' if len(won_scale) else 'closest'}: "
-                 f"{name}, {_pct(top)}, {_seeds(top)}, after {_seconds(top['training s'])} of "
-                 "training")
-        own_scale = at_scale[at_scale.network == study_network]
-        if len(own_scale) and top.network != study_network:
-            o = own_scale.iloc[0]
-            text += f"; the study's own CAE: {o.verdict}, {_pct(o)}, {_seeds(o)}"
-        text += "."
-    return text + f" {link('Details', conclusions)}."
+    cost = (lambda r: f", after {_seconds(r['training s'])} of training") if seconds else (lambda r: "")
+    text = (f"**{len(won)} of {n}** better than the best classical method "
+            f"({' / '.join(dict.fromkeys(p.classical))}), {lost} worse, {n - len(won) - lost} tied "
+            f"or mixed; {'best' if len(won) else 'closest'}: {_name(top.network, part, own, spelled)}, "
+            f"{_pct(top)}{where}, {_seeds(top)}{cost(top)}")
+    mine = p[p.network == own]
+    if len(mine) and top.network != own:
+        o = mine.iloc[0]
+        text += (f"; the study's own {OWN[part]}: {o.verdict}, {_pct(o)}, {_seeds(o)}{cost(o)}")
+    return text + f" ({counted(p, part, own)})"
+
+
+def part_verdict(networks: pd.DataFrame, part: str, study_network: str, conclusions: str,
+                 at_scale: pd.DataFrame | None = None, profile: str = "quick",
+                 test_set: str = "", spelled: set[str] | None = None) -> str:
+    """One part's networks against inpainting without training, counting distinct networks
+    (`tables.by_network`; a network tested in several settings counts once): at the study's
+    scale first where measured (committed runs), then in this profile, each tagged with its
+    profile: how many beat the best classical method, by how much (in % of its error), the
+    best (or closest) and the study's own network with their seeds and training cost, and what
+    each count is made of (`counted`). `test_set`: what the images are (e.g. "CIFAR-10's test
+    split"); `spelled`: the parts whose best combination the first screen has spelled out."""
+    p = networks[networks.part == part]
+    if p.empty:
+        return ""
+    spelled = set() if spelled is None else spelled
+    metric = p.metric.iloc[0]
+    images = int(p.images.max()) if "images" in p and p.images.max() else 0
+    on = (f"the same {images:,} test images" if images else "the same test images") \
+        + (f" of {test_set}" if test_set else "") + " and masks for every method"
+    text = (f"**{PART_NAME[part]}, against inpainting without training** ({term(metric)}, lower is "
+            f"better, on {on}): ")
+    scale = at_scale[at_scale.part == part] if at_scale is not None and len(at_scale) else None
+    clauses = []
+    if scale is not None and len(scale):
+        n = int(scale.images.max()) if "images" in scale and scale.images.max() else images
+        where = "" if n == images else f", on {n:,} test images"
+        clauses.append(f"{AT_SCALE[:-1]}{where}): " + _verdict(scale, part, study_network, spelled))
+    clauses.append(f"in the `{profile}` profile: " + _verdict(p, part, study_network, spelled))
+    text += ". ".join(c if i == 0 else c[0].upper() + c[1:] for i, c in enumerate(clauses))
+    return text + f". {link('Details', conclusions)}."
 
 
 def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0,
-                 photos: str = "") -> str:
+                 photos: str = "", made: str = "") -> str:
     """What to use on one's own photo, by hole size, from the photo network's crossover table
     (`crossover.margins` records: hole-PSNR margin over the best classical method with its
     interval), and the command that chooses per hole (`photos`: what the table's photos are,
-    e.g. `ShippedNetwork.test_photos`)."""
+    e.g. `ShippedNetwork.test_photos`; `made`: the profile that trained the network)."""
     if not rows:
         return ""
     def setting(r: dict) -> str:
@@ -244,10 +287,14 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0,
         m = [r["hole_psnr_margin"] for r in rs]
         return f"{min(m):+.2f} to {max(m):+.2f} dB" if len(m) > 1 else f"{m[0]:+.2f} dB"
     photos = photos or (f"{images:,} held-out pet photos" if images else "held-out pet photos")
-    text = f"**On your own photo** ({term('hole PSNR')} in dB, higher is better, on {photos}): "
+    tag = f"`{made}` photo profile; " if made else ""
+    text = (f"**On your own photo:** `{COMMAND}` measures each hole, weighs the table that follows "
+            f"with copies of your holes on your own photo, fills each hole with whichever method wins "
+            f"there and says why ({link('section', notebook)}). The table ({tag}{term('hole PSNR')} "
+            f"in dB, higher is better, on {photos}): ")
     if rest:
         text += (f"use {classical} for {', '.join(setting(r) for r in rest)} (the network is "
-                 f"{span(rest)} there, not better); ")
+                 f"{span(rest)} there, not better)" + ("; " if won else "."))
     if won and not rest:
         shapes = {}
         for r in won:
@@ -255,12 +302,11 @@ def photo_advice(rows: list[dict], network: str, notebook: str, images: int = 0,
         every = "; ".join(f"{k} {v[0]}" + (f" to {v[-1]}" if len(v) > 1 else "") for k, v in shapes.items())
         text += (f"the {network} (a {term('photo network', 'photo network')}: a CAE trained on "
                  f"photos, not Part B's ViT) beats {classical} on every hole measured ({every}), by "
-                 f"{span(won)}. ")
+                 f"{span(won)}.")
     elif won:
         text += (f"use the {network} for {', '.join(setting(r) for r in won)} ({span(won)} over "
-                 f"{classical}). ")
-    return (text + f"`{COMMAND}` measures each hole, weighs that table with copies of your "
-            f"holes on your own photo, picks per hole and says why ({link('section', notebook)}).")
+                 f"{classical}).")
+    return text.strip()
 
 
 def not_at_scale(part_b: str, part_a_done: tuple[int, int]) -> str:
@@ -275,45 +321,117 @@ def not_at_scale(part_b: str, part_a_done: tuple[int, int]) -> str:
 
 def sweep_sentence(sweep: pd.DataFrame) -> str:
     """The mask sweep in one sentence: the network's whole-image MSE at the fewest and most
-    masks, and at how many counts the best classical method beats it."""
+    masks (with the 95% interval over its seeds where it has several: `scoring.mask_sweep`),
+    and at how many counts the best classical method beats it."""
     net = sweep[sweep.kind == "network"].sort_values("masks")
     first, last = net.iloc[0], net.iloc[-1]
     lost = sum(not beats(g[g.kind == "network"].mse.iloc[0], g[g.kind == "classical"].mse.min(),
                          "mse") for _, g in sweep.groupby("masks"))
     grows = last.mse > first.mse
-    return (f"the CAE's whole-image test MSE goes from {first.mse:.4g} with 1 mask "
-            f"({first.occluded:.1%} occluded) to {last.mse:.4g} with {int(last.masks)} "
+
+    def value(r: pd.Series) -> str:
+        half = r.get("mse ±95%", math.nan)
+        return f"{r.mse:.4g}" + (f" ± {half:.2g}" if pd.notna(half) else "")
+
+    return (f"the CAE's whole-image test MSE goes from {value(first)} with 1 mask "
+            f"({first.occluded:.1%} occluded) to {value(last)} with {int(last.masks)} "
             f"({last.occluded:.1%}), {last.mse / first.mse:.1f}x: "
             + ("it grows with the masks, as the study found" if grows else
                "it does **not** grow, unlike the study's")
             + f"; the best classical method beats it at {lost} of {len(net)} mask counts")
 
 
-def findings(paired: pd.DataFrame, networks: pd.DataFrame, scorecard: pd.DataFrame,
-             profile: str, conclusions: str, gap: dict, study_networks: dict[str, str],
+def _sweep_bullet(sweep: pd.DataFrame, profile: str, notebook: str) -> str:
+    net = sweep[sweep.kind == "network"]
+    k = int(net.seeds.iloc[0]) if "seeds" in net and pd.notna(net.seeds.iloc[0]) else 1
+    seeds = f"mean of {k} seeds, ± their 95% interval" if k > 1 else "one seed"
+    return (f"**Mask sweep** (`{profile}`, the study's CAE, {seeds}, on {int(net.images.iloc[0]):,} "
+            f"test images): {sweep_sentence(sweep)} ({link('section', notebook)}).")
+
+
+def findings(networks: pd.DataFrame, scorecard: pd.DataFrame, profile: str, conclusions: str,
+             gap: dict, study_networks: dict[str, str],
              study_spread: tuple[float, int] = (math.nan, 0), at_scale: pd.DataFrame | None = None,
-             photo: str = "", not_run: str = "", sweep: str = "", sweep_notebook: str = "",
-             done: tuple[int, int] = (0, 0), claims: list[dict] | None = None) -> str:
-    """The report's opening: at most 8 one-sentence bullets, each with its numbers and a link
-    to the notebook that shows it, metrics named in words, then the Terms they use.
-    (`conclusions`, `sweep_notebook`: params file names; `claims`: the study's orderings,
-    `Conclusions.orderings`; written by the conclusions notebook, placed by the report before
-    the contents.)"""
+             photo: str = "", not_run: str = "", sweep: pd.DataFrame | None = None,
+             sweep_notebook: str = "", done: tuple[int, int] = (0, 0),
+             claims: list[dict] | None = None, against: str = "",
+             test_sets: dict[str, str] | None = None) -> str:
+    """The report's opening: a lede that says how each number is tagged with the profile that
+    made it and what † means, the block on the published copy (`against`), then at most 8
+    one-sentence bullets, each with its numbers and a link to the notebook that shows it,
+    metrics named in words. (`conclusions`, `sweep_notebook`: params file names; `claims`: the
+    study's orderings, `Conclusions.orderings`; `test_sets`: per part, what its test images
+    are. Rendered by the report from the conclusions notebook's record, `first_screen`.)"""
+    test_sets = test_sets or {}
+    spelled: set[str] = set()
     bullets = [
         orderings(claims or [], scorecard, profile),
+        photo,  # second: its command is on the first screen at 1024x768
         distance(scorecard, profile, gap, conclusions, study_spread, done),
-        part_verdict(networks, "A", study_networks.get("A", ""), conclusions, at_scale),
-        part_verdict(networks, "B", study_networks.get("B", ""), conclusions),
-        photo,
+        part_verdict(networks, "A", study_networks.get("A", ""), conclusions, at_scale, profile,
+                     test_sets.get("A", ""), spelled),
+        part_verdict(networks, "B", study_networks.get("B", ""), conclusions, None, profile,
+                     test_sets.get("B", ""), spelled),
         not_run,
-        f"**Mask sweep:** {sweep} ({link('section', sweep_notebook)})." if sweep else "",
+        _sweep_bullet(sweep, profile, sweep_notebook) if sweep is not None and len(sweep) else "",
     ]
-    lede = (f"What the {term(profile + ' profile', 'profile')} of this report found. A network is "
-            f"*better* or *worse* than a {term('classical method', 'classical methods')} (one that "
-            "needs no training) only where the 95% interval of the difference, over the same images "
-            "and masks and over its training seeds, excludes zero. Hover a dotted word for its "
-            f"meaning; all of them: [Terms](#{TERMS}).")
-    return "\n".join(["## Findings", "", lede, "", *[f"- {b}" for b in bullets if b.strip()]])
+    scale = ("" if profile == "full" else
+             f" Each number names the profile that made it: *at the study's scale* (`full`, "
+             f"committed runs) or `{profile}` (the {term(profile + ' profile', 'profile')}).")
+    lede = ("What this report found." + scale
+            + f" A network is *better* or *worse* than a {term('classical method', 'classical methods')} "
+            "(no training) only where the 95% interval of the difference, over the same images and "
+            "masks and over training seeds, excludes zero; † marks one seed, whose interval borrows "
+            f"its part's pooled seed spread. Hover a dotted word; all of them: [Terms](#{TERMS}).")
+    return "\n".join(["## Findings", "", lede, "", *([against, ""] if against else []),
+                      *[f"- {b}" for b in bullets if b.strip()]])
+
+
+def _finding_line(r: Any) -> str:
+    """A finding on two hosts in words: 'Part A: ... (`quick`): -10% [-22%, +2%], tied ->
+    -10% [-12%, -8%], better' (the published copy's first)."""
+    def side(x: Any) -> str:
+        if x is None:
+            return "none"
+        label = f", {x.label}" if x.label and x.label != x.shown else ""
+        return f"{x.shown}{label}"
+
+    return f"{r.finding.key} (`{r.finding.profile}`): {side(r.published)} → {side(r.ours)}"
+
+
+def against_published(rows: list[Any], published_host: str, our_host: str, profile: str,
+                      where: str) -> str:
+    """The first screen's block on the published copy (`first_screen.compare` rows, each with
+    `finding`, `published`, `ours`, `status`, `why`): how many findings agree; each that moved
+    within seed and precision noise, and each that did not reproduce, with both values and
+    their intervals (published → this run), why and what to look at; both hosts' precision."""
+    moved = [r for r in rows if r.status == "moved within seed and precision noise"]
+    failed = [r for r in rows if r.status == "did not reproduce"]
+    agree = len(rows) - len(moved) - len(failed)
+    text = (f"**Against the published copy** (`{where}`: {published_host}; this run: {our_host}): "
+            f"**{agree} of {plural(len(rows), 'finding')} agree** in label and within noise.")
+    if moved:
+        text += (" *Moved within seed and precision noise* (published → this run): "
+                 + "; ".join(_finding_line(r) for r in moved) + ".")
+    if failed:
+        looks = sorted({r.finding.notebook for r in failed if r.finding.notebook})
+        def why(r: Any) -> str:
+            one = ("; one seed: its interval borrows its part's pooled seed spread (†)"
+                   if r.finding.seeds == 1 else "")
+            return f"{_finding_line(r)} ({r.why}{one})"
+
+        text += (" ***Did not reproduce***: " + "; ".join(why(r) for r in failed)
+                 + ". Look at " + ", ".join(link("its section" if len(looks) == 1 else
+                                                  n.split("_", 1)[-1].replace("_", " "), n)
+                                             for n in looks)
+                 + ", and at the two hosts' precision and seeds.")
+    return (text + f" `python -m inpaint_lib compare-published --profile {profile}` prints all "
+            f"{len(rows)}.")
+
+
+def against_published_missing(why: str, where: str) -> str:
+    """The block where there is nothing to compare with (one line)."""
+    return f"**Against the published copy** (`{where}`): nothing to compare: {why}."
 
 
 # The report's own words, defined once: the Terms block lists them, `term` puts one on hover.
@@ -326,10 +444,8 @@ DEFINITIONS = {
                           "surface through the hole's edge)"),
     "best classical": ("the classical method with the best mean on the very images and masks a "
                        "network is tested on"),
-    "best combination": ("in Part A, the ablation's network: the study's CAE told where the hole "
-                         "is (mask channel), correcting a fast fill, loss on the hole's composite, "
-                         "skip connections, MSE + 0.5 L1; in Part B, the hybrid: a ViT correcting a "
-                         "biharmonic fill, with a convolutional head and refiner"),
+    "best combination": (f"in Part A, the ablation's network: {BEST_COMBINATION['A']}; in Part B, "
+                         f"the hybrid: {BEST_COMBINATION['B']}"),
     "photo network": ("a fully convolutional CAE (the Part A best combination's ideas, at any image "
                       "size) trained on crops of pet photos at their own resolution; one is shipped "
                       "with the inpaint tool, and the crossover section trains its own"),

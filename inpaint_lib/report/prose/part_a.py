@@ -164,9 +164,16 @@ def mask_sweep(sweep: pd.DataFrame, per_image: pd.DataFrame) -> str:
     rows images, columns mask counts), and against the best classical method per count."""
     net = sweep[sweep.kind == "network"].sort_values("masks")
     first, last = net.iloc[0], net.iloc[-1]
-    lines = [(f"Network test MSE grows from {first.mse:.6f} with 1 mask ({first.occluded:.1%} "
-              f"occluded) to {last.mse:.6f} with {int(last.masks)} masks ({last.occluded:.1%}): "
-              f"{last.mse / first.mse:.1f}x.")]
+    k = int(first.seeds) if "seeds" in net and pd.notna(first.seeds) else 1
+
+    def value(r: pd.Series) -> str:
+        half = r.get("mse ±95%", math.nan)
+        return f"{r.mse:.6f}" + (f" ± {half:.6f}" if k > 1 and pd.notna(half) else "")
+
+    seeds = f" (the mean of its {k} seeds, ± the 95% interval over them)" if k > 1 else ""
+    lines = [(f"Network test MSE grows from {value(first)} with 1 mask ({first.occluded:.1%} "
+              f"occluded) to {value(last)} with {int(last.masks)} masks ({last.occluded:.1%}): "
+              f"{last.mse / first.mse:.1f}x{seeds}.")]
     n = len(per_image)
     steps = per_image.diff(axis=1).iloc[:, 1:]
     monotone = int((steps >= 0).all(axis=1).sum())
