@@ -85,6 +85,15 @@ def test_make_report_executes_every_notebook_and_renders_one_html(smoke_report: 
     assert "(this code) trained" in html and "NOT this code" not in html  # which code made the runs
     # Part B's phase 1 at the study's scale: its place in the phase 1 section and the findings
     assert "Phase 1 at the study's scale</strong> (the study's ViT at its resolution, epochs 1-20)" in html
+    assert "needs neither a GPU nor the VGG-16 weights" in html
+    # claims as strong as their evidence: orderings by the noise rule, the study's own digits,
+    # parameter counts as integers, the mosaic's period from the runs
+    assert "an ordering holds only where every step is beyond the seed noise" in html
+    assert "0.008868" in html and "186,371" in html and "186371.0000" not in html
+    assert "its period is the patch size" in html
+    # the first screen as data (compared with the published copy's)
+    f = json.loads((res / "findings.json").read_text())
+    assert f["format"] == 1 and f["profile"] == "smoke" and f["host"]["precision"]
     # conclusions are the last section, computed from the other notebooks' results
     assert html.index('id="reproduction-scorecard"') > html.index("Figure 26.")
     _readable(html)
@@ -100,8 +109,13 @@ def _readable(html: str) -> None:
     bullets = re.search(r"<ul>(.*?)</ul>", findings_html, re.DOTALL).group(1)
     assert 4 <= bullets.count("<li>") <= 8
     assert "95% interval" in findings_html and "href=\"#terms\"" in findings_html
-    # which method to use on one's own photo, and the command
+    # which method to use on one's own photo, and the command: second, above the fold at 1024x768
     assert "On your own photo" in bullets and "python -m inpaint_lib inpaint photo.jpg" in bullets
+    assert bullets.index("python -m inpaint_lib inpaint photo.jpg") < bullets.index("Part A (the CAE")
+    # against the published copy: the smoke profile has none, and says so before the findings
+    block = re.search(r"<p><strong>Against the published copy</strong>(.*?)</p>", findings_html, re.DOTALL)
+    assert block and findings_html.index(block.group(0)) < findings_html.index("<ul>")
+    assert "nothing to compare" in block.group(1)
     # Figure 27 beside them: at its natural size no wider than the page's 900 px cap on images
     # and no taller than 760 px, so its 10 pt labels show at about 13 px (never scaled down)
     png = re.search(r"<img [^>]*src=\"data:image/png;base64,([^\"]+)\"", findings_html).group(1)
@@ -271,3 +285,12 @@ def test_publish_the_smoke_report(smoke_report: SmokeReport) -> None:
     from html import unescape
 
     assert "Figure 26." in unescape(page) and page.count("<img") >= len(PART_A_FIGURES + PART_B_FIGURES)
+    # the published copy's findings as data beside it, the same the page was rendered from;
+    # the page says it is the published copy, and a report compares with it
+    data = tmp / "docs" / "report.findings.json"
+    assert json.loads(data.read_text()) == json.loads((tmp / "results" / "smoke" / "findings.json").read_text())
+    assert "This is the published copy</strong>" in page and "Against the published copy" not in page
+    cp = subprocess.run([sys.executable, "-m", "inpaint_lib", "compare-published", "--profile", "smoke",
+                         "--published", str(published)], cwd=REPO, capture_output=True, text=True,
+                        env={**os.environ, "INPAINT_RESULTS_DIR": str(tmp / "results")}, timeout=120)
+    assert cp.returncode == 0 and "findings agree; 0 moved" in cp.stdout, cp.stdout + cp.stderr
