@@ -36,7 +36,7 @@ from inpaint_lib.metrics import hole_psnr
 from inpaint_lib.paths import REPO_ROOT
 from inpaint_lib.section import spread
 from inpaint_lib.stats import paired_bootstrap
-from inpaint_lib.tool.command import _per_hole_fills, inpaint, inpaint_per_hole
+from inpaint_lib.tool.command import per_hole_fills, inpaint, inpaint_per_hole
 from inpaint_lib.tool.photos import read_image, squares_mask, strokes_mask
 from inpaint_lib.tool.ranking import PhotoDefault, photo_default
 
@@ -104,7 +104,7 @@ def run(n: int = 120, large: int = 40) -> dict[str, Any]:
     if default is None:
         raise SystemExit("no photo network: `make photo-network` (or the quick report) first")
     device = torch.device("cpu")
-    methods = _per_hole_fills(default, device)
+    methods = per_hole_fills(default, device)
     boats = [read_image(p).rgb for p in photos(data_dir() / "boats", n)]
     pets = [read_image(p).rgb for p in photos(data_dir() / "oxford-pet" / "test", large)]
     if not boats or not pets:
