@@ -244,28 +244,30 @@ PER_HOLE_RULE = (
     "then filled with the real mask only, the copies never")
 
 
-def table_evidence(row: dict[str, Any], classical: str) -> tuple[float, float, int | None]:
-    """(margin, standard error, photos) of the network's hole PSNR over `classical` in a
+def table_evidence(row: dict[str, Any], classical: str) -> dict[str, Any]:
+    """{margin, low, high, se, images} of the network's hole PSNR over `classical` in a
     crossover row: its paired 95% interval against that method (`vs_classical`) where the table
     has it, else the row's against its best classical method (a bound: no classical method does
-    better on the table's photos). The standard error is the interval's half-width / 1.96."""
+    better on the table's photos); se, the standard error, is the interval's width / 3.92;
+    images, the photos behind it (None where the row does not say)."""
     v = (row.get("vs_classical") or {}).get(classical)
     if v is None:
         v = {"margin": row["hole_psnr_margin"], "low": row["hole_psnr_low"],
              "high": row["hole_psnr_high"], "images": None}
-    return v["margin"], max((v["high"] - v["low"]) / (2 * Z95), 1e-6), v.get("images")
+    return {**v, "se": max((v["high"] - v["low"]) / (2 * Z95), 1e-6)}
 
 
-def weigh(margin: float, se: float, copies: list[float] | None = None,
+def weigh(table: dict[str, Any], copies: list[float] | None = None,
           floor: float = 0.0) -> dict[str, Any]:
     """The one decision rule of the default, with or without copies: the table's margin
-    (standard error `se`) and the margins on the photo's copies (one per copy, dB) combined by
-    precision, 1/se² for the table and k/s² for k copies, s their standard deviation floored at
-    `floor` (with one copy, `floor`); the network wins where the combined estimate's 95%
-    interval is above zero, else (a tie or below) the classical method keeps the holes. With no
-    copy it is the table's own interval. -> {estimate, low, high, network, copies, copy_margin,
-    copy_spread}."""
+    (`table_evidence`, standard error se) and the margins on the photo's copies (one per copy,
+    dB) combined by precision, 1/se² for the table and k/s² for k copies, s their standard
+    deviation floored at `floor` (with one copy, `floor`); the network wins where the combined
+    estimate's 95% interval is above zero, else (a tie or below) the classical method keeps the
+    holes. With no copy the interval is the table's own (its bootstrap interval). ->
+    {estimate, low, high, network, copies, copy_margin, copy_spread}."""
     k = len(copies or [])
+    margin, se = table["margin"], table["se"]
     w_table = 1 / se**2
     if k:
         values = torch.tensor(copies, dtype=torch.float64)
@@ -275,9 +277,9 @@ def weigh(margin: float, se: float, copies: list[float] | None = None,
         estimate = (w_table * margin + w_photo * float(values.mean())) / (w_table + w_photo)
         sd = (w_table + w_photo) ** -0.5
         copy_margin = float(values.mean())
+        low, high = estimate - Z95 * sd, estimate + Z95 * sd
     else:
-        estimate, sd, spread, copy_margin = margin, se, math.nan, math.nan
-    low, high = estimate - Z95 * sd, estimate + Z95 * sd
+        estimate, low, high, spread, copy_margin = margin, table["low"], table["high"], math.nan, math.nan
     return {"estimate": estimate, "low": low, "high": high, "network": low > 0, "copies": k,
             "copy_margin": copy_margin, "copy_spread": spread}
 
@@ -325,14 +327,16 @@ class HolePlan:
             groups = {group_of(h): h for h in mine}
             evidence = []
             for (shape, setting), h in list(groups.items())[:2]:
-                m, se, _ = table_evidence(h["row"], h["classical"])
+                t = table_evidence(h["row"], h["classical"])
                 d = h["decision"]
-                text = (f"{shape} {setting} vs {h['classical']}: on held-out pets {m:+.2f} dB "
-                        f"[{m - Z95 * se:+.2f}, {m + Z95 * se:+.2f}]")
+                text = (f"{shape} {setting} vs {h['classical']}: on held-out pets "
+                        f"{t['margin']:+.2f} dB [{t['low']:+.2f}, {t['high']:+.2f}]")
                 if d["copies"]:
                     text += (f"; on this photo {d['copy_margin']:+.2f} dB over {d['copies']} "
-                             f"cop{'y' if d['copies'] == 1 else 'ies'} ({h['classical']} the best "
-                             f"of {h['tried']} classical methods on them), {d['estimate']:+.2f} "
+                             f"cop{'y' if d['copies'] == 1 else 'ies'} ({h['classical']}, "
+                             + (f"the best of {h['tried']} classical methods on them"
+                                if h["tried"] > 1 else "the one classical method tried")
+                             + f"), {d['estimate']:+.2f} "
                              f"[{d['low']:+.2f}, {d['high']:+.2f}] with the pets'")
                 evidence.append(text)
             size = (f"{min(widths):.0f} px" if min(widths) == max(widths) else
@@ -357,8 +361,7 @@ def plan_holes(crossover: dict[str, Any], mask: torch.Tensor,
         row = min(same, key=lambda r: abs(math.log(max(width, 1))
                                           - math.log(max(r.get("hole_width", r["width"]), 1))))
         classical = table_classical(row, candidates)
-        margin, se, _ = table_evidence(row, classical)
-        decision = weigh(margin, se)
+        decision = weigh(table_evidence(row, classical))
         holes.append({"width": width, "stroke": stroke, "row": row, "classical": classical,
                       "decision": decision, "tried": 0,
                       "method": row["method"] if decision["network"] else classical})
@@ -462,11 +465,11 @@ def check_on_photo(plan: HolePlan, decoys: torch.Tensor, image: torch.Tensor,
             top = max(means.values())
             winners = [n for n in tried if means[n] == top]
             classical = hole["classical"] if hole["classical"] in winners else winners[0]
-            margin, se, behind = table_evidence(row, classical)
+            table = table_evidence(row, classical)
             margins = (per_copy[network][ids] - per_copy[classical][ids]).tolist()
+            floor = photo_spread(table["se"], table["images"] or images)
             decided[key] = {"classical": classical, "tried": len(tried),
-                            "decision": weigh(margin, se, margins,
-                                              photo_spread(se, behind or images))}
+                            "decision": weigh(table, margins, floor)}
         d = decided[key]
         holes.append({**hole, **d, "method": network if d["decision"]["network"] else d["classical"]})
     return HolePlan(plan.labels, holes)

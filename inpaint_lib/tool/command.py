@@ -180,7 +180,7 @@ def list_methods(profile: str) -> str:
     found = photo_default(profile)
     if found is not None:
         from ..baselines import SMALL_PHOTO, tool_candidates
-        from ..crossover import Z95, table_classical, table_evidence, weigh
+        from ..crossover import table_classical, table_evidence, weigh
 
         lines.append(f"default: {PER_HOLE_RULE}.")
         lines.append(f"photo network: {found.why}; its table (a photo over "
@@ -189,13 +189,13 @@ def list_methods(profile: str) -> str:
         for r in sorted(found.crossover["rows"], key=lambda r: (r["shape"] == "strokes",
                                                                  r.get("hole_width", r["width"]))):
             classical = table_classical(r, large)
-            margin, se, _ = table_evidence(r, classical)
-            chosen = found.name if weigh(margin, se)["network"] else classical
+            t = table_evidence(r, classical)
+            chosen = found.name if weigh(t)["network"] else classical
             best = ("" if classical == r["best_classical"] else
                     f"; the best of all there: {r['best_classical']}, not run by the default")
             lines.append(f"  {r['shape']} {r['setting']} (holes {r.get('hole_width', r['width']):.0f} px "
-                         f"wide): {chosen} (margin {margin:+.2f} dB [{margin - Z95 * se:+.2f}, "
-                         f"{margin + Z95 * se:+.2f}] over {classical}{best})")
+                         f"wide): {chosen} (margin {t['margin']:+.2f} dB [{t['low']:+.2f}, "
+                         f"{t['high']:+.2f}] over {classical}{best})")
         return "\n".join(lines)
     name, why = default_method(profile)
     if name != FALLBACK:
