@@ -108,7 +108,7 @@ def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str
     """Seconds per 1024x768 photo (10% missing): the photo network at full resolution and
     biharmonic on the same photo and mask; and the tool's default, per hole, on a mask that
     mixes 32 px squares with thin strokes (both methods run, each keeps its holes)."""
-    from inpaint_lib.tool.command import per_hole_fills, inpaint_per_hole
+    from inpaint_lib.tool.command import inpaint_per_hole, per_hole_fills
     from inpaint_lib.tool.ranking import photo_default
 
     device = device or default_device()

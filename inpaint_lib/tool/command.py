@@ -336,12 +336,17 @@ def per_hole_fills(default: PhotoDefault, device: torch.device) -> dict[str, Met
 
 def copy_window(ys: Tensor, xs: Tensor, shape: tuple[int, int]) -> tuple[slice, slice]:
     """The window a copy is filled in: its bounding box grown by its own span (at least
-    COPY_CONTEXT px) on every side, inside the photo; the same for every method."""
+    COPY_CONTEXT px) on every side, moved inside the photo where it would cross an edge (so
+    copies of one size get windows of one size, filled as one batch); the same for every
+    method."""
     span = max(int(ys.max() - ys.min()), int(xs.max() - xs.min())) + 1
     grow = max(span, COPY_CONTEXT)
-    h, w = shape
-    return (slice(max(int(ys.min()) - grow, 0), min(int(ys.max()) + grow + 1, h)),
-            slice(max(int(xs.min()) - grow, 0), min(int(xs.max()) + grow + 1, w)))
+    out = []
+    for lo, hi, size in ((int(ys.min()), int(ys.max()), shape[0]), (int(xs.min()), int(xs.max()), shape[1])):
+        length = min(hi - lo + 1 + 2 * grow, size)
+        start = min(max(lo - grow, 0), size - length)
+        out.append(slice(start, start + length))
+    return out[0], out[1]
 
 
 COPY_CONTEXT = 16  # px of known context a copy gets at least on each side of its window
@@ -351,19 +356,24 @@ def fill_copies(image: Tensor, mask: Tensor, decoys: Tensor, method: Method) -> 
     """Each copy of a hole (`crossover.place_decoys`) filled by `method` on its own, in its
     window (`copy_window`), with the real holes there missing too: (3, H, W) uint8, the input
     with every copy filled. The real holes are never filled here, and no copy is in the mask
-    of another: the copies are scored in this pass only."""
+    of another: the copies are scored in this pass only. Windows of one size are one batch."""
     from scipy.ndimage import find_objects
 
     out = image.clone()
+    batches: dict[tuple[int, int], list[tuple[int, slice, slice]]] = {}
     for i, box in enumerate(find_objects(decoys.numpy()), start=1):
         if box is None:
             continue
         ys, xs = torch.nonzero(decoys[box] == i, as_tuple=True)
-        ys, xs = ys + box[0].start, xs + box[1].start
-        wy, wx = copy_window(ys, xs, tuple(decoys.shape))
-        copy = decoys[wy, wx] == i
-        filled = inpaint(image[:, wy, wx], (mask[0, wy, wx] | copy)[None], method)
-        out[:, wy, wx] = torch.where(copy, filled, out[:, wy, wx])
+        wy, wx = copy_window(ys + box[0].start, xs + box[1].start, tuple(decoys.shape))
+        batches.setdefault((wy.stop - wy.start, wx.stop - wx.start), []).append((i, wy, wx))
+    for windows in batches.values():
+        crops = torch.stack([image[:, wy, wx] for _, wy, wx in windows])
+        holes = torch.stack([(mask[0, wy, wx] | (decoys[wy, wx] == i))[None] for i, wy, wx in windows])
+        pred = (predictions(method, crops, holes) * 255).round().clamp(0, 255).to(torch.uint8)
+        for (i, wy, wx), filled in zip(windows, pred):
+            copy = decoys[wy, wx] == i
+            out[:, wy, wx] = torch.where(copy, filled, out[:, wy, wx])
     return out
 
 
