@@ -203,6 +203,39 @@ def targets(table: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def section_tables(study: Section, network: Method, run_dir: str,
+                   shipped: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The crossover section's (table, margins): `crossover_table` of its own network, written
+    for the inpaint command (`save_crossover`), and where a photo network is shipped
+    (`shipped.ShippedNetwork`) its rows scored on the same photos and masks (no training) as
+    "shipped photo network"."""
+    from dataclasses import replace
+
+    table = crossover_table(study, [network])
+    out = margins(table)
+    save_crossover(study.profile, table, run_dir)
+    if shipped is not None:
+        theirs = crossover_table(study, [replace(shipped.method(study.device),
+                                                 name="shipped photo network")])
+        out = pd.concat([out, margins(theirs)], ignore_index=True)
+        table = pd.concat([table, theirs[theirs.kind == "network"]], ignore_index=True)
+    return table, out
+
+
+def named_targets(study: Section, table: pd.DataFrame,
+                  shipped: Any = None) -> dict[str, list[dict[str, Any]]]:
+    """The targets (`targets`) of this section's network on its photos and, where a network is
+    shipped, those of its card (every held-out photo when it was shipped), by a label that says
+    which photos."""
+    photos = len(test_images(study)[0])
+    named = {f"this profile's, on these {photos:,} photos":
+             targets(table[table.method != "shipped photo network"])}
+    if shipped is not None:
+        named[f"shipped, on its card's {shipped.card['crossover']['images']:,} photos"] = \
+            shipped.card["crossover"]["targets"]
+    return named
+
+
 # --------------------------------------------------------------- the tool's rule
 def save_crossover(profile: str, table: pd.DataFrame, run_dir: str) -> Path:
     """Write the network's margins by hole width for the ``inpaint`` command's default."""

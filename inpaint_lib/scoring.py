@@ -104,6 +104,15 @@ def mask_sweep(study: Section, run: Run, study_scale: bool = False) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def mask_sweeps(study: Section, run: Run) -> pd.DataFrame:
+    """`mask_sweep` of `run` (the network and the classical methods) and of the baseline
+    trained at the study's own scale (committed, first seed of each: `study_scale_runs`) on the
+    same masks, one long table (Figure 11)."""
+    at_scale = [mask_sweep(study, found[0][0], study_scale=True)
+                for found in study_scale_runs(study).values()]
+    return pd.concat([mask_sweep(study, run), *at_scale], ignore_index=True)
+
+
 def sweep_per_image(study: Section, run: Run) -> pd.DataFrame:
     """Whole-image MSE of the network on a few test images (spread over the split) at each
     mask count: rows 'test image i', columns 1..N (Figure 12)."""

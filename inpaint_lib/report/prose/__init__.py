@@ -43,6 +43,7 @@ from .part_a import (
     versus_baselines,
 )
 from .part_b import (
+    classical_coverage,
     classical_methods,
     dataset_line,
     deferred,
@@ -68,6 +69,7 @@ from .study_scale import (
 __all__ = [
     "ablation",
     "ablation_at_study_scale",
+    "classical_coverage",
     "classical_methods",
     "classical_shown_in",
     "compare_to_best",
