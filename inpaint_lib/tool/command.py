@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -334,13 +335,12 @@ def per_hole_fills(default: PhotoDefault, device: torch.device) -> dict[str, Met
     return fills
 
 
-def copy_window(ys: Tensor, xs: Tensor, shape: tuple[int, int]) -> tuple[slice, slice]:
-    """The window a copy is filled in: its bounding box grown by its own span (at least
-    COPY_CONTEXT px) on every side, moved inside the photo where it would cross an edge (so
-    copies of one size get windows of one size, filled as one batch); the same for every
-    method."""
-    span = max(int(ys.max() - ys.min()), int(xs.max() - xs.min())) + 1
-    grow = max(span, COPY_CONTEXT)
+def copy_window(ys: Tensor, xs: Tensor, shape: tuple[int, int], width: float) -> tuple[slice, slice]:
+    """The window a copy of a hole `width` px wide is filled in: its bounding box grown by that
+    width (at least COPY_CONTEXT px) on every side, moved inside the photo where it would cross
+    an edge (so copies of one size get windows of one size, filled as one batch); the same for
+    every method."""
+    grow = max(math.ceil(width), COPY_CONTEXT)
     out = []
     for lo, hi, size in ((int(ys.min()), int(ys.max()), shape[0]), (int(xs.min()), int(xs.max()), shape[1])):
         length = min(hi - lo + 1 + 2 * grow, size)
@@ -352,11 +352,13 @@ def copy_window(ys: Tensor, xs: Tensor, shape: tuple[int, int]) -> tuple[slice, 
 COPY_CONTEXT = 16  # px of known context a copy gets at least on each side of its window
 
 
-def fill_copies(image: Tensor, mask: Tensor, decoys: Tensor, method: Method) -> Tensor:
-    """Each copy of a hole (`crossover.place_decoys`) filled by `method` on its own, in its
-    window (`copy_window`), with the real holes there missing too: (3, H, W) uint8, the input
-    with every copy filled. The real holes are never filled here, and no copy is in the mask
-    of another: the copies are scored in this pass only. Windows of one size are one batch."""
+def fill_copies(image: Tensor, mask: Tensor, decoys: Tensor, method: Method,
+                widths: list[float]) -> Tensor:
+    """Each copy of a hole (`crossover.place_decoys`; copy i of hole i, `widths[i - 1]` px wide)
+    filled by `method` on its own, in its window (`copy_window`), with the real holes there
+    missing too: (3, H, W) uint8, the input with every copy filled. The real holes are never
+    filled here, and no copy is in the mask of another: the copies are scored in this pass
+    only. Windows of one size are one batch."""
     from scipy.ndimage import find_objects
 
     out = image.clone()
@@ -365,7 +367,8 @@ def fill_copies(image: Tensor, mask: Tensor, decoys: Tensor, method: Method) -> 
         if box is None:
             continue
         ys, xs = torch.nonzero(decoys[box] == i, as_tuple=True)
-        wy, wx = copy_window(ys + box[0].start, xs + box[1].start, tuple(decoys.shape))
+        wy, wx = copy_window(ys + box[0].start, xs + box[1].start, tuple(decoys.shape),
+                             widths[i - 1])
         batches.setdefault((wy.stop - wy.start, wx.stop - wx.start), []).append((i, wy, wx))
     for windows in batches.values():
         crops = torch.stack([image[:, wy, wx] for _, wy, wx in windows])
@@ -399,7 +402,8 @@ def inpaint_per_hole(image: Tensor, mask: Tensor, default: PhotoDefault,
     if check:
         decoys = place_decoys(plan)
         if bool((decoys > 0).any()):
-            copies = {name: fill_copies(image, mask, decoys, fills[name])
+            widths = [h["width"] for h in plan.holes]
+            copies = {name: fill_copies(image, mask, decoys, fills[name], widths)
                       for name in [network, *candidates]}
             plan = check_on_photo(plan, decoys, image, copies, network,
                                   int(default.crossover.get("images", 0)))
