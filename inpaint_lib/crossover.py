@@ -278,16 +278,17 @@ PER_HOLE_RULE = (
 
 
 def table_evidence(row: dict[str, Any], classical: str) -> dict[str, Any]:
-    """{margin, low, high, se, images} of the network's hole PSNR over `classical` in a
-    crossover row: its paired 95% interval against that method (`vs_classical`) where the table
-    has it, else the row's against its best classical method (a bound: no classical method does
-    better on the table's photos); se, the standard error, is the interval's width / 3.92;
-    images, the photos behind it (None where the row does not say)."""
+    """{margin, low, high, se, images, against} of the network's hole PSNR over `classical` in
+    a crossover row: its paired 95% interval against that method (`vs_classical`) where the
+    table has it, else the row's against its best classical method (`against` names it: a
+    bound, since no classical method does better on the table's photos); se, the standard
+    error, is the interval's width / 3.92; images, the photos behind it (None where the row
+    does not say)."""
     v = (row.get("vs_classical") or {}).get(classical)
     if v is None:
         v = {"margin": row["hole_psnr_margin"], "low": row["hole_psnr_low"],
-             "high": row["hole_psnr_high"], "images": None}
-    return {**v, "se": max((v["high"] - v["low"]) / (2 * Z95), 1e-6)}
+             "high": row["hole_psnr_high"], "images": None, "against": row["best_classical"]}
+    return {"against": classical, **v, "se": max((v["high"] - v["low"]) / (2 * Z95), 1e-6)}
 
 
 def weigh(table: dict[str, Any], copies: list[float] | None = None,
@@ -363,7 +364,9 @@ class HolePlan:
                 t = table_evidence(h["row"], h["classical"])
                 d = h["decision"]
                 text = (f"{shape} {setting} vs {h['classical']}: on held-out pets "
-                        f"{t['margin']:+.2f} dB [{t['low']:+.2f}, {t['high']:+.2f}]")
+                        f"{t['margin']:+.2f} dB [{t['low']:+.2f}, {t['high']:+.2f}]"
+                        + ("" if t["against"] == h["classical"] else
+                           f" (over {t['against']}, the table's best)"))
                 if d["copies"]:
                     text += (f"; on this photo {d['copy_margin']:+.2f} dB over {d['copies']} "
                              f"cop{'y' if d['copies'] == 1 else 'ies'} ({h['classical']}, "
