@@ -329,3 +329,21 @@ def test_the_check_picks_the_best_classical_method_on_the_photo() -> None:
     # the table's classical method among those allowed: the one the network leads least
     assert crossover.table_classical(rows[1], ["OpenCV Telea", "biharmonic"]) == "biharmonic"
     assert crossover.table_classical(rows[1], ["OpenCV Telea", "mean fill"]) == "OpenCV Telea"
+
+
+def test_a_section_names_the_classical_methods_it_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`evaluation.classical_images`: 0 leaves a method out of the section, a number limits it
+    to that many images, an unknown name is a one-line error before any data is read."""
+    from inpaint_lib.resolve import ParamsError
+    from inpaint_lib.section import open_section
+
+    monkeypatch.setenv("INPAINT_OVERRIDES",
+                       "photo: {evaluation: {classical_images: {FSR best: 0, PatchMatch: 3}}}")
+    study = open_section("params/d1_crossover.yaml", "smoke")
+    names = [m.name for m in study.classical()]
+    assert "FSR best" not in names and "PatchMatch" in names and "biharmonic" in names
+    limits = {m.name: study.classical_images(m) for m in study.classical()}
+    assert limits["PatchMatch"] == 3 and limits["biharmonic"] is None
+    monkeypatch.setenv("INPAINT_OVERRIDES", "photo: {evaluation: {classical_images: {FSR: 3}}}")
+    with pytest.raises(ParamsError, match="evaluation.classical_images: no classical method FSR"):
+        open_section("params/d1_crossover.yaml", "smoke")
