@@ -5,8 +5,9 @@ The network is the crossover section's (``params/d1_crossover.yaml``) at the `fu
 the whole pet training split, two random 128 px native-resolution crops of each photo, its
 epochs, trained through the run cache (so a stopped run resumes); then scored against the
 classical methods on every held-out photo (a 128 px centre crop at native resolution) under
-every crossover mask setting (`crossover.crossover_table`). The weights, the table and the
-provenance are written by `shipped.write`.
+every crossover mask setting (`crossover.crossover_table`: every classical method, FSR best and
+FSR fast on the photos the full profile's `evaluation.classical_images` names, with the network's
+margin over each). The weights, the table and the provenance are written by `shipped.write`.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def retrain(profile: str = "full", folder: Path = SHIPPED_DIR, device: str | Non
                  "mask_seed": study.params.evaluation.mask_seed, "scoring_code": scoring_code(),
                  "rows": margins(table).to_dict(orient="records"), "targets": targets(table),
                  "classical": table[table.kind == "classical"][
-                     ["shape", "setting", "method", "hole_psnr"]].to_dict(orient="records")}
+                     ["shape", "setting", "method", "hole_psnr", "images"]].to_dict(orient="records")}
     state = torch.load(run.dir / "final.pt", map_location="cpu", weights_only=True)["model"]
     shipped = write(folder, state, run.config, int(info["image_size"]), provenance, crossover)
     log(f"photo-network: wrote {folder} in {(time.time() - t0) / 60:.1f} min "
