@@ -103,12 +103,18 @@ help:
 # 126 s -> 90 s for this lock here; Python compiles the modules a run imports, once, on first use.
 LOCK := requirements.lock
 env: $(ENV)
+# opencv-contrib-python-headless replaced opencv-python-headless (issue 34): both write cv2/, so
+# an environment that still has the old one gets both removed and the lock's reinstalled
+OLD_CV2 = if $(1) -m pip show -q opencv-python-headless 2>/dev/null; then \
+	  $(1) -m pip uninstall --quiet -y opencv-python-headless opencv-contrib-python-headless; fi
 $(VENV)/.installed: $(LOCK) pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(call OLD_CV2,$(VENV)/bin/python)
 	$(VENV)/bin/python -m pip install --quiet --require-hashes --no-deps --no-compile -r $(LOCK)
 	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 $(CONDA_PREFIX)/.inpaint-installed: $(LOCK) pyproject.toml environment.yml
+	$(call OLD_CV2,python)
 	python -m pip install --quiet --require-hashes --no-deps --no-compile -r $(LOCK)
 	python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@

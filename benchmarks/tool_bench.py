@@ -108,7 +108,7 @@ def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str
     """Seconds per 1024x768 photo (10% missing): the photo network at full resolution and
     biharmonic on the same photo and mask; and the tool's default, per hole, on a mask that
     mixes 32 px squares with thin strokes (both methods run, each keeps its holes)."""
-    from inpaint_lib.tool.command import _per_hole_fills, inpaint_per_hole
+    from inpaint_lib.tool.command import inpaint_per_hole, per_hole_fills
     from inpaint_lib.tool.ranking import photo_default
 
     device = device or default_device()
@@ -123,7 +123,7 @@ def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str
     mixed = (squares_mask((PHOTO_H, PHOTO_W), PHOTO_SQUARES * 2 // 3, PHOTO_SIDE, 0, Path("photo"))
              | strokes_mask((PHOTO_H, PHOTO_W), 12, 5, 0, Path("photo")))
     if default is not None:
-        fills = _per_hole_fills(default, device)
+        fills = per_hole_fills(default, device)
         where = (f"on {PHOTO_SQUARES * 2 // 3} squares of {PHOTO_SIDE} px and 12 strokes 5 px wide "
                  f"({mixed.float().mean().item():.1%} missing)")
         for name, check in (("the default, per hole, checked on the photo", True),
@@ -133,7 +133,7 @@ def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str
                                device, repeats)["d"]
             rows[name] = {"seconds_per_image": q(statistics.median(times), "s (median)"),
                           "best": q(min(times), "s (best of repeats)"),
-                          "source": f"{default.name} or biharmonic per hole, {where}"}
+                          "source": f"{default.name} or a classical method per hole, {where}"}
     slowest = max(r["seconds_per_image"]["value"] for n, r in rows.items() if n != "biharmonic")
     return {"image": f"{PHOTO_W}x{PHOTO_H} px, {PHOTO_SQUARES} squares of {PHOTO_SIDE} px "
                      f"({mask.float().mean().item():.1%} missing), {repeats} repeats after a warm-up",

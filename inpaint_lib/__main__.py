@@ -196,8 +196,9 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
     holes.add_argument("--strokes", metavar="COUNT:WIDTH",
                        help="COUNT random free-form brush strokes WIDTH px wide")
     p.add_argument("--seed", type=int, default=0, help="seed of --squares/--strokes (default 0)")
-    p.add_argument("--method", default=None, help="mean, telea, ns, biharmonic, or a trained "
-                   "network (see --list-methods; default: the best trained network, else biharmonic)")
+    p.add_argument("--method", default=None, help="mean, telea, ns, biharmonic, fsr-fast, "
+                   "fsr-best, patchmatch, photo-network or a trained network (see --list-methods; "
+                   "default: per hole, the photo network or the best classical method)")
     p.add_argument("--compare", action="store_true",
                    help="write one panel with every method side by side instead of one fill")
     p.add_argument("--no-check", action="store_true",

@@ -2,8 +2,10 @@
 
 Every method (the classical ones and the photo network) is scored by `Section.score` on the
 same held-out photos under each mask setting of `evaluation.crossover` (masks drawn once
-per setting with the study's seed). For each setting, the best classical method is the one
-with the highest mean hole PSNR, and the network is set against it image by image: the
+per setting with the study's seed; a classical method too slow for every photo on a spread
+subset of them, `evaluation.classical_images`). For each setting, the best classical method
+is the one with the highest mean hole PSNR on the photos all of them were scored on, and the
+network is set against it image by image: the
 paired difference of hole PSNR, hole MAE and SSIM with a 95% bootstrap interval
 (`stats.paired_bootstrap`). The table is saved as ``results/<profile>/crossover.json``,
 from which the ``inpaint`` command picks its default per hole (`plan_holes`).
@@ -16,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
+from .evaluate import scored_images
 from .io import atomic_write_json, read_json
 from .masks import fixed_masks, hole_width
-from .methods import Method, classical_methods
+from .methods import Method
 from .runs import results_root
 from .section import Section, spread
 from .stats import paired_bootstrap
@@ -95,20 +99,52 @@ def setting_widths(study: Section, n: int = 64,
     return out
 
 
+def _paired(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], total: int,
+            metric: str) -> list[float]:
+    """a's minus b's per-image `metric` on the images both were scored on (a classical method
+    limited to some images has them spread over the set: `evaluate.scored_images`)."""
+    ia = scored_images(total, len(a[metric])).numpy()
+    ib = scored_images(total, len(b[metric])).numpy()
+    _, ka, kb = np.intersect1d(ia, ib, return_indices=True)
+    return (a[metric][ka] - b[metric][kb]).tolist()
+
+
+def best_classical(scores: dict[str, dict[str, torch.Tensor]], names: list[str], total: int) -> str:
+    """The classical method (of `names`) with the highest mean hole PSNR on the images every
+    one of them was scored on: the same images for each, whatever each one's limit."""
+    common = None
+    for name in names:
+        idx = set(scored_images(total, len(scores[name]["hole_psnr"])).tolist())
+        common = idx if common is None else common & idx
+    keep = sorted(common or set())
+
+    def mean(name: str) -> float:
+        idx = scored_images(total, len(scores[name]["hole_psnr"])).tolist()
+        where = {i: k for k, i in enumerate(idx)}
+        values = scores[name]["hole_psnr"][[where[i] for i in keep]] if keep else scores[name]["hole_psnr"]
+        return float(values.mean())
+
+    return max(names, key=mean)
+
+
 def crossover_table(study: Section, networks: list[Method], split: str = "test") -> pd.DataFrame:
-    """One row per (mask shape, setting, method): mean metrics, hole fraction and width,
-    and for networks the paired difference to the setting's best classical method (and to
-    biharmonic) with 95% bootstrap intervals: `<metric>_margin`, `_low`, `_high`. On the
-    test photos, or on the validation photos (`split` "val": where choices are made)."""
+    """One row per (mask shape, setting, method): mean metrics, hole fraction and width, the
+    images scored, and for networks the paired difference to the setting's best classical
+    method (`best_classical`: among every classical method the section runs, on the images
+    they share) and to biharmonic with 95% bootstrap intervals (`<metric>_margin`, `_low`,
+    `_high`), and the hole-PSNR margin over each classical method (`vs_classical`: {name:
+    {margin, low, high, images}}, what the inpaint command weighs a photo's own choice with).
+    On the test photos, or on the validation photos (`split` "val": where choices are made)."""
     rows: list[dict[str, Any]] = []
     widths = setting_widths(study, split=split)
     images, data_id = test_images(study, split)
-    classical = classical_methods()
+    total = len(images)
+    classical = study.classical()
+    names = [m.name for m in classical]
     for shape, settings in study.params.evaluation.crossover.items():
         for label, cfg in settings.items():
             scores = {m.name: study.score(m, cfg, images, data_id) for m in [*classical, *networks]}
-            best = max((m.name for m in classical),
-                       key=lambda name: scores[name]["hole_psnr"].mean().item())
+            best = best_classical(scores, names, total)
             for m in [*classical, *networks]:
                 s = scores[m.name]
                 row = {"shape": shape, "setting": label, "width": widths[(shape, label)][0],
@@ -117,13 +153,19 @@ def crossover_table(study: Section, networks: list[Method], split: str = "test")
                        "best_classical": best, "images": len(s["hole_psnr"]),
                        **{k: s[k].mean().item() for k in MARGIN_METRICS}}
                 if row["kind"] == "network":
-                    for ref, tag in ((best, ""), ("biharmonic", "_vs_biharmonic")):
+                    refs = [(best, "")] + ([("biharmonic", "_vs_biharmonic")]
+                                           if "biharmonic" in scores else [])
+                    for ref, tag in refs:
                         for metric in MARGIN_METRICS:
-                            n = min(len(s[metric]), len(scores[ref][metric]))
-                            diff = (s[metric][:n] - scores[ref][metric][:n]).tolist()
-                            mean, low, high = paired_bootstrap(diff)
+                            mean, low, high = paired_bootstrap(_paired(s, scores[ref], total, metric))
                             row[f"{metric}_margin{tag}"] = mean
                             row[f"{metric}_low{tag}"], row[f"{metric}_high{tag}"] = low, high
+                    row["vs_classical"] = {}
+                    for name in names:
+                        diff = _paired(s, scores[name], total, "hole_psnr")
+                        mean, low, high = paired_bootstrap(diff)
+                        row["vs_classical"][name] = {"margin": mean, "low": low, "high": high,
+                                                     "images": len(diff)}
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -132,6 +174,7 @@ def margins(table: pd.DataFrame) -> pd.DataFrame:
     """The network rows only: shape, setting, width, best classical and the margins."""
     cols = ["shape", "setting", "width", "hole_width", "method", "best_classical",
             *[f"{m}_{p}" for m in MARGIN_METRICS for p in ("margin", "low", "high")]]
+    cols += ["vs_classical"] if "vs_classical" in table else []
     return table[table["kind"] == "network"][cols].reset_index(drop=True)
 
 
@@ -173,6 +216,39 @@ def targets(table: pd.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def section_tables(study: Section, network: Method, run_dir: str,
+                   shipped: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The crossover section's (table, margins): `crossover_table` of its own network, written
+    for the inpaint command (`save_crossover`), and where a photo network is shipped
+    (`shipped.ShippedNetwork`) its rows scored on the same photos and masks (no training) as
+    "shipped photo network"."""
+    from dataclasses import replace
+
+    table = crossover_table(study, [network])
+    out = margins(table)
+    save_crossover(study.profile, table, run_dir)
+    if shipped is not None:
+        theirs = crossover_table(study, [replace(shipped.method(study.device),
+                                                 name="shipped photo network")])
+        out = pd.concat([out, margins(theirs)], ignore_index=True)
+        table = pd.concat([table, theirs[theirs.kind == "network"]], ignore_index=True)
+    return table, out
+
+
+def named_targets(study: Section, table: pd.DataFrame,
+                  shipped: Any = None) -> dict[str, list[dict[str, Any]]]:
+    """The targets (`targets`) of this section's network on its photos and, where a network is
+    shipped, those of its card (every held-out photo when it was shipped), by a label that says
+    which photos."""
+    photos = len(test_images(study)[0])
+    named = {f"this profile's, on these {photos:,} photos":
+             targets(table[table.method != "shipped photo network"])}
+    if shipped is not None:  # its card's table (every held-out photo when shipped), today's rule
+        named[f"shipped, on its card's {shipped.card['crossover']['images']:,} photos"] = \
+            targets(shipped.card["crossover"]["rows"])
+    return named
+
+
 # --------------------------------------------------------------- the tool's rule
 def save_crossover(profile: str, table: pd.DataFrame, run_dir: str) -> Path:
     """Write the network's margins by hole width for the ``inpaint`` command's default."""
@@ -189,16 +265,84 @@ def load_crossover(profile: str) -> dict[str, Any] | None:
 
 
 # ------------------------------------------------------- the tool's rule, per hole
-PER_HOLE_RULE = ("per hole: each connected hole of the mask is measured (its width: twice the "
-                 "largest distance from one of its pixels to a known one; a stroke if its area "
-                 "is over " + f"{STROKE_ELONGATION:g}" + "x its width squared) and matched to the "
-                 "crossover setting of the same kind (strokes, or squares and boxes) whose holes "
-                 "are nearest in width (log scale); the network fills it where its hole-PSNR "
-                 "margin over the best classical method there has a 95% interval above zero, "
-                 "else that best classical method does; then, where copies of a setting's holes "
-                 "fit on the photo's known pixels, both fill them, and the margin measured on "
-                 "these copies is weighed with the table's (each by its precision) to decide that "
-                 "setting's holes on this photo")
+Z95 = 1.96  # a 95% interval: the estimate +- 1.96 standard errors
+
+PER_HOLE_RULE = (
+    "per hole: each connected hole of the mask is measured (its width: twice the largest "
+    "distance from one of its pixels to a known one; a stroke if its area is over "
+    f"{STROKE_ELONGATION:g}x its width squared) and matched to the crossover setting of the same "
+    "kind (strokes, or squares and boxes) whose holes are nearest in width (log scale). Its "
+    "classical method is the setting's best on the held-out photos among those the default runs "
+    "on a photo of this size (FSR fast and PatchMatch only up to 200x200 px, FSR best never: "
+    "seconds a hole). Then one rule decides between the network and that classical method: the "
+    "network's hole-PSNR margin over it is estimated, and the network fills the holes where the "
+    "95% interval of the estimate is above zero; a tie stays with the classical method. Without "
+    "the check the estimate is the table's (its margin and standard error on the held-out "
+    "photos). With the check, copies of up to 8 of a setting's holes are placed on known pixels "
+    "of the photo and filled, each alone in a window around it grown by the hole's width, with "
+    "the real holes there missing too, by the network and by "
+    "every classical method the default runs on this photo; the best of these on the copies "
+    "becomes the group's classical method, and the network's margin over it on the copies (one "
+    "value per copy: a hole, not an image, is the unit) is weighed with the table's margin over "
+    "the same method, each by its precision: the table's from its interval, the copies' from "
+    "their spread, floored at the photo-to-photo spread behind the table's interval (a single "
+    "hole varies at least as much as a photo's mean) and taken as that floor for one copy. So a "
+    "few copies move a decision only where the table's own interval is wide; the real holes are "
+    "then filled with the real mask only, the copies never")
+
+
+def table_evidence(row: dict[str, Any], classical: str) -> dict[str, Any]:
+    """{margin, low, high, se, images, against} of the network's hole PSNR over `classical` in
+    a crossover row: its paired 95% interval against that method (`vs_classical`) where the
+    table has it, else the row's against its best classical method (`against` names it: a
+    bound, since no classical method does better on the table's photos); se, the standard
+    error, is the interval's width / 3.92; images, the photos behind it (None where the row
+    does not say)."""
+    v = (row.get("vs_classical") or {}).get(classical)
+    if v is None:
+        v = {"margin": row["hole_psnr_margin"], "low": row["hole_psnr_low"],
+             "high": row["hole_psnr_high"], "images": None, "against": row["best_classical"]}
+    return {"against": classical, **v, "se": max((v["high"] - v["low"]) / (2 * Z95), 1e-6)}
+
+
+def weigh(table: dict[str, Any], copies: list[float] | None = None,
+          floor: float = 0.0) -> dict[str, Any]:
+    """The one decision rule of the default, with or without copies: the table's margin
+    (`table_evidence`, standard error se) and the margins on the photo's copies (one per copy,
+    dB) combined by precision, 1/se² for the table and k/s² for k copies, s their standard
+    deviation floored at `floor` (with one copy, `floor`); the network wins where the combined
+    estimate's 95% interval is above zero, else (a tie or below) the classical method keeps the
+    holes. With no copy the interval is the table's own (its bootstrap interval). ->
+    {estimate, low, high, network, copies, copy_margin, copy_spread}."""
+    k = len(copies or [])
+    margin, se = table["margin"], table["se"]
+    w_table = 1 / se**2
+    if k:
+        values = torch.tensor(copies, dtype=torch.float64)
+        sample = float(values.std()) if k >= 2 else 0.0
+        spread = max(sample, floor, 1e-6)
+        w_photo = k / spread**2
+        estimate = (w_table * margin + w_photo * float(values.mean())) / (w_table + w_photo)
+        sd = (w_table + w_photo) ** -0.5
+        copy_margin = float(values.mean())
+        low, high = estimate - Z95 * sd, estimate + Z95 * sd
+    else:
+        estimate, low, high, spread, copy_margin = margin, table["low"], table["high"], math.nan, math.nan
+    return {"estimate": estimate, "low": low, "high": high, "network": low > 0, "copies": k,
+            "copy_margin": copy_margin, "copy_spread": spread}
+
+
+def table_classical(row: dict[str, Any], candidates: list[str] | None = None) -> str:
+    """The row's best classical method among `candidates` (all when None): its own best where
+    allowed, else the candidate the network's margin is smallest over (`vs_classical`), else
+    biharmonic."""
+    best = row["best_classical"]
+    if candidates is None or best in candidates:
+        return best
+    known = {n: v["margin"] for n, v in (row.get("vs_classical") or {}).items() if n in candidates}
+    if known:
+        return min(known, key=lambda n: known[n])
+    return "biharmonic" if "biharmonic" in candidates else candidates[0]
 
 
 @dataclass(frozen=True)
@@ -206,7 +350,9 @@ class HolePlan:
     """Which method fills which hole of one mask (`plan_holes`)."""
 
     labels: torch.Tensor  # (H, W) int64: 0 known, i the i-th hole
-    holes: list[dict[str, Any]]  # per hole: width, stroke, method, row (its crossover row)
+    # per hole: width, stroke, row (its crossover row), classical (its classical method),
+    # decision (`weigh`), method (the network's name or the classical method)
+    holes: list[dict[str, Any]]
 
     def methods(self) -> list[str]:
         """The methods the plan uses, the most-used first."""
@@ -226,27 +372,36 @@ class HolePlan:
         for method in self.methods():
             mine = [h for h in self.holes if h["method"] == method]
             widths = [h["width"] for h in mine]
-            rows = {(h["row"]["shape"], h["row"]["setting"]): h["row"] for h in mine}
-            evidence = "; ".join(
-                f"{shape} {setting}: {r['hole_psnr_margin']:+.2f} dB [{r['hole_psnr_low']:+.2f}, "
-                f"{r['hole_psnr_high']:+.2f}]" for (shape, setting), r in list(rows.items())[:2])
+            groups = {group_of(h): h for h in mine}
+            evidence = []
+            for (shape, setting), h in list(groups.items())[:2]:
+                t = table_evidence(h["row"], h["classical"])
+                d = h["decision"]
+                text = (f"{shape} {setting} vs {h['classical']}: on held-out pets "
+                        f"{t['margin']:+.2f} dB [{t['low']:+.2f}, {t['high']:+.2f}]"
+                        + ("" if t["against"] == h["classical"] else
+                           f" (over {t['against']}, the table's best)"))
+                if d["copies"]:
+                    text += (f"; on this photo {d['copy_margin']:+.2f} dB over {d['copies']} "
+                             f"cop{'y' if d['copies'] == 1 else 'ies'} ({h['classical']}, "
+                             + (f"the best of {h['tried']} classical methods on them"
+                                if h["tried"] > 1 else "the one classical method tried")
+                             + f"), {d['estimate']:+.2f} "
+                             f"[{d['low']:+.2f}, {d['high']:+.2f}] with the pets'")
+                evidence.append(text)
             size = (f"{min(widths):.0f} px" if min(widths) == max(widths) else
                     f"{min(widths):.0f}-{max(widths):.0f} px")
-            checks = {group_of(h): h["checked"] for h in mine if "checked" in h}
-            on_photo = "; ".join(f"on this photo {c['margin']:+.2f} dB over {c['copies']} "
-                                 f"cop{'y' if c['copies'] == 1 else 'ies'} of its {shape} {setting} "
-                                 f"holes, {c['combined']:+.2f} dB with the pets'"
-                                 for (shape, setting), c in list(checks.items())[:2])
             parts.append(f"{len(mine)} hole{'s' if len(mine) != 1 else ''} {size} wide by {method} "
-                         f"({network} vs {mine[0]['row']['best_classical']}: on held-out pets "
-                         f"{evidence}" + (f"; {on_photo}" if on_photo else "") + ")")
+                         f"({network}: " + "; ".join(evidence) + ")")
         return "; ".join(parts)
 
 
-def plan_holes(crossover: dict[str, Any], mask: torch.Tensor) -> HolePlan:
-    """The per-hole default (`PER_HOLE_RULE`) for one mask (H, W) or (1, H, W) bool, from a
-    crossover table ({"rows": `margins` records}); a hole's method is the network's name
-    (the rows' "method") or the best classical method of its matched setting."""
+def plan_holes(crossover: dict[str, Any], mask: torch.Tensor,
+               candidates: list[str] | None = None) -> HolePlan:
+    """The per-hole default from the table alone (`PER_HOLE_RULE`, `weigh` without copies)
+    for one mask (H, W) or (1, H, W) bool, from a crossover table ({"rows": `margins`
+    records}); a hole's method is the network's name (the rows' "method") or its classical
+    method (`table_classical` among `candidates`, the ones the default may run here)."""
     labels, widths, elongations = hole_components(mask.reshape(mask.shape[-2:]))
     rows = crossover["rows"]
     holes = []
@@ -255,8 +410,11 @@ def plan_holes(crossover: dict[str, Any], mask: torch.Tensor) -> HolePlan:
         same = [r for r in rows if (r["shape"] == "strokes") == stroke] or rows
         row = min(same, key=lambda r: abs(math.log(max(width, 1))
                                           - math.log(max(r.get("hole_width", r["width"]), 1))))
-        method = row["method"] if row["hole_psnr_low"] > 0 else row["best_classical"]
-        holes.append({"width": width, "stroke": stroke, "method": method, "row": row})
+        classical = table_classical(row, candidates)
+        decision = weigh(table_evidence(row, classical))
+        holes.append({"width": width, "stroke": stroke, "row": row, "classical": classical,
+                      "decision": decision, "tried": 0,
+                      "method": row["method"] if decision["network"] else classical})
     return HolePlan(labels, holes)
 
 
@@ -276,9 +434,9 @@ def place_decoys(plan: HolePlan, seed: int = 0, per_group: int = DECOYS_PER_GROU
     (H, W) int64, 0 nowhere, i + 1 a copy of hole i. Up to `per_group` holes of each group
     (widest first) are each copied once, moved by a seeded offset of 1.5-4 hole widths in one
     of 8 directions (the first of 24 tries that lands inside the photo), only where the copy
-    and `margin` px around it touch no hole and no other copy: so a copy's pixels are known,
-    the biharmonic fill of a real hole is the same with or without the copies (its stencil
-    reaches 2 px), and the network sees a copy only from `margin` px away or more."""
+    and `margin` px around it touch no hole and no other copy: so a copy's pixels and the
+    `margin` px around it are known, as around the hole it copies. The copies are filled in a
+    pass of their own (`tool.command.fill_copies`); the real holes never see them."""
     from scipy.ndimage import find_objects
 
     labels = plan.labels
@@ -314,56 +472,54 @@ def place_decoys(plan: HolePlan, seed: int = 0, per_group: int = DECOYS_PER_GROU
     return decoys
 
 
-def photo_spread(row: dict[str, Any], images: int) -> float:
-    """How much the network's margin varies from one photo to the next, in dB: the per-image
-    standard deviation behind the row's 95% interval over `images` held-out photos."""
-    return (row["hole_psnr_high"] - row["hole_psnr_low"]) / (2 * 1.96) * math.sqrt(max(images, 1))
+def photo_spread(se: float, images: int) -> float:
+    """How much the network's margin varies from one photo to the next, in dB: the per-photo
+    standard deviation behind a standard error `se` over `images` photos."""
+    return se * math.sqrt(max(images, 1))
 
 
 def check_on_photo(plan: HolePlan, decoys: torch.Tensor, image: torch.Tensor,
                    fills: dict[str, torch.Tensor], network: str, images: int) -> HolePlan:
-    """The plan with each group's method decided by the table and the photo together, where
-    copies of the group's holes could be placed. The copies' pixels are known, so each copy
-    gives the network's margin over the group's best classical method on this photo (hole
-    PSNR, dB). That is weighed against the table's margin for the setting as one estimate of
-    the margin on this photo: the table's (a mean over `images` held-out pets, with their
-    photo-to-photo spread `photo_spread`) and the copies' mean (their own spread over k
-    copies; with fewer than 3, the table's spread), each by its precision; the network fills
-    the group where the combined margin is above zero. A few copies move the choice only when
-    they disagree with the table by more than the table's photo-to-photo spread allows.
-    image: (3, H, W) uint8; fills: {method: (3, H, W) uint8, its fill of the holes and the
-    copies}. Each hole records the evidence (`checked`)."""
+    """The plan with each group's method decided by the table and the photo together (the
+    one rule, `weigh`), where copies of the group's holes were placed (`place_decoys`). The
+    copies' pixels are known, so each method's fill of a copy has a hole PSNR
+    (`metrics.region_psnr`). Of the classical methods in `fills`, the one with the highest
+    mean over the group's copies is its classical method on this photo (the plan's on a tie);
+    the network's margin over it on each copy is weighed with the table's margin over the same
+    method (`table_evidence`), the copies' spread floored at the photo-to-photo spread behind
+    the table's interval (`photo_spread`, over its photos, else `images`).
+    image: (3, H, W) uint8; fills: {method: (3, H, W) uint8, its fill of the copies (each
+    scored alone: `tool.command.fill_copies`)}. Each hole records its decision."""
+    from .metrics import region_psnr
+
     truth = image.double() / 255
-    ids = decoys.flatten()
-    found = ids > 0
-    count = torch.bincount(ids[found], minlength=len(plan.holes) + 1).double()  # pixels per copy
-    per_copy: dict[str, torch.Tensor] = {}
-    for name, out in fills.items():
-        err = ((out.double() / 255 - truth) ** 2).mean(0).flatten()
-        sums = torch.bincount(ids[found], weights=err[found], minlength=len(plan.holes) + 1)
-        per_copy[name] = 10 * torch.log10(1 / (sums / count.clamp(min=1)).clamp(min=1e-10))
+    count = torch.bincount(decoys.flatten(), minlength=len(plan.holes) + 1)
+    per_copy = {name: region_psnr(out.double() / 255, truth, decoys, len(plan.holes))
+                for name, out in fills.items()}
     groups: dict[tuple[str, str], list[int]] = {}
     for i, hole in enumerate(plan.holes):
         if count[i + 1] > 0:
             groups.setdefault(group_of(hole), []).append(i + 1)
+    tried = [name for name in fills if name != network]
     decided: dict[tuple[str, str], dict[str, Any]] = {}
     holes = []
     for hole in plan.holes:
         key, row = group_of(hole), hole["row"]
         copies = groups.get(key, [])
-        classical = row["best_classical"]
-        if not copies or network not in per_copy or classical not in per_copy:
+        if not copies or network not in per_copy or not tried:
             holes.append(hole)
             continue
         if key not in decided:
-            margins = per_copy[network][copies] - per_copy[classical][copies]
-            spread = max(photo_spread(row, images), 1e-6)
-            within = float(margins.std()) if len(copies) >= 3 else spread
-            w_table, w_photo = 1 / spread**2, len(copies) / max(within, 1e-6) ** 2
-            combined = (w_table * row["hole_psnr_margin"] + w_photo * float(margins.mean())) / (
-                w_table + w_photo)
-            decided[key] = {"copies": len(copies), "margin": float(margins.mean()),
-                            "combined": combined}
-        c = decided[key]
-        holes.append({**hole, "method": network if c["combined"] > 0 else classical, "checked": c})
+            ids = torch.tensor(copies)
+            means = {name: float(per_copy[name][ids].mean()) for name in tried}
+            top = max(means.values())
+            winners = [n for n in tried if means[n] == top]
+            classical = hole["classical"] if hole["classical"] in winners else winners[0]
+            table = table_evidence(row, classical)
+            margins = (per_copy[network][ids] - per_copy[classical][ids]).tolist()
+            floor = photo_spread(table["se"], table["images"] or images)
+            decided[key] = {"classical": classical, "tried": len(tried),
+                            "decision": weigh(table, margins, floor)}
+        d = decided[key]
+        holes.append({**hole, **d, "method": network if d["decision"]["network"] else d["classical"]})
     return HolePlan(plan.labels, holes)

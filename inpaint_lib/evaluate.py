@@ -24,18 +24,28 @@ from .schema import MaskConfig, config_hash
 from .timings import phase
 
 
+def scored_images(total: int, subset: int | None) -> Tensor:
+    """The indices of the images `evaluate` scores out of `total` with `subset`: all, or
+    `subset` of them spread evenly (a method's per-image results are in this order)."""
+    if subset is None or subset >= total:
+        return torch.arange(total)
+    return torch.linspace(0, total - 1, subset).round().long()
+
+
 def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, cache: Path,
              value_range: tuple[float, float], data_id: str, subset: int | None = None,
              batch: int = 500, patch: int | None = None) -> dict[str, Tensor]:
     """Per-image metrics of one method on one masking setting (cached).
 
     images: (N, 3, H, W) uint8 test images; masks are drawn with `seed` from
-    `mask_cfg`, so every method sees the same holes. Slow methods are scored on
-    the first `subset` images (the same images for every method). With `patch`, the
+    `mask_cfg`, so every method sees the same holes. With `subset`, only `subset` images
+    spread evenly over the set are scored (`scored_images`: a slow classical method; the
+    same images for every such method, and test sets may be ordered by class). With `patch`, the
     patch-grid measure at that period is added (`metrics.per_image_metrics`).
     Returns {metric: (n,) float64}.
     """
-    n = len(images) if not (method.slow and subset) else min(subset, len(images))
+    idx = scored_images(len(images), subset)
+    n = len(idx)
     key = config_hash({"method": method.identity, "data": data_id, "mask": mask_cfg.cache_dump(),
                        "seed": seed, "range": value_range, "n": n, "metrics": sorted(METRIC_LABELS),
                        "patch": patch, "code": scoring_code()})
@@ -44,10 +54,10 @@ def evaluate(method: Method, images: Tensor, mask_cfg: MaskConfig, seed: int, ca
         return torch.load(path, weights_only=True)
     with phase("scoring"):
         h, w = images.shape[-2:]
-        masks = fixed_masks(len(images), h, w, mask_cfg, seed)[:n]
+        masks = fixed_masks(len(images), h, w, mask_cfg, seed)[idx]
         parts: list[dict[str, Tensor]] = []
         for start in range(0, n, batch):
-            target = images[start:start + batch].float() / 255
+            target = images[idx[start:start + batch]].float() / 255
             m = masks[start:start + batch]
             pred = method.predict(apply_masks(target, m, 0.0), m).cpu().float()
             parts.append(per_image_metrics(pred, target, m, value_range, patch))

@@ -190,7 +190,6 @@ def _classical_worker(params_file: str, profile: str, threads: int,
     in the evaluation cache the main process reads."""
     import torch
 
-    from .methods import classical_methods
     from .section import open_ood, open_section
 
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -205,7 +204,7 @@ def _classical_worker(params_file: str, profile: str, threads: int,
     ood = open_ood(study)
     sets = {"pets": (study.splits.test, study.splits.fingerprint), "boats": (ood.test, ood.fingerprint)}
     for set_name, level in jobs:
-        for method in classical_methods():
+        for method in study.classical():  # less those too slow here (classical_images)
             study.score(method, study.level_masks()[level], *sets[set_name])
 
 
@@ -438,8 +437,8 @@ def _scores(study: Any, ood: Any, chain: list, epoch_scale: float) -> tuple[Any,
     level, the patch-grid measure and hole PSNR of every phase's network on the pets)."""
     import pandas as pd
 
+    from .evaluate import scored_images
     from .masks import fixed_masks, occluded_fraction
-    from .methods import classical_methods
     from .metrics import mean_metrics
 
     final = chain[-1][1]
@@ -451,12 +450,12 @@ def _scores(study: Any, ood: Any, chain: list, epoch_scale: float) -> tuple[Any,
         side = images.shape[-1]
         for cfg in study.level_masks():
             frac = occluded_fraction(fixed_masks(len(images), side, side, cfg, ev.mask_seed))
-            for method in [vit, *classical_methods()]:
+            for method in [vit, *study.classical()]:
                 per = study.score(method, cfg, images, data_id)
-                n = len(per["hole_psnr"])
+                index = scored_images(len(images), len(per["hole_psnr"]))  # a slow one: a spread
                 frame = pd.DataFrame({k: v.numpy() for k, v in per.items()})
-                frame.insert(0, "image", range(n))
-                frame.insert(0, "occluded", frac[:n].numpy())
+                frame.insert(0, "image", index.numpy())
+                frame.insert(0, "occluded", frac[index].numpy())
                 frame.insert(0, "kind", "network" if method is vit else "classical")
                 frame.insert(0, "method", method.name)
                 frame.insert(0, "masks", cfg.label)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .baselines import CLASSICAL_METHODS, SLOW_METHODS
+from .baselines import CLASSICAL_METHODS
 from .device import default_device
 from .timings import phase
 
@@ -27,7 +27,9 @@ class Method:
     name: str
     predict: Predictor
     identity: str  # what makes its output unique (run directory, or the baseline's name)
-    slow: bool = False  # score on the evaluation's `baseline_subset` images only
+    # a training-free method: a section may score it on its first images only, where it is
+    # too slow for all of them (`evaluation.classical_images`, `Section.score`)
+    classical: bool = False
 
 
 def network_method(name: str, model: nn.Module, identity: str, signed: bool,
@@ -68,14 +70,13 @@ def at_native_resolution(method: Method, multiple: int = NATIVE_MULTIPLE) -> Met
             masks = F.pad(masks, (0, pw, 0, ph))  # False: padding is known
         return method.predict(masked, masks)[..., :h, :w]
 
-    return Method(method.name, predict, f"{method.identity}@native", method.slow)
+    return Method(method.name, predict, f"{method.identity}@native", method.classical)
 
 
 def classical_methods(names: list[str] | None = None) -> list[Method]:
     """The training-free baselines (`baselines.CLASSICAL_METHODS`), all by default."""
     names = list(CLASSICAL_METHODS) if names is None else names
-    return [Method(n, _timed(CLASSICAL_METHODS[n]), f"classical:{n}", n in SLOW_METHODS)
-            for n in names]
+    return [Method(n, _timed(CLASSICAL_METHODS[n]), f"classical:{n}", classical=True) for n in names]
 
 
 def _timed(fill: Predictor) -> Predictor:

@@ -108,6 +108,22 @@ def hole_mse(pred: Tensor, target: Tensor, holes: Tensor) -> Tensor:
     return torch.where(n_hole > 0, hole_sq / n_hole.clamp(min=1.0), nan)
 
 
+def region_psnr(pred: Tensor, target: Tensor, labels: Tensor, regions: int,
+                data_range: float = 1.0) -> Tensor:
+    """(regions + 1,) hole PSNR of each labelled region of one image, `hole_psnr`'s formula
+    (MSE over the region's pixels, all channels, then `psnr`): pred, target (C, H, W);
+    labels (H, W) int64, 0 = no region, i = the i-th region (e.g. a copy of a hole placed on
+    known pixels). Entry 0 and regions without a pixel are NaN."""
+    ids = labels.flatten()
+    inside = ids > 0
+    err = (pred.double() - target.double()).square().mean(0).flatten()  # (H*W,) over channels
+    count = torch.bincount(ids[inside], minlength=regions + 1).double()
+    sums = torch.bincount(ids[inside], weights=err[inside], minlength=regions + 1)
+    mse = torch.where(count > 0, sums / count.clamp(min=1), torch.full_like(sums, float("nan")))
+    mse[0] = float("nan")
+    return psnr(mse, data_range)
+
+
 def hole_psnr(pred: Tensor, target: Tensor, holes: Tensor, data_range: float = 1.0) -> Tensor:
     """(N,) PSNR over the missing pixels (`hole_mse`, `psnr`) of pred against target, both
     (N, C, H, W) on a scale of peak-to-peak `data_range`; NaN for an image without a hole."""

@@ -15,9 +15,9 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from .evaluate import predictions
+from .evaluate import predictions, scored_images
 from .masks import HELD_OUT_SEED_OFFSET, apply_masks, fixed_masks, naive_fraction, occluded_fraction
-from .methods import Method, classical_methods
+from .methods import Method
 from .metrics import mean_metrics
 from .resolve import chained_run_config, is_base_run, load_params, run_config, seeds_for, with_seed
 from .runs import Run
@@ -46,7 +46,7 @@ def results_table(study: Section, runs: dict[str, list[Run]], baselines: bool = 
                              parameters=run.parameter_count(),
                              train_seconds=run.info.get("train_seconds", float("nan"))))
     for setting, mask_cfg in settings.items() if baselines else ():
-        for method in classical_methods():
+        for method in study.classical():
             rows.append(_row(method.name, "classical", study.score(method, mask_cfg), seed=None,
                              setting=setting, parameters=0, train_seconds=0.0))
     return pd.DataFrame(rows)
@@ -63,7 +63,7 @@ def cross_evaluation(study: Section, runs: dict[str, list[Run]],
             vals = [mean_metrics(study.score(study.method(r), cfg))["mse"] for r in seeded]
             row[f"tested on {test_name}"] = sum(vals) / len(vals)
         rows.append(row)
-    for method in classical_methods():
+    for method in study.classical():
         row = {"trained on": f"{method.name} (no training)"}
         for test_name, cfg in strategies.items():
             row[f"tested on {test_name}"] = mean_metrics(study.score(method, cfg))["mse"]
@@ -106,10 +106,19 @@ def mask_sweep(study: Section, run: Run | list[Run], study_scale: bool = False) 
         rows.append({"masks": n, "occluded": frac, "kind": "study scale" if study_scale else "network",
                      "method": label, "images": len(images), "seeds": len(seeds),
                      "mse ±95%": mean_ci([s["mse"] for s in seeds])[1], **mean})
-        for m in [] if study_scale else classical_methods():
+        for m in [] if study_scale else study.classical():
             rows.append({"masks": n, "occluded": frac, "kind": "classical", "method": m.name,
                          "images": len(images), **mean_metrics(study.score(m, cfg, images, data_id))})
     return pd.DataFrame(rows)
+
+
+def mask_sweeps(study: Section, run: Run | list[Run]) -> pd.DataFrame:
+    """`mask_sweep` of `run` (or its seeds' mean; the network and the classical methods) and of the baseline
+    trained at the study's own scale (committed, first seed of each: `study_scale_runs`) on the
+    same masks, one long table (Figure 11)."""
+    at_scale = [mask_sweep(study, found[0][0], study_scale=True)
+                for found in study_scale_runs(study).values()]
+    return pd.concat([mask_sweep(study, run), *at_scale], ignore_index=True)
 
 
 def sweep_per_image(study: Section, run: Run) -> pd.DataFrame:
@@ -147,7 +156,7 @@ def occlusion_levels(study: Section, networks: dict[str, list[Run]], images: Ten
                                  **level, seed=run.config.seed, parameters=run.parameter_count(),
                                  train_seconds=seconds.get(name, run.info.get("train_seconds",
                                                                               float("nan")))))
-        for m in classical_methods():
+        for m in study.classical():
             rows.append(_row(m.name, "classical", study.score(m, cfg, images, data_id), **level,
                              seed=None, parameters=0, train_seconds=0.0))
     return pd.DataFrame(rows)
@@ -161,7 +170,7 @@ def held_out_classical(study: Section, run: Run) -> dict[str, float]:
     seed = run.config.seed + HELD_OUT_SEED_OFFSET
     data_id = f"{study.splits.fingerprint}:held-out"
     return {m.name: mean_metrics(study.score(m, run.config.mask, held_out, data_id, seed))["hole_psnr"]
-            for m in classical_methods()}
+            for m in study.classical()}
 
 
 def hole_comparison(study: Section, methods: list[Method], mask_cfg: MaskConfig,
@@ -339,13 +348,18 @@ def per_image(study: Section, networks: dict[str, list[Run]], mask_cfg: MaskConf
     """Per-image `metric` of every network (one block per seed) and every classical method on
     the same images and masks (cached scores, see `Section.score`): one row per (method, seed,
     image) with the run's directory (its identity) and the setting (data and masks), for
-    `tables.paired_comparisons`. Slow
-    classical methods are scored on the first images only; the pairing keeps the common ones."""
+    `tables.paired_comparisons`. A
+    classical method too slow for every image is scored on some spread over the set (its
+    "image" column is each one's index); the pairing keeps the common ones."""
     blocks = []
     setting = f"{data_id or study.splits.fingerprint} | {mask_cfg.model_dump_json()}"
 
+    total = len(study.splits.test if images is None else images)
+
     def block(name: str, kind: str, values: Tensor, **extra: object) -> None:
-        blocks.append(pd.DataFrame({"method": name, "kind": kind, "image": range(len(values)),
+        # a classical method limited to some images has them spread over the set
+        index = scored_images(total, len(values)).numpy()
+        blocks.append(pd.DataFrame({"method": name, "kind": kind, "image": index,
                                     "value": values.numpy(), "setting": setting, **extra}))
 
     for name, seeded in networks.items():
@@ -354,7 +368,7 @@ def per_image(study: Section, networks: dict[str, list[Run]], mask_cfg: MaskConf
                                                data_id)[metric],
                   seed=run.config.seed, run=run.dir.name,
                   train_seconds=run.info.get("train_seconds", float("nan")))
-    for m in classical_methods():
+    for m in study.classical():
         block(m.name, "classical", study.score(m, mask_cfg, images, data_id)[metric], seed=-1,
               run=m.name, train_seconds=0.0)
     return pd.concat(blocks, ignore_index=True)

@@ -21,7 +21,7 @@ from .data import Splits
 from .device import default_device, precision_name, signed_scale
 from .evaluate import evaluate
 from .masks import fixed_masks
-from .methods import Method, network_method
+from .methods import Method, classical_methods, network_method
 from .provenance import host_cpu, record_provenance
 from .resolve import (
     chained_run_config,
@@ -168,6 +168,17 @@ class Section:
                               self.device)
 
     # --------------------------------------------------------------- scoring
+    def classical_images(self, method: Method) -> int | None:
+        """How many images of a test set `method` is scored on here: None for all (every
+        network, and a classical method the section does not limit), else its
+        `evaluation.classical_images` (0: not run in this section)."""
+        return self.params.evaluation.classical_images.get(method.name) if method.classical else None
+
+    def classical(self) -> list[Method]:
+        """The classical methods this section scores (`methods.classical_methods`, less those
+        its `evaluation.classical_images` sets to 0: too slow here; the tables say so)."""
+        return [m for m in classical_methods() if self.classical_images(m) != 0]
+
     def score(self, method: Method, mask_cfg: MaskConfig, images: Tensor | None = None,
               data_id: str | None = None, seed: int | None = None) -> dict[str, Tensor]:
         """Per-image metrics of `method` on the test split (or `images`) under masks drawn from
@@ -176,7 +187,7 @@ class Section:
         ev = self.params.evaluation
         return evaluate(method, images, mask_cfg, ev.mask_seed if seed is None else seed,
                         results_root(self.profile) / "eval", self.value_range,
-                        data_id or self.splits.fingerprint, subset=ev.baseline_subset,
+                        data_id or self.splits.fingerprint, subset=self.classical_images(method),
                         batch=ev.batch_size, patch=ev.grid_patch)
 
     def examples(self, mask_cfg: MaskConfig, n: int | None = None,
@@ -193,6 +204,13 @@ class Section:
 def open_section(params_file: str | Path, profile: str, device: str | None = None) -> Section:
     """Validate the params (one-line error on a bad field) and load the dataset."""
     params = load_params(params_file, profile)
+    from .baselines import CLASSICAL_METHODS
+    from .resolve import ParamsError
+
+    unknown = sorted(set(params.evaluation.classical_images) - set(CLASSICAL_METHODS))
+    if unknown:
+        raise ParamsError(f"{params_file}: evaluation.classical_images: no classical method "
+                          f"{', '.join(unknown)} (have {', '.join(CLASSICAL_METHODS)})")
     ready()  # the notebook's start-up (kernel, imports, params) ends here
     dev = torch.device(device) if device else default_device()
     with phase("data"):

@@ -95,7 +95,7 @@ def _table() -> pd.DataFrame:
                                           ("strokes", "thick", 25, 0.4)]:
         for name, kind, psnr in [("biharmonic", "classical", 30.0), ("net", "network", 30 + margin)]:
             row = {"shape": shape, "setting": setting, "width": width, "hole_width": width,
-                   "method": name, "kind": kind,
+                   "method": name, "kind": kind, "images": 100,
                    "best_classical": "biharmonic", "hole_psnr": psnr, "hole_mae": 0.1, "ssim": 0.9}
             if kind == "network":
                 for m in crossover.MARGIN_METRICS:
@@ -234,50 +234,126 @@ def test_copies_of_the_holes_land_on_known_pixels_away_from_every_hole() -> None
     assert torch.equal(crossover.place_decoys(plan, seed=1), decoys)  # seeded
 
 
-def test_the_photo_itself_decides_where_copies_of_its_holes_fit() -> None:
-    doc = {"network_run": "cae-x", "rows": crossover.margins(_table()).to_dict(orient="records")}
-    mask = torch.zeros(160, 200, dtype=torch.bool)
-    mask[20:36, 20:36] = True  # 16 px: the table says the network ("net")
+def _fill_copies_at(image: torch.Tensor, decoys: torch.Tensor, psnr: dict[int, float]) -> torch.Tensor:
+    """A fill whose hole PSNR on copy i (of a flat grey image) is psnr[i] dB, to 0.1 dB."""
+    out = image.clone()
+    for i, value in psnr.items():
+        out[:, decoys == i] = 128 + round(255 * 10 ** (-value / 20))
+    return out
+
+
+def _plan(doc: dict, squares: int) -> tuple[crossover.HolePlan, torch.Tensor, torch.Tensor]:
+    """`squares` 16 px squares far apart on a flat 320x320 photo, and their copies."""
+    mask = torch.zeros(320, 320, dtype=torch.bool)
+    for k in range(squares):
+        mask[20 + 100 * k:36 + 100 * k, 20 + 100 * k:36 + 100 * k] = True
     plan = crossover.plan_holes(doc, mask)
+    return plan, crossover.place_decoys(plan, seed=0), torch.full((3, 320, 320), 128, dtype=torch.uint8)
+
+
+def _decide(plan: crossover.HolePlan, decoys: torch.Tensor, image: torch.Tensor,
+            net: dict[int, float], classical: dict[int, float], images: int = 100) -> dict:
+    fills = {"net": _fill_copies_at(image, decoys, net),
+             "biharmonic": _fill_copies_at(image, decoys, classical)}
+    checked = crossover.check_on_photo(plan, decoys, image, fills, "net", images)
+    assert len({h["method"] for h in checked.holes}) == 1  # one group, one decision
+    return checked.holes[0]
+
+
+def test_one_decision_rule_with_and_without_copies() -> None:
+    """`weigh`: without copies, the table's own interval decides; a tie stays classical; one
+    copy counts as one hole with the photo-to-photo spread, not as much as the table."""
+    strong = {"margin": 1.02, "low": 0.92, "high": 1.12, "se": 0.1 / 1.96, "images": 563}
+    assert crossover.weigh(strong)["network"] and crossover.weigh(strong)["low"] == 0.92
+    tied = {"margin": 0.1, "low": -0.1, "high": 0.3, "se": 0.2 / 1.96, "images": 563}
+    assert not crossover.weigh(tied)["network"]
+    floor = crossover.photo_spread(strong["se"], 563)  # about 1.2 dB from photo to photo
+    assert 1.1 < floor < 1.3
+    one = crossover.weigh(strong, [-5.0], floor)
+    assert one["network"] and one["estimate"] > 1.0  # one hole does not outweigh 563 photos
+    # three copies that agree exactly at -0.1 dB: their spread is floored, not zero
+    three = crossover.weigh(strong, [-0.1, -0.1, -0.1], floor)
+    assert three["network"] and three["copy_spread"] == floor
+    # a tie with copies mildly for the network is still a tie: the classical method keeps it
+    assert not crossover.weigh(tied, [0.5, 0.8, 0.3], crossover.photo_spread(tied["se"], 563))["network"]
+
+
+def test_the_photo_decides_only_as_strongly_as_its_copies_allow() -> None:
+    rows = crossover.margins(_table()).to_dict(orient="records")
+    doc = {"network_run": "cae-x", "rows": rows}
+    # one copy disagreeing (-5 dB) with a strong table (16 px: +1.5 dB [1.3, 1.7] over 100
+    # photos): the network keeps the hole, and the line says why
+    plan, decoys, image = _plan(doc, 1)
+    assert plan.holes[0]["method"] == "net" and int(decoys.max()) == 1
+    hole = _decide(plan, decoys, image, {1: 25.0}, {1: 30.0})
+    assert hole["method"] == "net" and hole["decision"]["copies"] == 1
+    assert hole["decision"]["copy_margin"] == pytest.approx(-5.0, abs=0.2)
+    why = crossover.HolePlan(plan.labels, [hole]).explain("net")
+    assert f"on this photo {hole['decision']['copy_margin']:+.2f} dB over 1 copy" in why
+    assert "on held-out pets +1.50 dB [+1.30, +1.70]" in why
+    # three noisy copies that agree (-3, -4, -5 dB) against a weak table (+0.6 dB [0.05, 1.15]
+    # over 4 photos): they overturn it
+    weak = [dict(r, hole_psnr_margin=0.6, hole_psnr_low=0.05, hole_psnr_high=1.15)
+            if r["setting"] == "16 px" else r for r in rows]
+    plan, decoys, image = _plan({"network_run": "cae-x", "rows": weak}, 3)
+    assert [h["method"] for h in plan.holes] == ["net"] * 3 and int((decoys > 0).sum()) == 3 * 256
+    hole = _decide(plan, decoys, image, {1: 27.0, 2: 26.0, 3: 25.0}, {1: 30.0, 2: 30.0, 3: 30.0},
+                   images=4)
+    assert hole["method"] == "biharmonic" and hole["decision"]["copies"] == 3
+    assert hole["decision"]["copy_spread"] == pytest.approx(1.0, abs=0.1)  # their own spread
+    # the same three copies against the strong table over 100 photos: the table holds
+    plan, decoys, image = _plan(doc, 3)
+    assert _decide(plan, decoys, image, {1: 27.0, 2: 26.0, 3: 25.0},
+                   {1: 30.0, 2: 30.0, 3: 30.0})["method"] == "net"
+    # a tied table (4 px squares: -0.05 dB [-0.25, +0.15]): classical without copies, and
+    # still classical with copies mildly for the network
+    small = torch.zeros(200, 200, dtype=torch.bool)
+    small[20:24, 20:24] = True
+    plan = crossover.plan_holes(doc, small)
+    assert plan.holes[0]["method"] == "biharmonic"
     decoys = crossover.place_decoys(plan, seed=0)
-    copies = decoys > 0
-    image = torch.randint(0, 256, (3, 160, 200), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    exact, off = image.clone(), image.clone()
-    off[:, copies] = 0  # a fill that is wrong on the copies
-    # the photo says the network loses on copies of its own holes: biharmonic fills them
-    checked = crossover.check_on_photo(plan, decoys, image, {"net": off, "biharmonic": exact}, "net", 100)
-    assert [h["method"] for h in checked.holes] == ["biharmonic"]
-    assert checked.holes[0]["checked"]["copies"] == 1 and checked.holes[0]["checked"]["margin"] < 0
-    assert "on this photo" in checked.explain("net")
-    # and the other way round
-    again = crossover.check_on_photo(plan, decoys, image, {"net": exact, "biharmonic": off}, "net", 100)
-    assert [h["method"] for h in again.holes] == ["net"]
+    image = torch.full((3, 200, 200), 128, dtype=torch.uint8)
+    assert _decide(plan, decoys, image, {1: 31.0}, {1: 30.0})["method"] == "biharmonic"
     # no copy fits (a hole as wide as the photo): the table decides
     wide = torch.zeros(40, 40, dtype=torch.bool)
     wide[4:36, 4:36] = True
-    big = crossover.plan_holes(doc, wide)
-    assert not bool((crossover.place_decoys(big) > 0).any())
+    assert not bool((crossover.place_decoys(crossover.plan_holes(doc, wide)) > 0).any())
 
 
-def test_a_few_copies_move_the_choice_only_against_the_table_s_spread() -> None:
-    """The table says +1.5 dB [1.3, 1.7] over 100 photos (a photo-to-photo spread of about
-    1 dB); one copy at -0.5 dB does not overturn it, one at -5 dB does."""
-    doc = {"network_run": "cae-x", "rows": crossover.margins(_table()).to_dict(orient="records")}
-    mask = torch.zeros(160, 200, dtype=torch.bool)
-    mask[20:36, 20:36] = True
-    plan = crossover.plan_holes(doc, mask)
-    decoys = crossover.place_decoys(plan, seed=0)
-    image = torch.full((3, 160, 200), 128, dtype=torch.uint8)
-    assert abs(crossover.photo_spread(plan.holes[0]["row"], 100) - 1.02) < 0.01
+def test_the_check_picks_the_best_classical_method_on_the_photo() -> None:
+    """The copies choose among the classical methods the default runs; the network is then
+    weighed against that one, with the table's margin over the same method (`vs_classical`)."""
+    rows = crossover.margins(_table()).to_dict(orient="records")
+    for r in rows:
+        r["vs_classical"] = {"biharmonic": {"margin": r["hole_psnr_margin"], "low": r["hole_psnr_low"],
+                                            "high": r["hole_psnr_high"], "images": 100},
+                             "OpenCV Telea": {"margin": 0.1, "low": -0.1, "high": 0.3, "images": 100}}
+    plan, decoys, image = _plan({"network_run": "cae-x", "rows": rows}, 1)
+    fills = {"net": _fill_copies_at(image, decoys, {1: 29.0}),
+             "biharmonic": _fill_copies_at(image, decoys, {1: 25.0}),
+             "OpenCV Telea": _fill_copies_at(image, decoys, {1: 30.0})}
+    hole = crossover.check_on_photo(plan, decoys, image, fills, "net", 100).holes[0]
+    # Telea is best on this photo; the table says the network ties with it: Telea fills
+    assert hole["classical"] == "OpenCV Telea" and hole["tried"] == 2
+    assert hole["method"] == "OpenCV Telea"
+    # the table's classical method among those allowed: the one the network leads least
+    assert crossover.table_classical(rows[1], ["OpenCV Telea", "biharmonic"]) == "biharmonic"
+    assert crossover.table_classical(rows[1], ["OpenCV Telea", "mean fill"]) == "OpenCV Telea"
 
-    def fill(psnr: float) -> torch.Tensor:  # a fill whose error on the copies gives this PSNR
-        out = image.clone()
-        step = round(255 * 10 ** (-psnr / 20))
-        out[:, decoys > 0] = 128 + step
-        return out
 
-    base = 20.0  # steps of 26 grey levels: 0.5 dB resolves
-    for margin, method in ((-0.5, "net"), (-5.0, "biharmonic"), (+0.5, "net")):
-        fills = {"net": fill(base + margin), "biharmonic": fill(base)}
-        got = crossover.check_on_photo(plan, decoys, image, fills, "net", 100)
-        assert got.holes[0]["method"] == method, (margin, got.holes[0]["checked"])
+def test_a_section_names_the_classical_methods_it_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`evaluation.classical_images`: 0 leaves a method out of the section, a number limits it
+    to that many images, an unknown name is a one-line error before any data is read."""
+    from inpaint_lib.resolve import ParamsError
+    from inpaint_lib.section import open_section
+
+    monkeypatch.setenv("INPAINT_OVERRIDES",
+                       "photo: {evaluation: {classical_images: {FSR best: 0, PatchMatch: 3}}}")
+    study = open_section("params/d1_crossover.yaml", "smoke")
+    names = [m.name for m in study.classical()]
+    assert "FSR best" not in names and "PatchMatch" in names and "biharmonic" in names
+    limits = {m.name: study.classical_images(m) for m in study.classical()}
+    assert limits["PatchMatch"] == 3 and limits["biharmonic"] is None
+    monkeypatch.setenv("INPAINT_OVERRIDES", "photo: {evaluation: {classical_images: {FSR: 3}}}")
+    with pytest.raises(ParamsError, match="evaluation.classical_images: no classical method FSR"):
+        open_section("params/d1_crossover.yaml", "smoke")

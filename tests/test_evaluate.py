@@ -68,8 +68,25 @@ def test_network_method_maps_scales_for_the_cae(tmp_path: Path) -> None:
 def test_every_classical_method_scores_every_metric(tmp_path: Path) -> None:
     images = synthetic_images(6, 16, seed=4)
     names = {m.name for m in classical_methods()}
-    assert names == {"mean fill", "OpenCV Telea", "OpenCV Navier-Stokes", "biharmonic"}
+    assert names == {"mean fill", "OpenCV Telea", "OpenCV Navier-Stokes", "biharmonic",
+                     "FSR fast", "FSR best", "PatchMatch"}
     for m in classical_methods():
         out = evaluate(m, images, MaskConfig(size=3, count=2), 1, tmp_path, (0.0, 1.0), "d")
         assert {"mse", "mse_composite", "hole_mse", "hole_mae", "hole_psnr", "ssim"} <= set(out)
         assert (out["hole_mse"] > 0).all() and len(out["mse"]) == 6
+
+
+def test_a_slow_method_is_scored_on_images_spread_over_the_set(tmp_path: Path) -> None:
+    """`subset`: images spread evenly (a test set may be ordered by class), with the very
+    masks every other method gets on them, and its own cache entry."""
+    from inpaint_lib.evaluate import scored_images
+
+    images = synthetic_images(10, 16, seed=4)
+    cfg = MaskConfig(size=4, count=2)
+    method = classical_methods(["OpenCV Telea"])[0]
+    every = evaluate(method, images, cfg, 1, tmp_path, (0.0, 1.0), "d")
+    some = evaluate(method, images, cfg, 1, tmp_path, (0.0, 1.0), "d", subset=4)
+    idx = scored_images(10, 4)
+    assert idx.tolist() == [0, 3, 6, 9] and scored_images(10, None).tolist() == list(range(10))
+    assert torch.equal(some["hole_mse"], every["hole_mse"][idx])  # the same images and holes
+    assert len(list(tmp_path.glob("*.pt"))) == 2

@@ -76,8 +76,13 @@ def test_a_tampered_or_mismatched_file_is_refused_in_one_line(tmp_path: Path) ->
 
 
 def test_the_tool_fills_a_photo_with_the_shipped_network_in_a_clean_checkout(tmp_path: Path) -> None:
-    """A copy of the package alone (no results/, no data, no run cache): the default picks the
-    shipped network for wide holes and biharmonic for thin ones, and says so."""
+    """A copy of the package alone (no results/, no data, no run cache): the default fills each
+    hole by the method the rule gives it from the shipped card (`crossover.plan_holes`; its
+    table is over enough photos that at most 8 copies of a hole cannot overturn it, asserted
+    below), says so hole by hole with the evidence, and keeps every known pixel."""
+    from inpaint_lib import crossover
+    from inpaint_lib.baselines import tool_candidates
+
     root = tmp_path / "clone"
     shutil.copytree(REPO / "inpaint_lib", root / "inpaint_lib",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -98,12 +103,29 @@ def test_the_tool_fills_a_photo_with_the_shipped_network_in_a_clean_checkout(tmp
     assert done.returncode == 0, done.stderr
     assert not (root / "results").exists() or not any((root / "results").rglob("final.pt"))
     assert "photo network: photo-network, shipped" in done.stderr
+    # what the rule says from the card alone, hole by hole (the box, then the line)
+    card = shipped.load().crossover
+    plan = crossover.plan_holes(card, torch.from_numpy(mask > 0), tool_candidates(160 * 256))
+    expected = {round(h["width"]): h["method"].replace("photo network", "photo-network")
+                for h in plan.holes}
+    assert sorted(expected) == [4, 24]  # a 3 px line measures 4 px (twice its inner distance)
+    for h in plan.holes:  # 8 copies weigh under 5% of the table: they cannot overturn it
+        t = crossover.table_evidence(h["row"], h["classical"])
+        floor = crossover.photo_spread(t["se"], t["images"] or card["images"])
+        assert crossover.DECOYS_PER_GROUP / floor**2 < 0.05 / t["se"] ** 2
+        assert t["low"] > 0 or t["high"] < 0  # and no row of the card is a tie
     # one line for the photo: which method filled how many of its 2 holes, with the evidence
     # from the held-out pets and, where copies of its holes fit, from this photo
     line = next(x for x in done.stderr.splitlines() if x.startswith("photo.png: "))
-    counts = [int(n) for n in re.findall(r"(\d+) holes? [\d-]+ px wide by (?:photo-network|biharmonic)", line)]
-    assert sum(counts) == 2, line
+    found = re.findall(r"(\d+) holes? ([\d-]+) px wide by ([^(]+?) \(", line)
+    got = {}
+    for count, widths, method in found:
+        for w in widths.split("-"):
+            got[int(w)] = method
+        assert int(count) == len(widths.split("-")) or int(count) == 2
+    assert got == expected, line
     assert "on held-out pets" in line and "on this photo" in line
     out = np.asarray(Image.open(tmp_path / "out.png"))
     known = mask == 0
     assert np.array_equal(out[known], np.asarray(Image.open(tmp_path / "photo.png"))[known])
+    assert (out[~known] != np.asarray(Image.open(tmp_path / "photo.png"))[~known]).any()

@@ -216,6 +216,28 @@ def test_a_run_in_several_studies_counts_once_and_slow_methods_pair_on_common_im
     assert out.loc[0, "classical mean"] == pytest.approx(values[:30].mean())
 
 
+def test_a_slow_classical_method_is_chosen_on_the_images_all_share() -> None:
+    """A classical method scored on a spread of the images (`evaluate.scored_images`) is the
+    best only if it is on the images every classical method has, and the network is then
+    paired with it on its own images, matched by index."""
+    from inpaint_lib.evaluate import scored_images
+
+    hard = np.linspace(1.0, 2.0, 40)  # per-image hole MSE of the fill
+    idx = scored_images(40, 8).numpy()
+    frame = _frame("A", {"net": [hard * 0.9]}, {"fill": hard})
+    # "slow" is better than "fill" on its 8 images (those images are easy for both)
+    slow = pd.DataFrame({"comparison": "A", "method": "slow", "kind": "classical", "image": idx,
+                         "value": hard[idx] * 0.5, "seed": -1, "run": "slow", "train_seconds": 0.0})
+    out = tables.paired_comparisons(pd.concat([frame, slow], ignore_index=True), "hole_mse")
+    assert out.loc[0, "classical"] == "slow" and out.loc[0, "images"] == 8
+    assert out.loc[0, "network mean"] == pytest.approx((hard[idx] * 0.9).mean())  # matched by index
+    assert out.loc[0, "verdict"] == "worse"
+    # a fill that beats "slow" on the shared images is chosen and paired on all 40
+    better = frame.assign(value=np.where(frame.kind == "classical", frame.value * 0.4, frame.value))
+    out = tables.paired_comparisons(pd.concat([better, slow], ignore_index=True), "hole_mse")
+    assert out.loc[0, "classical"] == "fill" and out.loc[0, "images"] == 40
+
+
 def test_findings_figure_one_row_per_network_legible_at_1024_px() -> None:
     from inpaint_lib.report import figures
 

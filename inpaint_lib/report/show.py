@@ -9,7 +9,6 @@ import warnings
 import pandas as pd
 import yaml
 
-from ..methods import classical_methods
 from ..metrics import METRIC_LABELS
 from ..runs import Run
 from ..scoring import first_seed, loss_histories, same_masks
@@ -171,7 +170,7 @@ def reconstructions(study: Section, runs: dict, title: str, baselines: bool = Fa
     groups = same_masks(first_seed(runs))
     for i, (label, (mask_cfg, group)) in enumerate(groups.items()):
         methods = [study.method(r, name) for name, r in group.items()]
-        methods += classical_methods() if baselines else []
+        methods += study.classical() if baselines else []  # those the section runs
         suffix = f" — {label}" if len(groups) > 1 else ""
         figure(figures.image_grid(prediction_rows(study, methods, mask_cfg), title + suffix),
                collapsed=collapsed or i > 0)

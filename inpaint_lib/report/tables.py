@@ -205,6 +205,18 @@ def levels_table(levels: pd.DataFrame) -> pd.DataFrame:
 RATIO_SCALE = {m: "psnr" not in m and m not in ("ssim", "grid") for m in METRIC_LABELS}
 
 
+def best_classical(per_image: pd.DataFrame, metric: str) -> tuple[str, pd.Series]:
+    """(the best classical method of one comparison's `scoring.per_image` rows by mean `metric`
+    over the images every classical method was scored on, its per-image values by image index):
+    a method too slow for every image (`Section.classical_images`) is chosen or not on the very
+    images it shares with the others, and compared on all of its own."""
+    classical = per_image[per_image.kind == "classical"]
+    wide = classical.pivot_table(index="image", columns="method", values="value", sort=False)
+    common = wide.dropna()
+    name = best(common.mean() if len(common) else wide.mean(), metric)
+    return name, wide[name].dropna().sort_index()
+
+
 def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000) -> pd.DataFrame:
     """Each network against the best classical method (by mean `metric`) of its comparison, on
     the same images and masks: the mean per-image difference (network minus classical) with a
@@ -223,10 +235,7 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
     lower = LOWER_IS_BETTER[metric]
     pending, seen = [], set()
     for comparison, g in per_image.groupby("comparison", sort=False):
-        classical = g[g.kind == "classical"]
-        means = classical.groupby("method", sort=False)["value"].mean()
-        cls = best(means, metric)
-        cls_values = classical[classical.method == cls].sort_values("image")["value"].to_numpy()
+        cls, cls_series = best_classical(g, metric)
         for method, net in g[g.kind == "network"].groupby("method", sort=False):
             setting = net["setting"].iloc[0] if "setting" in net else None
             runs = frozenset((r, setting) for r in net["run"])
@@ -234,9 +243,9 @@ def paired_comparisons(per_image: pd.DataFrame, metric: str, n_boot: int = 2000)
                 continue
             seen |= runs
             wide = net.pivot_table(index="seed", columns="image", values="value").sort_index(axis=1)
-            n = min(wide.shape[1], len(cls_values))
-            net_values = wide.to_numpy()[:, :n]
-            pending.append((comparison, method, cls, net_values, cls_values[:n],
+            shared = wide.columns.intersection(cls_series.index)  # the images both have
+            net_values = wide[shared].to_numpy()
+            pending.append((comparison, method, cls, net_values, cls_series[shared].to_numpy(),
                             net["train_seconds"].groupby(net["seed"]).first().mean(),
                             frozenset(net["run"])))
     # the pool counts each network's seeds once, however many comparisons it appears in

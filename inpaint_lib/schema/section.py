@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, FiniteFloat, PositiveFloat, PositiveInt
+from pydantic import Field, FiniteFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from .base import Strict
 from .data import DataConfig, MaskConfig
@@ -23,7 +23,9 @@ class EvalConfig(Strict):
     mask_counts: list[PositiveInt] = [150, 200, 250]  # ViT generalisation tests
     mask_size: PositiveInt = 11
     ood: DataConfig | None = None  # out-of-distribution test set (ships)
-    baseline_subset: PositiveInt | None = None  # score slow classical methods on a subset
+    # classical methods too slow for every test image: {name: images}, each scored on the first
+    # that many images of every test set of the section (0: not run there); the tables say so
+    classical_images: dict[str, NonNegativeInt] = {}
     grid_patch: PositiveInt | None = None  # Part B: period of the patch-grid measure (the ViT's patch)
     # the crossover section: {mask shape: {setting label: masks}}, every method on each
     crossover: dict[str, dict[str, MaskConfig]] = {}

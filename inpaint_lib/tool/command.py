@@ -12,16 +12,19 @@ Where the holes are (one of):
   generator the crossover section evaluates with (`masks.random_strokes`).
 
 Methods are the evaluation's own `Method` objects (`methods.classical_methods`,
-`methods.network_method`): ``mean``, ``telea``, ``ns``, ``biharmonic``, ``photo-network``
+`methods.network_method`): ``mean``, ``telea``, ``ns``, ``biharmonic``, ``fsr-fast``,
+``fsr-best``, ``patchmatch`` (`baselines.REGISTRY`), ``photo-network``
 (shipped with the package, `shipped`: no training needed) and the trained networks of a
 profile's run cache (``cae``, ``cae-<run>``, ``vit``; see `trained_networks`; ``cae-photo``,
 the crossover section's photo network). The photo networks run at the image's own resolution.
 
 The default, per hole (`crossover.PER_HOLE_RULE`): every connected hole of the mask is
-matched by its width and kind (stroke or compact) to the photo network's crossover table,
-and filled by the network where its measured margin over the best classical method there
-has a 95% interval above zero, else by that classical method; one line per image says which
-filled how many holes, and why. The photo network is the shipped one, or the report's own
+matched by its width and kind (stroke or compact) to the photo network's crossover table; its
+classical method is the best there among those the default runs at the photo's size, checked on
+copies of the holes on the photo's known pixels, and the network fills it where the 95%
+interval of its margin over that method, the table's and the copies' evidence weighed together
+(`crossover.weigh`), is above zero; one line per image says which filled how many holes, and
+why. The photo network is the shipped one, or the report's own
 where that measures at least as good (`ranking.photo_default`). With neither,
 `ranking.default_method`: the best method by the report's own evaluation, a trained network
 where one beats the classical methods, else ``biharmonic``, and such a network only for
@@ -51,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -176,15 +180,23 @@ def list_methods(profile: str) -> str:
         lines.append(f"  {SHIPPED_NAME:<{width}} network    {shipped.describe()}")
     found = photo_default(profile)
     if found is not None:
+        from ..baselines import SMALL_PHOTO, tool_candidates
+        from ..crossover import table_classical, table_evidence, weigh
+
         lines.append(f"default: {PER_HOLE_RULE}.")
-        lines.append(f"photo network: {found.why}; its table:")
+        lines.append(f"photo network: {found.why}; its table (a photo over "
+                     f"{SMALL_PHOTO:,} px; on smaller ones FSR fast and PatchMatch are candidates too):")
+        large = tool_candidates(SMALL_PHOTO + 1)
         for r in sorted(found.crossover["rows"], key=lambda r: (r["shape"] == "strokes",
                                                                  r.get("hole_width", r["width"]))):
-            chosen = found.name if r["hole_psnr_low"] > 0 else r["best_classical"]
+            classical = table_classical(r, large)
+            t = table_evidence(r, classical)
+            chosen = found.name if weigh(t)["network"] else classical
+            best = ("" if classical == r["best_classical"] else
+                    f"; the best of all there: {r['best_classical']}, not run by the default")
             lines.append(f"  {r['shape']} {r['setting']} (holes {r.get('hole_width', r['width']):.0f} px "
-                         f"wide): {chosen} (margin {r['hole_psnr_margin']:+.2f} dB "
-                         f"[{r['hole_psnr_low']:+.2f}, {r['hole_psnr_high']:+.2f}] over "
-                         f"{r['best_classical']})")
+                         f"wide): {chosen} (margin {t['margin']:+.2f} dB [{t['low']:+.2f}, "
+                         f"{t['high']:+.2f}] over {classical}{best})")
         return "\n".join(lines)
     name, why = default_method(profile)
     if name != FALLBACK:
@@ -312,52 +324,99 @@ def inpaint(image: Tensor, mask: Tensor, method: Method) -> Tensor:
     return torch.where(mask, filled, image)
 
 
-def _per_hole_fills(default: PhotoDefault, device: torch.device) -> dict[str, Method]:
-    """{name a crossover row uses: Method}: the photo network under its rows' name, and
-    every classical method some row names as the best."""
+def per_hole_fills(default: PhotoDefault, device: torch.device) -> dict[str, Method]:
+    """{name a crossover row or the check uses: Method}: the photo network under its rows'
+    name, and every classical method (`baselines.REGISTRY`): what `inpaint_per_hole` needs,
+    built once for a folder of photos (the benchmarks call it too)."""
     rows = default.crossover["rows"]
     fills = {rows[0]["method"]: default.make_method(device)}
-    for name in sorted({r["best_classical"] for r in rows}):
-        fills[name] = classical_methods([name])[0]
+    for method in classical_methods():
+        fills[method.name] = method
     return fills
+
+
+def copy_window(ys: Tensor, xs: Tensor, shape: tuple[int, int], width: float) -> tuple[slice, slice]:
+    """The window a copy of a hole `width` px wide is filled in: its bounding box grown by that
+    width (at least COPY_CONTEXT px) on every side, moved inside the photo where it would cross
+    an edge (so copies of one size get windows of one size, filled as one batch); the same for
+    every method."""
+    grow = max(math.ceil(width), COPY_CONTEXT)
+    out = []
+    for lo, hi, size in ((int(ys.min()), int(ys.max()), shape[0]), (int(xs.min()), int(xs.max()), shape[1])):
+        length = min(hi - lo + 1 + 2 * grow, size)
+        start = min(max(lo - grow, 0), size - length)
+        out.append(slice(start, start + length))
+    return out[0], out[1]
+
+
+COPY_CONTEXT = 16  # px of known context a copy gets at least on each side of its window
+
+
+def fill_copies(image: Tensor, mask: Tensor, decoys: Tensor, method: Method,
+                widths: list[float]) -> Tensor:
+    """Each copy of a hole (`crossover.place_decoys`; copy i of hole i, `widths[i - 1]` px wide)
+    filled by `method` on its own, in its window (`copy_window`), with the real holes there
+    missing too: (3, H, W) uint8, the input with every copy filled. The real holes are never
+    filled here, and no copy is in the mask of another: the copies are scored in this pass
+    only. Windows of one size are one batch."""
+    from scipy.ndimage import find_objects
+
+    out = image.clone()
+    batches: dict[tuple[int, int], list[tuple[int, slice, slice]]] = {}
+    for i, box in enumerate(find_objects(decoys.numpy()), start=1):
+        if box is None:
+            continue
+        ys, xs = torch.nonzero(decoys[box] == i, as_tuple=True)
+        wy, wx = copy_window(ys + box[0].start, xs + box[1].start, tuple(decoys.shape),
+                             widths[i - 1])
+        batches.setdefault((wy.stop - wy.start, wx.stop - wx.start), []).append((i, wy, wx))
+    for windows in batches.values():
+        crops = torch.stack([image[:, wy, wx] for _, wy, wx in windows])
+        holes = torch.stack([(mask[0, wy, wx] | (decoys[wy, wx] == i))[None] for i, wy, wx in windows])
+        pred = (predictions(method, crops, holes) * 255).round().clamp(0, 255).to(torch.uint8)
+        for (i, wy, wx), filled in zip(windows, pred):
+            copy = decoys[wy, wx] == i
+            out[:, wy, wx] = torch.where(copy, filled, out[:, wy, wx])
+    return out
 
 
 def inpaint_per_hole(image: Tensor, mask: Tensor, default: PhotoDefault,
                      fills: dict[str, Method], check: bool = True) -> tuple[Tensor, str]:
     """The per-hole default on one image (`crossover.PER_HOLE_RULE`): each hole matched to the
-    photo network's crossover table (`plan_holes`), then, with `check`, each group of holes
-    decided on the photo itself: copies of its holes are placed on known pixels
-    (`place_decoys`), the network fills the holes and the copies in one pass, the classical
-    method the copies alone, and the copies' margin is weighed with the table's
-    (`check_on_photo`); the classical method then fills the real holes only if a group chose
-    it. Each method's output is kept in the holes assigned to it; known pixels are the input's.
-    image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the one-line why)."""
+    photo network's crossover table (`plan_holes`, among the classical methods the default runs
+    on a photo of this size, `baselines.tool_candidates`); with `check`, copies of each group's
+    holes placed on known pixels (`place_decoys`) are filled by the network and by each of those
+    classical methods, each copy alone (`fill_copies`), and each group decided by the table and
+    the copies together (`check_on_photo`). Then each method the plan uses fills the real holes
+    with the real mask only (a method that reads only near a hole, `Classical.reach`, gets the
+    holes it fills and those within its reach), and keeps the holes assigned to it; known pixels
+    are the input's. image: (3, H, W) uint8; mask: (1, H, W) bool -> ((3, H, W) uint8, the
+    one-line why)."""
+    from ..baselines import CLASSICAL as REGISTERED
+    from ..baselines import tool_candidates
     from ..crossover import check_on_photo, place_decoys
 
-    plan = plan_holes(default.crossover, mask)
+    candidates = [c for c in tool_candidates(image.shape[-2] * image.shape[-1]) if c in fills]
+    plan = plan_holes(default.crossover, mask, candidates)
     network = default.crossover["rows"][0]["method"]
-    decoys = place_decoys(plan) if check else torch.zeros_like(plan.labels)
-    copies = (decoys > 0)[None]
-    outs: dict[str, Tensor] = {}
-    if bool(copies.any()):
-        # the network on the holes and the copies at once; a classical method on the copies
-        # alone (8 px clear of every hole: its fill of a copy is the same either way)
-        outs[network] = inpaint(image, mask | copies, fills[network])
-        tried = {name: inpaint(image, copies, fills[name])
-                 for name in sorted({h["row"]["best_classical"] for h in plan.holes})}
-        plan = check_on_photo(plan, decoys, image, {network: outs[network], **tried}, network,
-                              int(default.crossover.get("images", 0)))
+    if check:
+        decoys = place_decoys(plan)
+        if bool((decoys > 0).any()):
+            widths = [h["width"] for h in plan.holes]
+            copies = {name: fill_copies(image, mask, decoys, fills[name], widths)
+                      for name in [network, *candidates]}
+            plan = check_on_photo(plan, decoys, image, copies, network,
+                                  int(default.crossover.get("images", 0)))
     out = image
     for name in plan.methods():
         mine = plan.mask_for(name)[None]
-        if name == network and name not in outs:  # it reads pixels far beyond its holes:
-            outs[name] = inpaint(image, mask, fills[name])  # every missing pixel hidden from it
-        if name not in outs:  # the holes it fills, and every hole within 3 px of them (all
-            # missing, so none is read as known), e.g. biharmonic's 2 px stencil
-            near = torch.nn.functional.max_pool2d(mine.float()[None], 7, stride=1, padding=3)[0] > 0
-            touching = torch.isin(plan.labels, plan.labels[near[0] & mask[0]].unique())[None]
-            outs[name] = inpaint(image, (mine | touching) & mask, fills[name])
-        out = torch.where(mine, outs[name], out)
+        reach = REGISTERED[name].reach if name in REGISTERED else None
+        holes = mask
+        if reach is not None:  # the holes it fills and every hole within its reach (+1 px)
+            k = 2 * reach + 3
+            near = torch.nn.functional.max_pool2d(mine.float()[None], k, stride=1, padding=k // 2)[0] > 0
+            holes = torch.isin(plan.labels, plan.labels[near[0] & mask[0]].unique())[None] & mask
+        out = torch.where(mine, inpaint(image, holes, fills[name]), out)
     why = plan.explain(default.name).replace(f"by {network} ", f"by {default.name} ")
     return out, why
 
@@ -447,7 +506,7 @@ def run(args: argparse.Namespace) -> int:
             own_size = network_size(names[0], args.profile)
             label = f"the default ({names[0]} at {own_size} px, {names[1]} at any other size)"
     methods = resolve_methods(names, args.profile, device)
-    fills = _per_hole_fills(per_hole, device) if per_hole is not None else {}
+    fills = per_hole_fills(per_hole, device) if per_hole is not None else {}
     for job in jobs:  # read and check every input before the first write
         load_job(job, holes)
     if per_hole is not None:

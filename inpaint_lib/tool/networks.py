@@ -40,7 +40,7 @@ def at_full_resolution(method: Method, size: int) -> Method:
         pred = method.predict(small, small_masks).float()  # (N, 3, s, s) in [0, 1]
         return F.interpolate(pred, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
 
-    return Method(method.name, predict, f"{method.identity}@any-size", method.slow)
+    return Method(method.name, predict, f"{method.identity}@any-size", method.classical)
 
 
 def slug(text: str) -> str:

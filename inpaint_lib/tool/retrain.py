@@ -5,10 +5,12 @@ The network is the crossover section's (``params/d1_crossover.yaml``) at the `fu
 the pet training photos less the validation photos held out whole (`data.val_size`), two random
 128 px native-resolution crops of each, its epochs, trained through the run cache (so a stopped
 run resumes); then scored against the classical methods under every crossover mask setting
-(`crossover.crossover_table`, a 128 px centre crop of each photo at native resolution) twice:
-on the validation photos, where its choices (fill, stem, epochs) are made and checked, and on
-the test photos, never used to choose anything: the card's and the tool's table. The weights,
-both tables and the provenance are written by `shipped.write`.
+(`crossover.crossover_table`: every classical method, FSR best and FSR fast on the photos the
+full profile's `evaluation.classical_images` names, with the network's margin over each; a
+128 px centre crop of each photo at native resolution) twice: on the validation photos, where
+its choices (fill, stem, epochs) are made and checked, and on the test photos, never used to
+choose anything: the card's and the tool's table. The weights, both tables and the provenance
+are written by `shipped.write`.
 
 ``--validate`` (e.g. ``INPAINT_OVERRIDES='{photo: {train: {model: {stem: 0}}}}' python -m
 inpaint_lib photo-network --profile quick --validate``): train a variant and print its table
@@ -85,7 +87,7 @@ def retrain(profile: str = "full", folder: Path = SHIPPED_DIR, device: str | Non
                  "mask_seed": study.params.evaluation.mask_seed, "scoring_code": scoring_code(),
                  "rows": margins(table).to_dict(orient="records"), "targets": targets(table),
                  "classical": table[table.kind == "classical"][
-                     ["shape", "setting", "method", "hole_psnr"]].to_dict(orient="records"),
+                     ["shape", "setting", "method", "hole_psnr", "images"]].to_dict(orient="records"),
                  "split": "test"}  # photos never used to choose anything
     crossover["validation"] = chosen_on
     state = torch.load(run.dir / "final.pt", map_location="cpu", weights_only=True)["model"]

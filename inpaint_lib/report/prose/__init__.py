@@ -47,6 +47,7 @@ from .part_a import (
     versus_baselines,
 )
 from .part_b import (
+    classical_coverage,
     classical_methods,
     dataset_line,
     deferred,
@@ -77,6 +78,7 @@ __all__ = [
     "ablation_at_study_scale",
     "against_published",
     "against_published_missing",
+    "classical_coverage",
     "classical_methods",
     "classical_shown_in",
     "compare_to_best",

@@ -440,8 +440,14 @@ DEFINITIONS = {
                 "CPU; `full` is the study's own settings; *at the study's scale* marks our runs of "
                 "those"),
     "classical methods": ("inpainting without training: mean fill (each hole the image's mean "
-                          "colour), OpenCV Telea and Navier-Stokes, and biharmonic (the smoothest "
-                          "surface through the hole's edge)"),
+                          "colour), OpenCV Telea (fast marching from the edge inward) and "
+                          "Navier-Stokes (isophotes carried in), biharmonic (the smoothest surface "
+                          "through the hole's edge), frequency-selective reconstruction, fast and "
+                          "best (each block a sparse sum of Fourier patterns fitted to its known "
+                          "pixels; OpenCV contrib), and PatchMatch (patches copied from the rest of "
+                          "the image, as content-aware fill). Where they win (README, *Classical "
+                          "methods*): on small, smooth holes biharmonic and FSR; on the boats, "
+                          "Telea and FSR fast; PatchMatch on texture; mean fill nowhere"),
     "best classical": ("the classical method with the best mean on the very images and masks a "
                        "network is tested on"),
     "best combination": (f"in Part A, the ablation's network: {BEST_COMBINATION['A']}; in Part B, "

@@ -71,6 +71,30 @@ def classical_methods(descriptions: Mapping[str, str]) -> str:
     return "\n".join(f"- **{name}**: {text}" for name, text in descriptions.items())
 
 
+def classical_coverage(limits: Mapping[str, int], images: int, what: str = "test images") -> str:
+    """Which classical methods a section ran on fewer than all its `images` (its
+    `evaluation.classical_images`), and why: '' when it ran every one on every image."""
+    if not limits:
+        return ""
+    skipped = [n for n, k in limits.items() if k == 0]
+    some = {n: k for n, k in limits.items() if 0 < k < images}
+    parts = []
+    if some:
+        parts.append("; ".join(f"**{n}** on {k:,} of the {images:,} {what}" for n, k in some.items())
+                     + " of each setting, spread over them")
+    if skipped:
+        parts.append(", ".join(f"**{n}**" for n in skipped) + " not run in this section")
+    if not parts:
+        return ""
+    return ("*Classical methods not run on every image:* " + "; ".join(parts) + ". Why: their "
+            "time per image (README, *Classical methods*: FSR fast tens of milliseconds at 32 px, "
+            "FSR best about ten times that, PatchMatch a few milliseconds at 32 px and growing "
+            "with the image) times these images and settings is beyond this section's share of "
+            "the report's time. The best classical method of each comparison is chosen on the "
+            "images every classical method was scored on, and a network is compared with it on "
+            "all the images that method has.")
+
+
 def study_caption(reference: Reference | None) -> str:
     return f"Study's caption: *{reference.figure}*" if reference and reference.figure else ""
 
