@@ -31,7 +31,7 @@ def test_lock_pins_every_dependency_with_hashes() -> None:
 
 def test_make_env_installs_the_lock_and_conda_only_supplies_python() -> None:
     makefile = (REPO / "Makefile").read_text()
-    assert makefile.count("--require-hashes --no-deps -r $(LOCK)") == 2  # venv and conda
+    assert makefile.count("--require-hashes --no-deps --no-compile -r $(LOCK)") == 2  # venv and conda
     assert "-e '.[dev]'" not in makefile
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     assert all(isinstance(d, str) for d in env["dependencies"])  # no pip section of its own

@@ -71,9 +71,11 @@ def classical_methods(descriptions: Mapping[str, str]) -> str:
     return "\n".join(f"- **{name}**: {text}" for name, text in descriptions.items())
 
 
-def classical_coverage(limits: Mapping[str, int], images: int, what: str = "test images") -> str:
+def classical_coverage(limits: Mapping[str, int], images: int, what: str = "test images",
+                       why: bool = True) -> str:
     """Which classical methods a section ran on fewer than all its `images` (its
-    `evaluation.classical_images`), and why: '' when it ran every one on every image."""
+    `evaluation.classical_images`), and why (`why`; else where that is said, section 2.1): ''
+    when it ran every one on every image."""
     if not limits:
         return ""
     skipped = [n for n, k in limits.items() if k == 0]
@@ -86,8 +88,12 @@ def classical_coverage(limits: Mapping[str, int], images: int, what: str = "test
         parts.append(", ".join(f"**{n}**" for n in skipped) + " not run in this section")
     if not parts:
         return ""
-    return ("*Classical methods not run on every image:* " + "; ".join(parts) + ". Why: their "
-            "time per image (README, *Classical methods*: FSR fast tens of milliseconds at 32 px, "
+    lead = f"*Classical methods not run on all {images:,} {what}:* " + "; ".join(parts)
+    if not why:
+        from .findings import link
+
+        return lead + f" (why: {link('2.1', 'a1_baseline')})."
+    return (lead + ". Why: their time per image (README, *Classical methods*: FSR fast tens of milliseconds at 32 px, "
             "FSR best about ten times that, PatchMatch a few milliseconds at 32 px and growing "
             "with the image) times these images and settings is beyond this section's share of "
             "the report's time. The best classical method of each comparison is chosen on the "
