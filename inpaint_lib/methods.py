@@ -32,15 +32,22 @@ class Method:
     classical: bool = False
 
 
-def network_method(name: str, model: nn.Module, identity: str, signed: bool,
-                   device: torch.device | None = None) -> Method:
+def network_method(name: str, model: nn.Module | Callable[[], nn.Module], identity: str,
+                   signed: bool, device: torch.device | None = None) -> Method:
     """Wrap a trained network: [0, 1] in and out, whatever scale it works on.
 
+    model: the network, or a function that loads it: then it is loaded on the first
+    prediction, so a method whose scores are all cached (`evaluate`) never reads its weights.
     signed: the network works on [-1, 1] with holes at -1 (the CAE), else on [0, 1]
     with holes at 0 (the ViT). Predicts in fp16 autocast on CUDA, fp32 elsewhere.
     """
     device = device or default_device()
-    model = model.to(device).eval()
+    loaded: list[nn.Module] = []
+
+    def network() -> nn.Module:
+        if not loaded:
+            loaded.append((model if isinstance(model, nn.Module) else model()).to(device).eval())
+        return loaded[0]
 
     @torch.no_grad()
     def predict(masked: Tensor, masks: Tensor) -> Tensor:
@@ -48,7 +55,7 @@ def network_method(name: str, model: nn.Module, identity: str, signed: bool,
         if signed:
             x = x * 2 - 1
         with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
-            out = model(x.contiguous(memory_format=torch.channels_last), masks.to(device)).float()
+            out = network()(x.contiguous(memory_format=torch.channels_last), masks.to(device)).float()
         return ((out + 1) / 2 if signed else out).clamp(0, 1)
 
     return Method(name, predict, identity)

@@ -52,16 +52,27 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# (path, its size and modification time) -> the mapping it held: a notebook resolves its params
+# (and its comparisons' and phases') hundreds of times from a score of files
+_YAML: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping a YAML file holds (`yaml.safe_load`), parsed once per version of the file
+    in this process; a copy, so a caller may change it."""
     try:
-        doc = yaml.safe_load(path.read_text())
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        if key not in _YAML:
+            _YAML[key] = yaml.safe_load(path.read_text())
+        doc = _YAML[key]
     except FileNotFoundError:
         raise ParamsError(f"{path}: file not found") from None
     except yaml.YAMLError as e:
         raise ParamsError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     if not isinstance(doc, dict):
         raise ParamsError(f"{path}: expected a mapping at top level")
-    return doc
+    return copy.deepcopy(doc)
 
 
 def one_line(path: Path | str, err: ValidationError, prefix: str = "") -> ParamsError:

@@ -162,10 +162,10 @@ class Section:
 
     def method(self, run: Run, name: str | None = None) -> Method:
         """A trained run as an inpainting method named `name` (default: the run's name);
-        its identity, which keys the evaluation cache, is its run directory."""
-        model = run.load_model(self.device)
-        return network_method(name or run.name, model, run.dir.name, signed_scale(run.config),
-                              self.device)
+        its identity, which keys the evaluation cache, is its run directory. Its weights are
+        read on its first prediction: never, where every score it is asked for is cached."""
+        return network_method(name or run.name, lambda: run.load_model(self.device), run.dir.name,
+                              signed_scale(run.config), self.device)
 
     # --------------------------------------------------------------- scoring
     def classical_images(self, method: Method) -> int | None:

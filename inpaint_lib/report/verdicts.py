@@ -167,8 +167,11 @@ class Conclusions:
             from ..image_trees import DataMissingError
             from ..runs import load_splits
 
+            full_params = load_params(study.params.source_file, "full")
+            on_disk = full_params.model_copy(update={"data": full_params.data.model_copy(
+                update={"download": False})})  # what is here: the report downloads nothing
             try:  # the study's training split, from this checkout's data (decoded once, cached)
-                theirs_train = load_splits(load_params(study.params.source_file, "full")).sizes()["train"]
+                theirs_train = load_splits(on_disk).sizes()["train"]
             except DataMissingError:
                 theirs_train = None
         return {"epochs": (ours.epoch_range[1], full.epoch_range[1]),
