@@ -75,13 +75,17 @@ def _time_methods(image: torch.Tensor, mask: torch.Tensor, methods: list[tuple[s
     return rows
 
 
-def run(device: torch.device | None = None, repeats: int = 5, profile: str = "quick") -> dict[str, Any]:
+def run(device: torch.device | None = None, repeats: int = 5, profile: str = "quick",
+        size: int = SIZE) -> dict[str, Any]:
+    """Seconds per image of every method on one `size` x `size` image (256 px; a smaller one
+    for the benchmark's --quick smoke run: its squares scaled alike)."""
     device = device or default_device()
-    image = synthetic_images(1, SIZE, seed=0)[0]  # (3, 256, 256) uint8, the same every run
-    mask = squares_mask((SIZE, SIZE), SQUARES, SIDE, 0, Path("benchmark image"))  # (1, 256, 256)
+    side = max(4, SIDE * size // SIZE)
+    image = synthetic_images(1, size, seed=0)[0]  # (3, size, size) uint8, the same every run
+    mask = squares_mask((size, size), SQUARES, side, 0, Path("benchmark image"))  # (1, size, size)
     rows = _time_methods(image, mask, methods(profile, device), repeats, device)
     slowest = max(r["seconds_per_image"]["value"] for r in rows.values())
-    return {"image": f"{SIZE}x{SIZE} px, {SQUARES} squares of {SIDE} px "
+    return {"image": f"{size}x{size} px, {SQUARES} squares of {side} px "
                      f"({mask.float().mean().item():.1%} missing), {repeats} repeats after a warm-up",
             "profile": profile, "device": str(device), "methods": rows,
             "goal": f"under {GOAL_SECONDS:g} s per image", "all_under_goal": slowest < GOAL_SECONDS}
@@ -104,27 +108,32 @@ def photo_network(profile: str, device: torch.device) -> tuple[Method, str]:
     return untrained("photo", profile, device)
 
 
-def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str = "quick") -> dict[str, Any]:
+def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str = "quick",
+              size: tuple[int, int] = (PHOTO_H, PHOTO_W)) -> dict[str, Any]:
     """Seconds per 1024x768 photo (10% missing): the photo network at full resolution and
     biharmonic on the same photo and mask; and the tool's default, per hole, on a mask that
-    mixes 32 px squares with thin strokes (both methods run, each keeps its holes)."""
+    mixes 32 px squares with thin strokes (both methods run, each keeps its holes). `size`
+    (height, width): a smaller photo for the benchmark's --quick smoke run, as many squares
+    per pixel."""
     from inpaint_lib.tool.command import inpaint_per_hole, per_hole_fills
     from inpaint_lib.tool.ranking import photo_default
 
     device = device or default_device()
+    h, w = size
+    squares = max(1, round(PHOTO_SQUARES * h * w / (PHOTO_H * PHOTO_W)))
     image = torch.nn.functional.interpolate(synthetic_images(1, 256, seed=1).float(),
-                                            size=(PHOTO_H, PHOTO_W), mode="bilinear")[0].to(torch.uint8)
-    mask = squares_mask((PHOTO_H, PHOTO_W), PHOTO_SQUARES, PHOTO_SIDE, 0, Path("benchmark photo"))
+                                            size=(h, w), mode="bilinear")[0].to(torch.uint8)
+    mask = squares_mask((h, w), squares, PHOTO_SIDE, 0, Path("benchmark photo"))
     net, source = photo_network(profile, device)
     biharmonic = resolve_methods(["biharmonic"], profile, device)[0][1]
     rows = _time_methods(image, mask, [("photo network", net, source),
                                        ("biharmonic", biharmonic, "classical")], repeats, device)
     default = photo_default(profile)
-    mixed = (squares_mask((PHOTO_H, PHOTO_W), PHOTO_SQUARES * 2 // 3, PHOTO_SIDE, 0, Path("photo"))
-             | strokes_mask((PHOTO_H, PHOTO_W), 12, 5, 0, Path("photo")))
+    mixed = (squares_mask((h, w), squares * 2 // 3, PHOTO_SIDE, 0, Path("photo"))
+             | strokes_mask((h, w), 12, 5, 0, Path("photo")))
     if default is not None:
         fills = per_hole_fills(default, device)
-        where = (f"on {PHOTO_SQUARES * 2 // 3} squares of {PHOTO_SIDE} px and 12 strokes 5 px wide "
+        where = (f"on {squares * 2 // 3} squares of {PHOTO_SIDE} px and 12 strokes 5 px wide "
                  f"({mixed.float().mean().item():.1%} missing)")
         for name, check in (("the default, per hole, checked on the photo", True),
                             ("per hole from the table alone (no check)", False)):
@@ -135,7 +144,7 @@ def run_photo(device: torch.device | None = None, repeats: int = 3, profile: str
                           "best": q(min(times), "s (best of repeats)"),
                           "source": f"{default.name} or a classical method per hole, {where}"}
     slowest = max(r["seconds_per_image"]["value"] for n, r in rows.items() if n != "biharmonic")
-    return {"image": f"{PHOTO_W}x{PHOTO_H} px, {PHOTO_SQUARES} squares of {PHOTO_SIDE} px "
+    return {"image": f"{w}x{h} px, {squares} squares of {PHOTO_SIDE} px "
                      f"({mask.float().mean().item():.1%} missing), {repeats} repeats after a warm-up",
             "load_average": os.getloadavg()[0], "cpu_count": os.cpu_count(), "methods": rows,
             "goal": f"photo network and the default at most {GOAL_SECONDS:g} s per photo",
