@@ -23,11 +23,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
-from skimage.restoration import inpaint_biharmonic
 from torch import Tensor
+
+
+def _cv2():  # -> the cv2 module
+    """OpenCV, imported on first use (a fill that never needs it starts without it)."""
+    import cv2
+
+    return cv2
 
 INPAINT_RADIUS = 3
 
@@ -69,7 +74,7 @@ def _opencv(image: np.ndarray, hole: np.ndarray, flags: int) -> np.ndarray:
     """cv2.inpaint on one image. image: (H, W, 3) float in [0, 1]; hole: (H, W) bool."""
     img_u8 = np.round(image * 255.0).clip(0, 255).astype(np.uint8)
     mask_u8 = hole.astype(np.uint8) * 255
-    filled = cv2.inpaint(img_u8, mask_u8, inpaintRadius=INPAINT_RADIUS, flags=flags)
+    filled = _cv2().inpaint(img_u8, mask_u8, inpaintRadius=INPAINT_RADIUS, flags=flags)
     return filled.astype(np.float64) / 255.0
 
 
@@ -78,7 +83,7 @@ def telea(masked: Tensor, masks: Tensor) -> Tensor:
 
     masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     """
-    return _per_image(lambda im, h: _opencv(im, h, cv2.INPAINT_TELEA), masked, masks)
+    return _per_image(lambda im, h: _opencv(im, h, _cv2().INPAINT_TELEA), masked, masks)
 
 
 def navier_stokes(masked: Tensor, masks: Tensor) -> Tensor:
@@ -86,13 +91,15 @@ def navier_stokes(masked: Tensor, masks: Tensor) -> Tensor:
 
     masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     """
-    return _per_image(lambda im, h: _opencv(im, h, cv2.INPAINT_NS), masked, masks)
+    return _per_image(lambda im, h: _opencv(im, h, _cv2().INPAINT_NS), masked, masks)
 
 
 def _biharmonic_one(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """scikit-image biharmonic inpainting of one image. image: (H, W, 3); hole: (H, W) bool."""
     if not hole.any():
         return image
+    from skimage.restoration import inpaint_biharmonic
+
     return inpaint_biharmonic(image, hole, channel_axis=-1)
 
 
@@ -117,7 +124,7 @@ def _fsr_one(image: np.ndarray, hole: np.ndarray, flags: int) -> np.ndarray:
     pixels by a grey level: they are put back."""
     if not hole.any():
         return image
-    xphoto = getattr(cv2, "xphoto", None)
+    xphoto = getattr(_cv2(), "xphoto", None)
     if xphoto is None or not hasattr(xphoto, "INPAINT_FSR_FAST"):
         raise RuntimeError("frequency-selective reconstruction needs OpenCV's contrib modules "
                            "(opencv-contrib-python-headless, in requirements.lock): `make env`")
@@ -133,7 +140,7 @@ def fsr_fast(masked: Tensor, masks: Tensor) -> Tensor:
 
     masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     """
-    return _per_image(lambda im, h: _fsr_one(im, h, cv2.xphoto.INPAINT_FSR_FAST), masked, masks)
+    return _per_image(lambda im, h: _fsr_one(im, h, _cv2().xphoto.INPAINT_FSR_FAST), masked, masks)
 
 
 def fsr_best(masked: Tensor, masks: Tensor) -> Tensor:
@@ -142,7 +149,7 @@ def fsr_best(masked: Tensor, masks: Tensor) -> Tensor:
 
     masked: (N, 3, H, W) in [0, 1]; masks: (N, 1, H, W) bool, True = missing.
     """
-    return _per_image(lambda im, h: _fsr_one(im, h, cv2.xphoto.INPAINT_FSR_BEST), masked, masks)
+    return _per_image(lambda im, h: _fsr_one(im, h, _cv2().xphoto.INPAINT_FSR_BEST), masked, masks)
 
 
 PATCH_RADIUS = 3  # PatchMatch compares 7x7 patches (radius 3), the size its examples use

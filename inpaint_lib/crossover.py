@@ -16,10 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from .evaluate import scored_images
@@ -29,6 +28,9 @@ from .methods import Method
 from .runs import results_root
 from .section import Section, spread
 from .stats import paired_bootstrap
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: the inpaint command needs none
+    import pandas as pd
 
 MARGIN_METRICS = {"hole_psnr": 1.0, "hole_mae": -1.0, "ssim": 1.0}  # sign: +1 higher is better
 CROSSOVER_FILE = "crossover.json"
@@ -135,6 +137,8 @@ def crossover_table(study: Section, networks: list[Method], split: str = "test")
     `_high`), and the hole-PSNR margin over each classical method (`vs_classical`: {name:
     {margin, low, high, images}}, what the inpaint command weighs a photo's own choice with).
     On the test photos, or on the validation photos (`split` "val": where choices are made)."""
+    import pandas as pd
+
     rows: list[dict[str, Any]] = []
     widths = setting_widths(study, split=split)
     images, data_id = test_images(study, split)
@@ -198,6 +202,8 @@ def targets(table: pd.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
     numbers: a "gain" of at least the threshold and "no worse than" the threshold: the whole
     interval at or above it; "above zero": the interval above zero. `table`: a crossover table,
     or its `margins` records (a card's rows). Settings the table lacks are left out."""
+    import pandas as pd
+
     net = pd.DataFrame(table) if isinstance(table, list) else margins(table)
     out = []
     for shape, setting, ask, threshold in TARGETS:
@@ -223,6 +229,8 @@ def section_tables(study: Section, network: Method, run_dir: str,
     (`shipped.ShippedNetwork`) its rows scored on the same photos and masks (no training) as
     "shipped photo network"."""
     from dataclasses import replace
+
+    import pandas as pd
 
     table = crossover_table(study, [network])
     out = margins(table)

@@ -25,18 +25,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import torch
 
-from .. import scoring
 from ..io import atomic_write_json, read_json
 from ..methods import Method
 from ..resolve import PARAMS_DIR
 from ..runs import results_root
 from .networks import trained_networks
 from .photos import Picture
+
+if TYPE_CHECKING:  # the tables are built by `rank_networks` (make report): the command needs neither
+    import pandas as pd
 
 FALLBACK = "biharmonic"  # the default with no trained network that beats the classical methods
 RULE = ("the trained network with the largest positive test hole-PSNR margin over the best "
@@ -54,6 +55,8 @@ def read_ranking(profile: str) -> dict[str, Any]:
 
 def _margins(table: pd.DataFrame) -> pd.DataFrame:
     """Network rows of a results table with the best classical hole PSNR of their setting."""
+    import pandas as pd
+
     key = "setting" if "setting" in table else "masks"
     rows = []
     for setting, g in table.groupby(key, sort=False):
@@ -79,6 +82,7 @@ def _score(margins: pd.DataFrame, test_set: str, run_dir: str) -> dict[str, Any]
 
 def rank_networks(profile: str) -> dict[str, Any]:
     """Score every trained network from the report's evaluations; write methods.json."""
+    from .. import scoring
     from ..section import open_section
 
     nets = {n.run.dir.name: n for n in trained_networks(profile)}
