@@ -58,6 +58,12 @@ CORES := $(shell nproc 2>/dev/null || echo 1)
 JOBS = $(if $(filter -j,$(MAKEFLAGS)),$(CORES),$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1))
 THREADS := $(CORES)
 WAIT_POLICY = $(if $(filter 1,$(JOBS)),active,passive)
+# `make report` (and publish, notebooks) runs REPORT_JOBS notebooks at a time, by default as many
+# as there are cores (REPORT_JOBS=1: one at a time); no number changes (a thread per core each).
+REPORT_JOBS ?= $(CORES)
+ifneq ($(filter report publish notebooks,$(MAKECMDGOALS)),)
+  MAKEFLAGS += -j$(REPORT_JOBS)
+endif
 
 # papermill to a temp file, renamed only on success (a failed notebook never looks up to date).
 # The terminal shows each notebook as it starts, every training epoch with its run and an ETA

@@ -72,3 +72,19 @@ def test_a_newly_committed_study_scale_run_re_executes_part_a() -> None:
         assert committed <= _prerequisites("smoke", notebook), notebook
     assert not committed & _prerequisites("full", "a1_baseline")
     assert "results/smoke/notebooks/a1_baseline.ipynb" in _prerequisites("smoke", "c1_conclusions")
+
+
+def test_make_report_runs_a_notebook_per_core_unless_told_otherwise() -> None:
+    """`make report` runs as many notebooks at a time as there are cores (REPORT_JOBS, or an
+    explicit -j, says otherwise); each knows how many run beside it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "REPORT_JOBS")}
+    cores = len(os.sched_getaffinity(0))
+
+    def jobs(*args: str) -> set[str]:
+        out = subprocess.run(["make", "-n", "report", "PROFILE=smoke", "RESULTS=/nonexistent",
+                              f"PY={sys.executable}", "ENV=", *args], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+        return set(re.findall(r"INPAINT_JOBS=(\d+)", out))
+
+    assert jobs() == {str(cores)}
+    assert jobs("REPORT_JOBS=1") == {"1"} and jobs("-j1") == {"1"}
