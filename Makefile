@@ -53,8 +53,9 @@ COMMON := $(PROFILE_FILE) $(LIB)
 # sleep (OMP_WAIT_POLICY=passive) instead of spinning on a core another notebook needs, and one
 # notebook's single-threaded work (start-up, tables, figures) overlaps another's training. An
 # OMP_NUM_THREADS or OMP_WAIT_POLICY in the environment wins. Read in the recipe: make 4.3 sets
-# MAKEFLAGS's -jN only then. Each run records its threads and jobs.
-CORES := $(shell nproc 2>/dev/null || echo 1)
+# MAKEFLAGS's -jN only then. Each run records its threads and jobs. (nproc alone would count
+# an OMP_NUM_THREADS in the environment as the cores.)
+CORES := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 1)
 JOBS = $(if $(filter -j,$(MAKEFLAGS)),$(CORES),$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1))
 THREADS := $(CORES)
 WAIT_POLICY = $(if $(filter 1,$(JOBS)),active,passive)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Under `make test` two pytest workers (xdist) share the two cores: each computes with one thread,
+# and so does every process it starts (a notebook, a benchmark, a Slurm job), unless the caller
+# set OMP_NUM_THREADS. Two threads per worker put four on two cores, and a spinning OpenMP thread
+# starves its neighbour: 577 s of pytest (941 s of CPU) against 372 s (542 s) with one thread each
+# (2-core AMX Xeon, 2026-12-07). Set before anything imports torch.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np
 import pytest

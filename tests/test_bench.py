@@ -46,7 +46,8 @@ def _numbers(node: Any, path: str = "") -> list[tuple[str, Any]]:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("bench")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "INPAINT_DEVICE": "cpu"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "INPAINT_DEVICE": "cpu",  # no trained run
+           "INPAINT_RESULTS_DIR": str(out / "results"), "INPAINT_CACHE_DIR": str(out / "cache")}
     env.pop("INPAINT_OVERRIDES", None)
     proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--quick", "--out", str(out)],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
