@@ -39,9 +39,16 @@ COLUMNS = ("start-up", *PHASES, "notebook cells")
 
 
 def matmul_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 10) -> float:
-    """(n x n) @ (n x n) in `dtype`: GFLOP/s of the median call."""
+    """(n x n) @ (n x n) in `dtype`: GFLOP/s of the median call. Where one call takes over a
+    second (bf16 on a CPU without bf16 instructions runs at a few GFLOP/s: minutes for ten
+    calls), the rate of that one call."""
     a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
-    for _ in range(3):
+    t0 = time.perf_counter()
+    a @ b
+    first = time.perf_counter() - t0
+    if first > 1.0:
+        return 2 * n**3 / first / 1e9
+    for _ in range(2):
         a @ b
     seconds = []
     for _ in range(repeats):
@@ -126,7 +133,7 @@ def markdown(r: dict[str, Any]) -> str:
     out = [f"# Where the time goes: {r['label']}", "",
            (f"{r['date']} | {host['cpu']} | {host['cores']} cores | ISA {', '.join(host['isa'])} | "
            f"torch kernels {host['torch_kernels']} | fp32 matmul **{host['fp32_gflops']:.0f} "
-           f"GFLOP/s**, bf16 **{host['bf16_gflops']:.0f} GFLOP/s** (2048^3, median of 10, "
+           f"GFLOP/s**, bf16 **{host['bf16_gflops']:.3g} GFLOP/s** (2048^3, median of 10, "
            f"{host['threads']} threads) | trained in **{', '.join(r['precision']) or 'n/a'}**"), ""]
     if host.get("onednn_isa_cap") or host.get("aten_capability_cap"):
         out += [(f"Instruction sets capped to emulate a slower host: ONEDNN_MAX_CPU_ISA="
