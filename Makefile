@@ -59,11 +59,15 @@ CORES := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null ||
 JOBS = $(if $(filter -j,$(MAKEFLAGS)),$(CORES),$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1))
 THREADS := $(CORES)
 WAIT_POLICY = $(if $(filter 1,$(JOBS)),active,passive)
-# `make report` (and publish, notebooks) runs REPORT_JOBS notebooks at a time, by default as many
-# as there are cores (REPORT_JOBS=1: one at a time); no number changes (a thread per core each).
-REPORT_JOBS ?= $(CORES)
+# `make report` (and publish, notebooks) runs REPORT_JOBS notebooks at a time: one by default.
+# REPORT_JOBS=2 changes no number (a thread per core each) and helped on an AVX2 host training in
+# fp32, but on a host training in bf16 with AMX two notebooks of two threads each on two cores
+# ran a CAE epoch in 140 s instead of 2 s (2026-12-07; stopping one brought it back to 2 s).
+REPORT_JOBS ?= 1
 ifneq ($(filter report publish notebooks,$(MAKECMDGOALS)),)
+ifeq ($(MAKELEVEL),0)  # a sub-make (publish's report) shares its parent's jobs
   MAKEFLAGS += -j$(REPORT_JOBS)
+endif
 endif
 
 # papermill to a temp file, renamed only on success (a failed notebook never looks up to date).
