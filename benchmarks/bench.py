@@ -31,6 +31,7 @@ import torch
 from inpaint_lib.device import cpu_has_bf16, default_device
 from inpaint_lib.io import atomic_write_json, atomic_write_text
 from inpaint_lib.jobs import list_jobs
+from inpaint_lib.provenance import host_cpu
 from inpaint_lib.report.build import bench_summary, quantity_table
 from inpaint_lib.resolve import PARAMS_DIR, chained_run_config, load_params
 from inpaint_lib.schema import MaskConfig, RunConfig
@@ -114,13 +115,7 @@ def log(msg: str) -> None:
 
 
 def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return host_cpu()
 
 
 def meta(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
