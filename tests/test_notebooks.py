@@ -16,6 +16,15 @@ from .conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
+# what a make above this suite (`make test`) hands its children: a make started from here with
+# them would be a sub-make, with its parent's flags and not the defaults a user's `make` gets
+_PARENT_MAKE = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+
+
+def _env_of_a_fresh_make(*drop: str) -> dict[str, str]:
+    """This process's environment as a user's own `make` would find it, less `drop`."""
+    return {k: v for k, v in os.environ.items() if k not in _PARENT_MAKE + drop}
+
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_stored_without_outputs_and_one_parameters_cell(path: Path) -> None:
@@ -41,8 +50,7 @@ def test_make_jn_keeps_a_thread_per_core_and_lets_idle_threads_sleep() -> None:
     """Under `make -jN` every notebook still computes with one thread per core (so a run has
     the same bits whatever N), knows N (its runs record it), and with N > 1 its idle OpenMP
     threads sleep rather than spin on a core another notebook needs; the environment wins."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MAKEFLAGS")}
+    env = _env_of_a_fresh_make("OMP_NUM_THREADS", "OMP_WAIT_POLICY")
     cores = len(os.sched_getaffinity(0))
     target = "results/smoke/notebooks/a1_baseline.ipynb"
     for jobs, policy in ((1, "active"), (2, "passive"), (64, "passive")):
@@ -78,8 +86,7 @@ def test_make_report_runs_one_notebook_at_a_time_unless_told_otherwise() -> None
     """`make report` runs one notebook at a time (REPORT_JOBS, or an explicit -j, says
     otherwise: two at a time starved each other 70-fold on a bf16 host); each knows how many run
     beside it and computes with a thread per core whatever that number (the same bits)."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "REPORT_JOBS", "OMP_NUM_THREADS")}
+    env = _env_of_a_fresh_make("REPORT_JOBS", "OMP_NUM_THREADS")
     cores = len(os.sched_getaffinity(0))
 
     def jobs(*args: str) -> set[str]:
