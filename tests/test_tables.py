@@ -151,3 +151,16 @@ def test_scorecard_shows_the_study_s_digits_and_integer_parameters() -> None:
     assert view["ours / study"].tolist() == [3.93, 1.0, 0.99]  # ratios stay numbers
     missing = tables.scorecard_view(card.assign(**{tables.STUDY_SCALE: float("nan")}))
     assert set(missing[tables.STUDY_SCALE]) == {"-"}
+
+
+def test_best_classical_rows_keeps_the_lowest_error_classical_method_of_each_mask() -> None:
+    """Each kind of test mask keeps its own best classical row (never a network's, even one
+    with a lower error; a tie keeps both); a mask with no classical row keeps none."""
+    summary = pd.DataFrame({
+        "method": ["net", "telea", "biharmonic", "net", "telea", "biharmonic", "net"],
+        "kind": ["network", "classical", "classical", "network", "classical", "classical", "network"],
+        "test masks": ["a", "a", "a", "b", "b", "b", "c"],
+        "test MSE": [0.001, 0.02, 0.01, 0.05, 0.03, 0.03, 0.2]})
+    rows = tables.best_classical_rows(summary)
+    assert list(summary[rows].method) == ["biharmonic", "telea", "biharmonic"]
+    assert list(summary[rows]["test masks"]) == ["a", "b", "b"]

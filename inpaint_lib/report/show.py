@@ -142,7 +142,8 @@ def csv_link(df: pd.DataFrame, name: str) -> str:
 
 def collapsed_table(df: pd.DataFrame, summary: str, name: str, digits: int = 6) -> None:
     """A table one click away: a collapsed block titled `summary`, with a CSV download."""
-    html(f"<details><summary>{summary} ({len(df)} rows; {csv_link(df, name)})</summary>"
+    rows = f"{len(df)} row" + ("" if len(df) == 1 else "s")
+    html(f"<details><summary>{summary} ({rows}; {csv_link(df, name)})</summary>"
          f"{format_table(df, digits).to_html()}</details>")
 
 
@@ -162,15 +163,17 @@ def loss_curves(study: Section, runs: dict, title: str, collapsed: bool = False)
            collapsed=collapsed)
 
 
-def reconstructions(study: Section, runs: dict, title: str, baselines: bool = False,
+def reconstructions(study: Section, runs: dict, title: str, baselines: bool | list[str] = False,
                     collapsed: bool = False) -> None:
     """Input, each run's prediction (first seed) and the ground truth on the study's
-    example images, one figure per kind of training mask; the classical methods too. The
-    first figure is shown (unless `collapsed`), the others are one click away."""
+    example images, one figure per kind of training mask; the classical methods too
+    (`baselines`: all the section runs, or those named). The first figure is shown (unless
+    `collapsed`), the others are one click away."""
     groups = same_masks(first_seed(runs))
+    classical = [m for m in study.classical()  # those the section runs
+                 if baselines is True or (baselines and m.name in baselines)]
     for i, (label, (mask_cfg, group)) in enumerate(groups.items()):
-        methods = [study.method(r, name) for name, r in group.items()]
-        methods += study.classical() if baselines else []  # those the section runs
+        methods = [study.method(r, name) for name, r in group.items()] + classical
         suffix = f" — {label}" if len(groups) > 1 else ""
         figure(figures.image_grid(prediction_rows(study, methods, mask_cfg), title + suffix),
                collapsed=collapsed or i > 0)

@@ -37,6 +37,15 @@ def best_of(long: pd.DataFrame, kind: str, metric: str = "hole_mse") -> str:
     return best(means, metric)
 
 
+def best_classical_rows(summary: pd.DataFrame, column: str = "test MSE",
+                        by: str = "test masks") -> pd.Series:
+    """The rows of a summary (`seed_summary`) that are the best classical method by `column`
+    (lowest: an error) among those scored on the same `by` (a kind of test mask): a boolean
+    Series, to show a table's networks beside the best classical method of each mask."""
+    values = summary[column].where(summary.kind == "classical")
+    return values.notna() & (values == values.groupby(summary[by]).transform("min"))
+
+
 def split_methods(long: pd.DataFrame, by: str = "method") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(networks, classical): mean metrics per method (over seeds), in first-seen order."""
     nets = long[long.kind == "network"].groupby(by, sort=False)[TABLE_METRICS].mean()

@@ -153,10 +153,9 @@ def ablation(long: pd.DataFrame, baseline: str) -> str:
 
 def generalisation_gaps(last: pd.DataFrame) -> str:
     """From `tables.last_epochs`: each run's train/validation gap at its last epoch."""
-    lines = ["**Train/validation gap at the last epoch** (positive = validation worse):"]
-    lines += [f"- {name}: train {r.train:.6f}, validation {r['held out']:.6f}, gap {r.gap:+.6f}"
-              for name, r in last.iterrows()]
-    return "\n".join(lines)
+    return ("**Train/validation gap at the last epoch** (positive = validation worse): "
+            + "; ".join(f"{name} {r.gap:+.6f} (train {r.train:.6f}, validation {r['held out']:.6f})"
+                        for name, r in last.iterrows()) + ".")
 
 
 def mask_sweep(sweep: pd.DataFrame, per_image: pd.DataFrame) -> str:
@@ -221,7 +220,12 @@ def more_context(high: pd.DataFrame, low: pd.DataFrame, high_label: str, low_lab
     return "\n".join([verdict, "", *lines])
 
 
-def classical_shown_in(where: str, masks: str = "") -> str:
+def classical_shown_in(where: str, masks: str = "", best_elsewhere: bool = False) -> str:
     """The line under a Part A table that leaves out classical rows shown before (`where`: a
-    link to the section that scores them): each classical result appears once per mask setting."""
-    return f"Classical methods on {masks or 'these masks'}: in {where} and the full table."
+    link to the section that scores them): each classical result appears once per mask setting;
+    `best_elsewhere`: on the table's other masks only the best classical method is shown."""
+    line = f"Classical methods on {masks or 'these masks'}: in {where} and the full table."
+    if best_elsewhere:
+        line += (" On the other masks, the classical method with the lowest test MSE on each;"
+                 " every one in the full table.")
+    return line

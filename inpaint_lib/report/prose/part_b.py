@@ -67,8 +67,13 @@ def phase_progress(phase: int, history: list[dict[str, float]]) -> str:
 
 
 def classical_methods(descriptions: Mapping[str, str]) -> str:
-    """A bullet per classical method (`baselines.METHOD_DESCRIPTIONS`)."""
-    return "\n".join(f"- **{name}**: {text}" for name, text in descriptions.items())
+    """A bullet per classical method (`baselines.METHOD_DESCRIPTIONS`), one click away under
+    a line that names them all."""
+    names = ", ".join(descriptions)
+    return (f"<details><summary>The {len(descriptions)} classical methods, which need no "
+            f"training: {names} (what each does, and its source)</summary>\n\n"
+            + "\n".join(f"- **{name}**: {text}" for name, text in descriptions.items())
+            + "\n\n</details>")
 
 
 def classical_coverage(limits: Mapping[str, int], images: int, what: str = "test images",
