@@ -71,6 +71,7 @@ endif
 endif
 
 # papermill to a temp file, renamed only on success (a failed notebook never looks up to date).
+# (papermill through inpaint_lib/report/execute.py: its command line, started 0.9 s sooner.)
 # The terminal shows each notebook as it starts, every training epoch with its run and an ETA
 # (inpaint_lib/progress.py writes them to the kernel's inherited stderr, not into the notebook)
 # and the time each notebook took. papermill's cell counter is off, and two lines of kernel
@@ -83,7 +84,7 @@ define papermill
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(THREADS)} INPAINT_JOBS=$(JOBS) \
 	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-$(WAIT_POLICY)} \
 	INPAINT_TIMINGS=$(TIMINGS)/$*.json INPAINT_T0=$$t0_ns \
-	$(PY) -m papermill --cwd . -k python3 --log-level WARNING --no-progress-bar \
+	$(PY) -m inpaint_lib.report.execute --cwd . -k python3 --log-level WARNING --no-progress-bar \
 	  -p params_file $(2) -p profile $(PROFILE) $(1) $@.tmp.ipynb 2>&1 \
 	  | { grep -v --line-buffered -e 'running over TCP without encryption' \
 	      -e 'KeyboardInterrupt caught in kernel' || true; } >&2 \
