@@ -116,7 +116,7 @@ help:
 # write what it compiles on import (PYTHONDONTWRITEBYTECODE, set on this machine and CI's): then
 # every process compiled torch again, 5 s of CPU each; a fresh clone's `make test` spent 809 s of
 # CPU instead of 489. Left out: test folders and torch's testing internals (one is Python 3.12 only).
-COMPILE = $(1) -m compileall -q -j 0 -x '/tests?/|/testing/_internal/' \
+COMPILE = $(1) -m compileall -q -j 0 -x '/site-packages/(.+/)?tests?/|/testing/_internal/' \
 	  "$$($(1) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 LOCK := requirements.lock
 env: $(ENV)
@@ -209,10 +209,11 @@ publish: | $(ENV)
 	$(MAKE) --no-print-directory report PROFILE=$(PUBLISH_PROFILE)
 	$(PY) -m inpaint_lib publish --profile $(PUBLISH_PROFILE) --out $(PUBLISHED)
 
-# two pytest workers, one file each at a time (pytest-xdist): the smoke report's tests
+# two pytest workers, one file each at a time (pytest-xdist), the files in the order tests/conftest.py
+# collects them (--no-loadscope-reorder: not the most tests first): the smoke report's tests
 # (tests/test_smoke_report.py, one build shared) on one core, the rest of the suite on the other
 test: $(ENV)
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # JupyterLab refuses to run as root (a container, a cloud notebook machine) without --allow-root
 lab: $(ENV)

@@ -20,8 +20,18 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 
-# The suite's long poles, started first: `make test`'s workers (xdist, one file each at a time)
-# take files in collection order, and the smoke report's file, collected late alphabetically,
+# what a make above this suite (`make test`) hands its children: a make started from a test
+# with them would be a sub-make, with its parent's flags and not the defaults a user's make gets
+PARENT_MAKE = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+
+
+def env_of_a_fresh_make(*drop: str) -> dict[str, str]:
+    """This process's environment as a user's own `make` would find it, less `drop`."""
+    return {k: v for k, v in os.environ.items() if k not in PARENT_MAKE + drop}
+
+# The suite's long poles, started first: `make test`'s workers (xdist, one file each at a time,
+# --no-loadscope-reorder) take files in collection order, and the smoke report's file,
+# collected late alphabetically (and by default given out after every file with more tests),
 # used to start a third of the way in and end the suite alone (fresh clone, 2-core Xeon: smoke
 # report 366 s, the live Slurm 160 s of mostly waiting, all else 234 s; 460 s of pytest).
 LONG_POLES = ("test_smoke_report.py", "test_slurm.py")

@@ -21,14 +21,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .conftest import REPO
+from .conftest import REPO, env_of_a_fresh_make
 
 MAKE_TIMEOUT = 1200
 
 
 def make_cmd(tmp: Path, *args: str, results: str = "results") -> tuple[list[str], dict[str, str]]:
     """``make ... PROFILE=smoke`` into `tmp`/`results`, with the caches and data in `tmp`."""
-    env = {**os.environ, "INPAINT_CACHE_DIR": str(tmp / "cache"), "INPAINT_DATA_DIR": str(tmp / "data")}
+    env = {**env_of_a_fresh_make(), "INPAINT_CACHE_DIR": str(tmp / "cache"),
+           "INPAINT_DATA_DIR": str(tmp / "data")}
     env.pop("INPAINT_RESULTS_DIR", None)
     env["OMP_NUM_THREADS"] = "1"  # one thread per notebook whatever make's -j: the same bits
     cmd = ["make", "--no-print-directory", f"RESULTS={tmp / results}", f"PY={sys.executable}",

@@ -18,7 +18,7 @@ from inpaint_lib.report.build import code_provenance, shared_training_note
 from inpaint_lib.resolve import load_params
 from inpaint_lib.schema import MaskConfig
 
-from .conftest import REPO
+from .conftest import REPO, env_of_a_fresh_make
 
 DEVICE = torch.device("cpu")
 
@@ -122,7 +122,8 @@ def test_report_names_runs_trained_by_other_code() -> None:
 def test_every_library_file_is_a_notebook_prerequisite() -> None:
     """Every .py under inpaint_lib (subpackages too) is a prerequisite of every notebook."""
     out = subprocess.run(["make", "-pn", "help", f"PY={sys.executable}", "ENV="], cwd=REPO,
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+                         env=env_of_a_fresh_make(), capture_output=True, text=True, timeout=60,
+                         check=True).stdout
     library = {p.relative_to(REPO).as_posix() for p in (REPO / "inpaint_lib").rglob("*.py")
                if "__pycache__" not in p.parts}
     assert "inpaint_lib/models/cae.py" in library

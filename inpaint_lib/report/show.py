@@ -142,8 +142,7 @@ def csv_link(df: pd.DataFrame, name: str) -> str:
 
 def collapsed_table(df: pd.DataFrame, summary: str, name: str, digits: int = 6) -> None:
     """A table one click away: a collapsed block titled `summary`, with a CSV download."""
-    rows = f"{len(df)} row" + ("" if len(df) == 1 else "s")
-    html(f"<details><summary>{summary} ({rows}; {csv_link(df, name)})</summary>"
+    html(f"<details><summary>{summary} ({prose.plural(len(df), 'row')}; {csv_link(df, name)})</summary>"
          f"{format_table(df, digits).to_html()}</details>")
 
 

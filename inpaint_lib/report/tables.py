@@ -37,12 +37,12 @@ def best_of(long: pd.DataFrame, kind: str, metric: str = "hole_mse") -> str:
     return best(means, metric)
 
 
-def best_classical_rows(summary: pd.DataFrame, column: str = "test MSE",
-                        by: str = "test masks") -> pd.Series:
-    """The rows of a summary (`seed_summary`) that are the best classical method by `column`
-    (lowest: an error) among those scored on the same `by` (a kind of test mask): a boolean
-    Series, to show a table's networks beside the best classical method of each mask."""
-    values = summary[column].where(summary.kind == "classical")
+def best_classical_rows(summary: pd.DataFrame, by: str = "test masks") -> pd.Series:
+    """The rows of a Part A summary (`seed_summary`) that are the best classical method, the
+    lowest test MSE, among those scored on the same `by` (a kind of test mask; two where tied;
+    none where no classical method has a score): a boolean Series, to show a table's networks
+    beside the best classical method of each mask."""
+    values = summary["test MSE"].where(summary.kind == "classical")
     return values.notna() & (values == values.groupby(summary[by]).transform("min"))
 
 

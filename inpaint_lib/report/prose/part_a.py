@@ -154,7 +154,7 @@ def ablation(long: pd.DataFrame, baseline: str) -> str:
 def generalisation_gaps(last: pd.DataFrame) -> str:
     """From `tables.last_epochs`: each run's train/validation gap at its last epoch."""
     return ("**Train/validation gap at the last epoch** (positive = validation worse): "
-            + "; ".join(f"{name} {r.gap:+.6f} (train {r.train:.6f}, validation {r['held out']:.6f})"
+            + "; ".join(f"{name}: gap {r.gap:+.6f} (train {r.train:.6f}, validation {r['held out']:.6f})"
                         for name, r in last.iterrows()) + ".")
 
 
@@ -224,8 +224,7 @@ def classical_shown_in(where: str, masks: str = "", best_elsewhere: bool = False
     """The line under a Part A table that leaves out classical rows shown before (`where`: a
     link to the section that scores them): each classical result appears once per mask setting;
     `best_elsewhere`: on the table's other masks only the best classical method is shown."""
-    line = f"Classical methods on {masks or 'these masks'}: in {where} and the full table."
     if best_elsewhere:
-        line += (" On the other masks, the classical method with the lowest test MSE on each;"
-                 " every one in the full table.")
-    return line
+        return (f"Classical methods on {masks or 'these masks'}: in {where}; on the other masks, "
+                "the one with the lowest test MSE on each (two where tied); all in the full table.")
+    return f"Classical methods on {masks or 'these masks'}: in {where} and the full table."

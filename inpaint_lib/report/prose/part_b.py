@@ -70,8 +70,8 @@ def classical_methods(descriptions: Mapping[str, str]) -> str:
     """A bullet per classical method (`baselines.METHOD_DESCRIPTIONS`), one click away under
     a line that names them all."""
     names = ", ".join(descriptions)
-    return (f"<details><summary>The {len(descriptions)} classical methods, which need no "
-            f"training: {names} (what each does, and its source)</summary>\n\n"
+    return (f"<details><summary>The {len(descriptions)} classical methods: {names} (what each "
+            f"does, and its source)</summary>\n\n"
             + "\n".join(f"- **{name}**: {text}" for name, text in descriptions.items())
             + "\n\n</details>")
 
