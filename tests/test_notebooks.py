@@ -75,6 +75,14 @@ def test_a_newly_committed_study_scale_run_re_executes_part_a() -> None:
     assert "results/smoke/notebooks/a1_baseline.ipynb" in _prerequisites("smoke", "c1_conclusions")
 
 
+def test_a_new_shipped_photo_network_re_executes_the_section_that_scores_it() -> None:
+    """`make photo-network` rewrites the tool's network: the crossover section, which scores it
+    beside its own (and so the conclusions, which quote the section), is out of date then."""
+    shipped = {"inpaint_lib/photo_network/card.json", "inpaint_lib/photo_network/weights.pt"}
+    assert shipped <= _prerequisites("smoke", "d1_crossover")
+    assert "results/smoke/notebooks/d1_crossover.ipynb" in _prerequisites("smoke", "c1_conclusions")
+
+
 def test_make_report_runs_one_notebook_at_a_time_unless_told_otherwise() -> None:
     """`make report` runs one notebook at a time (REPORT_JOBS, or an explicit -j, says
     otherwise: two at a time starved each other 70-fold on a bf16 host); each knows how many run
