@@ -284,14 +284,15 @@ PER_HOLE_RULE = (
     "on a photo of this size (FSR fast and PatchMatch only up to 200x200 px, FSR best never: "
     "seconds a hole). Then one rule decides between the network and that classical method: the "
     "network's hole-PSNR margin over it is estimated, and the network fills the holes where the "
-    "95% interval of the estimate is above zero; a tie stays with the classical method. Without "
-    "the check the estimate is the table's (its margin and standard error on the held-out "
-    "photos). With the check, copies of up to 8 of a setting's holes are placed on known pixels "
+    "95% interval of the estimate is above zero; a tie stays with the classical method. The "
+    "table's evidence is its paired 95% interval on the held-out photos read as a normal "
+    "estimate (centred on the interval's midpoint, standard error its width / 3.92), so without "
+    "the check the table's own interval decides. With the check, copies of up to 8 of a setting's holes are placed on known pixels "
     "of the photo and filled, each alone in a window around it grown by the hole's width, with "
     "the real holes there missing too, by the network and by "
     "every classical method the default runs on this photo; the best of these on the copies "
     "becomes the group's classical method, and the network's margin over it on the copies (one "
-    "value per copy: a hole, not an image, is the unit) is weighed with the table's margin over "
+    "value per copy: a hole, not an image, is the unit) is weighed with the table's estimate over "
     "the same method, each by its precision: the table's from its interval, the copies' from "
     "their spread, floored at the photo-to-photo spread behind the table's interval (a single "
     "hole varies at least as much as a photo's mean) and taken as that floor for one copy. So a "
@@ -315,27 +316,27 @@ def table_evidence(row: dict[str, Any], classical: str) -> dict[str, Any]:
 
 def weigh(table: dict[str, Any], copies: list[float] | None = None,
           floor: float = 0.0) -> dict[str, Any]:
-    """The one decision rule of the default, with or without copies: the table's margin
-    (`table_evidence`, standard error se) and the margins on the photo's copies (one per copy,
-    dB) combined by precision, 1/se² for the table and k/s² for k copies, s their standard
+    """The one decision rule of the default, with or without copies: the table's evidence
+    (`table_evidence`) read as a normal estimate, centred on its 95% interval's midpoint with
+    standard error se (the interval's width / 3.92), so that with no copy the combined interval
+    is the table's own bootstrap interval; the margins on the photo's copies (one per copy, dB)
+    combined with it by precision, 1/se² for the table and k/s² for k copies, s their standard
     deviation floored at `floor` (with one copy, `floor`); the network wins where the combined
-    estimate's 95% interval is above zero, else (a tie or below) the classical method keeps the
-    holes. With no copy the interval is the table's own (its bootstrap interval). ->
+    95% interval is above zero, else (a tie or below) the classical method keeps the holes. A
+    copy at or above the table's centre never lowers the interval's low end. ->
     {estimate, low, high, network, copies, copy_margin, copy_spread}."""
     k = len(copies or [])
-    margin, se = table["margin"], table["se"]
-    w_table = 1 / se**2
+    centre, se = (table["low"] + table["high"]) / 2, table["se"]
+    w_table, w_photo, copy_margin, spread = 1 / se**2, 0.0, math.nan, math.nan
     if k:
         values = torch.tensor(copies, dtype=torch.float64)
         sample = float(values.std()) if k >= 2 else 0.0
         spread = max(sample, floor, 1e-6)
         w_photo = k / spread**2
-        estimate = (w_table * margin + w_photo * float(values.mean())) / (w_table + w_photo)
-        sd = (w_table + w_photo) ** -0.5
         copy_margin = float(values.mean())
-        low, high = estimate - Z95 * sd, estimate + Z95 * sd
-    else:
-        estimate, low, high, spread, copy_margin = margin, table["low"], table["high"], math.nan, math.nan
+    estimate = (w_table * centre + (w_photo * copy_margin if k else 0.0)) / (w_table + w_photo)
+    sd = (w_table + w_photo) ** -0.5
+    low, high = estimate - Z95 * sd, estimate + Z95 * sd
     return {"estimate": estimate, "low": low, "high": high, "network": low > 0, "copies": k,
             "copy_margin": copy_margin, "copy_spread": spread}
 
@@ -493,8 +494,8 @@ def check_on_photo(plan: HolePlan, decoys: torch.Tensor, image: torch.Tensor,
     copies' pixels are known, so each method's fill of a copy has a hole PSNR
     (`metrics.region_psnr`). Of the classical methods in `fills`, the one with the highest
     mean over the group's copies is its classical method on this photo (the plan's on a tie);
-    the network's margin over it on each copy is weighed with the table's margin over the same
-    method (`table_evidence`), the copies' spread floored at the photo-to-photo spread behind
+    the network's margin over it on each copy is weighed with the table's estimate over the
+    same method (`table_evidence`), the copies' spread floored at the photo-to-photo spread behind
     the table's interval (`photo_spread`, over its photos, else `images`).
     image: (3, H, W) uint8; fills: {method: (3, H, W) uint8, its fill of the copies (each
     scored alone: `tool.command.fill_copies`)}. Each hole records its decision."""

@@ -25,7 +25,7 @@ from .schema import LossWeights, MaskConfig, SectionParams
 from .section import Section, spread
 from .stats import mean_ci
 from .study_scale import PROFILE as STUDY_PROFILE
-from .study_scale import Committed, served_run
+from .study_scale import Committed, served_run, unrecorded_epochs
 
 
 def _row(name: str, kind: str, per_image: dict[str, Tensor], **extra: object) -> dict[str, object]:
@@ -449,7 +449,8 @@ def at_study_scale(study: Section) -> pd.DataFrame:
     """`results_table` rows (networks only) of the runs trained at the study's scale
     (`study_scale_runs`), scored now on this section's test images and masks by today's
     scoring code, with what trained each: commit, training code, whether it is today's,
-    precision, and the data set its config.json records. Empty (with the columns) when none
+    precision, the epochs trained by processes whose commit and precision were not recorded
+    (`study_scale.unrecorded_epochs`), and the data set its config.json records. Empty (with the columns) when none
     is committed."""
     rows = []
     for name, found in study_scale_runs(study).items():
@@ -460,6 +461,7 @@ def at_study_scale(study: Section) -> pd.DataFrame:
                              train_seconds=c.info.get("train_seconds", math.nan),
                              run=run.dir.name, commit=c.commit, code=c.code,
                              current_code=c.current_code, precision=c.precision,
+                             unrecorded_epochs=unrecorded_epochs(c),
                              dataset=c.info.get("dataset", "unrecorded"),
                              epochs=run.config.epoch_range[1], batch_size=run.config.batch_size,
                              train_images=c.info.get("sizes", {}).get("train")))

@@ -389,6 +389,13 @@ def unpinned(c: Committed, pin: dict[str, Any]) -> list[str]:
     return out
 
 
+def unrecorded_epochs(c: Committed) -> str:
+    """The epochs of a run trained by processes whose commit and precision were not recorded
+    (reconstructed segments of a run committed before segments were recorded: their training
+    code is the run's, part of its key), e.g. '1-29'; '' when every process was recorded."""
+    return ", ".join(_epochs(s) for s in c.segments if s.get("commit") is None and s.get("epochs"))
+
+
 def _epochs(seg: dict[str, Any]) -> str:
     e = seg.get("epochs")
     return "none" if not e else f"{e[0]}-{e[1]}" if e[0] != e[1] else str(e[0])

@@ -276,6 +276,18 @@ def test_one_decision_rule_with_and_without_copies() -> None:
     assert three["network"] and three["copy_spread"] == floor
     # a tie with copies mildly for the network is still a tie: the classical method keeps it
     assert not crossover.weigh(tied, [0.5, 0.8, 0.3], crossover.photo_spread(tied["se"], 563))["network"]
+    # a skewed bootstrap interval (the mean near its low end, as a few photos with large gains
+    # give): without copies its own interval decides, and copies that agree with the table (at
+    # its margin) narrow it and keep the network; read around the margin instead of the
+    # interval, one agreeing copy would turn the table's win into a tie
+    skewed = {"margin": 0.1, "low": 0.02, "high": 0.6, "se": 0.58 / (2 * crossover.Z95), "images": 40}
+    alone = crossover.weigh(skewed)
+    assert alone["network"] and alone["low"] == pytest.approx(0.02) and alone["high"] == pytest.approx(0.6)
+    spread = crossover.photo_spread(skewed["se"], 40)
+    for k in (1, 2, 5):
+        agreeing = crossover.weigh(skewed, [skewed["margin"]] * k, spread)
+        assert agreeing["network"], k
+        assert agreeing["high"] - agreeing["low"] < alone["high"] - alone["low"]
 
 
 def test_the_photo_decides_only_as_strongly_as_its_copies_allow() -> None:

@@ -85,6 +85,19 @@ def test_the_report_reads_the_committed_runs(tmp_path: Path, monkeypatch: pytest
     assert "45,000 training images, 200 epochs" in note and f"`{full.commit.iloc[0][:7]}`" in note
     assert note.startswith("Ours at the study's scale (baseline): ")  # which runs: no two sections alike
     assert "batch 256, 3 seeds (their mean), trained" in note  # the baseline's three committed seeds
+    # a seed resumed from processes whose commit and precision were not recorded says so,
+    # with their epochs, beside the commit that trained the rest
+    gaps = {int(run.config.seed): study_scale.unrecorded_epochs(c) for run, c in found["baseline"]}
+    assert gaps == {int(s): e for s, e in zip(full.seed, full.unrecorded_epochs)}
+    for seed, epochs in gaps.items():
+        assert (f"baseline seed {seed}: epochs {epochs}" in note) == bool(epochs)
+    assert ("were not recorded" in note) == any(gaps.values())
+    recorded = full.assign(unrecorded_epochs="")
+    assert "not recorded" not in prose.study_scale_note(recorded, ["baseline"])
+    one_gap = full.assign(unrecorded_epochs=["1-29"] + [""] * (len(full) - 1))
+    assert (f"1 run resumed from earlier processes whose commit and precision were not recorded "
+            f"(trained before each process was; the same training code, part of the run's key): "
+            f"baseline seed {int(full.seed.iloc[0])}: epochs 1-29") in prose.study_scale_note(one_gap, ["baseline"])
     seeds = pd.Series({"Adam": 3, "RMSprop": 1, "SGD": 1})
     assert seed_counts(seeds) == "one seed each, 3 for Adam (their mean)"
     assert seed_counts(seeds[1:]) == "one seed each"
@@ -147,6 +160,16 @@ def test_every_served_run_is_the_pinned_commit_s_and_what_its_record_says() -> N
         assert c.status == study_scale.COMMITTED and c.problems() == []
         segs = c.segments  # every process recorded; the last one's commit is the pinned one
         assert len(segs) == r["segments"] >= 1 and segs[-1]["commit"] == r["commit"]
+        # every segment: the pinned training code (the run's key), and the pinned commit or,
+        # for a run trained before processes were recorded, unrecorded and said to be
+        rebuilt = [s["recorded"].startswith("reconstructed") for s in segs]
+        assert r["segments_reconstructed"] == sum(rebuilt)
+        for s, old in zip(segs, rebuilt):
+            assert s["code"] == pin["training_code"]
+            assert (s["commit"] is not None and pin["commit"].startswith(s["commit"])) or (
+                s["commit"] is None and old and s["precision"] is None)
+        assert study_scale.unrecorded_epochs(c) == ", ".join(
+            f"{s['epochs'][0]}-{s['epochs'][1]}" for s in segs if s["commit"] is None and s["epochs"])
         assert [s["epochs"][1] for s in segs if s["epochs"]][-1] == 200
 
 

@@ -390,3 +390,32 @@ def test_without_the_check_each_hole_is_filled_by_the_table_s_method(tmp_path: P
     assert np.array_equal(out[big], net[big]) and not np.array_equal(out[big], bih[big])
     assert np.array_equal(out[small], bih[small]) and not np.array_equal(out[small], net[small])
     assert np.array_equal(out[~m], _read(tmp_path / "a.png")[~m])
+
+
+def test_with_the_check_the_real_holes_are_filled_with_the_real_mask_only(
+        tmp_path: Path, mixed_card: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The check fills copies of the holes on known pixels, in a pass of their own: the hole
+    the network keeps holds exactly the network's fill of the photo with the real mask
+    (`--method photo-network`), not a fill that also hid the copies' pixels, and the hole a
+    classical method keeps holds exactly that method's fill alone."""
+    m = _two_holes(tmp_path, 10)
+    assert main(["inpaint", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"),
+                 "--out", str(tmp_path / "default.png")]) == 0
+    why = capsys.readouterr().err
+    assert "on this photo" in why and "cop" in why  # copies were placed and weighed
+    out = _read(tmp_path / "default.png")
+    big = np.zeros_like(m)
+    big[50:90, 60:100] = True
+    small = m & ~big
+    for hole in (big, small):
+        alone = {}
+        for method in ("photo-network", "biharmonic", "telea", "ns", "fsr-fast", "patchmatch"):
+            target = tmp_path / f"{method}.png"
+            if not target.exists():
+                assert main(["inpaint", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"),
+                             "--method", method, "--out", str(target)]) == 0
+            alone[method] = _read(target)
+        same = [k for k, v in alone.items() if np.array_equal(out[hole], v[hole])]
+        assert same, "a hole holds no single method's fill with the real mask"
+    assert np.array_equal(out[big], alone["photo-network"][big])  # the table's strong row holds
+    assert np.array_equal(out[~m], _read(tmp_path / "a.png")[~m])

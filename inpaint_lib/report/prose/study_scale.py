@@ -27,6 +27,21 @@ def _codes(full: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def _unrecorded(full: pd.DataFrame) -> str:
+    """' (the epochs of ... trained by processes whose commit and precision were not
+    recorded: ...)' for the runs with such epochs (`unrecorded_epochs`); '' when none."""
+    if "unrecorded_epochs" not in full:
+        return ""
+    some = full[full.unrecorded_epochs.fillna("") != ""]
+    if some.empty:
+        return ""
+    each = "; ".join(f"{r.method} seed {int(r.seed)}: epochs {r.unrecorded_epochs}"
+                     for r in some.itertuples())
+    return (f"; {plural(len(some), 'run')} resumed from earlier processes whose commit and "
+            f"precision were not recorded (trained before each process was; the same training "
+            f"code, part of the run's key): {each}")
+
+
 def seed_counts(seeds: pd.Series) -> str:
     """'one seed', 'one seed each', '3 seeds (their mean)' or 'one seed each, 3 for baseline
     (their mean)' from the number of seeds per network."""
@@ -83,7 +98,8 @@ def study_scale_note(full: pd.DataFrame, names: Sequence[str],
             f"{int(first.epochs)} epochs, batch {' or '.join(str(int(b)) for b in full.batch_size.unique())}, "
             f"{seed_counts(full.groupby('method', sort=False)['seed'].nunique())}"
             + f", trained on this CPU by {_codes(full)}, in {first.precision} (the study "
-            f"presumably trained in fp32); scored here on the same test images and masks.{todo}"
+            f"presumably trained in fp32){_unrecorded(full)}; scored here on the same test "
+            f"images and masks.{todo}"
             + unused_runs(unused))
 
 
