@@ -95,13 +95,14 @@ PLAN: tuple[Planned, ...] = (
     Planned("a1_baseline", "baseline", 1),
     Planned("a1_baseline", "baseline", 2),
     # the strongest Part A result on three seeds (its interval then needs no borrowed spread),
-    # and latent 256, whose one seed sat within the baseline's seed noise of latent 128
+    # and latent 256, whose one seed sat within the baseline's seed noise of latent 128 (each
+    # about 80 min here: before the ViT's hours, so each session can finish one)
     Planned("a6_ablation", "best combination", 1),
     Planned("a6_ablation", "best combination", 2),
-    # Part B's first phase: the study's own ViT at 224 px, epochs 1-20 on MAE alone
-    Planned("b1_phase1", "vit"),
     Planned("a3_latent", "256", 1),
     Planned("a3_latent", "256", 2),
+    # Part B's first phase: the study's own ViT at 224 px, epochs 1-20 on MAE alone
+    Planned("b1_phase1", "vit"),
 )
 
 
