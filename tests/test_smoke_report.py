@@ -227,8 +227,8 @@ def test_the_explorer_runs_on_the_smoke_runs(smoke_report: SmokeReport) -> None:
     Image.fromarray(hole).save(tmp / "hole.png")
     for i, params in enumerate([[], ["-p", "image", str(tmp / "photo.png"), "-p", "mask", str(tmp / "hole.png")]]):
         out = tmp / f"explore{i}.ipynb"
-        proc = subprocess.run([sys.executable, "-m", "papermill", "--cwd", str(REPO), "-k", "python3",
-                               "--no-progress-bar", "-p", "profile", "smoke", *params,
+        proc = subprocess.run([sys.executable, "-m", "inpaint_lib.report.execute", "--cwd", str(REPO),
+                               "-k", "python3", "--no-progress-bar", "-p", "profile", "smoke", *params,
                                str(REPO / "notebooks" / "explore.ipynb"), str(out)],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
         assert proc.returncode == 0, proc.stderr[-3000:]
