@@ -337,9 +337,12 @@ def mixed_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "shipped"
     shutil.copytree(shipped.SHIPPED_DIR, folder)
     card = json.loads((folder / "card.json").read_text())
+    behind = {"hole_psnr_margin": -0.5, "hole_psnr_low": -0.7, "hole_psnr_high": -0.3}
     for r in card["crossover"]["rows"]:
         if r["shape"] == "squares" and r["setting"] in ("4 px", "8 px"):
-            r |= {"hole_psnr_margin": -0.5, "hole_psnr_low": -0.7, "hole_psnr_high": -0.3}
+            r |= behind | {"best_classical": "biharmonic"}
+            r["vs_classical"] = {m: {"margin": -0.5, "low": -0.7, "high": -0.3, "images": v["images"]}
+                                 for m, v in r.get("vs_classical", {}).items()}
     (folder / "card.json").write_text(json.dumps(card))
     monkeypatch.setattr(shipped, "SHIPPED_DIR", folder)
     return folder
