@@ -337,6 +337,8 @@ def weigh(table: dict[str, Any], copies: list[float] | None = None,
     estimate = (w_table * centre + (w_photo * copy_margin if k else 0.0)) / (w_table + w_photo)
     sd = (w_table + w_photo) ** -0.5
     low, high = estimate - Z95 * sd, estimate + Z95 * sd
+    if not k:  # the table's own interval, exactly (not through rounding)
+        low, high = table["low"], table["high"]
     return {"estimate": estimate, "low": low, "high": high, "network": low > 0, "copies": k,
             "copy_margin": copy_margin, "copy_spread": spread}
 

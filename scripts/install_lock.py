@@ -21,6 +21,7 @@ environments' ``pip freeze --all`` are identical.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -28,8 +29,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-# pip's configuration scopes, the one that wins first (`pip config list` prefixes)
-SCOPES = (":env:", "site", "user", "global")
+# the sections `pip config list` prints (its files already merged), the one pip's install command
+# obeys first: environment variables, then the [install] section, then [global]
+SCOPES = (":env:", "install", "global")
 # pip setting -> uv option (lists split on whitespace, as pip does)
 # (not pip's constraint files: uv refuses a range beside hashes, and the lock pins every version)
 OPTIONS = {"index-url": "--index-url", "extra-index-url": "--extra-index-url",
@@ -44,13 +46,18 @@ def uv_requirement(lock: str) -> str:
 
 
 def pip_settings(listing: str) -> dict[str, str]:
-    """{setting: value} from ``pip config list`` output (lines ``scope.setting='value'``),
-    each setting from the scope pip gives precedence to (`SCOPES`)."""
+    """{setting: value} from ``pip config list`` output (lines ``section.setting=<repr of the
+    value>``; a multi-line value is one repr with newlines), each setting from the section pip
+    gives precedence to (`SCOPES`)."""
     found: dict[str, dict[str, str]] = {}
     for line in listing.splitlines():
-        m = re.match(r"^(:env:|[a-z]+)\.([a-z-]+)='(.*)'$", line.strip())
+        m = re.match(r"^(:env:|[a-z]+)\.([a-z-]+)=(.*)$", line.strip())
         if m:
-            found.setdefault(m.group(2), {})[m.group(1)] = m.group(3)
+            try:
+                value = ast.literal_eval(m.group(3))
+            except (ValueError, SyntaxError):
+                continue
+            found.setdefault(m.group(2), {})[m.group(1)] = str(value)
     out = {}
     for key, by_scope in found.items():
         scope = next((s for s in SCOPES if s in by_scope), None) or next(iter(by_scope))
@@ -73,7 +80,8 @@ def uv_options(settings: dict[str, str]) -> tuple[list[str], dict[str, str]]:
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> str:
     """Run `cmd`; '' on success, else the last line it printed (why it failed)."""
-    p = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    p = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                       check=False)
     if p.returncode == 0:
         return ""
     lines = (p.stderr or p.stdout).strip().splitlines()
@@ -93,7 +101,7 @@ def with_uv(python: str, lock: Path) -> str:
         os.unlink(f.name)
     if why:
         return f"pip could not install uv: {why}"
-    listing = subprocess.run([python, "-m", "pip", "config", "list"], capture_output=True,
+    listing = subprocess.run([python, "-m", "pip", "config", "list"], capture_output=True, check=False,
                              text=True).stdout
     args, env = uv_options(pip_settings(listing))
     return run([python, "-m", "uv", "pip", "install", "--quiet", "--python", python,
@@ -106,7 +114,7 @@ def main(argv: list[str]) -> int:
     if not why:
         return 0
     print(f"install_lock: uv could not install {lock} ({why}); pip installs it", file=sys.stderr)
-    return subprocess.run([sys.executable, *PIP, str(lock)]).returncode
+    return subprocess.run([sys.executable, *PIP, str(lock)], check=False).returncode
 
 
 if __name__ == "__main__":

@@ -76,12 +76,13 @@ def test_uv_installs_the_lock_from_pips_indexes_with_every_hash() -> None:
     assert entry.startswith("uv==") and entry.count("--hash=sha256:") == len(
         re.search(r"^uv==.*?(?=^\S)", lock, re.MULTILINE | re.DOTALL).group(0).split("--hash=")) - 1
     assert m.uv_requirement("numpy==2.0 \\\n    --hash=sha256:" + "0" * 64 + "\n") == ""
-    listing = ("global.extra-index-url='file:///a/simple file:///b/simple'\n"
+    listing = ("global.extra-index-url='\\nfile:///a/simple\\nfile:///b/simple'\n"  # a multi-line value
                "global.find-links='/global/wheels'\n:env:.find-links='/env/wheels'\n"
-               "user.index-url='https://mirror/simple'\nglobal.cert='/etc/ca.crt'\n"
-               "global.constraint='/etc/c.txt'\nnot a setting\n")
+               "global.index-url='https://pypi.org/simple'\ninstall.index-url=\"https://mirror/simple\"\n"
+               "global.cert='/etc/ca.crt'\nglobal.constraint='/etc/c.txt'\nnot a setting\n")
     settings = m.pip_settings(listing)
     assert settings["find-links"] == "/env/wheels"  # the environment's value wins
+    assert settings["index-url"] == "https://mirror/simple"  # [install] over [global]
     args, env = m.uv_options(settings)
     assert args == ["--index-strategy", "unsafe-best-match", "--index-url", "https://mirror/simple",
                     "--extra-index-url", "file:///a/simple", "--extra-index-url", "file:///b/simple",
