@@ -450,8 +450,8 @@ def at_study_scale(study: Section) -> pd.DataFrame:
     (`study_scale_runs`), scored now on this section's test images and masks by today's
     scoring code, with what trained each: commit, training code, whether it is today's,
     precision, the epochs trained by processes whose commit and precision were not recorded
-    (`study_scale.unrecorded_epochs`), and the data set its config.json records. Empty (with the columns) when none
-    is committed."""
+    (`study_scale.unrecorded_epochs`), and the data set its config.json records. Empty (with
+    the columns) when none is committed."""
     rows = []
     for name, found in study_scale_runs(study).items():
         for run, c in found:

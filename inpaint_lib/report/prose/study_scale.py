@@ -28,8 +28,9 @@ def _codes(full: pd.DataFrame) -> str:
 
 
 def _unrecorded(full: pd.DataFrame) -> str:
-    """' (the epochs of ... trained by processes whose commit and precision were not
-    recorded: ...)' for the runs with such epochs (`unrecorded_epochs`); '' when none."""
+    """'; 1 run resumed from earlier processes whose commit and precision were not recorded
+    (...): baseline seed 0: epochs 1-29' for the runs with such epochs (`unrecorded_epochs`);
+    '' when none."""
     if "unrecorded_epochs" not in full:
         return ""
     some = full[full.unrecorded_epochs.fillna("") != ""]
